@@ -62,6 +62,9 @@ class TrialRecord(_Record):
     book_ts: Optional[float] = _f("hyperopt book_time: when the trial was dispatched (ms resolution).")
     refresh_ts: Optional[float] = _f("hyperopt refresh_time: when the result was recorded (ms resolution).")
     # --- probe, measured inside the objective (executor in spark mode) ---
+    setup_s: Optional[float] = _f(
+        "Importing the model library in the trial's process just before the objective; large "
+        "when a fresh Python worker ran the trial. Included in dispatch_to_start_s.")
     start_ts: Optional[float] = _f("Epoch seconds when the objective started (host of the objective).")
     end_ts: Optional[float] = _f("Epoch seconds when the objective ended.")
     objective_s: Optional[float] = _f("Objective duration from perf_counter, seconds.")
@@ -83,7 +86,7 @@ class TrialRecord(_Record):
     # --- latency split derived from the clocks above ---
     wait_dispatch_s: Optional[float] = _f("book_ts - suggest_ts: trial waited in hyperopt's queue.")
     dispatch_to_start_s: Optional[float] = _f(
-        "start_ts - book_ts: Spark job + task launch + Python worker start, before the objective.")
+        "start_ts - book_ts: Spark job + task launch + Python worker start + setup_s.")
     return_s: Optional[float] = _f("refresh_ts - end_ts: result travelling back and being recorded.")
 
 
@@ -111,6 +114,8 @@ class CellRecord(_Record):
     best_loss: Optional[float] = _f("Lowest loss among ok trials.")
     task_slots: Optional[int] = _f("Spark task slots available when the cell ran (spark mode).")
     spark_job_group: Optional[str] = _f("Spark job group the cell's trials ran under (spark mode).")
+    closure_bytes: Optional[int] = _f(
+        "Bytes of the pickled objective and space that SparkTrials ships with every trial.")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 

@@ -143,5 +143,20 @@ class RunFolder:
         raw.records = [t for t in raw.records if t.get("cell_id") in done]
         return raw
 
+    def drop_unfinished_trials(self) -> int:
+        """Before resuming: remove trial lines of cells that never finished (and torn lines),
+        so the re-run cell's trials are not mixed with a killed attempt's. Returns lines removed."""
+        if not self.trials_path.exists():
+            return 0
+        done = self.finished_cell_ids()
+        raw = read_jsonl(self.trials_path)
+        keep = [t for t in raw.records if t.get("cell_id") in done]
+        removed = len(raw.records) - len(keep) + len(raw.bad_lines)
+        if removed:
+            tmp = self.trials_path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(dumps(t) + "\n" for t in keep), encoding="utf-8")
+            os.replace(tmp, self.trials_path)
+        return removed
+
     def finished_cell_ids(self) -> set[str]:
         return {c["cell_id"] for c in self.read_cells().records if "cell_id" in c}

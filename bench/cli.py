@@ -1,0 +1,128 @@
+"""`python -m bench`: list, run, report, diagnose, cluster, schema.
+
+Each command is a thin layer over a module's API; user errors (BenchError) print one line
+and exit 2, an interrupted run prints how to resume it and exits 130.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from .errors import BenchError
+
+#: Commands implemented in their own modules: name -> module with add_parser/run.
+PLUGGABLE = {"report": "bench.report.cli", "diagnose": "bench.diagnosis.cli",
+             "cluster": "bench.cluster.cli"}
+
+
+def cmd_list(args) -> int:
+    from . import grid, scenario
+
+    paths = scenario.find_scenarios(Path(args.folder))
+    if not paths:
+        raise BenchError(f"{args.folder}: no scenario files (*.py) found")
+    print(f"{'scenario':<18} {'quick':>6} {'full':>6}  description")
+    for path in paths:
+        counts = []
+        for profile in scenario.PROFILES:
+            scn = scenario.load(path, profile)
+            counts.append(grid.count_cells(scn.settings))
+        desc = scn.settings.get("description", "").strip().splitlines()
+        print(f"{path.stem:<18} {counts[0]:>6} {counts[1]:>6}  {desc[0] if desc else ''}")
+    print("(cells per profile; run with: python -m bench run scenarios/NAME.py --profile quick)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from . import runner, spark_session
+
+    if not args.scenario and not args.resume:
+        raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
+    if args.scenario and args.resume:
+        raise BenchError("run: give either a scenario file or --resume, not both")
+    conf = spark_session.parse_conf(args.conf)
+    kwargs = dict(profile=args.profile, master=args.master, conf=conf,
+                  results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
+                  argv=sys.argv)
+    try:
+        if args.cluster:
+            path = _run_on_cluster(args, kwargs)
+        else:
+            path = runner.run(args.scenario, **kwargs)
+    except KeyboardInterrupt:
+        print("interrupted; finished cells are kept. Resume with: "
+              "python -m bench run --resume <results folder>", file=sys.stderr)
+        return 130
+    print(path)
+    return 0
+
+
+def _run_on_cluster(args, kwargs) -> Path:
+    from . import runner
+    from .cluster import standalone
+
+    workers, cores = standalone.parse_shape(args.cluster)
+    standalone.check_schedulable(kwargs["conf"], workers, cores)
+    with standalone.running_cluster(workers, cores, args.worker_memory,
+                                    Path(args.cluster_dir)) as cluster:
+        kwargs["master"] = cluster.master_url
+        kwargs["conf"] = {**standalone.spark_conf_for(cluster), **kwargs["conf"]}
+        return runner.run(args.scenario, **kwargs)
+
+
+def cmd_schema(args) -> int:
+    from .model import schema_markdown
+
+    print(schema_markdown())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description="Measure and explain hyperopt SparkTrials speedups.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("list", help="list scenarios and their cell counts per profile")
+    p.add_argument("--folder", default="scenarios", help="folder of scenario files")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="run a scenario (or resume a run); prints the results folder")
+    p.add_argument("scenario", nargs="?", help="scenario file, e.g. scenarios/smoke.py")
+    p.add_argument("--profile", default="quick", choices=("quick", "full"))
+    p.add_argument("--master", help="Spark master URL (default: local[*], embedded)")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="Spark setting, repeatable")
+    p.add_argument("--results-dir", default="results", help="where run folders go")
+    p.add_argument("--resume", metavar="RUN_FOLDER", help="finish an interrupted run")
+    p.add_argument("--cluster", metavar="NxC",
+                   help="start a standalone cluster of N workers x C cores on 127.0.0.1 for "
+                        "this run and stop it afterwards")
+    p.add_argument("--worker-memory", default="1g", help="memory per worker with --cluster")
+    p.add_argument("--cluster-dir", default=".cluster", help="state/log folder for --cluster")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("schema", help="print the results schema (every field documented)")
+    p.set_defaults(func=cmd_schema)
+
+    for name, module in PLUGGABLE.items():
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        p = mod.add_parser(sub)
+        p.set_defaults(func=mod.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code

@@ -1,0 +1,91 @@
+"""Expand a scenario's settings into cells: one fmin call each, in a seeded order.
+
+Pure functions: the runner only executes what `expand` returns, so the plan is stored in the
+manifest before anything runs and `--resume` can tell what is left.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One planned fmin call."""
+
+    cell_id: str
+    mode: str
+    workload: str
+    parallelism: Optional[int]
+    max_queue_len: int
+    n_jobs: Any
+    max_evals: int
+    repeat: int
+    condition: str = "native"
+    order: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def settings_key(self) -> tuple:
+        """What makes cells comparable across repeats."""
+        return (self.workload, self.mode, self.condition, self.parallelism,
+                self.max_queue_len, self.n_jobs, self.max_evals)
+
+
+def resolve_queue_len(value, parallelism: int) -> int:
+    return parallelism if value == "parallelism" else int(value)
+
+
+def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_evals, repeat) -> str:
+    where = condition if mode == "serial" else f"p{parallelism}q{max_queue_len}"
+    return f"{workload}.{mode}.{where}.nj{n_jobs}.e{max_evals}.r{repeat}"
+
+
+def _thread_axis(workload: dict, n_jobs: list) -> list:
+    """Thread settings that mean something for this workload (a custom objective gets None)."""
+    builtin = workload["name"] in ("rf", "lgbm", "sleep") and "objective" not in workload
+    return list(n_jobs) if builtin else [None]
+
+
+def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
+    """Every cell of one repeat, in declaration order, without duplicates."""
+    out: dict[str, Cell] = {}
+    conditions = ["native", *settings.get("conditions", {})]
+    for workload in settings["workloads"]:
+        for n_jobs in _thread_axis(workload, settings["n_jobs"]):
+            for max_evals in settings["max_evals"]:
+                base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
+                            repeat=repeat)
+                if "serial" in settings["modes"]:
+                    for cond in conditions:
+                        cid = cell_id(workload["name"], "serial", cond, None, 1, n_jobs,
+                                      max_evals, repeat)
+                        out.setdefault(cid, Cell(cid, "serial", parallelism=None,
+                                                 max_queue_len=1, condition=cond, **base))
+                if "spark" in settings["modes"]:
+                    for p in settings["parallelism"]:
+                        for q_raw in settings["max_queue_len"]:
+                            q = resolve_queue_len(q_raw, p)
+                            cid = cell_id(workload["name"], "spark", "native", p, q, n_jobs,
+                                          max_evals, repeat)
+                            out.setdefault(cid, Cell(cid, "spark", parallelism=p,
+                                                     max_queue_len=q, **base))
+    return list(out.values())
+
+
+def expand(settings: dict) -> list[Cell]:
+    """All cells of all repeats. Each repeat is shuffled with its own seed so that slow drift
+    of the machine (warm caches, a neighbour's load) does not always favour one mode."""
+    cells: list[Cell] = []
+    for repeat in range(settings["repeats"]):
+        block = cells_of_repeat(settings, repeat)
+        random.Random(settings["seed"] * 1_000_003 + repeat).shuffle(block)
+        cells.extend(block)
+    return [Cell(**{**c.to_dict(), "order": i}) for i, c in enumerate(cells)]
+
+
+def count_cells(settings: dict) -> int:
+    return len(cells_of_repeat(settings, 0)) * settings["repeats"]

@@ -1,0 +1,166 @@
+"""The per-trial probe: runs inside the objective (inside the executor under SparkTrials).
+
+It measures what the trial itself saw — wall and CPU time, threads, OpenMP/BLAS pools,
+environment, process and Spark task — and returns them in hyperopt's result dict, so the
+measurements travel back with the loss. Kept cheap: well under a millisecond per trial.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+from typing import Callable
+
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "LOKY_MAX_CPU_COUNT")
+SAMPLE_INTERVAL_S = 0.005
+_TASK_DIR = "/proc/self/task"
+
+
+def thread_count() -> int:
+    """OS threads of this process (Linux: one entry per thread in /proc/self/task)."""
+    try:
+        return len(os.listdir(_TASK_DIR))
+    except OSError:
+        import psutil
+
+        return psutil.Process().num_threads()
+
+
+class PeakThreadSampler:
+    """Samples the thread count on a light background thread; keeps the peak.
+
+    The sampler's own thread is not counted in the peak.
+    """
+
+    def __init__(self, interval: float = SAMPLE_INTERVAL_S):
+        self.interval = interval
+        self.peak = thread_count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-probe", daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, thread_count() - 1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, thread_count())
+
+
+_pool_cache: dict = {"modules": -1, "controller": None}
+
+
+def threadpools() -> list[dict]:
+    """OpenMP/BLAS pools loaded in this process and their sizes.
+
+    Finding the libraries costs ~1 ms, so it is redone only when new modules were imported
+    (new native libraries come with imports); reading the sizes is cheap and done each time.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return []
+    if _pool_cache["modules"] != len(sys.modules):
+        _pool_cache["controller"] = ThreadpoolController()
+        _pool_cache["modules"] = len(sys.modules)
+    return [{"library": p.get("prefix"), "api": p.get("user_api"),
+             "internal_api": p.get("internal_api"), "num_threads": p.get("num_threads")}
+            for p in _pool_cache["controller"].info()]
+
+
+def spark_task() -> dict:
+    """Spark TaskContext ids when running inside a Spark task, else an empty dict."""
+    if "pyspark" not in sys.modules:
+        return {}
+    try:
+        from pyspark import TaskContext
+
+        tc = TaskContext.get()
+    except Exception:
+        return {}
+    if tc is None:
+        return {}
+    out = {"spark_stage_id": tc.stageId(), "spark_partition_id": tc.partitionId(),
+           "spark_task_attempt_id": tc.taskAttemptId()}
+    try:
+        out["spark_task_cpus"] = int(tc.cpus())
+    except Exception:
+        out["spark_task_cpus"] = None
+    return out
+
+
+def _cpu_seconds() -> float:
+    """Process CPU time (user+sys, all threads) at nanosecond resolution."""
+    return time.process_time()
+
+
+def _prepare(objective) -> float:
+    """Import the model library before the clock starts, and time it: in a fresh Python
+    worker (SparkTrials starts one per trial) this is real per-trial cost, but it is start-up
+    cost, not training."""
+    prepare = getattr(objective, "prepare", None)
+    if prepare is None:
+        return 0.0
+    t0 = time.perf_counter()
+    prepare()
+    return time.perf_counter() - t0
+
+
+def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
+    """Run one trial under the probe; never raises: a failing objective becomes status 'fail'."""
+    result: dict = {}
+    error = None
+    setup_s = _prepare(objective)
+    with PeakThreadSampler() as sampler:
+        start_ts = time.time()
+        cpu0 = _cpu_seconds()
+        t0 = time.perf_counter()
+        try:
+            out = objective(params)
+            result = out if isinstance(out, dict) else {"loss": float(out)}
+        except Exception as exc:  # recorded as a failed trial; the run goes on
+            error = f"{type(exc).__name__}: {exc}"
+            result = {"traceback": traceback.format_exc(limit=8)}
+        t1 = time.perf_counter()
+        cpu1 = _cpu_seconds()
+        end_ts = time.time()
+    objective_s = t1 - t0
+    cpu_s = cpu1 - cpu0
+    probe = {
+        "setup_s": setup_s, "start_ts": start_ts, "end_ts": end_ts, "objective_s": objective_s, "cpu_s": cpu_s,
+        "effective_cores": cpu_s / objective_s if objective_s > 0 else None,
+        "peak_threads": sampler.peak,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},
+        "threadpools": threadpools(),
+        "model_threads_requested": result.pop("model_threads_requested", None),
+        "model_threads_effective": result.pop("model_threads_effective", None),
+        "pid": os.getpid(), "hostname": socket.gethostname(),
+        **spark_task(),
+    }
+    loss = result.get("loss")
+    if error is None and (loss is None or loss != loss):
+        error = f"objective returned no usable loss ({loss!r})"
+    if error is not None:
+        return {"status": "fail", "error": error, "probe": probe,
+                "traceback": result.get("traceback")}
+    return {**result, "status": "ok", "loss": float(loss), "probe": probe}
+
+
+class Probed:
+    """The function handed to fmin: the workload's objective wrapped in the probe."""
+
+    def __init__(self, objective: Callable[[dict], dict]):
+        self.objective = objective
+
+    def __call__(self, params: dict) -> dict:
+        return run_probed(self.objective, params)

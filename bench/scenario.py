@@ -1,0 +1,285 @@
+"""Scenario files: load a module from scenarios/, validate its SCENARIO dict, apply a profile.
+
+A scenario is plain data (a dict named SCENARIO) so that it can be validated before anything
+runs and stored verbatim in the manifest. Every problem is reported as one line naming the
+key and the file.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BenchError
+from .model import MODES
+
+BUILTIN_WORKLOADS = ("rf", "lgbm", "sleep")
+PROFILES = ("quick", "full")
+ALGOS = ("tpe", "rand")
+
+#: key -> (accepted types, description) for the top level of SCENARIO.
+KEYS: dict[str, tuple[tuple, str]] = {
+    "name": ((str,), "scenario name"),
+    "description": ((str,), "one-paragraph description"),
+    "workloads": ((list,), "workload names (rf, lgbm, sleep) or dicts"),
+    "data": ((dict,), "synthetic data: rows, features, noise, seed"),
+    "sleep": ((dict,), "sleep workload: seconds, threads"),
+    "max_evals": ((int, list), "evaluations per fmin call"),
+    "modes": ((list,), "'serial' and/or 'spark'"),
+    "parallelism": ((int, list), "SparkTrials parallelism values"),
+    "max_queue_len": ((int, str, list), "fmin max_queue_len values (int or 'parallelism')"),
+    "n_jobs": ((list,), "model thread settings: None, 0, -1, 1, k"),
+    "repeats": ((int,), "how many times each cell runs"),
+    "algo": ((str,), "'tpe' or 'rand'"),
+    "seed": ((int,), "seed for data, search and cell order"),
+    "conditions": ((dict,), "emulated driver conditions applied to serial cells"),
+    "spark_conf": ((dict,), "Spark settings for the run's session"),
+    "profiles": ((dict,), "per-profile overrides: {'quick': {...}, 'full': {...}}"),
+}
+DATA_KEYS = {"rows": int, "features": int, "noise": (int, float), "seed": int}
+SLEEP_KEYS = {"seconds": (int, float), "threads": int}
+WORKLOAD_KEYS = {"name": str, "space": object, "objective": object, "data": object,
+                 "params": dict, "description": str}
+CONDITION_KEYS = {"description": str, "omp_threads": int, "background_load": int}
+
+DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "data": {"rows": 2000, "features": 20, "noise": 10.0, "seed": 0},
+    "sleep": {"seconds": 0.3, "threads": 0},
+    "max_evals": 8,
+    "modes": ["serial", "spark"],
+    "parallelism": [1, 2],
+    "max_queue_len": [1],
+    "n_jobs": [None],
+    "repeats": 1,
+    "algo": "tpe",
+    "seed": 0,
+    "conditions": {},
+    "spark_conf": {},
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario with one profile applied; `settings` holds every key resolved."""
+
+    name: str
+    path: Path
+    source: str
+    sha256: str
+    profile: str
+    settings: dict
+    module: Any
+
+    def manifest_entry(self) -> dict:
+        return {"name": self.name, "path": str(self.path), "sha256": self.sha256,
+                "source": self.source, "description": self.settings.get("description", "")}
+
+
+def _type_name(types) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    return " or ".join(t.__name__ for t in types)
+
+
+def _is(value, types) -> bool:
+    types = types if isinstance(types, tuple) else (types,)
+    if object in types:
+        return True
+    # bool is an int in Python; a True where a number belongs is a mistake.
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+class _Checker:
+    """Raises BenchError with 'file: key: problem' for the first problem found."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str):
+        raise BenchError(f"{self.path}: {key}: {problem}")
+
+    def check_dict(self, key: str, value: dict, allowed: dict):
+        for k, v in value.items():
+            if k not in allowed:
+                self.fail(f"{key}.{k}", f"unknown key (allowed: {', '.join(allowed)})")
+            if not _is(v, allowed[k]):
+                self.fail(f"{key}.{k}", f"expected {_type_name(allowed[k])}, got {type(v).__name__}")
+
+
+def validate(settings: dict, path: Path) -> dict:
+    """Check a resolved settings dict; returns it with list-valued axes normalised."""
+    c = _Checker(path)
+    for key, value in settings.items():
+        if key not in KEYS:
+            c.fail(key, f"unknown key (allowed: {', '.join(KEYS)})")
+        types, _ = KEYS[key]
+        if not _is(value, types):
+            c.fail(key, f"expected {_type_name(types)}, got {type(value).__name__}")
+    if "name" not in settings or not settings["name"].strip():
+        c.fail("name", "missing or empty")
+    if "workloads" not in settings:
+        c.fail("workloads", "missing: name at least one workload (rf, lgbm, sleep or a dict)")
+
+    c.check_dict("data", settings["data"], DATA_KEYS)
+    for k in ("rows", "features"):
+        if settings["data"].get(k, 1) < 1:
+            c.fail(f"data.{k}", "must be >= 1")
+    c.check_dict("sleep", settings["sleep"], SLEEP_KEYS)
+    if settings["sleep"].get("seconds", 0) < 0 or settings["sleep"].get("threads", 0) < 0:
+        c.fail("sleep", "seconds and threads must be >= 0")
+
+    workloads = []
+    for i, w in enumerate(settings["workloads"]):
+        key = f"workloads[{i}]"
+        if isinstance(w, str):
+            w = {"name": w}
+        if not isinstance(w, dict):
+            c.fail(key, f"expected a workload name or dict, got {type(w).__name__}")
+        c.check_dict(key, w, WORKLOAD_KEYS)
+        name = w.get("name")
+        if not isinstance(name, str) or not name:
+            c.fail(f"{key}.name", "missing")
+        if name not in BUILTIN_WORKLOADS and "objective" not in w:
+            c.fail(f"{key}.name", f"unknown workload {name!r} (built in: "
+                   f"{', '.join(BUILTIN_WORKLOADS)}; or give 'objective' and 'space')")
+        if "objective" in w:
+            if not callable(w["objective"]):
+                c.fail(f"{key}.objective", "must be a function objective(params, data)")
+            if "space" not in w:
+                c.fail(f"{key}.space", "a workload with its own objective needs its own space")
+        if "data" in w and not callable(w["data"]):
+            c.fail(f"{key}.data", "must be a function returning the data the objective takes")
+        workloads.append(w)
+    if not workloads:
+        c.fail("workloads", "empty grid: no workloads")
+    names = [w["name"] for w in workloads]
+    if len(set(names)) != len(names):
+        c.fail("workloads", f"duplicate workload names {names}")
+    settings["workloads"] = workloads
+
+    settings["max_evals"] = _as_list(settings["max_evals"])
+    settings["parallelism"] = _as_list(settings["parallelism"])
+    settings["max_queue_len"] = _as_list(settings["max_queue_len"])
+    for key in ("max_evals", "parallelism"):
+        if not settings[key]:
+            c.fail(key, "empty grid: no values")
+        for v in settings[key]:
+            if not _is(v, int):
+                c.fail(key, f"expected whole numbers, got {v!r}")
+            if v < 1:
+                c.fail(key, f"must be >= 1, got {v}")
+    for v in settings["max_queue_len"]:
+        if not (v == "parallelism" or (_is(v, int) and v >= 1)):
+            c.fail("max_queue_len", f"expected a number >= 1 or 'parallelism', got {v!r}")
+    if not settings["max_queue_len"]:
+        c.fail("max_queue_len", "empty grid: no values")
+    for v in settings["n_jobs"]:
+        if v is not None and not _is(v, int):
+            c.fail("n_jobs", f"expected None or a whole number, got {v!r}")
+    if not settings["n_jobs"]:
+        c.fail("n_jobs", "empty grid: no values (use [None] for the model's default)")
+    if not settings["modes"]:
+        c.fail("modes", "empty grid: no modes")
+    for m in settings["modes"]:
+        if m not in MODES:
+            c.fail("modes", f"unknown mode {m!r} (allowed: {', '.join(MODES)})")
+    if settings["repeats"] < 1:
+        c.fail("repeats", f"must be >= 1, got {settings['repeats']}")
+    if settings["algo"] not in ALGOS:
+        c.fail("algo", f"unknown algorithm {settings['algo']!r} (allowed: {', '.join(ALGOS)})")
+    for cname, cond in settings["conditions"].items():
+        if cname == "native":
+            c.fail("conditions.native", "'native' is reserved for unemulated cells")
+        if not isinstance(cond, dict):
+            c.fail(f"conditions.{cname}", "expected a dict of emulation knobs")
+        c.check_dict(f"conditions.{cname}", cond, CONDITION_KEYS)
+        if not any(k in cond for k in ("omp_threads", "background_load")):
+            c.fail(f"conditions.{cname}", "emulates nothing: set omp_threads and/or background_load")
+    for k, v in settings["spark_conf"].items():
+        if not isinstance(k, str) or not _is(v, (str, int, float, bool)):
+            c.fail(f"spark_conf.{k}", "keys must be strings and values scalars")
+    return settings
+
+
+def resolve(raw: dict, profile: str, path: Path) -> dict:
+    """Defaults, then the scenario's keys, then its profile's overrides."""
+    if profile not in PROFILES:
+        raise BenchError(f"--profile: unknown profile {profile!r} (allowed: {', '.join(PROFILES)})")
+    raw = dict(raw)
+    profiles = raw.pop("profiles", {}) or {}
+    if not isinstance(profiles, dict):
+        raise BenchError(f"{path}: profiles: expected dict, got {type(profiles).__name__}")
+    for pname in profiles:
+        if pname not in PROFILES:
+            raise BenchError(f"{path}: profiles.{pname}: unknown profile (allowed: {', '.join(PROFILES)})")
+    settings = copy.deepcopy(DEFAULTS)
+    for source in (raw, profiles.get(profile) or {}):
+        if not isinstance(source, dict):
+            raise BenchError(f"{path}: profiles.{profile}: expected dict")
+        for key, value in source.items():
+            if key in ("data", "sleep") and isinstance(value, dict):
+                settings[key] = {**settings[key], **value}
+            else:
+                settings[key] = value
+    if "profiles" in (profiles.get(profile) or {}):
+        raise BenchError(f"{path}: profiles.{profile}.profiles: profiles cannot nest")
+    return validate(settings, path)
+
+
+def _import_file(path: Path):
+    name = f"bench_scenario_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the scenario's own code failed: say where
+        del sys.modules[name]
+        raise BenchError(f"{path}: failed to load: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def load(path: str | Path, profile: str = "quick") -> Scenario:
+    """Load and validate a scenario file; the one entry point the CLI and API use."""
+    path = Path(path)
+    if not path.is_file():
+        hint = " (see `python -m bench list`)" if not path.suffix else ""
+        raise BenchError(f"{path}: scenario file not found{hint}")
+    source = path.read_text(encoding="utf-8")
+    module = _import_file(path.resolve())
+    raw = getattr(module, "SCENARIO", None)
+    if raw is None:
+        raise BenchError(f"{path}: SCENARIO: missing; a scenario file defines SCENARIO = {{...}}")
+    if not isinstance(raw, dict):
+        raise BenchError(f"{path}: SCENARIO: expected dict, got {type(raw).__name__}")
+    settings = resolve(raw, profile, path)
+    return Scenario(name=settings["name"], path=path, source=source,
+                    sha256=hashlib.sha256(source.encode()).hexdigest(), profile=profile,
+                    settings=settings, module=module)
+
+
+def find_scenarios(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.py") if not p.name.startswith("_"))
+
+
+def describe_settings(settings: dict) -> dict:
+    """A JSON-safe copy of the settings for the manifest (functions and spaces named, not pickled)."""
+    def safe(v):
+        if isinstance(v, dict):
+            return {str(k): safe(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [safe(x) for x in v]
+        if v is None or isinstance(v, (str, int, float, bool)):
+            return v
+        return getattr(v, "__qualname__", None) or repr(v)[:200]
+    return safe(settings)

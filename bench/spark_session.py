@@ -1,0 +1,147 @@
+"""The run's SparkSession: created once, bound to loopback when local, quiet, with event log.
+
+Spark code lives at this edge; nothing else in bench creates a session.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import BenchError
+
+DEFAULT_MASTER = "local[*]"
+
+
+
+def is_loopback_master(master: str) -> bool:
+    """Masters whose executors live on this machine: bind everything to 127.0.0.1."""
+    return master.startswith("local") or master.startswith("spark://127.0.0.1") \
+        or master.startswith("spark://localhost")
+
+
+def parse_conf(pairs: list[str]) -> dict:
+    """--conf key=value pairs, with a clear error for a malformed one."""
+    conf = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BenchError(f"--conf {pair!r}: expected key=value")
+        conf[key.strip()] = value
+    return conf
+
+
+def session_conf(master: str, user_conf: dict, eventlog_dir: Path | None) -> dict:
+    """All settings for a new session; the user's --conf and scenario settings win."""
+    conf: dict[str, str] = {"spark.ui.showConsoleProgress": "false",
+                            "spark.ui.enabled": "false",
+                            "spark.sql.shuffle.partitions": "4"}
+    if is_loopback_master(master):
+        conf.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
+    if eventlog_dir is not None:
+        eventlog_dir.mkdir(parents=True, exist_ok=True)
+        conf.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(eventlog_dir),
+                     "spark.eventLog.compress": "false",
+                     "spark.eventLog.rolling.enabled": "false"})
+    conf.update({k: str(v) for k, v in user_conf.items()})
+    return conf
+
+
+def prepare_environment(master: str) -> None:
+    """Python workers must run this interpreter (the one with bench and the models)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if is_loopback_master(master):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+@contextlib.contextmanager
+def output_to(log_path: Path):
+    """Point this process's stdout/stderr file descriptors at a log while Spark's JVM is
+    spawned: the JVM inherits them, so its console chatter lands in the run's log folder
+    instead of the terminal. Python's own output is restored afterwards."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(log_path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def start_session(master: str, conf: dict, app_name: str = "sparktrials-bench",
+                  log_path: Path | None = None):
+    """Start (or fail clearly to start) the run's one SparkSession."""
+    prepare_environment(master)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        with output_to(log_path) if log_path else contextlib.nullcontext():
+            spark = builder.getOrCreate()
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        where = f" (Spark's output: {log_path})" if log_path else ""
+        raise BenchError(f"--master {master}: could not start Spark: {first}{where}") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def task_cpus(spark) -> int:
+    return int(spark.sparkContext.getConf().get("spark.task.cpus", "1"))
+
+
+def task_slots(spark) -> int:
+    """Concurrent tasks the cluster can run now: cores / spark.task.cpus."""
+    return max(1, spark.sparkContext.defaultParallelism // task_cpus(spark))
+
+
+def executor_count(spark) -> int:
+    """Registered executors, not counting the driver (local mode reports only the driver)."""
+    infos = spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()
+    return max(0, len(infos) - 1)
+
+
+def wait_for_executors(spark, timeout: float = 120.0) -> None:
+    """On a cluster, executors register after the session starts; measuring before they
+    arrive would time executor start-up, not trials."""
+    master = spark.sparkContext.master
+    if master.startswith("local"):
+        return
+    wanted = spark.sparkContext.getConf().get("spark.executor.instances")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        n = executor_count(spark)
+        if n >= int(wanted or 1):
+            if wanted is None:
+                time.sleep(3)  # let the remaining workers' executors register too
+            return
+        time.sleep(0.5)
+    raise BenchError(f"--master {master}: no executor registered within {timeout:.0f} s "
+                     "(are workers alive and are spark.executor.cores/memory schedulable?)")
+
+
+def session_facts(spark) -> dict:
+    """What the manifest records about Spark."""
+    sc = spark.sparkContext
+    conf = dict(sc.getConf().getAll())
+    return {"master": sc.master, "version": sc.version, "app_id": sc.applicationId,
+            "default_parallelism": sc.defaultParallelism, "task_cpus": task_cpus(spark),
+            "task_slots": task_slots(spark), "executors": executor_count(spark),
+            "executor_cores": conf.get("spark.executor.cores"),
+            "executor_omp_num_threads": conf.get("spark.executorEnv.OMP_NUM_THREADS"),
+            "conf": {k: v for k, v in sorted(conf.items())
+                     if not any(s in k.lower() for s in ("secret", "password", "token"))}}

@@ -1,0 +1,193 @@
+"""Workloads: seeded synthetic data, default search spaces and the objectives that train.
+
+Objectives are small classes rather than closures so that what SparkTrials pickles for every
+trial is explicit: the class by reference (bench is installed where the trial runs) and the
+training data by value, which is the cost users pay when their objective captures a DataFrame.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+from hyperopt import hp
+
+
+def make_data(rows: int, features: int, noise: float = 10.0, seed: int = 0):
+    """A regression problem split 75/25 into (X_train, y_train, X_valid, y_valid)."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=rows, n_features=features, n_informative=max(1, features // 2),
+                           noise=noise, random_state=seed)
+    X = X.astype(np.float32)
+    cut = max(1, int(rows * 0.75))
+    if cut >= rows:  # too few rows to hold any out: validate on the training rows
+        return X, y, X, y
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+def default_space(name: str):
+    """Search spaces of the built-in workloads (a scenario may give its own)."""
+    if name == "rf":
+        return {
+            "n_estimators": hp.choice("n_estimators", [20, 40]),
+            "max_depth": hp.choice("max_depth", [4, 8, 16]),
+            "min_samples_split": hp.quniform("min_samples_split", 2, 8, 1),
+            "bootstrap": hp.choice("bootstrap", [True, False]),
+        }
+    if name == "lgbm":
+        return {
+            "n_estimators": hp.choice("n_estimators", [50, 100]),
+            "num_leaves": hp.quniform("num_leaves", 8, 64, 8),
+            "learning_rate": hp.loguniform("learning_rate", math.log(0.01), math.log(0.3)),
+            "min_child_samples": hp.quniform("min_child_samples", 5, 40, 5),
+        }
+    if name == "sleep":
+        return {"x": hp.uniform("x", -1.0, 1.0)}
+    raise KeyError(name)
+
+
+def _ints(params: dict, keys) -> dict:
+    """hyperopt's quniform gives floats; models want ints."""
+    return {k: (int(v) if k in keys and v is not None else v) for k, v in params.items()}
+
+
+def _mse(y_true, y_pred) -> float:
+    return float(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
+
+
+def openmp_threads() -> int | None:
+    """Threads the OpenMP runtime will use by default in this process."""
+    from threadpoolctl import threadpool_info
+
+    pools = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "openmp"]
+    return max(pools) if pools else None
+
+
+class _ModelObjective:
+    """A model trained on captured data with one thread setting and fixed extra params."""
+
+    def __init__(self, data, n_jobs=None, params: dict | None = None):
+        self.data, self.n_jobs, self.fixed = data, n_jobs, dict(params or {})
+
+
+class RandomForestObjective(_ModelObjective):
+    """sklearn RandomForestRegressor on the captured data; loss = validation MSE."""
+
+    @staticmethod
+    def prepare():
+        import sklearn.ensemble  # noqa: F401
+
+    def __call__(self, params: dict) -> dict:
+        from joblib import effective_n_jobs
+        from sklearn.ensemble import RandomForestRegressor
+
+        Xtr, ytr, Xva, yva = self.data
+        p = _ints({**self.fixed, **params}, ("n_estimators", "max_depth", "min_samples_split"))
+        model = RandomForestRegressor(n_jobs=self.n_jobs, random_state=0, **p).fit(Xtr, ytr)
+        return {"loss": _mse(yva, model.predict(Xva)),
+                "model_threads_requested": self.n_jobs,
+                "model_threads_effective": int(effective_n_jobs(self.n_jobs))}
+
+
+class LightGBMObjective(_ModelObjective):
+    """LightGBM LGBMRegressor on the captured data; loss = validation MSE.
+
+    n_jobs=0 means 'OpenMP default' (which honours OMP_NUM_THREADS): LightGBM 3.x's default
+    behaviour. n_jobs=None is LightGBM 4.x's default: physical cores, ignoring OMP_NUM_THREADS.
+    """
+
+    @staticmethod
+    def prepare():
+        import lightgbm  # noqa: F401
+
+    def __call__(self, params: dict) -> dict:
+        from lightgbm import LGBMRegressor
+
+        Xtr, ytr, Xva, yva = self.data
+        p = _ints({**self.fixed, **params},
+                  ("n_estimators", "num_leaves", "min_child_samples", "max_depth"))
+        model = LGBMRegressor(n_jobs=self.n_jobs, verbose=-1, random_state=0, **p).fit(Xtr, ytr)
+        used = model.booster_.params.get("num_threads")
+        if used is None or int(used) <= 0:
+            used = openmp_threads()
+        return {"loss": _mse(yva, model.predict(Xva)),
+                "model_threads_requested": self.n_jobs,
+                "model_threads_effective": None if used is None else int(used)}
+
+
+def _burn_until(deadline: float) -> None:
+    """Keep one core busy until the deadline; hashlib releases the GIL on large buffers,
+    so several of these threads really run in parallel."""
+    block = b"\0" * (1 << 18)
+    h = hashlib.sha256()
+    while time.perf_counter() < deadline:
+        h.update(block)
+
+
+def sleep_threads(n_jobs, default: int) -> int:
+    """Busy threads of the sleep workload, read like a model's n_jobs: None -> the scenario's
+    default, 0 -> OpenMP default (honours OMP_NUM_THREADS), -1 -> all logical cores."""
+    if n_jobs is None:
+        return default
+    if n_jobs == 0:
+        return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    if n_jobs < 0:
+        return max((os.cpu_count() or 1) + 1 + n_jobs, 1)
+    return n_jobs
+
+
+class SleepObjective:
+    """Calibration workload: known duration and a known number of busy threads.
+
+    threads=0 sleeps; threads=k keeps k cores busy for `seconds`. loss = x**2.
+    """
+
+    def __init__(self, seconds: float, threads: int = 0, n_jobs=None):
+        self.seconds, self.default_threads, self.n_jobs = seconds, threads, n_jobs
+
+    def __call__(self, params: dict) -> dict:
+        k = sleep_threads(self.n_jobs, self.default_threads)
+        deadline = time.perf_counter() + self.seconds
+        if k <= 0:
+            time.sleep(self.seconds)
+        else:
+            workers = [threading.Thread(target=_burn_until, args=(deadline,)) for _ in range(k - 1)]
+            for w in workers:
+                w.start()
+            _burn_until(deadline)
+            for w in workers:
+                w.join()
+        return {"loss": float(params.get("x", 0.0)) ** 2,
+                "model_threads_requested": self.n_jobs, "model_threads_effective": k}
+
+
+class CustomObjective:
+    """A scenario's own objective(params, data): returns a loss or a dict with 'loss'."""
+
+    def __init__(self, fn: Callable, data: Any):
+        self.fn, self.data = fn, data
+
+    def __call__(self, params: dict) -> dict:
+        out = self.fn(params, self.data)
+        return out if isinstance(out, dict) else {"loss": float(out)}
+
+
+def build(workload: dict, settings: dict, n_jobs) -> tuple[Callable[[dict], dict], Any]:
+    """(objective, space) for one workload of a scenario under one thread setting."""
+    name = workload["name"]
+    d = settings["data"]
+    if "objective" in workload:
+        data = workload["data"]() if "data" in workload else make_data(**d)
+        return CustomObjective(workload["objective"], data), workload["space"]
+    space = workload.get("space") or default_space(name)
+    if name == "sleep":
+        s = settings["sleep"]
+        return SleepObjective(s.get("seconds", 0.3), s.get("threads", 0), n_jobs), space
+    data = make_data(**d)
+    cls = RandomForestObjective if name == "rf" else LightGBMObjective
+    return cls(data, n_jobs=n_jobs, params=workload.get("params")), space
