@@ -52,6 +52,21 @@ def _algo(name: str):
     return {"tpe": tpe.suggest, "rand": rand.suggest}[name]
 
 
+def call_fmin(fn, space, algo, max_evals, trials, seed, max_queue_len=1) -> None:
+    """fmin as the harness uses it: no progress bar, and a cell whose every trial failed is
+    a result (its failed trials are recorded), not an error: hyperopt raises
+    AllTrialsFailed while computing the argmin it returns, which the harness ignores."""
+    from hyperopt import fmin
+    from hyperopt.exceptions import AllTrialsFailed
+
+    try:
+        fmin(fn=fn, space=space, algo=algo, max_evals=max_evals, trials=trials,
+             rstate=np.random.default_rng(seed), max_queue_len=max_queue_len,
+             show_progressbar=False, return_argmin=False)
+    except AllTrialsFailed:
+        pass
+
+
 def closure_bytes(fn, space) -> int:
     """Bytes of what SparkTrials pickles for every trial (objective + space)."""
     from pyspark import cloudpickle
@@ -88,8 +103,6 @@ class CellRunner:
         return SparkTrials(parallelism=cell.parallelism, spark_session=self.spark)
 
     def run_cell(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
-        from hyperopt import fmin
-
         fn, space = self.objective(cell.workload, cell.n_jobs)
         clock = SuggestClock(_algo(self.settings["algo"]))
         cond_spec = self.settings["conditions"].get(cell.condition)
@@ -104,9 +117,9 @@ class CellRunner:
         t0 = time.perf_counter()
         try:
             with conditions.applied(cell.condition, cond_spec):
-                fmin(fn=fn, space=space, algo=clock, max_evals=cell.max_evals, trials=trials,
-                     rstate=np.random.default_rng(self.settings["seed"] + cell.repeat),
-                     max_queue_len=cell.max_queue_len, show_progressbar=False)
+                call_fmin(fn, space, clock, cell.max_evals, trials,
+                          seed=self.settings["seed"] + cell.repeat,
+                          max_queue_len=cell.max_queue_len)
         except Exception as exc:  # the cell failed as a whole; keep what it produced
             error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         finally:
@@ -130,7 +143,7 @@ class CellRunner:
 def warm_up(runner: CellRunner, cells: list[grid.Cell], spark) -> float:
     """Start the JVM path, Python workers and model libraries before the first measured cell,
     so the first cell of a run does not pay for them."""
-    from hyperopt import Trials, fmin
+    from hyperopt import Trials
 
     t0 = time.perf_counter()
     seen = set()
@@ -140,8 +153,7 @@ def warm_up(runner: CellRunner, cells: list[grid.Cell], spark) -> float:
             continue
         seen.add(key)
         fn, space = runner.objective(cell.workload, cell.n_jobs)
-        fmin(fn, space, algo=_algo("rand"), max_evals=1, trials=Trials(),
-             rstate=np.random.default_rng(0), show_progressbar=False)
+        call_fmin(fn, space, _algo("rand"), 1, Trials(), seed=0)
     if spark is not None and any(c.mode == "spark" for c in cells):
         from hyperopt.spark import SparkTrials
 
@@ -149,8 +161,8 @@ def warm_up(runner: CellRunner, cells: list[grid.Cell], spark) -> float:
         spark.sparkContext.parallelize(range(slots), slots).map(lambda x: x).collect()
         first = next(c for c in cells if c.mode == "spark")
         fn, space = runner.objective(first.workload, first.n_jobs)
-        fmin(fn, space, algo=_algo("rand"), max_evals=1, rstate=np.random.default_rng(0),
-             trials=SparkTrials(parallelism=1, spark_session=spark), show_progressbar=False)
+        call_fmin(fn, space, _algo("rand"), 1, SparkTrials(parallelism=1, spark_session=spark),
+                  seed=0)
     return time.perf_counter() - t0
 
 

@@ -1,0 +1,63 @@
+"""Driver-side conversion of hyperopt trial documents into records (pure)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bench.collect import SuggestClock, epoch, latency_split, trial_record
+
+CELL = {"cell_id": "rf.spark.p2q2.njNone.e4.r0", "mode": "spark", "workload": "rf",
+        "parallelism": 2, "max_queue_len": 2, "n_jobs": None, "max_evals": 4, "repeat": 0,
+        "condition": "native"}
+
+
+def doc(state=2, result=None, error=None):
+    base = dt.datetime(2026, 1, 1, 12, 0, 0)
+    return {"tid": 3, "state": state, "result": result or {"status": "new"},
+            "misc": {"vals": {"x": [0.5]}, **({"error": error} if error else {})},
+            "book_time": base, "refresh_time": base + dt.timedelta(seconds=3.5)}
+
+
+def test_epoch_treats_naive_stamps_as_utc():
+    naive = dt.datetime(2026, 1, 1, 0, 0, 0)
+    assert epoch(naive) == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+    assert epoch(None) is None and epoch(12.5) == 12.5
+
+
+def test_latency_split_known_numbers():
+    s = latency_split(suggest_ts=100.0, book_ts=101.0, start_ts=102.25, end_ts=103.0,
+                      refresh_ts=103.5)
+    assert s == {"wait_dispatch_s": 1.0, "dispatch_to_start_s": 1.25, "return_s": 0.5}
+    # millisecond truncation of hyperopt's stamps never shows as a negative wait
+    assert latency_split(100.0004, 100.0, None, None, None)["wait_dispatch_s"] == 0.0
+    # a larger negative gap (clock skew between hosts) is kept visible
+    assert latency_split(100.5, 100.0, None, None, None)["wait_dispatch_s"] == -0.5
+    assert latency_split(None, 1.0, None, None, None)["wait_dispatch_s"] is None
+
+
+def test_ok_trial_carries_probe_and_split():
+    start = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc).timestamp()
+    probe = {"start_ts": start + 1.0, "end_ts": start + 3.0, "objective_s": 2.0, "cpu_s": 1.0,
+             "effective_cores": 0.5, "peak_threads": 7, "omp_num_threads": "1", "pid": 42,
+             "spark_task_attempt_id": 9, "thread_env": {"OMP_NUM_THREADS": "1"}}
+    rec = trial_record(doc(result={"status": "ok", "loss": 1.5, "probe": probe}), CELL, "run",
+                       suggest_ts=start - 0.5, params={"x": 0.5})
+    assert (rec.status, rec.loss, rec.tid, rec.pid, rec.spark_task_attempt_id) == ("ok", 1.5, 3, 42, 9)
+    assert rec.wait_dispatch_s == 0.5 and rec.dispatch_to_start_s == 1.0 and rec.return_s == 0.5
+    assert rec.cell_id == CELL["cell_id"] and rec.parallelism == 2 and rec.omp_num_threads == "1"
+
+
+def test_failed_and_errored_trials():
+    failed = trial_record(doc(result={"status": "fail", "error": "ValueError: bad", "probe": {}}),
+                          CELL, "run", None, {})
+    assert failed.status == "fail" and failed.loss is None and failed.error == "ValueError: bad"
+    errored = trial_record(doc(state=3, error=("<class 'Py4JError'>", "Traceback...\nPy4JError: lost")),
+                           CELL, "run", None, {})
+    assert errored.status == "error" and errored.error == "Py4JError: lost"
+
+
+def test_suggest_clock_stamps_each_new_trial_once():
+    clock = SuggestClock(lambda ids, domain, trials, seed: [{"tid": i} for i in ids])
+    clock([0, 1], None, None, 0)
+    first = dict(clock.suggested)
+    clock([1, 2], None, None, 0)
+    assert set(clock.suggested) == {0, 1, 2} and clock.suggested[1] == first[1]

@@ -1,0 +1,50 @@
+"""Grid expansion: which cells exist, their ids and their seeded order."""
+from __future__ import annotations
+
+from bench import grid, scenario
+from tests.conftest import write_scenario
+
+
+def settings(tmp_path, extra=""):
+    text = ('SCENARIO = {"name": "g", "workloads": ["rf", "sleep"], "max_evals": [4, 8], '
+            '"parallelism": [1, 2], "max_queue_len": [1, "parallelism"], "n_jobs": [None, 1], '
+            '"repeats": 2, ' + extra + '}')
+    return scenario.load(write_scenario(tmp_path, text)).settings
+
+
+def test_counts_and_dedup(tmp_path):
+    s = settings(tmp_path)
+    cells = grid.expand(s)
+    # per workload x n_jobs x max_evals: 1 serial + spark (p1: q1 only; p2: q1, q2) = 4
+    assert len(cells) == 2 * 2 * 2 * 4 * 2 == grid.count_cells(s)
+    assert len({c.cell_id for c in cells}) == len(cells)
+    serial = [c for c in cells if c.mode == "serial"]
+    assert all(c.parallelism is None and c.max_queue_len == 1 for c in serial)
+    p1 = [c for c in cells if c.mode == "spark" and c.parallelism == 1]
+    assert {c.max_queue_len for c in p1} == {1}
+
+
+def test_order_is_seeded_and_differs_between_repeats(tmp_path):
+    s = settings(tmp_path)
+    a, b = grid.expand(s), grid.expand(s)
+    assert [c.cell_id for c in a] == [c.cell_id for c in b]
+    assert [c.order for c in a] == list(range(len(a)))
+    r0 = [c.settings_key for c in a if c.repeat == 0]
+    r1 = [c.settings_key for c in a if c.repeat == 1]
+    assert sorted(r0, key=repr) == sorted(r1, key=repr) and r0 != r1
+    # repeats run in blocks: every repeat-0 cell before any repeat-1 cell
+    assert max(c.order for c in a if c.repeat == 0) < min(c.order for c in a if c.repeat == 1)
+
+
+def test_conditions_only_add_serial_cells(tmp_path):
+    s = settings(tmp_path, '"conditions": {"busy": {"background_load": 1}}')
+    cells = grid.cells_of_repeat(s, 0)
+    busy = [c for c in cells if c.condition == "busy"]
+    assert busy and all(c.mode == "serial" for c in busy)
+    assert len(busy) == len([c for c in cells if c.mode == "serial" and c.condition == "native"])
+
+
+def test_cell_id_is_readable_and_stable():
+    assert grid.cell_id("rf", "spark", "native", 2, 2, None, 8, 0) == "rf.spark.p2q2.njNone.e8.r0"
+    assert grid.cell_id("lgbm", "serial", "busy", None, 1, 0, 8, 1) == "lgbm.serial.busy.nj0.e8.r1"
+    assert grid.resolve_queue_len("parallelism", 4) == 4 and grid.resolve_queue_len(3, 4) == 3

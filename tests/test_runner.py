@@ -1,0 +1,118 @@
+"""The runner on real local Spark: ground truth, fields, failures (no mocks)."""
+from __future__ import annotations
+
+import os
+import statistics
+
+import pytest
+
+from bench import runner
+from bench.storage import RunFolder
+from tests.conftest import write_scenario
+
+pytestmark = pytest.mark.spark
+
+CALIBRATION = '''SCENARIO = {
+    "name": "truth", "workloads": ["sleep"], "sleep": {"seconds": 0.3},
+    "max_evals": 3, "modes": ["serial", "spark"], "parallelism": [1], "n_jobs": [0, 1, 2],
+    "algo": "rand", "seed": 1}
+'''
+
+
+@pytest.fixture(scope="module")
+def truth_run(spark, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("truth")
+    path = runner.run(write_scenario(folder, CALIBRATION), spark=spark,
+                      results_dir=folder / "results", quiet=True)
+    return RunFolder(path)
+
+
+def by_cell(trials):
+    cells = {}
+    for t in trials:
+        cells.setdefault(t["cell_id"], []).append(t)
+    return cells
+
+
+def test_sleep_ground_truth_in_both_modes(truth_run):
+    trials = truth_run.read_trials().records
+    cores = os.cpu_count()
+    cells = by_cell(trials)
+    assert len(cells) == 6 and all(len(v) == 3 for v in cells.values())
+    for cell_id, ts in cells.items():
+        k = ts[0]["model_threads_effective"]
+        if ts[0]["n_jobs"] in (1, 2):
+            assert k == ts[0]["n_jobs"]
+        obj = statistics.median(t["objective_s"] for t in ts)
+        eff = statistics.median(t["effective_cores"] for t in ts)
+        assert abs(obj - 0.3) <= 0.05 * 0.3, (cell_id, obj)
+        assert abs(eff - min(k, cores)) <= 0.2, (cell_id, eff, k)
+
+
+def test_spark_trials_see_task_cpus_and_run_elsewhere(truth_run, spark):
+    task_cpus = spark.sparkContext.getConf().get("spark.task.cpus", "1")
+    trials = truth_run.read_trials().records
+    spark_trials = [t for t in trials if t["mode"] == "spark"]
+    serial_trials = [t for t in trials if t["mode"] == "serial"]
+    assert spark_trials and serial_trials
+    assert all(t["omp_num_threads"] == task_cpus for t in spark_trials)
+    assert all(t["spark_task_cpus"] == int(task_cpus) for t in spark_trials)
+    assert all(t["pid"] != os.getpid() for t in spark_trials)
+    assert all(t["pid"] == os.getpid() for t in serial_trials)
+    # n_jobs=0 means "OpenMP default": one thread under Spark, all cores in the driver
+    zero = {t["mode"]: t["model_threads_effective"] for t in trials if t["n_jobs"] == 0}
+    assert zero["spark"] == int(task_cpus)
+    assert zero["serial"] == int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
+
+
+def test_every_documented_field_is_filled(truth_run):
+    required = ["run_id", "cell_id", "mode", "workload", "max_queue_len", "max_evals", "repeat",
+                "tid", "status", "loss", "params", "suggest_ts", "book_ts", "refresh_ts",
+                "start_ts", "end_ts", "objective_s", "cpu_s", "effective_cores",
+                "peak_threads", "pid", "hostname", "wait_dispatch_s", "dispatch_to_start_s",
+                "return_s", "threadpools"]
+    spark_only = ["parallelism", "spark_stage_id", "spark_task_attempt_id", "spark_task_cpus",
+                  "omp_num_threads"]
+    for t in truth_run.read_trials().records:
+        missing = [f for f in required + (spark_only if t["mode"] == "spark" else [])
+                   if t.get(f) is None]
+        assert not missing, (t["cell_id"], missing)
+        assert t["status"] == "ok" and "x" in t["params"]
+    cells = truth_run.read_cells().records
+    assert all(c["wall_s"] > 0 and c["trials_ok"] == 3 and c["best_loss"] is not None
+               for c in cells)
+    spark_cells = [c for c in cells if c["mode"] == "spark"]
+    assert all(c["task_slots"] == 2 and c["closure_bytes"] > 0 for c in spark_cells)
+    manifest = truth_run.manifest()
+    assert manifest["status"] == "finished" and len(manifest["cells"]) == 6
+    assert manifest["spark"]["task_slots"] == 2 and manifest["environment"]["logical_cores"]
+
+
+FAILING = '''
+def objective(params, data):
+    if params["x"] > 0:
+        raise ValueError("x must not be positive")
+    return params["x"] ** 2
+
+from hyperopt import hp
+SCENARIO = {"name": "failing", "max_evals": 6, "modes": ["serial", "spark"],
+            "parallelism": [2], "max_queue_len": ["parallelism"], "algo": "rand", "seed": 3,
+            "workloads": [{"name": "mine", "objective": objective,
+                           "data": lambda: None, "space": {"x": hp.uniform("x", -1, 1)}}]}
+'''
+
+
+def test_failing_objective_is_recorded_and_run_goes_on(spark, tmp_path):
+    path = runner.run(write_scenario(tmp_path, FAILING), spark=spark,
+                      results_dir=tmp_path / "results", quiet=True)
+    folder = RunFolder(path)
+    trials = folder.read_trials().records
+    assert len(trials) == 12
+    failed = [t for t in trials if t["status"] == "fail"]
+    ok = [t for t in trials if t["status"] == "ok"]
+    assert failed and ok
+    assert all(t["params"]["x"] > 0 and "x must not be positive" in t["error"] for t in failed)
+    assert all(t["params"]["x"] <= 0 and t["loss"] == pytest.approx(t["params"]["x"] ** 2)
+               for t in ok)
+    for c in folder.read_cells().records:
+        assert c["trials_ok"] + c["trials_failed"] == 6 and c["error"] is None
