@@ -45,7 +45,10 @@ def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_e
 
 
 def _thread_axis(workload: dict, n_jobs: list) -> list:
-    """Thread settings that mean something for this workload (a custom objective gets None)."""
+    """Thread settings that mean something for this workload (a custom objective gets None,
+    a workload may name its own)."""
+    if "n_jobs" in workload:
+        return list(workload["n_jobs"])
     builtin = workload["name"] in ("rf", "lgbm", "sleep") and "objective" not in workload
     return list(n_jobs) if builtin else [None]
 
@@ -53,8 +56,8 @@ def _thread_axis(workload: dict, n_jobs: list) -> list:
 def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
     """Every cell of one repeat, in declaration order, without duplicates."""
     out: dict[str, Cell] = {}
-    conditions = ["native", *settings.get("conditions", {})]
     for workload in settings["workloads"]:
+        conditions = ["native", *workload.get("conditions", settings.get("conditions", {}))]
         for n_jobs in _thread_axis(workload, settings["n_jobs"]):
             for max_evals in settings["max_evals"]:
                 base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,

@@ -43,7 +43,7 @@ KEYS: dict[str, tuple[tuple, str]] = {
 DATA_KEYS = {"rows": int, "features": int, "noise": (int, float), "seed": int}
 SLEEP_KEYS = {"seconds": (int, float), "threads": int}
 WORKLOAD_KEYS = {"name": str, "space": object, "objective": object, "data": object,
-                 "params": dict, "description": str}
+                 "params": dict, "description": str, "n_jobs": list, "conditions": list}
 CONDITION_KEYS = {"description": str, "omp_threads": int, "background_load": int}
 
 DEFAULTS: dict[str, Any] = {
@@ -157,8 +157,22 @@ def validate(settings: dict, path: Path) -> dict:
                 c.fail(f"{key}.objective", "must be a function objective(params, data)")
             if "space" not in w:
                 c.fail(f"{key}.space", "a workload with its own objective needs its own space")
-        if "data" in w and not callable(w["data"]):
-            c.fail(f"{key}.data", "must be a function returning the data the objective takes")
+        if "data" in w:
+            if "objective" in w and not callable(w["data"]):
+                c.fail(f"{key}.data", "must be a function returning the data the objective takes")
+            if "objective" not in w:
+                if not isinstance(w["data"], dict):
+                    c.fail(f"{key}.data", "expected a dict overriding rows/features/noise/seed")
+                c.check_dict(f"{key}.data", w["data"], DATA_KEYS)
+        for v in w.get("n_jobs", []):
+            if v is not None and not _is(v, int):
+                c.fail(f"{key}.n_jobs", f"expected None or a whole number, got {v!r}")
+        if "n_jobs" in w and not w["n_jobs"]:
+            c.fail(f"{key}.n_jobs", "empty grid: no values")
+        for cname in w.get("conditions", []):
+            if cname not in settings["conditions"]:
+                c.fail(f"{key}.conditions", f"unknown condition {cname!r} (declared: "
+                       f"{', '.join(settings['conditions']) or 'none'})")
         workloads.append(w)
     if not workloads:
         c.fail("workloads", "empty grid: no workloads")

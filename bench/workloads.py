@@ -180,7 +180,7 @@ class CustomObjective:
 def build(workload: dict, settings: dict, n_jobs) -> tuple[Callable[[dict], dict], Any]:
     """(objective, space) for one workload of a scenario under one thread setting."""
     name = workload["name"]
-    d = settings["data"]
+    d = {**settings["data"], **(workload["data"] if isinstance(workload.get("data"), dict) else {})}
     if "objective" in workload:
         data = workload["data"]() if "data" in workload else make_data(**d)
         return CustomObjective(workload["objective"], data), workload["space"]

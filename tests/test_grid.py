@@ -48,3 +48,25 @@ def test_cell_id_is_readable_and_stable():
     assert grid.cell_id("rf", "spark", "native", 2, 2, None, 8, 0) == "rf.spark.p2q2.njNone.e8.r0"
     assert grid.cell_id("lgbm", "serial", "busy", None, 1, 0, 8, 1) == "lgbm.serial.busy.nj0.e8.r1"
     assert grid.resolve_queue_len("parallelism", 4) == 4 and grid.resolve_queue_len(3, 4) == 3
+
+
+def test_workload_overrides_threads_and_conditions(tmp_path):
+    text = ('SCENARIO = {"name": "g", "max_evals": 4, "parallelism": [2], "n_jobs": [None], '
+            '"conditions": {"busy": {"background_load": 1}}, "workloads": ['
+            '{"name": "rf", "conditions": []}, {"name": "lgbm", "n_jobs": [0, 1]}]}')
+    cells = grid.cells_of_repeat(scenario.load(write_scenario(tmp_path, text)).settings, 0)
+    rf = [c for c in cells if c.workload == "rf"]
+    lgbm = [c for c in cells if c.workload == "lgbm"]
+    assert {c.condition for c in rf} == {"native"} and {c.n_jobs for c in rf} == {None}
+    assert {c.n_jobs for c in lgbm} == {0, 1}
+    assert {c.condition for c in lgbm if c.mode == "serial"} == {"native", "busy"}
+    assert len(lgbm) == 2 * (2 + 1)
+
+
+def test_workload_condition_must_be_declared(tmp_path):
+    import pytest
+    from bench.errors import BenchError
+
+    text = 'SCENARIO = {"name": "g", "workloads": [{"name": "rf", "conditions": ["hot"]}]}'
+    with pytest.raises(BenchError, match=r"workloads\[0\].conditions: unknown condition 'hot'"):
+        scenario.load(write_scenario(tmp_path, text))

@@ -1,0 +1,22 @@
+"""Diagnosis: rules over a run's measurements that say why the speedup is what it is."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..analysis import Analysis, RunData, analyze, load_run
+from .finding import SEVERITIES, Finding
+from .rules import RULES, THRESHOLDS
+
+
+def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
+    """Every rule over one run's frames, most severe first (pure)."""
+    analysis = analysis if analysis is not None else analyze(run)
+    findings = [f for rule in RULES for f in rule(run, analysis)]
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.id))
+
+
+def diagnose(path: str | Path) -> list[Finding]:
+    return diagnose_data(load_run(path))
+
+
+__all__ = ["Finding", "RULES", "THRESHOLDS", "diagnose", "diagnose_data"]

@@ -1,0 +1,19 @@
+"""A finding: what the measurements say, the numbers behind it, and what to change."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str              # stable across runs: rule plus what it is about
+    rule: str
+    severity: str        # high | medium | low
+    summary: str         # one line, with the key numbers
+    evidence: dict = field(default_factory=dict)   # measured numbers from this run
+    recommendation: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)

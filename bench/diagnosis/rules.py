@@ -1,0 +1,358 @@
+"""Diagnosis rules: each a pure function from a run's frames to findings.
+
+Every rule reads measurements only (never the scenario's name), and every number it
+compares against is in THRESHOLDS with the reason for its value, so a reader can check why
+a finding fired or did not.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import Analysis, RunData
+from .finding import Finding
+from .measures import break_even_objective_s, fixed_costs, median
+
+#: name -> (value, why). Rules use only these numbers.
+THRESHOLDS: dict[str, tuple[float, str]] = {
+    "overhead_share": (0.25, "fixed SparkTrials cost per trial >= 25% of the objective's own "
+                             "time caps the speedup well below the parallelism"),
+    "starved_ratio": (0.75, "achieved concurrency below 75% of min(parallelism, slots) means "
+                            "slots sat idle waiting for trials"),
+    "thread_time_ratio": (1.5, "per-trial objective time differing by 1.5x between modes is "
+                               "beyond run-to-run noise on a shared machine"),
+    "oversubscribed": (1.5, "threads x concurrent trials above 1.5x the cores means threads "
+                            "queue for CPUs"),
+    "starved_cores": (0.5, "a trial using under half the cores its threads could use is "
+                           "losing them to contention"),
+    "fresh_worker_share": (0.9, "90% or more trials in a distinct process: Python workers are "
+                                "not reused"),
+    "closure_bytes": (1_000_000, "PySpark broadcasts a task command above ~1 MB; anything "
+                                 "this large is re-pickled and shipped for every trial"),
+    "quality_gap": (0.05, "best loss 5% worse (relative) than serial at equal evaluations"),
+    "quality_min_repeats": (2, "search quality varies a lot run to run: judge it only on "
+                               "repeated cells"),
+}
+
+
+def T(name: str) -> float:
+    return THRESHOLDS[name][0]
+
+
+def _fmt_s(x: float) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{x:.3f} s" if x < 10 else f"{x:.1f} s"
+
+
+def _native(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["condition"] == "native"]
+
+
+def _ok(trials: pd.DataFrame) -> pd.DataFrame:
+    return trials[trials["status"] == "ok"]
+
+
+def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
+    """SparkTrials' fixed per-trial cost (dispatch loop + worker start + return) against the
+    objective's own time: the ceiling on any speedup."""
+    trials = _ok(run.trials)
+    spark = fixed_costs(trials[trials["mode"] == "spark"])
+    out = []
+    for workload, grp in spark.groupby("workload", sort=True):
+        fixed, objective = median(grp["fixed_s"]), median(grp["objective_s"])
+        if not (math.isfinite(fixed) and math.isfinite(objective)) or objective <= 0:
+            continue
+        share = fixed / objective
+        if share < T("overhead_share"):
+            continue
+        sp = analysis.speedups[analysis.speedups["workload"] == workload]
+        sp_native = sp[sp["serial_condition"] == "native"]
+        slots = run.cells["task_slots"].dropna()
+        p_top = int(min(grp["parallelism"].max(), slots.max() if len(slots) else 10**9))
+        evidence = {
+            "fixed_s_per_trial": round(fixed, 3),
+            "dispatch_delay_s": round(median(grp["dispatch_delay_s"]), 3),
+            "startup_s": round(median(grp["startup_s"]), 3),
+            "import_s": round(median(grp["setup_s"]), 3),
+            "return_s": round(median(grp["return_s"]), 3),
+            "objective_s": round(objective, 3),
+            "fixed_share_of_objective": round(share, 2),
+            "break_even_objective_s": {int(p): round(break_even_objective_s(fixed, int(p)), 3)
+                                       for p in sorted(set(grp["parallelism"].dropna()))},
+        }
+        if len(sp_native):
+            evidence["native_speedup_by_parallelism"] = {
+                f"p={int(r.parallelism)} q={int(r.max_queue_len)}": round(r.speedup, 2)
+                for r in sp_native.itertuples() if pd.notna(r.speedup)}
+        slower = sp_native[(sp_native["speedup"] < 1)]
+        severity = "high" if len(slower) else "medium"
+        be = break_even_objective_s(fixed, p_top)
+        summary = (f"{workload}: every spark trial pays {_fmt_s(fixed)} of fixed SparkTrials cost "
+                   f"against a {_fmt_s(objective)} objective ({share:.0%})")
+        if len(slower):
+            worst = slower.sort_values("speedup").iloc[0]
+            summary += (f"; SparkTrials is slower than serial (speedup {worst.speedup:.2f} at "
+                        f"parallelism {int(worst.parallelism)})")
+        out.append(Finding(
+            id=f"fixed-overhead:{workload}", rule="fixed-overhead", severity=severity,
+            summary=summary, evidence=evidence,
+            recommendation=(
+                f"At parallelism {p_top} SparkTrials only pays off for objectives longer than "
+                f"{_fmt_s(be)}. Give each trial more work (more data, cross-validation folds "
+                f"inside the objective), keep serial Trials for trials this short, and set "
+                f"max_queue_len = parallelism so the dispatcher always has a trial ready.")))
+    return out
+
+
+def dispatch_starvation(run: RunData, analysis: Analysis) -> list[Finding]:
+    """Slots idle because trials reach the dispatcher one per loop (max_queue_len=1)."""
+    conc = analysis.cell_concurrency
+    conc = conc[(conc["mode"] == "spark") & (conc["requested"] >= 2)]
+    if not len(conc):
+        return []
+    slots = run.cells.set_index("cell_id")["task_slots"]
+    conc = conc.assign(usable=[min(int(r), int(slots.get(c)) if pd.notna(slots.get(c)) else int(r))
+                               for r, c in zip(conc["requested"], conc["cell_id"])])
+    conc = conc.assign(ratio=conc["busy_concurrency"] / conc["usable"])
+    out = []
+    for workload, grp in conc.groupby("workload", sort=True):
+        q1 = grp[grp["max_queue_len"] == 1]
+        starved = q1[q1["ratio"] < T("starved_ratio")]
+        if not len(starved):
+            continue
+        p = int(starved["requested"].max())
+        worst = starved.sort_values("ratio").iloc[0]
+        evidence = {
+            "parallelism": p, "max_queue_len": 1,
+            "achieved_concurrency_q1": round(float(starved["busy_concurrency"].median()), 2),
+            "usable_slots": int(worst["usable"]),
+            "share_of_slots_used_q1": round(float(starved["ratio"].median()), 2),
+        }
+        bigger_q = grp[(grp["max_queue_len"] > 1) & (grp["requested"] == p)]
+        if len(bigger_q):
+            evidence["achieved_concurrency_q_eq_p"] = round(
+                float(bigger_q["busy_concurrency"].median()), 2)
+            walls = run.cells[(run.cells["workload"] == workload) & (run.cells["mode"] == "spark")
+                              & (run.cells["parallelism"] == p)]
+            w1 = median(walls[walls["max_queue_len"] == 1]["wall_s"])
+            wq = median(walls[walls["max_queue_len"] > 1]["wall_s"])
+            evidence["wall_s_q1"], evidence["wall_s_q_eq_p"] = round(w1, 2), round(wq, 2)
+        out.append(Finding(
+            id=f"dispatch-starvation:{workload}", rule="dispatch-starvation", severity="medium",
+            summary=(f"{workload}: with max_queue_len=1 only {evidence['achieved_concurrency_q1']} "
+                     f"of {evidence['usable_slots']} slots were busy on average at parallelism {p}"),
+            evidence=evidence,
+            recommendation=("Pass max_queue_len=parallelism to fmin: hyperopt then suggests "
+                            "enough trials per loop to fill every slot (its default of 1 feeds "
+                            "about one trial per second).")))
+    return out
+
+
+def _thread_summary(grp: pd.DataFrame) -> dict:
+    eff = grp["model_threads_effective"].dropna()
+    omp = sorted({str(v) for v in grp["omp_num_threads"].tolist() if v is not None and v == v})
+    return {"threads": int(eff.median()) if len(eff) else None,
+            "omp_num_threads": ", ".join(omp) or "unset",
+            "effective_cores": round(median(grp["effective_cores"]), 2),
+            "objective_s": round(median(grp["objective_s"]), 3)}
+
+
+def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
+    """The same objective ran with different thread counts in the two modes, and its time
+    moved with them: the 'speedup' (or slowdown) is not from parallelism."""
+    trials = _ok(run.trials)
+    out = []
+    keys = ["workload", "n_jobs_label", "max_evals"]
+    for key, grp in trials.groupby(keys, sort=True):
+        spark = grp[grp["mode"] == "spark"]
+        if not len(spark):
+            continue
+        p1 = spark[spark["parallelism"] == spark["parallelism"].min()]
+        s = _thread_summary(p1)
+        for condition, serial in grp[grp["mode"] == "serial"].groupby("condition", sort=True):
+            d = _thread_summary(serial)
+            if d["objective_s"] <= 0 or s["objective_s"] <= 0:
+                continue
+            ratio = d["objective_s"] / s["objective_s"]
+            differs = (d["threads"] != s["threads"]) or (d["omp_num_threads"] != s["omp_num_threads"])
+            if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
+                continue
+            workload, n_jobs, _ = key
+            emulated = condition != "native"
+            sp = analysis.speedups
+            sp = sp[(sp["workload"] == workload) & (sp["n_jobs_label"] == n_jobs)
+                    & (sp["serial_condition"] == condition)]
+            p_min = int(p1["parallelism"].iloc[0])
+            wall = sp[sp["parallelism"] == p_min]["speedup"]
+            evidence = {"condition": condition, "emulated": emulated, "n_jobs": n_jobs,
+                        "serial": d, f"spark_p{p_min}": s,
+                        "objective_ratio_serial_over_spark": round(ratio, 2)}
+            if len(wall):
+                evidence[f"fmin_wall_ratio_serial_over_spark_p{p_min}"] = round(float(wall.median()), 2)
+            faster = "faster" if ratio > 1 else "slower"
+            out.append(Finding(
+                id=f"thread-mismatch:{workload}:nj{n_jobs}:{condition}", rule="thread-mismatch",
+                severity="high",
+                summary=(f"{workload} n_jobs={n_jobs}{' [emulated: ' + condition + ']' if emulated else ''}: "
+                         f"each spark trial is {max(ratio, 1 / ratio):.1f}x {faster} than serial "
+                         f"because it ran {s['threads']} thread(s) (OMP_NUM_THREADS={s['omp_num_threads']}) "
+                         f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"),
+                evidence=evidence,
+                recommendation=(
+                    "Compare like with like: pin the model's threads (n_jobs / num_threads) to "
+                    "spark.task.cpus in both modes, or set OMP_NUM_THREADS the same in the "
+                    "driver and via spark.executorEnv.OMP_NUM_THREADS. The difference is the "
+                    "thread setting, not SparkTrials' parallelism.")))
+    return out
+
+
+def oversubscription(run: RunData, analysis: Analysis) -> list[Finding]:
+    """More runnable threads than cores: trials slow each other down."""
+    env = run.manifest.get("environment") or {}
+    cores = env.get("usable_cores") or env.get("logical_cores")
+    if not cores:
+        return []
+    conc = analysis.cell_concurrency.set_index("cell_id")["busy_concurrency"]
+    trials = _ok(run.trials)
+    out = []
+    for key, grp in trials.groupby(["workload", "mode", "condition", "n_jobs_label"], sort=True):
+        threads = median(grp["model_threads_effective"])
+        if not math.isfinite(threads) or threads < 2:
+            continue
+        concurrency = median([conc.get(c, 1.0) for c in grp["cell_id"].unique()])
+        demand = threads * max(concurrency, 1.0)
+        eff = median(grp["effective_cores"])
+        usable = min(threads, cores)
+        over = demand > T("oversubscribed") * cores
+        starved = math.isfinite(eff) and eff < T("starved_cores") * usable
+        if not (over or starved):
+            continue
+        workload, mode, condition, n_jobs = key
+        out.append(Finding(
+            id=f"oversubscription:{workload}:{mode}:nj{n_jobs}:{condition}",
+            rule="oversubscription", severity="medium",
+            summary=(f"{workload} {mode}{' [' + condition + ']' if condition != 'native' else ''} "
+                     f"n_jobs={n_jobs}: {threads:.0f} thread(s) x {max(concurrency, 1):.1f} "
+                     f"concurrent trial(s) on {cores} cores; each trial kept only {eff:.2f} "
+                     f"cores busy"),
+            evidence={"threads_per_trial": threads, "concurrent_trials": round(concurrency, 2),
+                      "cores": cores, "thread_demand": round(demand, 1),
+                      "effective_cores": round(eff, 2), "objective_s": round(median(grp["objective_s"]), 3),
+                      "emulated": condition != "native"},
+            recommendation=("Keep threads per trial x parallelism <= cores: set n_jobs (LightGBM "
+                            "num_threads) explicitly, e.g. to spark.task.cpus, and never leave "
+                            "an OpenMP library to size itself from the visible CPU count.")))
+    return out
+
+
+def parallelism_above_slots(run: RunData, analysis: Analysis) -> list[Finding]:
+    cells = run.cells[(run.cells["mode"] == "spark") & run.cells["task_slots"].notna()]
+    over = cells[cells["parallelism"] > cells["task_slots"]]
+    if not len(over):
+        return []
+    conc = analysis.cell_concurrency.set_index("cell_id")["max_concurrency"]
+    out = []
+    for workload, grp in over.groupby("workload", sort=True):
+        p, slots = int(grp["parallelism"].max()), int(grp["task_slots"].min())
+        seen = int(max(conc.get(c, 0) for c in grp["cell_id"]))
+        out.append(Finding(
+            id=f"parallelism-above-slots:{workload}", rule="parallelism-above-slots",
+            severity="medium",
+            summary=(f"{workload}: parallelism {p} requested but the cluster has {slots} task "
+                     f"slot(s); at most {seen} trial(s) ever ran at once"),
+            evidence={"parallelism": p, "task_slots": slots, "max_concurrency_seen": seen},
+            recommendation=(f"Set parallelism <= {slots} (cores / spark.task.cpus), or add "
+                            "executors; extra parallelism only queues trials and weakens TPE.")))
+    return out
+
+
+def fresh_worker_per_trial(run: RunData, analysis: Analysis) -> list[Finding]:
+    spark = _ok(run.trials)
+    spark = spark[spark["mode"] == "spark"]
+    if len(spark) < 3:
+        return []
+    per_cell = spark.groupby("cell_id").agg(trials=("tid", "size"), pids=("pid", "nunique"))
+    share = per_cell["pids"].sum() / per_cell["trials"].sum()
+    if share < T("fresh_worker_share"):
+        return []
+    return [Finding(
+        id="fresh-worker-per-trial", rule="fresh-worker-per-trial", severity="medium",
+        summary=(f"{int(per_cell['pids'].sum())} distinct Python processes ran "
+                 f"{int(per_cell['trials'].sum())} spark trials: every trial starts a new "
+                 f"worker and re-imports its libraries ({_fmt_s(median(spark['setup_s']))} of "
+                 f"imports, {_fmt_s(median(spark['dispatch_to_start_s']))} from dispatch to "
+                 f"objective start)"),
+        evidence={"spark_trials": int(per_cell["trials"].sum()),
+                  "distinct_pids": int(per_cell["pids"].sum()), "share": round(share, 2),
+                  "import_s": round(median(spark["setup_s"]), 3),
+                  "dispatch_to_start_s": round(median(spark["dispatch_to_start_s"]), 3)},
+        recommendation=("SparkTrials' task never reads its input iterator, so Spark cannot "
+                        "reuse the Python worker (spark.python.worker.reuse has no effect): "
+                        "budget ~this start-up per trial, keep imports light at module level, "
+                        "and make trials long enough to amortise it."))]
+
+
+def large_closure(run: RunData, analysis: Analysis) -> list[Finding]:
+    cells = run.cells[(run.cells["mode"] == "spark")]
+    if "closure_bytes" not in cells or not len(cells):
+        return []
+    sizes = pd.to_numeric(cells["closure_bytes"], errors="coerce")
+    big = cells[sizes >= T("closure_bytes")]
+    out = []
+    for workload, grp in big.groupby("workload", sort=True):
+        b = int(pd.to_numeric(grp["closure_bytes"]).max())
+        trials = int(grp["trials_ok"].sum() + grp["trials_failed"].sum())
+        out.append(Finding(
+            id=f"large-closure:{workload}", rule="large-closure", severity="medium",
+            summary=(f"{workload}: the objective captures {b / 1e6:.1f} MB that SparkTrials "
+                     f"pickles and ships with every trial ({b * trials / 1e6:.0f} MB over "
+                     f"{trials} trials)"),
+            evidence={"closure_bytes": b, "spark_trials": trials},
+            recommendation=("Do not capture the training data in the objective: broadcast it "
+                            "once (sc.broadcast) or load it inside the objective from shared "
+                            "storage.")))
+    return out
+
+
+def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
+    final = analysis.final_loss
+    if not len(final) or "cells" not in final:
+        return []
+    out = []
+    for key, grp in final.groupby(["workload", "n_jobs_label", "max_evals"], sort=True):
+        serial = grp[(grp["mode"] == "serial") & (grp["condition"] == "native")]
+        spark = grp[grp["mode"] == "spark"]
+        if not len(serial) or not len(spark):
+            continue
+        if serial["cells"].min() < T("quality_min_repeats"):
+            continue
+        base = float(serial["final_best_loss_median"].iloc[0])
+        spark = spark[spark["cells"] >= T("quality_min_repeats")]
+        if not len(spark) or not math.isfinite(base):
+            continue
+        top = spark.sort_values("parallelism").iloc[-1]
+        gap = (float(top["final_best_loss_median"]) - base) / abs(base) if base else 0.0
+        if gap <= T("quality_gap"):
+            continue
+        workload, n_jobs, evals = key
+        out.append(Finding(
+            id=f"search-quality:{workload}:nj{n_jobs}", rule="search-quality", severity="low",
+            summary=(f"{workload}: after {int(evals)} evaluations the best loss at parallelism "
+                     f"{int(top['parallelism'])} is {gap:.0%} worse than serial"),
+            evidence={"serial_best_loss": base, "spark_best_loss": float(top["final_best_loss_median"]),
+                      "parallelism": int(top["parallelism"]), "max_evals": int(evals),
+                      "repeats": int(top["cells"])},
+            recommendation=("TPE learns from finished trials; with many running at once it "
+                            "suggests blindly. Raise max_evals with parallelism, or keep "
+                            "parallelism well below max_evals (hyperopt suggests <= sqrt).")))
+    return out
+
+
+RULES: list[Callable[[RunData, Analysis], list[Finding]]] = [
+    fixed_overhead, dispatch_starvation, thread_mismatch, oversubscription,
+    parallelism_above_slots, fresh_worker_per_trial, large_closure, search_quality,
+]
