@@ -55,6 +55,10 @@ def cmd_run(args) -> int:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
         return 130
+    if args.report:
+        from .diagnosis import write_report
+
+        path = write_report(path)
     print(path)
     return 0
 
@@ -103,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-memory", default="1g", help="memory per worker with --cluster")
     p.add_argument("--cluster-dir", default=".cluster", help="state/log folder for --cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--report", action="store_true",
+                   help="then diagnose and write the report; prints the report path last")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("schema", help="print the results schema (every field documented)")

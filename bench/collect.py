@@ -104,7 +104,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
         run_id=run_id, cell_id=cell["cell_id"], mode=cell["mode"], workload=cell["workload"],
         parallelism=cell["parallelism"], max_queue_len=cell["max_queue_len"],
         n_jobs=cell["n_jobs"], max_evals=cell["max_evals"], repeat=cell["repeat"],
-        condition=cell.get("condition", "native"), tid=doc["tid"], status=status,
+        condition=cell.get("condition", "native"), cluster=cell.get("cluster"), tid=doc["tid"], status=status,
         loss=result.get("loss") if status == "ok" else None, params=params, error=error,
         suggest_ts=suggest_ts, book_ts=book_ts, refresh_ts=refresh_ts,
         thread_env=probe.get("thread_env") or {}, threadpools=probe.get("threadpools") or [],

@@ -24,6 +24,7 @@ class Cell:
     repeat: int
     condition: str = "native"
     order: int = 0
+    cluster: Optional[str] = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -32,15 +33,18 @@ class Cell:
     def settings_key(self) -> tuple:
         """What makes cells comparable across repeats."""
         return (self.workload, self.mode, self.condition, self.parallelism,
-                self.max_queue_len, self.n_jobs, self.max_evals)
+                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster)
 
 
 def resolve_queue_len(value, parallelism: int) -> int:
     return parallelism if value == "parallelism" else int(value)
 
 
-def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_evals, repeat) -> str:
+def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_evals, repeat,
+            cluster=None) -> str:
     where = condition if mode == "serial" else f"p{parallelism}q{max_queue_len}"
+    if cluster:
+        where = f"{cluster.replace('/', '-')}.{where}"
     return f"{workload}.{mode}.{where}.nj{n_jobs}.e{max_evals}.r{repeat}"
 
 
@@ -69,13 +73,16 @@ def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
                         out.setdefault(cid, Cell(cid, "serial", parallelism=None,
                                                  max_queue_len=1, condition=cond, **base))
                 if "spark" in settings["modes"]:
-                    for p in settings["parallelism"]:
-                        for q_raw in settings["max_queue_len"]:
-                            q = resolve_queue_len(q_raw, p)
-                            cid = cell_id(workload["name"], "spark", "native", p, q, n_jobs,
-                                          max_evals, repeat)
-                            out.setdefault(cid, Cell(cid, "spark", parallelism=p,
-                                                     max_queue_len=q, **base))
+                    clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
+                    for cluster in clusters:
+                        for p in settings["parallelism"]:
+                            for q_raw in settings["max_queue_len"]:
+                                q = resolve_queue_len(q_raw, p)
+                                cid = cell_id(workload["name"], "spark", "native", p, q, n_jobs,
+                                              max_evals, repeat, cluster)
+                                out.setdefault(cid, Cell(cid, "spark", parallelism=p,
+                                                         max_queue_len=q, cluster=cluster,
+                                                         **base))
     return list(out.values())
 
 
@@ -85,9 +92,26 @@ def expand(settings: dict) -> list[Cell]:
     cells: list[Cell] = []
     for repeat in range(settings["repeats"]):
         block = cells_of_repeat(settings, repeat)
-        random.Random(settings["seed"] * 1_000_003 + repeat).shuffle(block)
+        rng = random.Random(settings["seed"] * 1_000_003 + repeat)
+        rng.shuffle(block)
+        # cells of one cluster shape run together (a cluster starts once per repeat),
+        # the shapes themselves in a shuffled order
+        shapes = list(dict.fromkeys(c.cluster for c in block))
+        rng.shuffle(shapes)
+        block.sort(key=lambda c: shapes.index(c.cluster))
         cells.extend(block)
     return [Cell(**{**c.to_dict(), "order": i}) for i, c in enumerate(cells)]
+
+
+def segments(cells: list[Cell]) -> list[tuple[Optional[str], list[Cell]]]:
+    """Consecutive runs of cells sharing a cluster shape (None: the run's own session)."""
+    out: list = []
+    for cell in cells:
+        if out and out[-1][0] == cell.cluster:
+            out[-1][1].append(cell)
+        else:
+            out.append((cell.cluster, [cell]))
+    return out
 
 
 def count_cells(settings: dict) -> int:

@@ -51,6 +51,8 @@ class TrialRecord(_Record):
     max_evals: int = _f("fmin max_evals of the cell.")
     repeat: int = _f("Repeat index of the cell, 0-based.")
     condition: str = _f("Driver condition label: 'native' or the name of an emulation.", "native")
+    cluster: Optional[str] = _f("Cluster shape the spark cell ran on ('2x1', '1x2/tc2' = task "
+                                "cpus 2); null for the run's own session and serial cells.")
     # --- hyperopt outcome ---
     tid: int = _f("hyperopt trial id (0-based, in suggestion order).")
     status: str = _f("'ok', 'fail' (objective raised; see error) or 'error' (Spark-level failure).")
@@ -104,6 +106,7 @@ class CellRecord(_Record):
     max_evals: int = _f("fmin max_evals.")
     repeat: int = _f("Repeat index, 0-based.")
     condition: str = _f("'native' or the name of the emulated driver condition.", "native")
+    cluster: Optional[str] = _f("Cluster shape the cell ran on; null for the run's own session.")
     emulated: bool = _f("True when the cell ran under an emulated condition (see manifest).", False)
     order: int = _f("Position of the cell in the run's execution order.")
     start_ts: float = _f("Epoch seconds when fmin was called.")

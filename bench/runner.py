@@ -2,6 +2,7 @@
 after every cell. `run()` is the Python API (also for notebooks with their own session)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -81,9 +82,11 @@ class CellRunner:
     """Runs single cells against one session; objectives are built once per (workload, n_jobs)."""
 
     def __init__(self, scn: scenario_mod.Scenario, run: RunFolder, spark=None):
+        """`spark` may change between cells (one session per cluster shape)."""
         self.scn, self.run, self.spark = scn, run, spark
         self.settings = scn.settings
         self._objectives: dict = {}
+        self._warm: set = set()
         self._workloads = {w["name"]: w for w in self.settings["workloads"]}
 
     def objective(self, workload: str, n_jobs):
@@ -101,6 +104,31 @@ class CellRunner:
         from hyperopt.spark import SparkTrials
 
         return SparkTrials(parallelism=cell.parallelism, spark_session=self.spark)
+
+    def warm_up(self, cells: list[grid.Cell]) -> float:
+        """Start the JVM path, Python workers and model libraries before the first measured
+        cell on a session, so that cell does not pay for them. Returns seconds spent."""
+        from hyperopt import Trials
+
+        t0 = time.perf_counter()
+        for cell in cells:
+            key = (cell.workload, repr(cell.n_jobs))
+            if key in self._warm:
+                continue
+            self._warm.add(key)
+            fn, space = self.objective(cell.workload, cell.n_jobs)
+            call_fmin(fn, space, _algo("rand"), 1, Trials(), seed=0)
+        spark_cells = [c for c in cells if c.mode == "spark"]
+        if self.spark is not None and spark_cells and id(self.spark) not in self._warm:
+            from hyperopt.spark import SparkTrials
+
+            self._warm.add(id(self.spark))
+            slots = spark_session.task_slots(self.spark)
+            self.spark.sparkContext.parallelize(range(slots), slots).map(lambda x: x).collect()
+            fn, space = self.objective(spark_cells[0].workload, spark_cells[0].n_jobs)
+            call_fmin(fn, space, _algo("rand"), 1,
+                      SparkTrials(parallelism=1, spark_session=self.spark), seed=0)
+        return time.perf_counter() - t0
 
     def run_cell(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
         fn, space = self.objective(cell.workload, cell.n_jobs)
@@ -138,32 +166,6 @@ class CellRunner:
             closure_bytes=closure_bytes(fn, space) if cell.mode == "spark" else None,
             error=error)
         return cell_rec.to_dict(), [r.to_dict() for r in records]
-
-
-def warm_up(runner: CellRunner, cells: list[grid.Cell], spark) -> float:
-    """Start the JVM path, Python workers and model libraries before the first measured cell,
-    so the first cell of a run does not pay for them."""
-    from hyperopt import Trials
-
-    t0 = time.perf_counter()
-    seen = set()
-    for cell in cells:
-        key = (cell.workload, repr(cell.n_jobs))
-        if key in seen:
-            continue
-        seen.add(key)
-        fn, space = runner.objective(cell.workload, cell.n_jobs)
-        call_fmin(fn, space, _algo("rand"), 1, Trials(), seed=0)
-    if spark is not None and any(c.mode == "spark" for c in cells):
-        from hyperopt.spark import SparkTrials
-
-        slots = spark_session.task_slots(spark)
-        spark.sparkContext.parallelize(range(slots), slots).map(lambda x: x).collect()
-        first = next(c for c in cells if c.mode == "spark")
-        fn, space = runner.objective(first.workload, first.n_jobs)
-        call_fmin(fn, space, _algo("rand"), 1, SparkTrials(parallelism=1, spark_session=spark),
-                  seed=0)
-    return time.perf_counter() - t0
 
 
 def _manifest(scn, run_id, cells, argv, master, conf, results_dir) -> dict:
@@ -220,27 +222,24 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
                                 results_dir))
     done = folder.finished_cell_ids()
     pending = [c for c in cells if c.cell_id not in done]
-    needs_spark = any(c.mode == "spark" for c in pending)
-    own_session = spark is None and needs_spark
+    if spark is not None and any(c.cluster for c in pending):
+        raise BenchError(f"{scn.path}: clusters: a scenario that starts its own clusters "
+                         "cannot run inside an existing SparkSession")
+    sessions = Sessions(scn, folder, master, conf, given=spark)
+    runner = CellRunner(scn, folder)
     try:
-        if own_session:
-            merged = {**{k: str(v) for k, v in scn.settings["spark_conf"].items()}, **conf}
-            spark = spark_session.start_session(
-                master, spark_session.session_conf(master, merged, folder.eventlog_dir),
-                log_path=folder.path / "logs" / "spark.log")
-            spark_session.wait_for_executors(spark)
-        facts = spark_session.session_facts(spark) if spark is not None else None
-        runner = CellRunner(scn, folder, spark)
-        warm_s = warm_up(runner, pending, spark) if pending else 0.0
-        folder.update_manifest(status="running", spark=facts, warmup_s=warm_s,
-                               **({"resumed": dt.datetime.now(dt.timezone.utc).isoformat(
-                                   timespec="seconds")} if resume is not None else {}))
+        folder.update_manifest(status="running", **({"resumed": dt.datetime.now(
+            dt.timezone.utc).isoformat(timespec="seconds")} if resume is not None else {}))
         with Progress(total=len(cells), done=len(done), quiet=quiet) as bar:
-            for cell in pending:
-                bar.describe(cell.cell_id)
-                cell_rec, trial_recs = runner.run_cell(cell)
-                folder.append_cell(cell_rec, trial_recs)
-                bar.advance(cell_rec)
+            for cluster, segment in grid.segments(pending):
+                with sessions.session_for(cluster, segment) as session:
+                    runner.spark = session
+                    sessions.record_warmup(cluster, runner.warm_up(segment))
+                    for cell in segment:
+                        bar.describe(cell.cell_id)
+                        cell_rec, trial_recs = runner.run_cell(cell)
+                        folder.append_cell(cell_rec, trial_recs)
+                        bar.advance(cell_rec)
         folder.update_manifest(status="finished")
     except KeyboardInterrupt:
         folder.update_manifest(status="interrupted")
@@ -249,18 +248,102 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.update_manifest(status="failed")
         raise
     finally:
-        if own_session and spark is not None:
-            spark.stop()
+        sessions.close()
     collect_spark_tasks(folder)
     return folder.path
 
 
-def collect_spark_tasks(folder: RunFolder) -> None:
-    """Turn the run's Spark event log into spark_tasks.jsonl, joined to the trials."""
-    if not folder.eventlog_dir.is_dir():
-        return
-    try:
-        from .eventlog import write_spark_tasks
-    except ImportError:
-        return
-    write_spark_tasks(folder)
+class Sessions:
+    """The Spark sessions of one run.
+
+    The run's own session (or the caller's) is started on first need and kept to the end:
+    one session for every cell. A scenario that sweeps cluster shapes gets one standalone
+    cluster and session per shape instead, started for its cells and stopped after them.
+    """
+
+    def __init__(self, scn, folder: RunFolder, master: str, conf: dict, given=None):
+        self.scn, self.folder, self.master, self.conf = scn, folder, master, conf
+        self.given = given
+        self.own = None
+        self.shapes = {c["label"]: c for c in scn.settings.get("clusters", [])}
+
+    def _conf(self, master: str, extra: dict) -> dict:
+        merged = {**{k: str(v) for k, v in self.scn.settings["spark_conf"].items()},
+                  **extra, **self.conf}
+        return spark_session.session_conf(master, merged, self.folder.eventlog_dir)
+
+    def _start(self, master: str, extra: dict, label: str):
+        spark = spark_session.start_session(
+            master, self._conf(master, extra),
+            log_path=self.folder.path / "logs" / f"spark-{label}.log")
+        return spark
+
+    def default(self):
+        if self.given is not None:
+            return self.given
+        if self.own is None:
+            self.own = self._start(self.master, {}, "session")
+            spark_session.wait_for_executors(self.own)
+            self.folder.update_manifest(spark=spark_session.session_facts(self.own))
+        return self.own
+
+    @contextlib.contextmanager
+    def session_for(self, cluster: Optional[str], cells: list[grid.Cell]):
+        if not any(c.mode == "spark" for c in cells):
+            yield self.given
+            return
+        if cluster is None:
+            yield self.default()
+            return
+        from .cluster import standalone
+
+        shape = self.shapes[cluster]
+        extra = {"spark.task.cpus": str(shape["task_cpus"])}
+        standalone.check_schedulable({**extra, **self.conf}, shape["workers"], shape["cores"])
+        state_dir = self.folder.path / "clusters" / cluster.replace("/", "-")
+        # free ports, so a sweep never collides with a cluster the user already runs
+        with standalone.running_cluster(
+                shape["workers"], shape["cores"], shape["memory"], state_dir=state_dir,
+                master_port=standalone.free_port(), webui_port=standalone.free_port(),
+                worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])]
+        ) as running:
+            spark = self._start(running.master_url,
+                                {**standalone.spark_conf_for(running), **extra},
+                                cluster.replace("/", "-"))
+            try:
+                waited = standalone.wait_for_executors(spark.sparkContext, shape["workers"])
+                facts = spark_session.session_facts(spark)
+                facts.update(cluster=running.to_dict(), cluster_startup_s=running.startup_s,
+                             executor_wait_s=waited, shape=shape)
+                clusters = self.folder.manifest().get("clusters") or {}
+                clusters.setdefault(cluster, []).append(facts)
+                self.folder.update_manifest(clusters=clusters)
+                yield spark
+            finally:
+                spark.stop()
+
+    def record_warmup(self, cluster: Optional[str], seconds: float) -> None:
+        m = self.folder.manifest()
+        warm = m.get("warmup_s") or {}
+        if not isinstance(warm, dict):
+            warm = {}
+        key = cluster or "session"
+        warm[key] = round(warm.get(key, 0.0) + seconds, 3)
+        self.folder.update_manifest(warmup_s=warm)
+
+    def close(self) -> None:
+        if self.own is not None:
+            self.own.stop()
+            self.own = None
+
+
+def collect_spark_tasks(folder: RunFolder) -> int:
+    """Turn the run's Spark event logs into spark_tasks.jsonl, joined to the trials by task
+    attempt id and job group. Returns the number of task records written."""
+    from .eventlog import find_eventlogs, parse_run_eventlog
+
+    if not find_eventlogs(folder.eventlog_dir):
+        return 0
+    records = parse_run_eventlog(folder)
+    folder.write_spark_tasks(records)
+    return len(records)

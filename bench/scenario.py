@@ -38,6 +38,8 @@ KEYS: dict[str, tuple[tuple, str]] = {
     "seed": ((int,), "seed for data, search and cell order"),
     "conditions": ((dict,), "emulated driver conditions applied to serial cells"),
     "spark_conf": ((dict,), "Spark settings for the run's session"),
+    "clusters": ((list,), "standalone cluster shapes for spark cells: 'NxC' or "
+                          "{'shape': 'NxC', 'task_cpus': k, 'memory': '1g'}"),
     "profiles": ((dict,), "per-profile overrides: {'quick': {...}, 'full': {...}}"),
 }
 DATA_KEYS = {"rows": int, "features": int, "noise": (int, float), "seed": int}
@@ -45,6 +47,7 @@ SLEEP_KEYS = {"seconds": (int, float), "threads": int}
 WORKLOAD_KEYS = {"name": str, "space": object, "objective": object, "data": object,
                  "params": dict, "description": str, "n_jobs": list, "conditions": list}
 CONDITION_KEYS = {"description": str, "omp_threads": int, "background_load": int}
+CLUSTER_KEYS = {"shape": str, "task_cpus": int, "memory": str}
 
 DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -60,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "conditions": {},
     "spark_conf": {},
+    "clusters": [],
 }
 
 
@@ -219,10 +223,44 @@ def validate(settings: dict, path: Path) -> dict:
         c.check_dict(f"conditions.{cname}", cond, CONDITION_KEYS)
         if not any(k in cond for k in ("omp_threads", "background_load")):
             c.fail(f"conditions.{cname}", "emulates nothing: set omp_threads and/or background_load")
+    settings["clusters"] = [_cluster_entry(entry, i, c)
+                            for i, entry in enumerate(settings.get("clusters", []))]
+    labels = [c["label"] for c in settings["clusters"]]
+    if len(set(labels)) != len(labels):
+        c.fail("clusters", f"duplicate cluster shapes {labels}")
     for k, v in settings["spark_conf"].items():
         if not isinstance(k, str) or not _is(v, (str, int, float, bool)):
             c.fail(f"spark_conf.{k}", "keys must be strings and values scalars")
     return settings
+
+
+def cluster_label(shape: str, task_cpus: int) -> str:
+    return shape if task_cpus == 1 else f"{shape}/tc{task_cpus}"
+
+
+def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
+    """A cluster shape as {shape, workers, cores, task_cpus, memory, label}."""
+    from .cluster.standalone import parse_shape
+
+    key = f"clusters[{i}]"
+    if isinstance(entry, str):
+        entry = {"shape": entry}
+    if not isinstance(entry, dict):
+        c.fail(key, f"expected 'NxC' or a dict, got {type(entry).__name__}")
+    c.check_dict(key, entry, CLUSTER_KEYS)
+    if "shape" not in entry:
+        c.fail(f"{key}.shape", "missing, e.g. '2x1' (2 workers x 1 core)")
+    try:
+        workers, cores = parse_shape(entry["shape"])
+    except BenchError as exc:
+        c.fail(f"{key}.shape", str(exc))
+    task_cpus = entry.get("task_cpus", 1)
+    if task_cpus < 1 or task_cpus > cores:
+        c.fail(f"{key}.task_cpus", f"must be between 1 and the worker's {cores} core(s), "
+               f"got {task_cpus} (a task needing more cores than a worker has never runs)")
+    shape = f"{workers}x{cores}"
+    return {"shape": shape, "workers": workers, "cores": cores, "task_cpus": task_cpus,
+            "memory": entry.get("memory", "1g"), "label": cluster_label(shape, task_cpus)}
 
 
 def resolve(raw: dict, profile: str, path: Path) -> dict:

@@ -158,5 +158,11 @@ class RunFolder:
             os.replace(tmp, self.trials_path)
         return removed
 
+    def write_spark_tasks(self, records: list[dict]) -> None:
+        """Replace spark_tasks.jsonl: it is derived from the event logs, rebuilt whole."""
+        tmp = self.spark_tasks_path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(dumps(r) + "\n" for r in records), encoding="utf-8")
+        os.replace(tmp, self.spark_tasks_path)
+
     def finished_cell_ids(self) -> set[str]:
         return {c["cell_id"] for c in self.read_cells().records if "cell_id" in c}

@@ -19,4 +19,13 @@ def diagnose(path: str | Path) -> list[Finding]:
     return diagnose_data(load_run(path))
 
 
-__all__ = ["Finding", "RULES", "THRESHOLDS", "diagnose", "diagnose_data"]
+def write_report(path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """The report with its findings section filled: read the run once, diagnose, render."""
+    from ..report.build import build_report
+
+    run = load_run(path)
+    findings = [f.to_dict() for f in diagnose_data(run)]
+    return build_report(path, out_dir, findings=findings, run=run)
+
+
+__all__ = ["write_report", "Finding", "RULES", "THRESHOLDS", "diagnose", "diagnose_data"]

@@ -1,0 +1,35 @@
+"""A scenario that sweeps cluster shapes starts a real standalone cluster per shape."""
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from bench import runner
+from bench.storage import RunFolder, read_jsonl
+from tests.conftest import write_scenario
+
+pytestmark = [pytest.mark.cluster, pytest.mark.spark]
+
+SHAPED = '''SCENARIO = {"name": "shaped", "workloads": ["sleep"], "sleep": {"seconds": 0.2, "threads": 1},
+    "clusters": ["2x1"], "max_evals": 4, "modes": ["spark"], "parallelism": [2],
+    "max_queue_len": ["parallelism"], "algo": "rand", "seed": 1}
+'''
+
+
+def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
+    path = runner.run(write_scenario(tmp_path, SHAPED), results_dir=tmp_path / "results",
+                      quiet=True)
+    folder = RunFolder(path)
+    trials = folder.read_trials().records
+    assert len(trials) == 4 and all(t["status"] == "ok" and t["cluster"] == "2x1" for t in trials)
+    manifest = folder.manifest()
+    facts = manifest["clusters"]["2x1"][0]
+    assert facts["executors"] == 2 and facts["task_slots"] == 2
+    assert facts["master"].startswith("spark://127.0.0.1:")
+    # the cluster was stopped after its cells: none of its daemons is left
+    pids = [p["pid"] for p in facts["cluster"]["processes"]]
+    assert pids and not [p for p in pids if psutil.pid_exists(p)
+                         and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    tasks = [t for t in read_jsonl(folder.spark_tasks_path).records if t.get("tid") is not None]
+    assert sorted(t["tid"] for t in tasks) == [0, 1, 2, 3]
+    assert len({t["executor_id"] for t in tasks}) == 2
