@@ -73,3 +73,19 @@ def break_even_objective_s(fixed_s: float, parallelism: int) -> float:
 def median(values) -> float:
     s = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
     return float(s.median()) if len(s) else float("nan")
+
+
+def slot_occupancy(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per spark cell: the time-weighted mean number of trials holding a slot (from dispatch,
+    book_ts, to result recorded, refresh_ts) between the first dispatch and the last result."""
+    from ..analysis.concurrency import concurrency_stats, concurrency_steps
+
+    rows = []
+    for cell_id, grp in trials.groupby("cell_id", sort=False):
+        stats = concurrency_stats(concurrency_steps(grp["book_ts"], grp["refresh_ts"]))
+        first = grp.iloc[0]
+        rows.append({"cell_id": cell_id, "workload": first["workload"],
+                     "parallelism": first["parallelism"], "max_queue_len": first["max_queue_len"],
+                     "occupancy": stats["mean"], "max_held": stats["max"]})
+    return pd.DataFrame(rows, columns=["cell_id", "workload", "parallelism", "max_queue_len",
+                                       "occupancy", "max_held"])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis import Analysis, RunData
 from .finding import Finding
-from .measures import break_even_objective_s, fixed_costs, median
+from .measures import break_even_objective_s, fixed_costs, median, slot_occupancy
 
 #: name -> (value, why). Rules use only these numbers.
 THRESHOLDS: dict[str, tuple[float, str]] = {
@@ -22,6 +22,8 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
                              "time caps the speedup well below the parallelism"),
     "starved_ratio": (0.75, "achieved concurrency below 75% of min(parallelism, slots) means "
                             "slots sat idle waiting for trials"),
+    "starved_gain": (0.25, "a longer queue must hold at least a quarter slot more on average "
+                           "for the queue length to be the cause"),
     "thread_time_ratio": (1.5, "per-trial objective time differing by 1.5x between modes is "
                                "beyond run-to-run noise on a shared machine"),
     "oversubscribed": (1.5, "threads x concurrent trials above 1.5x the cores means threads "
@@ -48,8 +50,8 @@ def _fmt_s(x: float) -> str:
     return f"{x:.3f} s" if x < 10 else f"{x:.1f} s"
 
 
-def _native(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df["condition"] == "native"]
+def _seconds_or_never(x: float):
+    return round(x, 3) if math.isfinite(x) else "never"
 
 
 def _ok(trials: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +83,7 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
             "return_s": round(median(grp["return_s"]), 3),
             "objective_s": round(objective, 3),
             "fixed_share_of_objective": round(share, 2),
-            "break_even_objective_s": {int(p): round(break_even_objective_s(fixed, int(p)), 3)
+            "break_even_objective_s": {int(p): _seconds_or_never(break_even_objective_s(fixed, int(p)))
                                        for p in sorted(set(grp["parallelism"].dropna()))},
         }
         if len(sp_native):
@@ -109,42 +111,47 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
 
 
 def dispatch_starvation(run: RunData, analysis: Analysis) -> list[Finding]:
-    """Slots idle because trials reach the dispatcher one per loop (max_queue_len=1)."""
-    conc = analysis.cell_concurrency
-    conc = conc[(conc["mode"] == "spark") & (conc["requested"] >= 2)]
-    if not len(conc):
+    """Slots idle because trials reach the dispatcher one per loop (max_queue_len=1).
+
+    Measured as slot occupancy: how many trials held a slot (dispatched, result not yet
+    recorded) on average over the cell. Where the same parallelism also ran with a longer
+    queue, the finding fires only if that queue really filled the slots better.
+    """
+    trials = run.trials[run.trials["mode"] == "spark"]
+    if not len(trials):
+        return []
+    occ = slot_occupancy(trials)
+    occ = occ[occ["parallelism"] >= 2]
+    if not len(occ):
         return []
     slots = run.cells.set_index("cell_id")["task_slots"]
-    conc = conc.assign(usable=[min(int(r), int(slots.get(c)) if pd.notna(slots.get(c)) else int(r))
-                               for r, c in zip(conc["requested"], conc["cell_id"])])
-    conc = conc.assign(ratio=conc["busy_concurrency"] / conc["usable"])
+    occ = occ.assign(usable=[min(int(p), int(slots[c])) if pd.notna(slots.get(c)) else int(p)
+                             for p, c in zip(occ["parallelism"], occ["cell_id"])])
+    occ = occ.assign(ratio=occ["occupancy"] / occ["usable"])
     out = []
-    for workload, grp in conc.groupby("workload", sort=True):
-        q1 = grp[grp["max_queue_len"] == 1]
-        starved = q1[q1["ratio"] < T("starved_ratio")]
-        if not len(starved):
+    for (workload, p), grp in occ.groupby(["workload", "parallelism"], sort=True):
+        q1, qp = grp[grp["max_queue_len"] == 1], grp[grp["max_queue_len"] > 1]
+        if not len(q1) or median(q1["ratio"]) >= T("starved_ratio"):
             continue
-        p = int(starved["requested"].max())
-        worst = starved.sort_values("ratio").iloc[0]
-        evidence = {
-            "parallelism": p, "max_queue_len": 1,
-            "achieved_concurrency_q1": round(float(starved["busy_concurrency"].median()), 2),
-            "usable_slots": int(worst["usable"]),
-            "share_of_slots_used_q1": round(float(starved["ratio"].median()), 2),
-        }
-        bigger_q = grp[(grp["max_queue_len"] > 1) & (grp["requested"] == p)]
-        if len(bigger_q):
-            evidence["achieved_concurrency_q_eq_p"] = round(
-                float(bigger_q["busy_concurrency"].median()), 2)
-            walls = run.cells[(run.cells["workload"] == workload) & (run.cells["mode"] == "spark")
-                              & (run.cells["parallelism"] == p)]
-            w1 = median(walls[walls["max_queue_len"] == 1]["wall_s"])
-            wq = median(walls[walls["max_queue_len"] > 1]["wall_s"])
-            evidence["wall_s_q1"], evidence["wall_s_q_eq_p"] = round(w1, 2), round(wq, 2)
+        evidence = {"parallelism": int(p), "usable_slots": int(q1["usable"].min()),
+                    "slots_held_q1": round(median(q1["occupancy"]), 2),
+                    "share_of_slots_used_q1": round(median(q1["ratio"]), 2)}
+        if len(qp):
+            gain = median(qp["occupancy"]) - median(q1["occupancy"])
+            evidence["slots_held_q_gt_1"] = round(median(qp["occupancy"]), 2)
+            walls = run.cells[(run.cells["workload"] == workload)
+                              & (run.cells["mode"] == "spark") & (run.cells["parallelism"] == p)]
+            evidence["wall_s_q1"] = round(median(walls[walls["max_queue_len"] == 1]["wall_s"]), 2)
+            evidence["wall_s_q_gt_1"] = round(median(walls[walls["max_queue_len"] > 1]["wall_s"]), 2)
+            if gain < T("starved_gain"):
+                continue  # a longer queue did not fill the slots either: not starvation
         out.append(Finding(
-            id=f"dispatch-starvation:{workload}", rule="dispatch-starvation", severity="medium",
-            summary=(f"{workload}: with max_queue_len=1 only {evidence['achieved_concurrency_q1']} "
-                     f"of {evidence['usable_slots']} slots were busy on average at parallelism {p}"),
+            id=f"dispatch-starvation:{workload}:p{int(p)}", rule="dispatch-starvation",
+            severity="medium",
+            summary=(f"{workload}: with max_queue_len=1 trials held only "
+                     f"{evidence['slots_held_q1']} of {evidence['usable_slots']} slots on average "
+                     f"at parallelism {int(p)}"
+                     + (f" ({evidence['slots_held_q_gt_1']} with a longer queue)" if len(qp) else "")),
             evidence=evidence,
             recommendation=("Pass max_queue_len=parallelism to fmin: hyperopt then suggests "
                             "enough trials per loop to fill every slot (its default of 1 feeds "
@@ -178,7 +185,10 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
             if d["objective_s"] <= 0 or s["objective_s"] <= 0:
                 continue
             ratio = d["objective_s"] / s["objective_s"]
-            differs = (d["threads"] != s["threads"]) or (d["omp_num_threads"] != s["omp_num_threads"])
+            if d["threads"] is not None and s["threads"] is not None:
+                differs = d["threads"] != s["threads"]  # what the model really used
+            else:  # model threads unknown (own objective): the OpenMP cap is the evidence
+                differs = d["omp_num_threads"] != s["omp_num_threads"]
             if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
                 continue
             workload, n_jobs, _ = key
