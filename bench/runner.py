@@ -174,11 +174,19 @@ def _manifest(scn, run_id, cells, argv, master, conf, results_dir) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "status": "running", "scenario": scn.manifest_entry(), "profile": scn.profile,
         "grid": scenario_mod.describe_settings(scn.settings),
-        "cells": [c.to_dict() for c in cells], "argv": list(argv),
+        "cells": [c.to_dict() for c in cells], "argv": command_line(argv),
         "requested": {"master": master, "conf": conf, "results_dir": str(results_dir)},
         "environment": environment.capture(Path(__file__).resolve().parent.parent),
         "conditions": conditions.manifest_entries(scn.settings["conditions"]),
     }
+
+
+def command_line(argv) -> list[str]:
+    """argv as the user typed it: `python -m bench ...` rather than the module's file path."""
+    argv = list(argv)
+    if argv and Path(argv[0]).name == "__main__.py" and Path(argv[0]).parent.name == "bench":
+        return ["python", "-m", "bench", *argv[1:]]
+    return argv
 
 
 def _scenario_for_resume(run: RunFolder) -> scenario_mod.Scenario:
@@ -265,6 +273,7 @@ class Sessions:
         self.scn, self.folder, self.master, self.conf = scn, folder, master, conf
         self.given = given
         self.own = None
+        self._recorded = False
         self.shapes = {c["label"]: c for c in scn.settings.get("clusters", [])}
 
     def _conf(self, master: str, extra: dict) -> dict:
@@ -279,13 +288,16 @@ class Sessions:
         return spark
 
     def default(self):
-        if self.given is not None:
-            return self.given
-        if self.own is None:
+        """The run's own session (started once) or the caller's; its facts go in the manifest."""
+        if self.given is None and self.own is None:
             self.own = self._start(self.master, {}, "session")
             spark_session.wait_for_executors(self.own)
-            self.folder.update_manifest(spark=spark_session.session_facts(self.own))
-        return self.own
+        spark = self.given if self.given is not None else self.own
+        if not self._recorded:
+            self._recorded = True
+            self.folder.update_manifest(spark={**spark_session.session_facts(spark),
+                                               "provided_by_caller": self.given is not None})
+        return spark
 
     @contextlib.contextmanager
     def session_for(self, cluster: Optional[str], cells: list[grid.Cell]):

@@ -35,7 +35,7 @@ def test_smoke_run_prints_folder_last_and_keeps_terminal_quiet(tmp_path):
     assert folder.path.parent == tmp_path
     # Spark's console output goes to the run's log, not the terminal
     assert "log level" not in out.stderr and "WARN" not in out.stderr, out.stderr
-    assert (folder.path / "logs" / "spark.log").stat().st_size > 0
+    assert (folder.path / "logs" / "spark-session.log").stat().st_size > 0
     trials = folder.read_trials().records
     assert {t["mode"] for t in trials} == {"serial", "spark"}
     assert len(trials) == 4 * 4 and all(t["status"] == "ok" for t in trials)

@@ -1,0 +1,50 @@
+"""What a partial run is missing: planned cells that never finished, torn lines, orphan
+trials and cells where fmin raised. An interrupted run stays readable; this says how far."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class Completeness:
+    planned: int
+    finished: int
+    failed_cells: list = field(default_factory=list)   # [(cell_id, error)]
+    missing_cells: list = field(default_factory=list)  # planned cell dicts not finished
+    unplanned_cells: list = field(default_factory=list)  # finished cell ids not in the plan
+    bad_lines: dict = field(default_factory=dict)      # file -> [line numbers]
+    orphan_trials: int = 0
+    short_cells: list = field(default_factory=list)    # [(cell_id, trials recorded, expected)]
+    status: str = "unknown"
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing_cells or self.bad_lines or self.orphan_trials
+                    or self.short_cells or self.failed_cells or self.status != "finished")
+
+
+def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
+                 bad_lines: dict, orphan_trials: int) -> Completeness:
+    """Compare the manifest's plan with what the folder holds."""
+    planned = [c for c in manifest.get("cells") or [] if isinstance(c, dict) and "cell_id" in c]
+    done = set(cells["cell_id"].tolist())
+    planned_ids = {c["cell_id"] for c in planned}
+    failed = [(r.cell_id, str(r.error)) for r in cells[cells["failed"]].itertuples()]
+    counts = trials.groupby("cell_id").size() if len(trials) else pd.Series(dtype="int64")
+    short = []
+    for r in cells.itertuples():
+        parts = [int(v) for v in (r.trials_ok, r.trials_failed) if not pd.isna(v)]
+        expected = sum(parts) if parts else None
+        got = int(counts.get(r.cell_id, 0))
+        if expected is not None and got < expected:
+            short.append((r.cell_id, got, int(expected)))
+    return Completeness(
+        planned=len(planned), finished=len(done),
+        failed_cells=failed,
+        missing_cells=[c for c in planned if c["cell_id"] not in done],
+        unplanned_cells=sorted(done - planned_ids) if planned else [],
+        bad_lines={k: list(v) for k, v in bad_lines.items()},
+        orphan_trials=int(orphan_trials), short_cells=short,
+        status=str(manifest.get("status", "unknown")))

@@ -1,0 +1,221 @@
+"""Results folder -> pandas DataFrames, with the derived columns every analysis needs.
+
+Loading is the only part of the analysis layer that touches the disk; everything else in
+bench.analysis is a pure function of the frames built here, so it can be tested on
+hand-made records.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..model import CellRecord, SparkTaskRecord, TrialRecord
+from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
+
+#: Columns that together identify one configuration of settings within a run.
+GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
+              "n_jobs_label", "max_evals", "cluster_label"]
+
+#: The four clocks-derived parts of one trial's latency, in the order they happen.
+LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
+
+_TRIAL_FLOATS = ["loss", "suggest_ts", "book_ts", "refresh_ts", "start_ts", "end_ts",
+                 "objective_s", "cpu_s", "effective_cores", "wait_dispatch_s",
+                 "dispatch_to_start_s", "return_s"]
+_TRIAL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "tid", "peak_threads",
+               "model_threads_effective", "pid", "spark_stage_id", "spark_partition_id",
+               "spark_task_attempt_id", "spark_task_cpus"]
+_CELL_FLOATS = ["start_ts", "end_ts", "wall_s", "best_loss"]
+_CELL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "order", "trials_ok",
+              "trials_failed", "task_slots"]
+_TASK_FLOATS = ["job_submit_ts", "job_end_ts", "launch_ts", "finish_ts", "scheduler_delay_s",
+                "deserialize_s", "run_s", "cpu_s", "result_serialize_s", "gc_s"]
+_TASK_INTS = ["tid", "job_id", "stage_id", "task_attempt_id"]
+
+
+@dataclass
+class RunData:
+    """Everything read from one results folder, ready for analysis."""
+
+    path: Path
+    manifest: dict
+    trials: pd.DataFrame
+    cells: pd.DataFrame
+    spark_tasks: pd.DataFrame
+    #: file name -> 1-based numbers of lines that could not be parsed (torn or corrupt)
+    bad_lines: dict = field(default_factory=dict)
+    #: trial lines whose cell has no cell line (cell killed before it finished)
+    orphan_trials: int = 0
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.get("run_id") or self.path.name
+
+
+def _frame(records: list[dict], record_type, floats, ints) -> pd.DataFrame:
+    """DataFrame with every field of the record type present, numeric columns typed."""
+    names = [f.name for f in dataclasses.fields(record_type)]
+    df = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    for name in names:
+        if name not in df.columns:
+            df[name] = None
+    for name in floats:
+        df[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
+    for name in ints:
+        df[name] = pd.to_numeric(df[name], errors="coerce").astype("Int64")
+    return df
+
+
+def n_jobs_label(value) -> str:
+    """n_jobs as a stable text key: None, -1, 0 and k must stay distinct (None is not NaN)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "None"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
+    df["n_jobs_label"] = [n_jobs_label(v) for v in df["n_jobs"]]
+    # cluster shape of a spark cell ('2x1'); '' for the run's own session and serial cells
+    cluster = df["cluster"] if "cluster" in df.columns else pd.Series(None, index=df.index)
+    df["cluster_label"] = [c if isinstance(c, str) else "" for c in cluster]
+    df["condition"] = df["condition"].fillna("native").astype(str)
+    df["mode"] = df["mode"].astype(str)
+    df["workload"] = df["workload"].astype(str)
+    return df
+
+
+def varying_settings(*frames: pd.DataFrame) -> set[str]:
+    """Setting columns that take more than one value in the run: only these go in labels."""
+    out = set()
+    for col, mode in (("max_queue_len", "spark"), ("n_jobs_label", None), ("max_evals", None),
+                      ("cluster_label", "spark")):
+        values = set()
+        for df in frames:
+            part = df if mode is None else df[df["mode"] == mode]
+            values |= {str(v) for v in part[col].tolist()}
+        if len(values) > 1:
+            out.add(col)
+    return out
+
+
+def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
+                  cluster: str = "", show: set[str] = frozenset()) -> str:
+    """Short human label of one configuration, e.g. 'spark p=4 q=4 @2x1' or 'serial [busy]'."""
+    if mode == "spark":
+        text = f"spark p={_int_text(parallelism)}"
+        if "max_queue_len" in show:
+            text += f" q={_int_text(max_queue_len)}"
+        if "cluster_label" in show:
+            text += f" @{cluster}" if cluster else " @local"
+    else:
+        text = str(mode)
+    if condition and condition != "native":
+        text += f" [{condition}]"
+    if "n_jobs_label" in show:
+        text += f" n_jobs={n_jobs}"
+    if "max_evals" in show:
+        text += f" evals={_int_text(max_evals)}"
+    return text
+
+
+def _int_text(value) -> str:
+    return "?" if value is None or pd.isna(value) else str(int(value))
+
+
+def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
+                     cluster: str = "") -> tuple:
+    """Serial before spark, native before emulated, then by parallelism and queue length."""
+    par = -1 if parallelism is None or pd.isna(parallelism) else int(parallelism)
+    queue = 0 if max_queue_len is None or pd.isna(max_queue_len) else int(max_queue_len)
+    evals = 0 if max_evals is None or pd.isna(max_evals) else int(max_evals)
+    return (0 if mode == "serial" else 1, condition != "native", condition, str(cluster), par,
+            queue, str(n_jobs), evals)
+
+
+def _label_rows(df: pd.DataFrame, show: set[str]) -> None:
+    keys = list(zip(df["mode"], df["condition"], df["parallelism"], df["max_queue_len"],
+                    df["n_jobs_label"], df["max_evals"], df["cluster_label"]))
+    cache = {k: (setting_label(*k, show=show), setting_sort_key(*k)) for k in set(keys)}
+    order = {k: i for i, k in enumerate(sorted(cache, key=lambda k: cache[k][1]))}
+    df["setting"] = [cache[k][0] for k in keys]
+    df["setting_order"] = np.array([order[k] for k in keys], dtype="int64")
+
+
+def trials_frame(records: list[dict]) -> pd.DataFrame:
+    """Trial records as a frame, plus latency totals: total_s, pre_objective_s, overhead_s."""
+    df = _add_settings(_frame(records, TrialRecord, _TRIAL_FLOATS, _TRIAL_INTS))
+    df["pre_objective_s"] = df["wait_dispatch_s"] + df["dispatch_to_start_s"]
+    df["total_s"] = df[LATENCY_PARTS].sum(axis=1, min_count=len(LATENCY_PARTS))
+    df["overhead_s"] = df["total_s"] - df["objective_s"]
+    return df
+
+
+def cells_frame(records: list[dict]) -> pd.DataFrame:
+    """Cell records as a frame; `failed` marks cells where fmin itself raised."""
+    df = _add_settings(_frame(records, CellRecord, _CELL_FLOATS, _CELL_INTS))
+    df["failed"] = df["error"].notna() & (df["error"].astype(str) != "")
+    return df
+
+
+def spark_tasks_frame(records: list[dict]) -> pd.DataFrame:
+    return _frame(records, SparkTaskRecord, _TASK_FLOATS, _TASK_INTS)
+
+
+def label_settings(trials: pd.DataFrame, cells: pd.DataFrame) -> None:
+    """Add `setting` (label) and `setting_order` (sort key) to both frames, consistently."""
+    show = varying_settings(trials, cells)
+    for df in (trials, cells):
+        if len(df):
+            _label_rows(df, show)
+        else:
+            df["setting"] = pd.Series(dtype="object")
+            df["setting_order"] = pd.Series(dtype="int64")
+
+
+def attach_cell_times(trials: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """Trial times relative to their cell's fmin start (seconds since the cell began)."""
+    start = cells.drop_duplicates("cell_id").set_index("cell_id")["start_ts"]
+    cell_start = trials["cell_id"].map(start).astype("float64")
+    trials["cell_start_ts"] = cell_start
+    for col in ("suggest_ts", "book_ts", "start_ts", "end_ts", "refresh_ts"):
+        trials[col.replace("_ts", "_rel_s")] = trials[col] - cell_start
+    return trials
+
+
+def build_frames(manifest: dict, trial_records: list[dict], cell_records: list[dict],
+                 task_records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Pure: records -> (trials, cells, spark_tasks) frames with all derived columns."""
+    cells = cells_frame(cell_records)
+    trials = trials_frame(trial_records)
+    label_settings(trials, cells)
+    attach_cell_times(trials, cells)
+    return trials, cells, spark_tasks_frame(task_records)
+
+
+def load_run(path: Path | str) -> RunData:
+    """Read a results folder (finished, running or interrupted) into frames.
+
+    Trials are kept only for cells that have a cell line (the cell line commits its trials);
+    the trial lines left out and every unparseable line are counted for the report.
+    """
+    folder = RunFolder(path)
+    manifest = folder.manifest()
+    cells_read = read_jsonl(folder.cells_path)
+    cell_records = [c for c in cells_read.records if "cell_id" in c]
+    done = {c["cell_id"] for c in cell_records}
+    trials_read = read_jsonl(folder.trials_path)
+    trial_records = [t for t in trials_read.records if t.get("cell_id") in done]
+    tasks_read = read_jsonl(folder.spark_tasks_path)
+    trials, cells, tasks = build_frames(manifest, trial_records, cell_records, tasks_read.records)
+    bad = {name: read.bad_lines for name, read in
+           ((CELLS, cells_read), (TRIALS, trials_read), (SPARK_TASKS, tasks_read))
+           if read.bad_lines}
+    return RunData(path=folder.path, manifest=manifest, trials=trials, cells=cells,
+                   spark_tasks=tasks, bad_lines=bad,
+                   orphan_trials=len(trials_read.records) - len(trial_records))

@@ -1,0 +1,48 @@
+"""How many cores and threads each trial really used, by configuration.
+
+Serial trials run in the driver with no thread cap; Spark's Python workers get
+OMP_NUM_THREADS = spark.task.cpus. Effective cores (CPU time / wall time) shows the result.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .frames import GROUP_COLS
+
+
+def values_seen(series: pd.Series, missing: str = "unset") -> str:
+    """Distinct values as text, e.g. '1' or '1, 2, unset' (nulls shown as `missing`)."""
+    seen = set()
+    for value in series.tolist():
+        if value is None or (isinstance(value, float) and value != value):
+            seen.add(missing)
+        elif isinstance(value, float) and value.is_integer():
+            seen.add(str(int(value)))
+        else:
+            seen.add(str(value))
+    numeric = sorted((v for v in seen if v.lstrip("-").isdigit()), key=int)
+    return ", ".join(numeric + sorted(v for v in seen if not v.lstrip("-").isdigit()))
+
+
+def thread_usage(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: median effective cores and peak threads per trial, and the
+    OMP_NUM_THREADS / model thread values the trials reported."""
+    rows = []
+    for key, grp in trials.groupby(GROUP_COLS, dropna=False, sort=False):
+        rows.append({
+            **dict(zip(GROUP_COLS, key)),
+            "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
+            "trials": len(grp),
+            "effective_cores_median": float(grp["effective_cores"].median()),
+            "effective_cores_p90": float(grp["effective_cores"].quantile(0.9)),
+            "peak_threads_median": float(grp["peak_threads"].median()),
+            "omp_num_threads": values_seen(grp["omp_num_threads"]),
+            "model_threads_requested": values_seen(grp["model_threads_requested"], "None"),
+            "model_threads_effective": values_seen(grp["model_threads_effective"], "unknown"),
+        })
+    if not rows:
+        return pd.DataFrame(columns=GROUP_COLS + [
+            "setting", "setting_order", "trials", "effective_cores_median",
+            "effective_cores_p90", "peak_threads_median", "omp_num_threads",
+            "model_threads_requested", "model_threads_effective"])
+    return pd.DataFrame(rows).sort_values(["workload", "setting_order"], ignore_index=True)

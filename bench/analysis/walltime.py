@@ -1,0 +1,113 @@
+"""fmin wall time per cell and per configuration, and the speedup of SparkTrials over serial.
+
+Speedup compares a spark configuration with the serial configurations that share its
+workload, n_jobs and max_evals, separately for every serial condition (native or emulated).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .frames import GROUP_COLS
+from .stats import bootstrap_median, bootstrap_median_ratio, karp_flatt
+
+#: Settings a serial and a spark configuration must share to be compared.
+MATCH_COLS = ["workload", "n_jobs_label", "max_evals"]
+
+
+def _usable(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells whose wall time means something: fmin returned and the time was recorded."""
+    return cells[~cells["failed"] & cells["wall_s"].notna()]
+
+
+def cell_summary(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell: its wall time (one fmin call, so one number), trial count, and its
+    trials' median objective time and median overhead (per-trial latency minus objective)."""
+    per_cell = trials.groupby("cell_id", sort=False).agg(
+        trials=("tid", "size"), objective_median_s=("objective_s", "median"),
+        overhead_median_s=("overhead_s", "median"))
+    cols = ["cell_id", "setting", "setting_order", "workload", "mode", "condition", "repeat",
+            "wall_s", "failed", "trials_ok", "trials_failed"]
+    out = cells[cols].join(per_cell, on="cell_id")
+    out["trials"] = out["trials"].fillna(0).astype("int64")
+    return out.sort_values(["workload", "setting_order", "repeat"], ignore_index=True)
+
+
+def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
+    """Median fmin wall time per configuration across its repeats, with a 95% bootstrap CI."""
+    rows = []
+    if len(cells) == 0:
+        return pd.DataFrame(columns=GROUP_COLS + ["setting", "setting_order", "cells",
+                                                  "cells_failed", "wall_median_s",
+                                                  "wall_low_s", "wall_high_s", "task_slots"])
+    for key, grp in cells.groupby(GROUP_COLS, dropna=False, sort=False):
+        usable = _usable(grp)
+        est = bootstrap_median(usable["wall_s"])
+        slots = grp["task_slots"].dropna()
+        rows.append({
+            **dict(zip(GROUP_COLS, key)),
+            "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
+            "cells": len(usable), "cells_failed": int(grp["failed"].sum()),
+            "wall_median_s": est.value, "wall_low_s": est.low, "wall_high_s": est.high,
+            "task_slots": int(slots.median()) if len(slots) else None,
+        })
+    return pd.DataFrame(rows).sort_values(["workload", "setting_order"], ignore_index=True)
+
+
+def ideal_speedup(parallelism, task_slots) -> float:
+    """What perfect scaling could give: the parallelism, capped by the task slots that exist."""
+    if parallelism is None or pd.isna(parallelism):
+        return float("nan")
+    if task_slots is None or pd.isna(task_slots):
+        return float(parallelism)
+    return float(min(int(parallelism), int(task_slots)))
+
+
+def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
+    """Speedup = median serial wall / median spark wall, per spark configuration and serial
+    condition, with a bootstrap CI over the repeats of both sides; plus parallel efficiency
+    (speedup / parallelism), the ideal (min(parallelism, task slots)) and Karp–Flatt."""
+    usable = _usable(cells)
+    serial = usable[usable["mode"] == "serial"]
+    spark = usable[usable["mode"] == "spark"]
+    rows = []
+    if len(serial) == 0 or len(spark) == 0:
+        return pd.DataFrame(columns=_SPEEDUP_COLS)
+    serial_groups = {k: g for k, g in serial.groupby(MATCH_COLS + ["condition"], sort=False)}
+    for key, sgrp in spark.groupby(GROUP_COLS, dropna=False, sort=False):
+        settings = dict(zip(GROUP_COLS, key))
+        match = tuple(settings[c] for c in MATCH_COLS)
+        slots = sgrp["task_slots"].dropna()
+        slots = int(slots.median()) if len(slots) else manifest_task_slots
+        for (*rkey, condition), rgrp in serial_groups.items():
+            if tuple(rkey) != match:
+                continue
+            est = bootstrap_median_ratio(rgrp["wall_s"], sgrp["wall_s"])
+            par = settings["parallelism"]
+            p = None if pd.isna(par) else int(par)
+            rows.append({
+                "workload": settings["workload"], "n_jobs_label": settings["n_jobs_label"],
+                "max_evals": settings["max_evals"], "serial_condition": condition,
+                "serial_emulated": bool(rgrp["emulated"].fillna(False).astype(bool).any()),
+                "parallelism": p, "max_queue_len": settings["max_queue_len"],
+                "cluster_label": settings["cluster_label"],
+                "setting": sgrp["setting"].iloc[0], "setting_order": sgrp["setting_order"].iloc[0],
+                "serial_setting": rgrp["setting"].iloc[0],
+                "serial_cells": len(rgrp), "spark_cells": len(sgrp),
+                "serial_wall_s": float(rgrp["wall_s"].median()),
+                "spark_wall_s": float(sgrp["wall_s"].median()),
+                "speedup": est.value, "speedup_low": est.low, "speedup_high": est.high,
+                "task_slots": slots, "ideal": ideal_speedup(p, slots),
+                "efficiency": est.value / p if p else float("nan"),
+                "karp_flatt": karp_flatt(est.value, p),
+            })
+    if not rows:
+        return pd.DataFrame(columns=_SPEEDUP_COLS)
+    return pd.DataFrame(rows).sort_values(
+        ["workload", "serial_condition", "setting_order"], ignore_index=True)
+
+
+_SPEEDUP_COLS = ["workload", "n_jobs_label", "max_evals", "serial_condition", "serial_emulated",
+                 "parallelism", "max_queue_len", "cluster_label", "setting", "setting_order",
+                 "serial_setting", "serial_cells", "spark_cells", "serial_wall_s", "spark_wall_s",
+                 "speedup", "speedup_low", "speedup_high", "task_slots", "ideal", "efficiency",
+                 "karp_flatt"]

@@ -1,0 +1,373 @@
+"""The report's Markdown sections, each a pure function of the manifest and analysis tables."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from ..analysis import Analysis
+from ..analysis.latency import spark_part_docs
+from ..errors import BenchError
+from .markdown import (flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
+                       fmt_x_ci, is_missing, key_value_table, table)
+
+
+def _by_setting(df: pd.DataFrame) -> dict:
+    """Rows of a per-configuration table keyed by (workload, setting label)."""
+    if df is None or len(df) == 0:
+        return {}
+    return {(r["workload"], r["setting"]): r for r in df.to_dict("records")}
+
+
+# --- what was run, on what ----------------------------------------------------------------
+def header(manifest: dict, analysis: Analysis) -> list[str]:
+    c = analysis.completeness
+    run_id = manifest.get("run_id", "?")
+    scenario = (manifest.get("scenario") or {}).get("name", "?")
+    lines = [f"# SparkTrials benchmark report: `{run_id}`", "",
+             f"Scenario **{scenario}**, profile **{manifest.get('profile', '?')}**, created "
+             f"{manifest.get('created', '?')}, run status **{c.status}**: "
+             f"{c.finished} of {c.planned} planned cells finished.", ""]
+    if c.partial:
+        lines += ["> **This run is incomplete** — see [Missing data](#missing-data) for what "
+                  "the numbers below do not include.", ""]
+    lines += ["Contents: [summary](#summary-per-workload) · [charts](#charts) · "
+              "[findings](#findings) · [machine and Spark](#machine-and-spark) · "
+              "[speedup detail](#speedup-against-every-serial-condition) · "
+              "[latency](#per-trial-latency-split) · [concurrency](#achieved-concurrency) · "
+              "[threads](#cores-and-threads-per-trial) · [placement](#where-trials-ran) · "
+              "[search quality](#search-quality)", ""]
+    return lines
+
+
+def what_was_run(manifest: dict, analysis: Analysis) -> list[str]:
+    scen = manifest.get("scenario") or {}
+    grid = manifest.get("grid") or {}
+    cells = analysis.cells
+    repeats = cells.groupby("setting")["repeat"].nunique() if len(cells) else pd.Series(dtype=int)
+    lines = ["## What was run", ""]
+    if scen.get("description"):
+        lines += [str(scen["description"]).strip(), ""]
+    lines += [key_value_table([
+        ("scenario", scen.get("name")), ("scenario file", scen.get("path")),
+        ("scenario sha256", (scen.get("sha256") or "")[:16] or None),
+        ("profile", manifest.get("profile")),
+        ("cells finished / planned",
+         f"{analysis.completeness.finished} / {analysis.completeness.planned}"),
+        ("repeats per configuration (finished)",
+         f"{repeats.min()}–{repeats.max()}" if len(repeats) and repeats.min() != repeats.max()
+         else (repeats.min() if len(repeats) else None)),
+        ("command", " ".join(map(str, manifest.get("argv") or [])) or None),
+    ]), ""]
+    if grid:
+        pairs = [(k, _clip(v)) for k, v in flatten(grid)]
+        lines += ["Resolved grid:", "", key_value_table(pairs, ("setting", "value")), ""]
+    return lines
+
+
+def conditions(manifest: dict, analysis: Analysis) -> list[str]:
+    conds = manifest.get("conditions") or {"native": {"emulated": False}}
+    used = set(analysis.cells["condition"]) if len(analysis.cells) else set()
+    emulated = [name for name, c in conds.items() if (c or {}).get("emulated")]
+    lines = ["## Native and emulated results", ""]
+    lines.append("Spark cells always run natively. " + (
+        "Serial cells ran natively only." if not (emulated and used & set(emulated)) else
+        "Serial cells under " + ", ".join(f"**{n}**" for n in emulated if n in used)
+        + " ran on an **emulated** driver: their numbers, and any speedup computed against "
+        "them, describe the emulation, not a real machine."))
+    lines += ["", table(["condition", "native or emulated", "description", "cells finished"], [
+        [name, "emulated" if (c or {}).get("emulated") else "native",
+         (c or {}).get("description") or "—",
+         int((analysis.cells["condition"] == name).sum()) if len(analysis.cells) else 0]
+        for name, c in conds.items()]), ""]
+    return lines
+
+
+def environment(manifest: dict) -> list[str]:
+    env = dict(manifest.get("environment") or {})
+    spark = dict(manifest.get("spark") or {})
+    lines = ["## Machine and Spark", ""]
+    if env:
+        memory = env.pop("memory_bytes", None)
+        pairs = flatten(env)
+        if memory is not None:
+            pairs.append(("memory", fmt_bytes(memory)))
+        lines += [key_value_table(pairs, ("environment", "value")), ""]
+    else:
+        lines += ["The manifest records no environment.", ""]
+    if spark:
+        conf = spark.pop("conf", None) or {}
+        lines += [key_value_table(list(spark.items()), ("spark", "value")), ""]
+        if conf:
+            lines += ["<details><summary>Spark configuration set by the run "
+                      f"({len(conf)} keys)</summary>", "",
+                      key_value_table([(k, _clip(v)) for k, v in sorted(conf.items())],
+                                      ("key", "value")), "",
+                      "</details>", ""]
+    else:
+        lines += ["The manifest records no Spark session (no spark cells started yet).", ""]
+    return lines
+
+
+def _clip(value, width: int = 160) -> str:
+    text = fmt_value(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- numbers ------------------------------------------------------------------------------
+def emulated_conditions(manifest: dict) -> set[str]:
+    return {name for name, c in (manifest.get("conditions") or {}).items()
+            if isinstance(c, dict) and c.get("emulated")}
+
+
+def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
+    """Per workload: one row per configuration with wall, speedup, efficiency and per-trial
+    medians; speedup is against native serial (else the first serial condition)."""
+    walls = analysis.walls
+    lines = ["## Summary per workload", ""]
+    if len(walls) == 0:
+        return lines + ["No cell has finished yet.", ""]
+    lines += ["Wall = one fmin call, median over repeats with a 95% bootstrap interval. "
+              "Speedup = median serial wall ÷ median spark wall (interval: bootstrap over "
+              "the repeats of both). Efficiency = speedup ÷ parallelism. Overhead = per-trial "
+              "latency (suggested → result recorded) minus objective time.", ""]
+    latency = _by_setting(analysis.latency)
+    threads = _by_setting(analysis.threads)
+    speed = analysis.speedups
+    for workload, grp in walls.groupby("workload", sort=True):
+        sp = speed[speed["workload"] == workload]
+        native = sp[sp["serial_condition"] == "native"]
+        ref = native if len(native) else sp
+        against = ref["serial_condition"].iloc[0] if len(ref) else None
+        ref = ref[ref["serial_condition"] == against] if against else ref
+        ref = {r["setting"]: r for r in ref.to_dict("records")}
+        rows = []
+        for w in grp.sort_values("setting_order").to_dict("records"):
+            key = (workload, w["setting"])
+            lat, thr, s = latency.get(key, {}), threads.get(key, {}), ref.get(w["setting"])
+            rows.append([
+                w["setting"] + (" (emulated)" if w["condition"] in emulated else ""),
+                f"{w['cells']}" + (f" (+{w['cells_failed']} failed)"
+                                                 if w["cells_failed"] else ""),
+                fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"]),
+                fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"]) if s else "—",
+                fmt_num(s["efficiency"]) if s else "—",
+                fmt_s(lat.get("median_objective_s")), fmt_s(lat.get("median_overhead_s")),
+                fmt_num(thr.get("effective_cores_median")),
+                fmt_num(thr.get("peak_threads_median"), 0),
+            ])
+        head = f"speedup vs serial [{against}] (95% CI)" if against else "speedup"
+        lines += [f"### {workload}", "", table(
+            ["configuration", "cells", "fmin wall, s (95% CI)", head, "efficiency",
+             "objective, s (median)", "overhead per trial, s (median)",
+             "effective cores (median)", "peak threads (median)"], rows), ""]
+    return lines
+
+
+def speedup_detail(analysis: Analysis) -> list[str]:
+    sp = analysis.speedups
+    lines = ["## Speedup against every serial condition", ""]
+    if len(sp) == 0:
+        return lines + ["No speedup yet: it needs finished serial and spark cells with the same "
+                        "workload, n_jobs and max_evals.", ""]
+    lines += ["Ideal = min(parallelism, task slots). Karp–Flatt serial fraction "
+              "e = (1/S − 1/p)/(1 − 1/p) with p = parallelism: near 0 the work scales, "
+              "a value that grows with p means overhead grows with parallelism, a negative "
+              "value means a superlinear speedup (each spark trial ran faster than serial), "
+              "a value above 1 means spark was slower than serial.",
+              ""]
+    rows = [[r["workload"], r["setting"], r["serial_setting"]
+             + (" (emulated)" if r["serial_emulated"] else ""),
+             fmt_s(r["serial_wall_s"]), fmt_s(r["spark_wall_s"]),
+             fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"]),
+             fmt_num(r["ideal"], 0), fmt_num(r["efficiency"]), fmt_num(r["karp_flatt"]),
+             f"{r['serial_cells']} / {r['spark_cells']}"]
+            for r in sp.to_dict("records")]
+    return lines + [table(["workload", "spark configuration", "serial configuration",
+                           "serial wall, s", "spark wall, s", "speedup (95% CI)", "ideal",
+                           "efficiency", "Karp–Flatt e", "cells serial / spark"], rows), ""]
+
+
+def latency_detail(analysis: Analysis) -> list[str]:
+    lat = analysis.latency
+    lines = ["## Per-trial latency split", ""]
+    if len(lat) == 0:
+        return lines + ["No trials yet.", ""]
+    lines += ["Medians per trial, and each part's share of the total latency "
+              "(sum of the part ÷ sum of latencies over trials with all four parts).", ""]
+    parts = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
+    rows = []
+    for r in lat.to_dict("records"):
+        rows.append([r["workload"], r["setting"], r["trials"]]
+                    + [f"{fmt_s(r['median_' + p])} ({fmt_pct(r.get('share_' + p))})"
+                       for p in parts]
+                    + [fmt_s(r["median_total_s"]), fmt_pct(r["share_pre_objective"])])
+    lines += [table(["workload", "configuration", "trials", "queue wait, s (share)",
+                     "dispatch → start, s (share)", "objective, s (share)",
+                     "return, s (share)", "total, s", "before objective"], rows), ""]
+    return lines + spark_side(analysis)
+
+
+def spark_side(analysis: Analysis) -> list[str]:
+    sl = analysis.spark_latency
+    if len(sl) == 0:
+        return ["Spark-side split: no spark_tasks.jsonl records joined to trials, so "
+                "dispatch → start is not split further.", ""]
+    docs = spark_part_docs()
+    cols = ["submit_s", "schedule_s", "scheduler_delay_s", "deserialize_s",
+            "launch_to_start_s", "python_start_s", "result_serialize_s"]
+    rows = [[r["workload"], r["setting"], r["trials_joined"]]
+            + [fmt_s(r["median_" + c]) for c in cols] for r in sl.to_dict("records")]
+    legend = "; ".join(f"*{c}*: {docs[c]}" for c in cols)
+    return ["### Spark side of dispatch → start (medians, s)", "",
+            table(["workload", "configuration", "trials joined"] + cols, rows), "",
+            legend + ".", ""]
+
+
+def concurrency_detail(analysis: Analysis) -> list[str]:
+    conc = analysis.concurrency
+    lines = ["## Achieved concurrency", ""]
+    if len(conc) == 0:
+        return lines + ["No trials yet.", ""]
+    lines += ["Objectives running at once, time-weighted over the fmin call (median over "
+              "repeats), and over the busy span from first objective start to last end.", ""]
+    rows = [[r["workload"], r["setting"], r["requested"], fmt_num(r["mean_concurrency"]),
+             fmt_num(r["busy_concurrency"]), fmt_int(r["max_concurrency"]),
+             fmt_pct(r["mean_concurrency"] / r["requested"]) if r["requested"] else "—"]
+            for r in conc.to_dict("records")]
+    return lines + [table(["workload", "configuration", "requested", "mean over fmin",
+                           "mean over busy span", "max", "mean ÷ requested"], rows), ""]
+
+
+def threads_detail(analysis: Analysis) -> list[str]:
+    thr = analysis.threads
+    lines = ["## Cores and threads per trial", ""]
+    if len(thr) == 0:
+        return lines + ["No trials yet.", ""]
+    rows = [[r["workload"], r["setting"], fmt_num(r["effective_cores_median"]),
+             fmt_num(r["effective_cores_p90"]), fmt_num(r["peak_threads_median"], 0),
+             r["omp_num_threads"], r["model_threads_requested"], r["model_threads_effective"]]
+            for r in thr.to_dict("records")]
+    return lines + [table(["workload", "configuration", "effective cores (median)",
+                           "effective cores (p90)", "peak threads (median)",
+                           "OMP_NUM_THREADS seen", "model threads requested",
+                           "model threads used"], rows), ""]
+
+
+def placement_detail(analysis: Analysis) -> list[str]:
+    pl = analysis.placement
+    lines = ["## Where trials ran", ""]
+    if len(pl) == 0:
+        return lines + ["No trials yet.", ""]
+    rows = [[r["mode"], r["worker"], r["host"], r["trials"], fmt_pct(r["share"]),
+             r["distinct_pids"], fmt_num(r["trials_per_pid"])] for r in pl.to_dict("records")]
+    lines += ["A worker is a Spark executor when the event log was joined, else the host. "
+              "One trial per Python process (trials per pid ≈ 1) means every trial started a "
+              "fresh worker.", "",
+              table(["mode", "worker", "host", "trials", "share of mode", "distinct pids",
+                     "trials per pid"], rows), ""]
+    un = analysis.unevenness
+    if len(un):
+        rows = [[r["workload"], r["setting"], r["workers"], fmt_num(r["unevenness_median"]),
+                 fmt_num(r["cv_median"])] for r in un.to_dict("records")]
+        lines += ["Unevenness within a cell = max ÷ mean trials per worker (1.00 = even), "
+                  "median over cells.", "",
+                  table(["workload", "configuration", "workers", "unevenness", "CV"], rows), ""]
+    return lines
+
+
+def quality_detail(analysis: Analysis) -> list[str]:
+    fin = analysis.final_loss
+    lines = ["## Search quality", ""]
+    if len(fin) == 0 or fin["final_best_loss_median"].isna().all():
+        return lines + ["No trial returned a loss.", ""]
+    rows = [[r["workload"], r["setting"], fmt_int(r["evals"]), r["cells"],
+             f"{r['final_best_loss_median']:.4g}" if not is_missing(
+                 r["final_best_loss_median"]) else "—"] for r in fin.to_dict("records")]
+    return lines + [table(["workload", "configuration", "evaluations", "cells",
+                           "best loss at end (median)"], rows), ""]
+
+
+# --- findings and gaps ---------------------------------------------------------------------
+def validate_findings(findings) -> list[dict]:
+    """Findings must be dicts with at least id and summary; say which one is wrong."""
+    if findings is None:
+        return None
+    if not isinstance(findings, (list, tuple)):
+        raise BenchError(f"findings: expected a list of dicts, got {type(findings).__name__}")
+    for i, f in enumerate(findings):
+        if not isinstance(f, dict):
+            raise BenchError(f"findings[{i}]: expected a dict, got {type(f).__name__}")
+        for key in ("id", "summary"):
+            if not f.get(key):
+                raise BenchError(f"findings[{i}]: missing '{key}'")
+    return list(findings)
+
+
+def findings_section(findings) -> list[str]:
+    lines = ["## Findings", ""]
+    if findings is None:
+        return lines + ["No diagnosis was run for this report. Run `python -m bench diagnose "
+                        "<results folder>` to explain the numbers above.", ""]
+    if not findings:
+        return lines + ["The diagnosis ran and found nothing to report.", ""]
+    for f in findings:
+        severity = str(f.get("severity") or "info").upper()
+        lines += [f"### [{severity}] {f['id']}: {f['summary']}", ""]
+        evidence = f.get("evidence")
+        if isinstance(evidence, dict) and evidence:
+            lines += ["Evidence:", ""] + [f"- **{k}**: {fmt_value(v)}"
+                                           for k, v in evidence.items()] + [""]
+        elif evidence not in (None, "", {}):
+            lines += [f"Evidence: {fmt_value(evidence)}", ""]
+        if f.get("recommendation"):
+            lines += [f"**Recommendation:** {f['recommendation']}", ""]
+    return lines
+
+
+def missing_section(analysis: Analysis, max_listed: int = 20) -> list[str]:
+    c = analysis.completeness
+    if not c.partial:
+        return []
+    lines = ["## Missing data", ""]
+    if c.status != "finished":
+        lines.append(f"- Run status in the manifest: **{c.status}** (not finished).")
+    if c.missing_cells:
+        lines.append(f"- **{len(c.missing_cells)} of {c.planned} planned cells did not "
+                     "finish** and are not in any number above:")
+        summary = Counter((m.get("workload"), m.get("mode"), m.get("condition", "native"),
+                           m.get("parallelism")) for m in c.missing_cells)
+        for (wl, mode, cond, par), n in sorted(summary.items(), key=lambda kv: str(kv[0])):
+            par_text = f", parallelism {par}" if mode == "spark" else ""
+            lines.append(f"  - {wl} {mode}{par_text} [{cond}]: {n} cell(s)")
+        ids = [m["cell_id"] for m in c.missing_cells]
+        shown = ", ".join(f"`{i}`" for i in ids[:max_listed])
+        more = f" and {len(ids) - max_listed} more" if len(ids) > max_listed else ""
+        lines.append(f"  - cell ids: {shown}{more}")
+    for name, bad in sorted(c.bad_lines.items()):
+        shown = ", ".join(map(str, bad[:max_listed]))
+        lines.append(f"- `{name}`: {len(bad)} unreadable line(s) skipped (line {shown}) — "
+                     "typically the line being written when the run was killed.")
+    if c.orphan_trials:
+        lines.append(f"- {c.orphan_trials} trial line(s) belong to cells that never wrote their "
+                     "cell line; they are left out.")
+    for cell_id, got, expected in c.short_cells[:max_listed]:
+        lines.append(f"- cell `{cell_id}` reports {expected} trials but {got} were recorded.")
+    if c.failed_cells:
+        lines.append(f"- {len(c.failed_cells)} cell(s) finished with an fmin error and are "
+                     "left out of wall-time statistics:")
+        for cell_id, error in c.failed_cells[:max_listed]:
+            lines.append(f"  - `{cell_id}`: {error.splitlines()[0] if error else '?'}")
+    if c.unplanned_cells:
+        lines.append(f"- {len(c.unplanned_cells)} finished cell(s) are not in the manifest's "
+                     "plan (kept in the numbers).")
+    return lines + [""]
+
+
+def chart_block(title: str, filename: str | None, caption: str, skipped: str | None) -> list[str]:
+    lines = [f"### {title}", ""]
+    if skipped:
+        return lines + [f"*Chart skipped: {skipped}.*", ""]
+    lines += [caption or "", "", f"![{title}]({filename})", ""]
+    return lines
+

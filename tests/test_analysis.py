@@ -1,0 +1,363 @@
+"""Analysis functions on hand-made records whose answers are known by construction."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.analysis import (analyze, best_loss_curves, bootstrap_median, bootstrap_median_ratio,
+                            build_frames, concurrency_stats, concurrency_steps, group_walls,
+                            join_spark_tasks, karp_flatt, latency_split, load_run,
+                            placement_table, placement_unevenness, speedups, unevenness)
+from bench.analysis.frames import n_jobs_label, setting_label
+from bench.errors import BenchError
+from tests import fixture_records as fr
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
+    folder = fr.write_known_run(tmp_path_factory.mktemp("known"))
+    run = load_run(folder.path)
+    return run, analyze(run)
+
+
+def row(df: pd.DataFrame, **where) -> pd.Series:
+    mask = np.ones(len(df), dtype=bool)
+    for col, value in where.items():
+        mask &= (df[col] == value).to_numpy()
+    assert mask.sum() == 1, f"expected one row for {where}, got {mask.sum()}"
+    return df[mask].iloc[0]
+
+
+# --- statistics -----------------------------------------------------------------------------
+def test_bootstrap_ci_contains_median_and_is_deterministic():
+    values = [3.1, 2.9, 3.4, 3.0, 5.0, 2.8, 3.2]
+    first = bootstrap_median(values)
+    again = bootstrap_median(values)
+    assert first == again
+    assert first.value == 3.1
+    assert first.low <= first.value <= first.high
+    assert first.low < first.high
+    assert first.n == 7
+
+
+def test_bootstrap_single_value_and_empty():
+    one = bootstrap_median([4.0, float("nan")])
+    assert (one.value, one.low, one.high, one.n) == (4.0, 4.0, 4.0, 1)
+    assert math.isnan(bootstrap_median([]).value)
+
+
+def test_bootstrap_ratio_of_medians_is_exact():
+    est = bootstrap_median_ratio(fr.SERIAL_WALLS, fr.SPARK2_WALLS)
+    assert est.value == pytest.approx(2.0)
+    assert est.low <= 2.0 <= est.high
+    assert est == bootstrap_median_ratio(fr.SERIAL_WALLS, fr.SPARK2_WALLS)
+
+
+@pytest.mark.parametrize("speedup,p,expected", [
+    (2.0, 2, 0.0),            # perfect scaling
+    (1.6, 4, 0.5),            # (1/1.6 - 1/4) / (1 - 1/4) = 0.375 / 0.75
+    (1.0, 4, 1.0),            # no speedup at all: everything serial
+    (4.0, 8, 1.0 / 7.0),      # (0.25 - 0.125) / 0.875
+])
+def test_karp_flatt_known_numbers(speedup, p, expected):
+    assert karp_flatt(speedup, p) == pytest.approx(expected)
+
+
+def test_karp_flatt_undefined_for_one_processor():
+    assert math.isnan(karp_flatt(1.5, 1))
+    assert math.isnan(karp_flatt(float("nan"), 4))
+
+
+def test_unevenness():
+    assert unevenness([3, 1]) == pytest.approx(1.5)
+    assert unevenness([2, 2, 2]) == 1.0
+
+
+# --- frames ---------------------------------------------------------------------------------
+def test_n_jobs_labels_keep_none_zero_and_minus_one_apart():
+    assert [n_jobs_label(v) for v in (None, float("nan"), 0, -1, 2.0, "auto")] == \
+        ["None", "None", "0", "-1", "2", "auto"]
+
+
+def test_labels_show_only_settings_that_vary():
+    assert setting_label("spark", "native", 4, 4, "1", 50) == "spark p=4"
+    assert setting_label("spark", "native", 4, 4, "1", 50, show={"max_queue_len"}) == \
+        "spark p=4 q=4"
+    assert setting_label("serial", "busy", None, 1, "None", 50, show={"n_jobs_label"}) == \
+        "serial [busy] n_jobs=None"
+    assert setting_label("spark", "native", 2, 1, "1", 50, "2x1", show={"cluster_label"}) == \
+        "spark p=2 @2x1"
+
+
+def test_cluster_shapes_are_separate_configurations():
+    base = {"mode": "spark", "workload": "w", "parallelism": 2, "max_queue_len": 1,
+            "n_jobs": 1, "max_evals": 4, "wall_s": 5.0}
+    cells = [{**base, "cell_id": "a", "repeat": 0, "cluster": None, "task_slots": 2},
+             {**base, "cell_id": "b", "repeat": 0, "cluster": "1x1", "task_slots": 1,
+              "wall_s": 9.0},
+             {"cell_id": "s", "mode": "serial", "workload": "w", "n_jobs": 1, "max_evals": 4,
+              "max_queue_len": 1, "repeat": 0, "wall_s": 10.0}]
+    _, cell_frame, _ = build_frames({}, [], cells, [])
+    walls = group_walls(cell_frame)
+    assert walls["setting"].tolist() == ["serial", "spark p=2 @local", "spark p=2 @1x1"]
+    out = speedups(cell_frame).set_index("setting")
+    assert out.loc["spark p=2 @1x1", "speedup"] == pytest.approx(10.0 / 9.0)
+    assert out.loc["spark p=2 @1x1", "ideal"] == 1.0
+    assert out.loc["spark p=2 @local", "speedup"] == pytest.approx(2.0)
+
+
+def test_frames_derive_latency_totals(known):
+    run, _ = known
+    spark = run.trials[run.trials["mode"] == "spark"]
+    assert spark["total_s"].tolist() == pytest.approx([sum(fr.SPARK_PARTS)] * len(spark))
+    assert spark["overhead_s"].tolist() == pytest.approx([1.0] * len(spark))
+    assert spark["start_rel_s"].min() == pytest.approx(0.75)
+
+
+def test_load_run_rejects_a_folder_without_manifest(tmp_path):
+    with pytest.raises(BenchError, match="manifest.json: missing"):
+        load_run(tmp_path)
+    with pytest.raises(BenchError, match="no such results folder"):
+        load_run(tmp_path / "nope")
+
+
+def test_load_run_names_a_corrupt_manifest(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(BenchError, match="manifest.json: not valid JSON"):
+        load_run(tmp_path)
+
+
+# --- wall time and speedup ------------------------------------------------------------------
+def test_group_walls_median_and_ci(known):
+    _, a = known
+    serial = row(a.walls, setting="serial")
+    assert (serial["wall_median_s"], serial["wall_low_s"], serial["wall_high_s"]) == \
+        pytest.approx((8.0, 7.9, 8.1))
+    assert serial["cells"] == 3
+    assert row(a.walls, setting="spark p=4")["wall_median_s"] == pytest.approx(3.0)
+
+
+def test_speedup_exactly_two(known):
+    _, a = known
+    s = row(a.speedups, setting="spark p=2", serial_condition="native")
+    assert s["speedup"] == pytest.approx(2.0)
+    assert s["speedup_low"] <= 2.0 <= s["speedup_high"]
+    assert s["efficiency"] == pytest.approx(1.0)
+    assert s["ideal"] == 2.0
+    assert s["karp_flatt"] == pytest.approx(0.0)
+    assert not s["serial_emulated"]
+
+
+def test_speedup_ideal_capped_by_task_slots_and_karp_flatt(known):
+    _, a = known
+    s = row(a.speedups, setting="spark p=4", serial_condition="native")
+    assert s["speedup"] == pytest.approx(8.0 / 3.0)
+    assert s["ideal"] == 2.0  # 4 requested, 2 slots
+    assert s["efficiency"] == pytest.approx(8.0 / 3.0 / 4)
+    assert s["karp_flatt"] == pytest.approx((3.0 / 8.0 - 0.25) / 0.75)
+
+
+def test_speedup_per_serial_condition_marks_emulation(known):
+    _, a = known
+    s = row(a.speedups, setting="spark p=2", serial_condition="busy_driver")
+    assert s["speedup"] == pytest.approx(4.0)
+    assert s["serial_emulated"]
+    assert len(a.speedups) == 4  # two spark settings x two serial conditions
+
+
+def test_speedup_matches_only_equal_workload_njobs_and_evals():
+    cells = [
+        {"cell_id": "a", "mode": "serial", "workload": "w", "n_jobs": 1, "max_evals": 4,
+         "max_queue_len": 1, "repeat": 0, "wall_s": 10.0},
+        {"cell_id": "b", "mode": "spark", "workload": "w", "n_jobs": 2, "max_evals": 4,
+         "parallelism": 2, "max_queue_len": 1, "repeat": 0, "wall_s": 5.0},
+        {"cell_id": "c", "mode": "spark", "workload": "w", "n_jobs": 1, "max_evals": 8,
+         "parallelism": 2, "max_queue_len": 1, "repeat": 0, "wall_s": 5.0},
+    ]
+    _, cell_frame, _ = build_frames({}, [], cells, [])
+    assert speedups(cell_frame).empty
+    cells[1]["n_jobs"] = 1
+    _, cell_frame, _ = build_frames({}, [], cells, [])
+    out = speedups(cell_frame, manifest_task_slots=8)
+    assert out["speedup"].tolist() == [2.0]
+    assert out["ideal"].tolist() == [2.0]
+
+
+def test_failed_cells_are_left_out_of_walls():
+    cells = [{"cell_id": f"s{i}", "mode": "serial", "workload": "w", "n_jobs": 1,
+              "max_evals": 4, "max_queue_len": 1, "repeat": i, "wall_s": w,
+              "error": "ValueError: boom" if i == 2 else None}
+             for i, w in enumerate([2.0, 4.0, 100.0])]
+    _, cell_frame, _ = build_frames({}, [], cells, [])
+    walls = group_walls(cell_frame)
+    assert walls["wall_median_s"].tolist() == [3.0]
+    assert walls["cells_failed"].tolist() == [1]
+
+
+# --- latency --------------------------------------------------------------------------------
+def test_latency_shares_known(known):
+    _, a = known
+    spark = row(a.latency, setting="spark p=2")
+    assert [spark["share_" + p] for p in ("wait_dispatch_s", "dispatch_to_start_s",
+                                          "objective_s", "return_s")] == \
+        pytest.approx([0.125, 0.25, 0.5, 0.125])
+    assert spark["share_pre_objective"] == pytest.approx(0.375)
+    assert spark["median_dispatch_to_start_s"] == pytest.approx(0.5)
+    serial = row(a.latency, setting="serial")
+    assert serial["share_objective_s"] == pytest.approx(0.95)
+    assert serial["median_overhead_s"] == pytest.approx(0.1)
+
+
+def test_latency_shares_skip_incomplete_trials():
+    base = {"cell_id": "c", "mode": "spark", "workload": "w", "parallelism": 2,
+            "max_queue_len": 1, "n_jobs": 1, "max_evals": 2, "repeat": 0}
+    trials = [{**base, "tid": 0, "wait_dispatch_s": 1.0, "dispatch_to_start_s": 1.0,
+               "objective_s": 2.0, "return_s": 0.0},
+              {**base, "tid": 1, "wait_dispatch_s": None, "dispatch_to_start_s": 9.0,
+               "objective_s": 9.0, "return_s": 9.0}]
+    trial_frame, _, _ = build_frames({}, trials, [], [])
+    out = latency_split(trial_frame)
+    assert out["share_objective_s"].tolist() == [0.5]
+    assert out["trials"].tolist() == [2] and out["trials_complete"].tolist() == [1]
+
+
+def test_spark_side_split_joined_by_trial(known):
+    _, a = known
+    s = row(a.spark_latency, setting="spark p=2")
+    assert s["trials_joined"] == 12
+    assert s["median_submit_s"] == pytest.approx(fr.SPARK_TASK["submit"])
+    assert s["median_schedule_s"] == pytest.approx(fr.SPARK_TASK["schedule"])
+    assert s["median_python_start_s"] == pytest.approx(fr.SPARK_TASK["python_start"])
+    assert s["median_launch_to_start_s"] == pytest.approx(
+        fr.SPARK_PARTS[1] - fr.SPARK_TASK["submit"] - fr.SPARK_TASK["schedule"])
+
+
+def test_spark_tasks_join_by_attempt_id_when_unnamed(known):
+    run, _ = known
+    tasks = run.spark_tasks.assign(cell_id=None, tid=None)
+    joined = join_spark_tasks(run.trials, tasks)
+    assert len(joined) == (run.trials["mode"] == "spark").sum()
+    assert joined["python_start_s"].to_numpy() == pytest.approx(fr.SPARK_TASK["python_start"])
+
+
+# --- concurrency ----------------------------------------------------------------------------
+def test_concurrency_of_overlapping_trials():
+    steps = concurrency_steps([0.0, 1.0], [2.0, 3.0])
+    stats = concurrency_stats(steps, 0.0, 4.0)
+    assert stats["mean"] == pytest.approx(1.0)  # 4 objective-seconds over 4 s
+    assert stats["max"] == 2
+    assert concurrency_stats(steps)["mean"] == pytest.approx(4.0 / 3.0)
+
+
+def test_back_to_back_trials_do_not_overlap():
+    steps = concurrency_steps([0.0, 1.0, 2.0], [1.0, 2.0, 3.0])
+    stats = concurrency_stats(steps)
+    assert stats["max"] == 1
+    assert stats["mean"] == pytest.approx(1.0)
+
+
+def test_cell_concurrency_known(known):
+    _, a = known
+    assert row(a.concurrency, setting="spark p=2")["mean_concurrency"] == pytest.approx(1.0)
+    assert row(a.concurrency, setting="spark p=2")["max_concurrency"] == 2
+    p4 = row(a.concurrency, setting="spark p=4")
+    assert p4["mean_concurrency"] == pytest.approx(4.0 / 3.0)
+    assert (p4["max_concurrency"], p4["requested"]) == (4, 4)
+    assert row(a.concurrency, setting="serial")["max_concurrency"] == 1
+
+
+# --- threads, quality, placement -------------------------------------------------------------
+def test_thread_usage(known):
+    _, a = known
+    serial, spark = row(a.threads, setting="serial"), row(a.threads, setting="spark p=2")
+    assert (serial["effective_cores_median"], spark["effective_cores_median"]) == (2.0, 1.0)
+    assert (serial["omp_num_threads"], spark["omp_num_threads"]) == ("unset", "1")
+    assert (serial["model_threads_effective"], spark["model_threads_effective"]) == ("2", "1")
+    assert serial["peak_threads_median"] == 9.0
+
+
+def test_best_loss_after_k(known):
+    _, a = known
+    curve = a.loss_curves[a.loss_curves["setting"] == "serial"].sort_values("k")
+    assert curve["k"].tolist() == [1, 2, 3, 4]
+    assert curve["best_loss_median"].tolist() == pytest.approx([0.5, 0.3, 0.3, 0.2])
+    spark = a.loss_curves[a.loss_curves["setting"] == "spark p=2"].sort_values("k")
+    assert spark["best_loss_median"].tolist() == pytest.approx([0.6, 0.5, 0.35, 0.35])
+    assert row(a.final_loss, setting="spark p=4")["final_best_loss_median"] == \
+        pytest.approx(0.35)
+
+
+def test_failed_trial_keeps_previous_best():
+    base = {"cell_id": "c", "mode": "serial", "workload": "w", "max_queue_len": 1,
+            "n_jobs": 1, "max_evals": 3, "repeat": 0}
+    trials = [{**base, "tid": 2, "loss": 0.1}, {**base, "tid": 0, "loss": 0.5},
+              {**base, "tid": 1, "loss": None, "status": "fail"}]
+    trial_frame, _, _ = build_frames({}, trials, [], [])
+    curve = best_loss_curves(trial_frame)
+    assert curve["tid"].tolist() == [0, 1, 2]
+    assert curve["best_loss"].tolist() == pytest.approx([0.5, 0.5, 0.1])
+
+
+def test_placement_counts_workers_and_pids(known):
+    _, a = known
+    spark = row(a.placement, mode="spark")
+    assert (spark["worker"], spark["trials"], spark["distinct_pids"]) == \
+        ("executor driver", 24, 24)
+    assert spark["trials_per_pid"] == 1.0
+    serial = row(a.placement, mode="serial")
+    assert (serial["worker"], serial["distinct_pids"]) == ("driver", 1)
+    assert row(a.unevenness, setting="spark p=2")["unevenness_median"] == 1.0
+
+
+def test_placement_unevenness_over_two_executors():
+    base = {"mode": "spark", "workload": "w", "parallelism": 2, "max_queue_len": 1,
+            "n_jobs": 1, "max_evals": 4, "repeat": 0, "cell_id": "c", "hostname": "h"}
+    trials = [{**base, "tid": i, "pid": 10 + i, "spark_task_attempt_id": i} for i in range(4)]
+    tasks = [{"task_attempt_id": i, "executor_id": "0" if i < 3 else "1", "host": "h"}
+             for i in range(4)]
+    trial_frame, _, task_frame = build_frames({}, trials, [], tasks)
+    joined = join_spark_tasks(trial_frame, task_frame)
+    table = placement_table(trial_frame, joined)
+    assert table.set_index("worker")["trials"].to_dict() == {"executor 0": 3, "executor 1": 1}
+    assert placement_unevenness(trial_frame, joined)["unevenness_median"].tolist() == [1.5]
+
+
+# --- completeness ---------------------------------------------------------------------------
+def test_completeness_of_an_interrupted_run(tmp_path):
+    folder = fr.write_known_run(tmp_path, extra_planned=3)
+    missing = fr.interrupt_run(folder, torn="cells")
+    c = analyze(load_run(folder.path)).completeness
+    assert (c.planned, c.finished) == (15, 12)
+    assert [m["cell_id"] for m in c.missing_cells][0] == missing["cell_id"]
+    assert len(c.missing_cells) == 3
+    assert c.bad_lines == {"cells.jsonl": [13]}
+    assert c.orphan_trials == missing["max_evals"]
+    assert c.status == "interrupted" and c.partial
+
+
+def test_completeness_with_torn_trial_line(tmp_path):
+    folder = fr.write_known_run(tmp_path, extra_planned=1)
+    fr.interrupt_run(folder, torn="trials")
+    run = load_run(folder.path)
+    c = analyze(run).completeness
+    n_lines = len(folder.trials_path.read_text().splitlines())
+    assert c.bad_lines == {"trials.jsonl": [n_lines]}
+    assert c.orphan_trials == 2
+    assert len(run.trials) == 48  # 12 finished cells x 4 trials
+
+
+def test_finished_run_is_complete(known):
+    _, a = known
+    assert not a.completeness.partial
+    assert a.completeness.missing_cells == []
+
+
+def test_fixture_files_are_json_lines(known):
+    run, _ = known
+    for name in ("trials.jsonl", "cells.jsonl", "spark_tasks.jsonl"):
+        lines = (run.path / name).read_text().splitlines()
+        assert lines and all(isinstance(json.loads(line), dict) for line in lines)
