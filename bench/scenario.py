@@ -112,6 +112,15 @@ class _Checker:
     def fail(self, key: str, problem: str):
         raise BenchError(f"{self.path}: {key}: {problem}")
 
+    def entry(self, key: str, value, short_key: str, allowed: dict, short: str) -> dict:
+        """A list entry given as a short string or a dict: always returned as a checked dict."""
+        if isinstance(value, str):
+            value = {short_key: value}
+        if not isinstance(value, dict):
+            self.fail(key, f"expected {short} or a dict, got {type(value).__name__}")
+        self.check_dict(key, value, allowed)
+        return value
+
     def check_dict(self, key: str, value: dict, allowed: dict):
         for k, v in value.items():
             if k not in allowed:
@@ -145,11 +154,7 @@ def validate(settings: dict, path: Path) -> dict:
     workloads = []
     for i, w in enumerate(settings["workloads"]):
         key = f"workloads[{i}]"
-        if isinstance(w, str):
-            w = {"name": w}
-        if not isinstance(w, dict):
-            c.fail(key, f"expected a workload name or dict, got {type(w).__name__}")
-        c.check_dict(key, w, WORKLOAD_KEYS)
+        w = c.entry(key, w, "name", WORKLOAD_KEYS, "a workload name")
         name = w.get("name")
         if not isinstance(name, str) or not name:
             c.fail(f"{key}.name", "missing")
@@ -243,11 +248,7 @@ def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
     from .cluster.standalone import parse_shape
 
     key = f"clusters[{i}]"
-    if isinstance(entry, str):
-        entry = {"shape": entry}
-    if not isinstance(entry, dict):
-        c.fail(key, f"expected 'NxC' or a dict, got {type(entry).__name__}")
-    c.check_dict(key, entry, CLUSTER_KEYS)
+    entry = c.entry(key, entry, "shape", CLUSTER_KEYS, "'NxC'")
     if "shape" not in entry:
         c.fail(f"{key}.shape", "missing, e.g. '2x1' (2 workers x 1 core)")
     try:

@@ -16,6 +16,7 @@ from .concurrency import (cell_concurrency, concurrency_stats, concurrency_steps
 from .frames import GROUP_COLS, LATENCY_PARTS, RunData, build_frames, load_run
 from .latency import join_spark_tasks, latency_split, spark_latency_split
 from .placement import placement_table, placement_unevenness
+from .sizing import cluster_sizing
 from .quality import best_loss_by_setting, best_loss_curves, final_best_loss
 from .stats import (Estimate, bootstrap_median, bootstrap_median_ratio, karp_flatt,
                     unevenness)
@@ -41,6 +42,7 @@ class Analysis:
     placement: pd.DataFrame        # placement_table
     unevenness: pd.DataFrame       # placement_unevenness
     completeness: Completeness
+    sizing: pd.DataFrame           # cluster_sizing
 
 
 def manifest_task_slots(manifest: dict):
@@ -74,10 +76,11 @@ def analyze(run: RunData) -> Analysis:
         unevenness=placement_unevenness(trials, joined),
         completeness=completeness(run.manifest, cells, trials, run.bad_lines,
                                   run.orphan_trials),
+        sizing=cluster_sizing(cells),
     )
 
 
-__all__ = [
+__all__ = ["cluster_sizing", 
     "Analysis", "Completeness", "Estimate", "GROUP_COLS", "LATENCY_PARTS", "RunData",
     "analyze", "best_loss_by_setting", "best_loss_curves", "bootstrap_median",
     "bootstrap_median_ratio", "build_frames", "cell_concurrency", "cell_summary",

@@ -33,7 +33,7 @@ def default_out_dir(run_path: Path) -> Path:
 
 
 def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
-    """(key, title, filename, draw(path), caption()) for the six charts, in report order."""
+    """(key, title, filename, draw(path), caption()) for the charts, in report order."""
     env = run.manifest.get("environment") or {}
     logical, physical = env.get("logical_cores"), env.get("physical_cores")
     slots = manifest_task_slots(run.manifest)
@@ -58,6 +58,9 @@ def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
         ("loss", "Best loss vs evaluations", "best_loss.png",
          lambda p: charts.plot_best_loss(analysis.loss_curves, p),
          lambda: captions.best_loss_caption(analysis.final_loss)),
+        ("sizing", "Wall time by cluster shape", "cluster_sizing.png",
+         lambda p: charts.plot_cluster_sizing(analysis.sizing, p),
+         lambda: captions.sizing_caption(analysis.sizing)),
     ]
 
 
@@ -93,6 +96,7 @@ def render_markdown(run: RunData, analysis: Analysis, chart_results: list[ChartR
     lines += sections.latency_detail(analysis)
     lines += sections.concurrency_detail(analysis)
     lines += sections.threads_detail(analysis)
+    lines += sections.sizing_detail(analysis)
     lines += sections.placement_detail(analysis)
     lines += sections.quality_detail(analysis)
     return "\n".join(lines).rstrip() + "\n"

@@ -132,3 +132,11 @@ def best_loss_caption(final: pd.DataFrame) -> str:
                      + ", ".join(bits))
     return ("Median best loss at the end of the search (range over configurations) — "
             + "; ".join(parts) + ".")
+
+
+def sizing_caption(sizing: pd.DataFrame) -> str:
+    """Which shape completed trials for the fewest core-seconds."""
+    best = sizing.sort_values("core_s_per_trial").iloc[0]
+    return (f"Cheapest shape per completed trial: {best['cluster_label']} "
+            f"({best['core_s_per_trial']:.1f} core·s per trial, {best['workload']} at "
+            f"parallelism {int(best['parallelism'])}); labels give core-seconds per trial.")

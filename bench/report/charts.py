@@ -448,3 +448,39 @@ def plot_best_loss(curves: pd.DataFrame, path: Path) -> Path:
     _shared_legend(fig, axes)
     fig.suptitle("Search quality: best loss after k evaluations (band: quartiles of repeats)")
     return _save(fig, path)
+
+
+def plot_cluster_sizing(sizing: pd.DataFrame, path: Path) -> Path:
+    """fmin wall time per cluster shape, shapes ordered by total executor cores: one panel
+    per workload, one line per spark configuration."""
+    if sizing.empty:
+        raise NoData("the run used no standalone cluster shapes (scenario key `clusters`)")
+    workloads = sorted(sizing["workload"].unique())
+    fig, axes = _panels(len(workloads), width=5.6, height=4.0, ncols=2)
+    shapes = (sizing[["cluster_label", "total_cores", "workers"]].drop_duplicates()
+              .sort_values(["total_cores", "workers", "cluster_label"]))
+    xpos = {lab: i for i, lab in enumerate(shapes["cluster_label"])}
+    ticks = [f"{lab}\n{int(c)} cores" for lab, c in zip(shapes["cluster_label"],
+                                                         shapes["total_cores"])]
+    configs = sizing.assign(config=[f"p={int(p)} q={int(q)} n_jobs={n}" for p, q, n in zip(
+        sizing["parallelism"], sizing["max_queue_len"], sizing["n_jobs_label"])])
+    colors = palette(sorted(configs["config"].unique()))
+    for ax, workload in zip(axes, workloads):
+        part = configs[configs["workload"] == workload]
+        for config, grp in part.groupby("config", sort=True):
+            grp = grp.sort_values("cluster_label", key=lambda s: s.map(xpos))
+            ax.plot([xpos[c] for c in grp["cluster_label"]], grp["wall_median_s"], marker="o",
+                    color=colors[config], label=config)
+            for x, y, cs in zip(grp["cluster_label"], grp["wall_median_s"], grp["core_s_per_trial"]):
+                ax.annotate(f"{cs:.1f} core·s/trial", (xpos[x], y), textcoords="offset points",
+                            xytext=(4, 4), fontsize=7, color=colors[config])
+        ax.set_xticks(range(len(ticks)), ticks, fontsize=8)
+        ax.set_xlim(-0.5, len(ticks) - 0.5)
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"workload: {workload}", fontsize=10)
+        ax.set_xlabel("cluster shape (workers x cores; tc = spark.task.cpus)")
+        ax.set_ylabel("fmin wall time, s (median)")
+        ax.grid(alpha=0.3)
+    fig.suptitle("Wall time by cluster shape, ordered by total executor cores")
+    _shared_legend(fig, axes)
+    return _save(fig, path)

@@ -254,6 +254,21 @@ def threads_detail(analysis: Analysis) -> list[str]:
                            "model threads used"], rows), ""]
 
 
+def sizing_detail(analysis: Analysis) -> list[str]:
+    sz = analysis.sizing
+    if len(sz) == 0:
+        return []
+    rows = [[r["workload"], r["cluster_label"], r["total_cores"], fmt_int(r["task_slots"]),
+             f"p={int(r['parallelism'])} q={int(r['max_queue_len'])} n_jobs={r['n_jobs_label']}",
+             r["cells"], fmt_num(r["wall_median_s"]), r["trials_ok"],
+             fmt_num(r["core_s_per_trial"])] for r in sz.to_dict("records")]
+    return ["## Cluster sizing", "",
+            "Core-seconds per completed trial = fmin wall time × total executor cores ÷ "
+            "trials completed (median over cells): what one trial costs on each shape.", "",
+            table(["workload", "shape", "executor cores", "task slots", "configuration",
+                   "cells", "wall, s (median)", "trials ok", "core·s per trial"], rows), ""]
+
+
 def placement_detail(analysis: Analysis) -> list[str]:
     pl = analysis.placement
     lines = ["## Where trials ran", ""]

@@ -1,0 +1,48 @@
+"""Cluster sizing: what each standalone cluster shape cost per completed trial.
+
+A shape label is 'NxC' (N workers of C cores) or 'NxC/tcK' (spark.task.cpus = K). Core-seconds
+per completed trial = fmin wall time x total executor cores / trials completed: the price of
+a trial on that shape, whatever its parallelism.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+_SHAPE = re.compile(r"^(\d+)x(\d+)(?:/tc(\d+))?$")
+
+SIZING_COLS = ["workload", "n_jobs_label", "parallelism", "max_queue_len", "cluster_label",
+               "workers", "cores_per_worker", "task_cpus", "total_cores", "task_slots", "cells",
+               "wall_median_s", "trials_ok", "core_s_per_trial"]
+
+
+def parse_label(label: str) -> tuple[int, int, int] | None:
+    """(workers, cores per worker, task cpus) of a shape label, or None."""
+    m = _SHAPE.match(label or "")
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+
+
+def cluster_sizing(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per spark configuration and cluster shape: wall time and core-seconds per trial."""
+    spark = cells[(cells["mode"] == "spark") & (cells["cluster_label"] != "")
+                  & ~cells["failed"] & cells["wall_s"].notna()]
+    rows = []
+    keys = ["workload", "n_jobs_label", "parallelism", "max_queue_len", "cluster_label"]
+    for key, grp in spark.groupby(keys, sort=True):
+        shape = parse_label(key[-1])
+        if shape is None:
+            continue
+        workers, cores, task_cpus = shape
+        total = workers * cores
+        ok = grp["trials_ok"].astype(float)
+        per_trial = (grp["wall_s"] * total / ok.where(ok > 0)).median()
+        slots = grp["task_slots"].dropna()
+        rows.append({**dict(zip(keys, key)), "workers": workers, "cores_per_worker": cores,
+                     "task_cpus": task_cpus, "total_cores": total,
+                     "task_slots": int(slots.median()) if len(slots) else None,
+                     "cells": len(grp), "wall_median_s": float(grp["wall_s"].median()),
+                     "trials_ok": int(ok.sum()), "core_s_per_trial": float(per_trial)})
+    return pd.DataFrame(rows, columns=SIZING_COLS)
