@@ -68,7 +68,7 @@ def _run_on_cluster(args, kwargs) -> Path:
     from .cluster import standalone
 
     workers, cores = standalone.parse_shape(args.cluster)
-    standalone.check_schedulable(kwargs["conf"], workers, cores)
+    standalone.check_schedulable(kwargs["conf"], workers, cores, args.worker_memory)
     with standalone.running_cluster(workers, cores, args.worker_memory,
                                     Path(args.cluster_dir)) as cluster:
         kwargs["master"] = cluster.master_url

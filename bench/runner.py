@@ -311,7 +311,8 @@ class Sessions:
 
         shape = self.shapes[cluster]
         extra = {"spark.task.cpus": str(shape["task_cpus"])}
-        standalone.check_schedulable({**extra, **self.conf}, shape["workers"], shape["cores"])
+        standalone.check_schedulable({**extra, **self.conf}, shape["workers"], shape["cores"],
+                                     shape["memory"])
         state_dir = self.folder.path / "clusters" / cluster.replace("/", "-")
         # free ports, so a sweep never collides with a cluster the user already runs
         with standalone.running_cluster(

@@ -84,8 +84,12 @@ def start_session(master: str, conf: dict, app_name: str = "sparktrials-bench",
                   log_path: Path | None = None):
     """Start (or fail clearly to start) the run's one SparkSession."""
     prepare_environment(master)
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    if SparkContext._active_spark_context is not None:
+        raise BenchError("a SparkSession is already running in this process: pass it to "
+                         "bench.runner.run(spark=...) or stop it first")
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)

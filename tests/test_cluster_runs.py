@@ -1,12 +1,15 @@
-"""A scenario that sweeps cluster shapes starts a real standalone cluster per shape."""
+"""A scenario that sweeps cluster shapes starts a real standalone cluster per shape, runs its
+spark cells there, and stops it. Run as a user would, in its own process."""
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import psutil
 import pytest
 
-from bench import runner
 from bench.storage import RunFolder, read_jsonl
-from tests.conftest import write_scenario
+from tests.conftest import ROOT, write_scenario
 
 pytestmark = [pytest.mark.cluster, pytest.mark.spark]
 
@@ -17,13 +20,15 @@ SHAPED = '''SCENARIO = {"name": "shaped", "workloads": ["sleep"], "sleep": {"sec
 
 
 def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
-    path = runner.run(write_scenario(tmp_path, SHAPED), results_dir=tmp_path / "results",
-                      quiet=True)
-    folder = RunFolder(path)
+    out = subprocess.run([sys.executable, "-m", "bench", "run", str(write_scenario(tmp_path, SHAPED)),
+                          "--results-dir", str(tmp_path / "results"), "--quiet", "--report"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=400)
+    assert out.returncode == 0, out.stderr
+    report = out.stdout.strip().splitlines()[-1]
+    folder = RunFolder(next((tmp_path / "results").iterdir()))
     trials = folder.read_trials().records
     assert len(trials) == 4 and all(t["status"] == "ok" and t["cluster"] == "2x1" for t in trials)
-    manifest = folder.manifest()
-    facts = manifest["clusters"]["2x1"][0]
+    facts = folder.manifest()["clusters"]["2x1"][0]
     assert facts["executors"] == 2 and facts["task_slots"] == 2
     assert facts["master"].startswith("spark://127.0.0.1:")
     # the cluster was stopped after its cells: none of its daemons is left
@@ -33,3 +38,6 @@ def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
     tasks = [t for t in read_jsonl(folder.spark_tasks_path).records if t.get("tid") is not None]
     assert sorted(t["tid"] for t in tasks) == [0, 1, 2, 3]
     assert len({t["executor_id"] for t in tasks}) == 2
+    text = open(report).read()
+    assert "## Cluster sizing" in text and "| 2x1 |" in text
+    assert (tmp_path / "reports" / folder.run_id / "cluster_sizing.png").stat().st_size > 0

@@ -263,3 +263,30 @@ def test_engine_orders_by_severity_and_ids_are_stable():
     sev = [f.severity for f in first]
     assert sev == sorted(sev, key=("high", "medium", "low").index)
     assert {"fixed-overhead:w", "parallelism-above-slots:w", "fresh-worker-per-trial"} <= ids(first)
+
+
+# --- uneven-placement ---------------------------------------------------------------
+
+def _placed_run(executors_per_trial, evals=8):
+    k = cell("spark", p=2, q=2, evals=evals)
+    ts = trials_for(k, concurrency=2, pids=list(range(evals)))
+    tasks = [{"run_id": "r", "cell_id": k["cell_id"], "tid": t["tid"], "executor_id": e,
+              "host": "127.0.0.1", "task_attempt_id": t["tid"], "job_group": k["cell_id"]}
+             for t, e in zip(ts, executors_per_trial)]
+    for t in ts:
+        t["spark_task_attempt_id"] = t["tid"]
+    manifest = {"run_id": "r", "environment": {"logical_cores": 2}}
+    trials, cells, frame_tasks = build_frames(manifest, ts, [cell_record(k, ts)], tasks)
+    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells, spark_tasks=frame_tasks)
+    return run, analyze(run)
+
+
+def test_uneven_placement_fires_on_a_pile_up_only():
+    piled = _placed_run(["0", "0", "0", "0", "0", "0", "1", "1"])
+    even = _placed_run(["0", "1"] * 4)
+    few = _placed_run(["0", "0", "0", "1"], evals=4)
+    found = rules.uneven_placement(*piled)
+    assert [f.rule for f in found] == ["uneven-placement"]
+    assert found[0].evidence["unevenness"] == pytest.approx(1.5)
+    assert rules.uneven_placement(*even) == []
+    assert rules.uneven_placement(*few) == []

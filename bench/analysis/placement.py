@@ -25,16 +25,19 @@ def _placed(trials: pd.DataFrame, joined: pd.DataFrame) -> pd.DataFrame:
 
 
 def placement_table(trials: pd.DataFrame, joined: pd.DataFrame) -> pd.DataFrame:
-    """Per mode and worker: trials, share of the mode's trials, distinct pids, trials per pid."""
-    placed = _placed(trials, joined)
+    """Per mode, cluster shape and worker: trials, share of that mode's trials on that shape,
+    distinct pids, trials per pid. Executor ids restart with every application, so workers
+    are only told apart within one cluster shape."""
+    cols = ["mode", "cluster", "worker", "host", "trials", "share", "distinct_pids",
+            "trials_per_pid"]
+    placed = _placed(trials, joined).rename(columns={"cluster_label": "cluster"})
     if len(placed) == 0:
-        return pd.DataFrame(columns=["mode", "worker", "host", "trials", "share",
-                                     "distinct_pids", "trials_per_pid"])
-    out = placed.groupby(["mode", "worker", "host"], sort=True).agg(
+        return pd.DataFrame(columns=cols)
+    out = placed.groupby(["mode", "cluster", "worker", "host"], sort=True).agg(
         trials=("tid", "size"), distinct_pids=("pid", "nunique")).reset_index()
-    out["share"] = out["trials"] / out.groupby("mode")["trials"].transform("sum")
+    out["share"] = out["trials"] / out.groupby(["mode", "cluster"])["trials"].transform("sum")
     out["trials_per_pid"] = out["trials"] / out["distinct_pids"].where(out["distinct_pids"] > 0)
-    return out[["mode", "worker", "host", "trials", "share", "distinct_pids", "trials_per_pid"]]
+    return out[cols]
 
 
 def placement_unevenness(trials: pd.DataFrame, joined: pd.DataFrame) -> pd.DataFrame:

@@ -34,6 +34,8 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
                                 "not reused"),
     "closure_bytes": (1_000_000, "PySpark broadcasts a task command above ~1 MB; anything "
                                  "this large is re-pickled and shipped for every trial"),
+    "uneven_placement": (1.5, "the busiest executor ran 1.5x the mean trials per executor"),
+    "uneven_min_trials": (8, "fewer trials than this per cell spread unevenly by chance"),
     "quality_gap": (0.05, "best loss 5% worse (relative) than serial at equal evaluations"),
     "quality_min_repeats": (2, "search quality varies a lot run to run: judge it only on "
                                "repeated cells"),
@@ -269,12 +271,15 @@ def parallelism_above_slots(run: RunData, analysis: Analysis) -> list[Finding]:
     for workload, grp in over.groupby("workload", sort=True):
         p, slots = int(grp["parallelism"].max()), int(grp["task_slots"].min())
         seen = int(max(conc.get(c, 0) for c in grp["cell_id"]))
+        shapes = sorted({c for c in grp["cluster_label"] if c})
         out.append(Finding(
             id=f"parallelism-above-slots:{workload}", rule="parallelism-above-slots",
             severity="medium",
-            summary=(f"{workload}: parallelism {p} requested but the cluster has {slots} task "
+            summary=(f"{workload}: parallelism {p} requested but the cluster"
+                     f"{' (' + ', '.join(shapes) + ')' if shapes else ''} has {slots} task "
                      f"slot(s); at most {seen} trial(s) ever ran at once"),
-            evidence={"parallelism": p, "task_slots": slots, "max_concurrency_seen": seen},
+            evidence={"parallelism": p, "task_slots": slots, "max_concurrency_seen": seen,
+                      **({"cluster_shapes": shapes} if shapes else {})},
             recommendation=(f"Set parallelism <= {slots} (cores / spark.task.cpus), or add "
                             "executors; extra parallelism only queues trials and weakens TPE.")))
     return out
@@ -362,7 +367,37 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
     return out
 
 
+def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
+    """Trials piled onto some executors while others idled (per cell, with enough trials)."""
+    un = analysis.unevenness
+    if not len(un):
+        return []
+    spark = run.trials[run.trials["mode"] == "spark"]
+    per_cell = spark.groupby("cell_id").size()
+    out = []
+    for r in un.to_dict("records"):
+        cells = spark[spark["setting"] == r["setting"]]["cell_id"].unique()
+        trials = int(per_cell.reindex(cells).median()) if len(cells) else 0
+        if (r["workers"] < 2 or trials < T("uneven_min_trials")
+                or not r["unevenness_median"] >= T("uneven_placement")):
+            continue
+        out.append(Finding(
+            id=f"uneven-placement:{r['workload']}:{r['setting']}", rule="uneven-placement",
+            severity="medium",
+            summary=(f"{r['workload']} {r['setting']}: the busiest of {r['workers']} executors "
+                     f"ran {r['unevenness_median']:.1f}x the mean trials per executor"),
+            evidence={"executors": int(r["workers"]), "trials_per_cell": trials,
+                      "unevenness": round(r["unevenness_median"], 2),
+                      "coefficient_of_variation": round(r["cv_median"], 2)},
+            recommendation=("Make every executor offer the same slots (equal "
+                            "spark.executor.cores, spark.task.cpus dividing them) and keep "
+                            "parallelism a multiple of the executor count; check `python -m "
+                            "bench cluster status` for workers with fewer cores.")))
+    return out
+
+
 RULES: list[Callable[[RunData, Analysis], list[Finding]]] = [
     fixed_overhead, dispatch_starvation, thread_mismatch, oversubscription,
     parallelism_above_slots, fresh_worker_per_trial, large_closure, search_quality,
+    uneven_placement,
 ]

@@ -58,10 +58,11 @@ def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
         ("loss", "Best loss vs evaluations", "best_loss.png",
          lambda p: charts.plot_best_loss(analysis.loss_curves, p),
          lambda: captions.best_loss_caption(analysis.final_loss)),
+    ] + ([  # only runs that swept cluster shapes get the sizing chart
         ("sizing", "Wall time by cluster shape", "cluster_sizing.png",
          lambda p: charts.plot_cluster_sizing(analysis.sizing, p),
          lambda: captions.sizing_caption(analysis.sizing)),
-    ]
+    ] if len(analysis.sizing) else [])
 
 
 def draw_charts(run: RunData, analysis: Analysis, out_dir: Path) -> list[ChartResult]:

@@ -274,12 +274,15 @@ def placement_detail(analysis: Analysis) -> list[str]:
     lines = ["## Where trials ran", ""]
     if len(pl) == 0:
         return lines + ["No trials yet.", ""]
-    rows = [[r["mode"], r["worker"], r["host"], r["trials"], fmt_pct(r["share"]),
-             r["distinct_pids"], fmt_num(r["trials_per_pid"])] for r in pl.to_dict("records")]
+    shaped = bool((pl["cluster"] != "").any())
+    rows = [[r["mode"], *([r["cluster"] or "—"] if shaped else []), r["worker"], r["host"],
+             r["trials"], fmt_pct(r["share"]), r["distinct_pids"], fmt_num(r["trials_per_pid"])]
+            for r in pl.to_dict("records")]
     lines += ["A worker is a Spark executor when the event log was joined, else the host. "
               "One trial per Python process (trials per pid ≈ 1) means every trial started a "
               "fresh worker.", "",
-              table(["mode", "worker", "host", "trials", "share of mode", "distinct pids",
+              table(["mode", *(["cluster shape"] if shaped else []), "worker", "host", "trials",
+                     "share of mode" + (" on that shape" if shaped else ""), "distinct pids",
                      "trials per pid"], rows), ""]
     un = analysis.unevenness
     if len(un):
