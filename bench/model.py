@@ -2,7 +2,7 @@
 
 Kept apart from the code that runs things (as pyperf does) so that analysis, reports and
 other tools can read results without importing Spark or hyperopt. Every field is documented
-here once; `python -m bench schema` prints these docs and docs/results.md is generated from them.
+here once; `python -m bench schema` prints these docs as Markdown.
 """
 from __future__ import annotations
 
