@@ -134,7 +134,7 @@ def test_starvation_fires_when_q1_leaves_slots_empty_and_a_longer_queue_fills_th
     run, an = run_of((q1, trials_for(q1, objective=1.0, delay=1.0, concurrency=1)),
                      (q2, trials_for(q2, objective=1.0, delay=1.0, concurrency=2, start=T0 + 100)))
     found = rules.dispatch_starvation(run, an)
-    assert ids(found) == {"dispatch-starvation:w:p2"}
+    assert ids(found) == {"dispatch-starvation:p2"}
     ev = found[0].evidence
     # q1: 4 trials holding a slot 1 s each, one at a time, over a 7 s span
     assert ev["slots_held_q1"] == pytest.approx(4 / 7, abs=0.01)
@@ -190,6 +190,18 @@ def test_oversubscription_fires_for_many_threads_on_few_cores():
     found = rules.oversubscription(run, an)
     assert ids(found) == {"oversubscription:w:serial:njNone:native"}
     assert found[0].evidence["thread_demand"] == 32
+
+
+def test_oversubscription_counts_trials_that_can_run_at_once():
+    # 2 threads each: fine alone (p=1), oversubscribed two at a time (p=2 on 2 slots)
+    k1 = cell("spark", p=1, q=1)
+    k2 = cell("spark", p=2, q=2)
+    run, an = run_of((k1, trials_for(k1, threads=2, eff=1.9)),
+                     (k2, trials_for(k2, threads=2, eff=1.0, concurrency=2, start=T0 + 50)),
+                     cores=2)
+    found = rules.oversubscription(run, an)
+    assert ids(found) == {"oversubscription:w:spark:p2:njNone:native"}
+    assert found[0].evidence["trials_at_once"] == 2 and found[0].evidence["thread_demand"] == 4
 
 
 def test_oversubscription_silent_for_fitting_threads():
