@@ -25,7 +25,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                               "every worker is ALIVE")
     start.add_argument("--workers", type=int, required=True, help="number of workers")
     start.add_argument("--cores", type=int, required=True, help="cores per worker")
-    start.add_argument("--memory", required=True, help="memory per worker, e.g. 1g or 512m")
+    start.add_argument("--memory", default="1g",
+                       help="memory per worker, e.g. 1g or 512m (default: 1g)")
     start.add_argument("--master-port", type=int, default=7077)
     start.add_argument("--webui-port", type=int, default=8080, help="master web UI port")
     start.add_argument("--timeout", type=float, default=120.0,
