@@ -369,7 +369,7 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
                       "repeats": int(top["cells"])},
             recommendation=("TPE learns from finished trials; with many running at once it "
                             "suggests blindly. Raise max_evals with parallelism, or keep "
-                            "parallelism well below max_evals (hyperopt suggests <= sqrt).")))
+                            "parallelism well below max_evals.")))
     return out
 
 
