@@ -86,7 +86,8 @@ class CellRunner:
         self.scn, self.run, self.spark = scn, run, spark
         self.settings = scn.settings
         self._objectives: dict = {}
-        self._warm: set = set()
+        self._warm: set = set()            # (workload, n_jobs) warmed in the driver
+        self._warm_sessions: list = []     # sessions already warmed
         self._workloads = {w["name"]: w for w in self.settings["workloads"]}
 
     def objective(self, workload: str, n_jobs):
@@ -119,10 +120,11 @@ class CellRunner:
             fn, space = self.objective(cell.workload, cell.n_jobs)
             call_fmin(fn, space, _algo("rand"), 1, Trials(), seed=0)
         spark_cells = [c for c in cells if c.mode == "spark"]
-        if self.spark is not None and spark_cells and id(self.spark) not in self._warm:
+        if self.spark is not None and spark_cells and not any(
+                s is self.spark for s in self._warm_sessions):
             from hyperopt.spark import SparkTrials
 
-            self._warm.add(id(self.spark))
+            self._warm_sessions.append(self.spark)
             slots = spark_session.task_slots(self.spark)
             self.spark.sparkContext.parallelize(range(slots), slots).map(lambda x: x).collect()
             fn, space = self.objective(spark_cells[0].workload, spark_cells[0].n_jobs)
