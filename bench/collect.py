@@ -96,7 +96,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
     split = latency_split(suggest_ts, book_ts, probe.get("start_ts"), probe.get("end_ts"),
                           refresh_ts)
     known = {k: probe.get(k) for k in (
-        "setup_s", "start_ts", "end_ts", "objective_s", "cpu_s", "effective_cores", "peak_threads",
+        "setup_s", "start_ts", "end_ts", "objective_s", "cpu_s", "effective_cores", "peak_threads", "other_busy_cores",
         "omp_num_threads", "model_threads_requested", "model_threads_effective", "pid",
         "hostname", "spark_stage_id", "spark_partition_id", "spark_task_attempt_id",
         "spark_task_cpus")}

@@ -73,6 +73,10 @@ class TrialRecord(_Record):
     cpu_s: Optional[float] = _f("Process CPU time (user+sys) used during the objective, seconds.")
     effective_cores: Optional[float] = _f("cpu_s / objective_s: cores the objective really kept busy.")
     peak_threads: Optional[int] = _f("Peak OS thread count of the objective's process while it ran.")
+    other_busy_cores: Optional[float] = _f(
+        "Cores other processes kept busy on the trial's host while the objective ran (host CPU "
+        "from /proc/stat minus this process, per second of objective; 10 ms resolution). "
+        "Includes concurrent trials of the same cell under SparkTrials.")
     omp_num_threads: Optional[str] = _f("OMP_NUM_THREADS seen by the objective's process (null if unset).")
     thread_env: dict = _f("Thread-related environment variables seen by the objective.", {})
     threadpools: list = _f("threadpoolctl pools loaded: [{library, api, num_threads}].", [])

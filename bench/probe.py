@@ -98,6 +98,22 @@ def spark_task() -> dict:
     return out
 
 
+_STAT = "/proc/stat"
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def host_busy_seconds() -> float | None:
+    """CPU-seconds all processes of the host have spent busy since boot (Linux), or None."""
+    try:
+        with open(_STAT, "rb") as fh:
+            fields = fh.readline().split()[1:]
+    except OSError:
+        return None
+    ticks = [int(x) for x in fields[:8]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks) - idle) / _TICKS
+
+
 def _cpu_seconds() -> float:
     """Process CPU time (user+sys, all threads) at nanosecond resolution."""
     return time.process_time()
@@ -122,6 +138,7 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
     setup_s = _prepare(objective)
     with PeakThreadSampler() as sampler:
         start_ts = time.time()
+        host0 = host_busy_seconds()
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         try:
@@ -132,13 +149,17 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
             result = {"traceback": traceback.format_exc(limit=8)}
         t1 = time.perf_counter()
         cpu1 = _cpu_seconds()
+        host1 = host_busy_seconds()
         end_ts = time.time()
     objective_s = t1 - t0
     cpu_s = cpu1 - cpu0
+    other = None
+    if host0 is not None and host1 is not None and objective_s > 0:
+        other = max(0.0, (host1 - host0) - cpu_s) / objective_s
     probe = {
         "setup_s": setup_s, "start_ts": start_ts, "end_ts": end_ts, "objective_s": objective_s, "cpu_s": cpu_s,
         "effective_cores": cpu_s / objective_s if objective_s > 0 else None,
-        "peak_threads": sampler.peak,
+        "peak_threads": sampler.peak, "other_busy_cores": other,
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},
         "threadpools": threadpools(),

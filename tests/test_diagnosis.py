@@ -302,3 +302,25 @@ def test_uneven_placement_fires_on_a_pile_up_only():
     assert found[0].evidence["unevenness"] == pytest.approx(1.5)
     assert rules.uneven_placement(*even) == []
     assert rules.uneven_placement(*few) == []
+
+
+# --- driver-contention --------------------------------------------------------------
+
+def test_driver_contention_fires_for_a_busy_driver_only():
+    native, busy = cell("serial"), cell("serial", condition="busy")
+    k = cell("spark", p=2, q=2)
+    quiet_ts = trials_for(native, objective=0.2)
+    busy_ts = trials_for(busy, objective=2.0, start=T0 + 50)
+    spark_ts = trials_for(k, objective=0.2, concurrency=2, start=T0 + 100)
+    for t in quiet_ts:
+        t["other_busy_cores"] = 0.05
+    for t in busy_ts:
+        t["other_busy_cores"] = 1.0
+    for t in spark_ts:  # a sibling trial keeps the other core busy: not contention
+        t["other_busy_cores"] = 1.0
+    run, an = run_of((native, quiet_ts), (busy, busy_ts), (k, spark_ts))
+    found = rules.driver_contention(run, an)
+    assert ids(found) == {"driver-contention:busy"}
+    ev = found[0].evidence
+    assert ev["other_busy_cores"] == 1.0 and ev["emulated"] is True
+    assert ev["objective_slowdown_vs_native_serial"] == {"w n_jobs=None": 10.0}

@@ -54,3 +54,19 @@ def test_sleep_threads_reads_like_n_jobs(monkeypatch, n_jobs, env, expected):
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", env)
     assert sleep_threads(n_jobs, default=1) == expected
+
+
+def test_other_busy_cores_sees_a_busy_neighbour():
+    import subprocess
+    import sys
+    import time
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        out = Probed(SleepObjective(0.5, threads=0))({"x": 0.0})
+    finally:
+        spinner.terminate()
+        spinner.wait()
+    # the sleeping objective uses no CPU; the spinner keeps about one core busy
+    assert out["probe"]["other_busy_cores"] >= 0.7

@@ -24,7 +24,7 @@ GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
 
 _TRIAL_FLOATS = ["loss", "suggest_ts", "book_ts", "refresh_ts", "start_ts", "end_ts",
-                 "objective_s", "cpu_s", "effective_cores", "wait_dispatch_s",
+                 "objective_s", "cpu_s", "effective_cores", "other_busy_cores", "wait_dispatch_s",
                  "dispatch_to_start_s", "return_s"]
 _TRIAL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "tid", "peak_threads",
                "model_threads_effective", "pid", "spark_stage_id", "spark_partition_id",

@@ -34,6 +34,8 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
                                 "not reused"),
     "closure_bytes": (1_000_000, "PySpark broadcasts a task command above ~1 MB; anything "
                                  "this large is re-pickled and shipped for every trial"),
+    "contention_cores": (0.5, "other processes keeping half a core or more busy on the driver "
+                              "while serial trials run compete with them for CPU"),
     "uneven_placement": (1.5, "the busiest executor ran 1.5x the mean trials per executor"),
     "uneven_min_trials": (8, "fewer trials than this per cell spread unevenly by chance"),
     "quality_gap": (0.05, "best loss 5% worse (relative) than serial at equal evaluations"),
@@ -373,6 +375,44 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
     return out
 
 
+def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
+    """Serial trials shared the driver's CPUs with other processes (a busy driver): their
+    time measures the driver's load as much as the model. Spark trials are left out: their
+    neighbours are mostly sibling trials of the same cell."""
+    trials = _ok(run.trials)
+    serial = trials[(trials["mode"] == "serial") & trials["other_busy_cores"].notna()]
+    env = run.manifest.get("environment") or {}
+    cores = env.get("usable_cores") or env.get("logical_cores")
+    out = []
+    for condition, grp in serial.groupby("condition", sort=True):
+        other = median(grp["other_busy_cores"])
+        if not other >= T("contention_cores"):
+            continue
+        slowdown = {}
+        for (workload, n_jobs), g in grp.groupby(["workload", "n_jobs_label"], sort=True):
+            base = trials[(trials["mode"] == "serial") & (trials["condition"] == "native")
+                          & (trials["workload"] == workload) & (trials["n_jobs_label"] == n_jobs)]
+            if condition != "native" and len(base):
+                slowdown[f"{workload} n_jobs={n_jobs}"] = round(
+                    median(g["objective_s"]) / median(base["objective_s"]), 1)
+        emulated = condition != "native"
+        evidence = {"condition": condition, "emulated": emulated,
+                    "other_busy_cores": round(other, 2), "cores": cores,
+                    "serial_trials": len(grp)}
+        if slowdown:
+            evidence["objective_slowdown_vs_native_serial"] = slowdown
+        out.append(Finding(
+            id=f"driver-contention:{condition}", rule="driver-contention", severity="medium",
+            summary=(f"{'[emulated: ' + condition + '] ' if emulated else ''}serial trials shared "
+                     f"the driver with other processes keeping {other:.2f} of {cores} cores busy"),
+            evidence=evidence,
+            recommendation=("Benchmark serial Trials on an idle driver (or compare against "
+                            "SparkTrials at parallelism 1 on executors): a busy driver makes "
+                            "SparkTrials look faster for reasons that have nothing to do with "
+                            "parallelism.")))
+    return out
+
+
 def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
     """Trials piled onto some executors while others idled (per cell, with enough trials)."""
     un = analysis.unevenness
@@ -405,5 +445,5 @@ def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
 RULES: list[Callable[[RunData, Analysis], list[Finding]]] = [
     fixed_overhead, dispatch_starvation, thread_mismatch, oversubscription,
     parallelism_above_slots, fresh_worker_per_trial, large_closure, search_quality,
-    uneven_placement,
+    uneven_placement, driver_contention,
 ]
