@@ -113,29 +113,38 @@ def task_slots(spark) -> int:
     return max(1, spark.sparkContext.defaultParallelism // task_cpus(spark))
 
 
-def executor_count(spark) -> int:
+def executor_count(spark_context) -> int:
     """Registered executors, not counting the driver (local mode reports only the driver)."""
-    infos = spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()
+    infos = spark_context._jsc.sc().statusTracker().getExecutorInfos()
     return max(0, len(infos) - 1)
+
+
+def await_executors(spark_context, count: int, timeout: float = 120.0, hint: str = "") -> float:
+    """Block until `count` executors have registered with the driver; returns seconds waited.
+    Call before timing anything, so executor start-up is not charged to the first cell."""
+    began = time.monotonic()
+    while True:
+        registered = executor_count(spark_context)
+        if registered >= count:
+            return time.monotonic() - began
+        if time.monotonic() - began > timeout:
+            raise BenchError(f"only {registered} of {count} executor(s) registered after "
+                             f"{timeout:.0f} s{hint}")
+        time.sleep(0.1)
 
 
 def wait_for_executors(spark, timeout: float = 120.0) -> None:
     """On a cluster, executors register after the session starts; measuring before they
     arrive would time executor start-up, not trials."""
-    master = spark.sparkContext.master
-    if master.startswith("local"):
+    sc = spark.sparkContext
+    if sc.master.startswith("local"):
         return
-    wanted = spark.sparkContext.getConf().get("spark.executor.instances")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        n = executor_count(spark)
-        if n >= int(wanted or 1):
-            if wanted is None:
-                time.sleep(3)  # let the remaining workers' executors register too
-            return
-        time.sleep(0.5)
-    raise BenchError(f"--master {master}: no executor registered within {timeout:.0f} s "
-                     "(are workers alive and are spark.executor.cores/memory schedulable?)")
+    wanted = sc.getConf().get("spark.executor.instances")
+    await_executors(sc, int(wanted or 1), timeout,
+                    hint=f" on --master {sc.master} (are workers alive and are "
+                         "spark.executor.cores/memory schedulable?)")
+    if wanted is None:
+        time.sleep(3)  # let the remaining workers' executors register too
 
 
 def session_facts(spark) -> dict:
@@ -144,7 +153,7 @@ def session_facts(spark) -> dict:
     conf = dict(sc.getConf().getAll())
     return {"master": sc.master, "version": sc.version, "app_id": sc.applicationId,
             "default_parallelism": sc.defaultParallelism, "task_cpus": task_cpus(spark),
-            "task_slots": task_slots(spark), "executors": executor_count(spark),
+            "task_slots": task_slots(spark), "executors": executor_count(sc),
             "executor_cores": conf.get("spark.executor.cores"),
             "executor_omp_num_threads": conf.get("spark.executorEnv.OMP_NUM_THREADS"),
             "conf": {k: v for k, v in sorted(conf.items())

@@ -592,16 +592,8 @@ def running_cluster(workers: int, cores: int, memory: str,
 
 
 def wait_for_executors(spark_context, count: int, timeout: float = 120.0) -> float:
-    """Block until `count` executors have registered with the driver; returns seconds waited.
-    Call before timing anything, so executor start-up is not charged to the first cell."""
-    began = time.monotonic()
-    tracker = spark_context._jsc.sc().statusTracker()
-    while True:
-        registered = len(tracker.getExecutorInfos()) - 1  # the driver is listed too
-        if registered >= count:
-            return time.monotonic() - began
-        if time.monotonic() - began > timeout:
-            raise BenchError(f"only {registered} of {count} executor(s) registered after "
-                             f"{timeout:.0f} s; check the cluster with: python -m bench "
-                             f"cluster status")
-        time.sleep(0.1)
+    """Block until `count` executors of this cluster have registered; returns seconds waited."""
+    from ..spark_session import await_executors
+
+    return await_executors(spark_context, count, timeout,
+                           hint="; check the cluster with: python -m bench cluster status")
