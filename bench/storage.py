@@ -47,11 +47,21 @@ def append_jsonl(path: Path, records: Iterable[dict]) -> None:
         os.fsync(fh.fileno())
 
 
-def write_json(path: Path, obj) -> None:
-    """Write atomically (temp file + rename) so a reader never sees half a manifest."""
+def _replace_text(path: Path, text: str) -> None:
+    """Write a whole file atomically (temp file + rename): a reader sees the old or the new."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_clean(obj), indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_json(path: Path, obj) -> None:
+    """Write atomically so a reader never sees half a manifest."""
+    _replace_text(path, json.dumps(_clean(obj), indent=2, default=str) + "\n")
+
+
+def rewrite_jsonl(path: Path, records: Iterable[dict]) -> None:
+    """Replace a JSON-lines file whole, atomically."""
+    _replace_text(path, "".join(dumps(r) + "\n" for r in records))
 
 
 @dataclass
@@ -153,16 +163,12 @@ class RunFolder:
         keep = [t for t in raw.records if t.get("cell_id") in done]
         removed = len(raw.records) - len(keep) + len(raw.bad_lines)
         if removed:
-            tmp = self.trials_path.with_suffix(".jsonl.tmp")
-            tmp.write_text("".join(dumps(t) + "\n" for t in keep), encoding="utf-8")
-            os.replace(tmp, self.trials_path)
+            rewrite_jsonl(self.trials_path, keep)
         return removed
 
     def write_spark_tasks(self, records: list[dict]) -> None:
         """Replace spark_tasks.jsonl: it is derived from the event logs, rebuilt whole."""
-        tmp = self.spark_tasks_path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(dumps(r) + "\n" for r in records), encoding="utf-8")
-        os.replace(tmp, self.spark_tasks_path)
+        rewrite_jsonl(self.spark_tasks_path, records)
 
     def finished_cell_ids(self) -> set[str]:
         return {c["cell_id"] for c in self.read_cells().records if "cell_id" in c}
