@@ -324,3 +324,26 @@ def test_driver_contention_fires_for_a_busy_driver_only():
     ev = found[0].evidence
     assert ev["other_busy_cores"] == 1.0 and ev["emulated"] is True
     assert ev["objective_slowdown_vs_native_serial"] == {"w n_jobs=None": 10.0}
+
+
+# --- what-ifs -----------------------------------------------------------------------
+
+def test_what_ifs_pair_cells_that_differ_only_in_the_change():
+    from bench.diagnosis.whatif import pinned_threads_effect, queue_length_effect
+
+    q1, q2 = cell("spark", p=2, q=1), cell("spark", p=2, q=2)
+    s0, k0 = cell("serial", n_jobs=0), cell("spark", p=1, n_jobs=0)
+    s1, k1 = cell("serial", n_jobs=1), cell("spark", p=1, n_jobs=1)
+    run, an = run_of(
+        (q1, trials_for(q1, objective=1.0, delay=1.0)),                          # wall 8 s
+        (q2, trials_for(q2, objective=1.0, delay=1.0, concurrency=2, start=T0 + 50)),  # 4 s
+        (s0, trials_for(s0, objective=4.0, start=T0 + 100)),
+        (k0, trials_for(k0, objective=0.25, start=T0 + 200)),
+        (s1, trials_for(s1, objective=0.3, start=T0 + 300)),
+        (k1, trials_for(k1, objective=0.3, start=T0 + 400)))
+    q = queue_length_effect(an.walls)
+    assert len(q) == 1 and q[0]["change"] == "max_queue_len 1 -> 2"
+    assert (q[0]["before_s"], q[0]["after_s"], q[0]["effect"]) == (8.0, 4.0, "2.00x")
+    t = pinned_threads_effect(run)
+    assert [r["change"] for r in t] == ["n_jobs 0 -> 1 (both modes)"]
+    assert t[0]["effect"] == "per-trial gap 16.0x -> 1.0x"

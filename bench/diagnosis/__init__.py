@@ -28,7 +28,7 @@ def write_report(path: str | Path, out_dir: str | Path | None = None) -> Path:
     analysis = analyze(run)
     findings = [f.to_dict() for f in diagnose_data(run, analysis)]
     return build_report(path, out_dir, findings=findings, run=run, analysis=analysis,
-                        extra_sections=what_if_markdown(run))
+                        extra_sections=what_if_markdown(run, analysis))
 
 
 __all__ = ["write_report", "Finding", "RULES", "THRESHOLDS", "diagnose", "diagnose_data"]

@@ -7,32 +7,31 @@ predicted.
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from ..analysis import RunData
+from ..analysis import Analysis, RunData
 from .measures import median
 
 
-def _walls(cells: pd.DataFrame) -> pd.DataFrame:
-    ok = cells[~cells["failed"] & cells["wall_s"].notna()]
-    keys = ["workload", "mode", "condition", "parallelism", "max_queue_len", "n_jobs_label"]
-    return ok.groupby(keys, dropna=False, sort=True)["wall_s"].median().reset_index()
-
-
-def queue_length_effect(run: RunData) -> list[dict]:
-    """fmin wall time at max_queue_len 1 against max_queue_len = parallelism."""
-    walls = _walls(run.cells)
-    spark = walls[(walls["mode"] == "spark") & (walls["parallelism"] >= 2)]
+def queue_length_effect(walls: pd.DataFrame) -> list[dict]:
+    """fmin wall time at max_queue_len 1 against max_queue_len = parallelism, from the
+    analysis' per-configuration medians (bench.analysis.group_walls)."""
+    spark = walls[(walls["mode"] == "spark") & (walls["parallelism"] >= 2)
+                  & walls["wall_median_s"].notna()]
     rows = []
-    for (workload, n_jobs, p), grp in spark.groupby(["workload", "n_jobs_label", "parallelism"]):
-        before = grp[grp["max_queue_len"] == 1]["wall_s"]
-        after = grp[grp["max_queue_len"] == p]["wall_s"]
+    keys = ["workload", "n_jobs_label", "parallelism", "max_evals", "cluster_label"]
+    for (workload, n_jobs, p, _, _), grp in spark.groupby(keys, sort=True):
+        before = grp[grp["max_queue_len"] == 1]["wall_median_s"]
+        after = grp[grp["max_queue_len"] == p]["wall_median_s"]
         if not len(before) or not len(after):
             continue
         b, a = float(before.iloc[0]), float(after.iloc[0])
         rows.append({"change": f"max_queue_len 1 -> {int(p)}", "workload": workload,
-                     "setting": f"spark p={int(p)} n_jobs={n_jobs}", "before_s": round(b, 2),
-                     "after_s": round(a, 2), "effect": f"{b / a:.2f}x" if a > 0 else "n/a"})
+                     "setting": re.sub(r" q=\d+", "", grp["setting"].iloc[0]),
+                     "before_s": round(b, 2), "after_s": round(a, 2),
+                     "effect": f"{b / a:.2f}x" if a > 0 else "n/a"})
     return rows
 
 
@@ -69,9 +68,9 @@ def pinned_threads_effect(run: RunData, pinned: str = "1") -> list[dict]:
     return rows
 
 
-def what_if_markdown(run: RunData) -> list[str]:
+def what_if_markdown(run: RunData, analysis: Analysis) -> list[str]:
     """The 'What the recommended changes did' section of the report."""
-    q, t = queue_length_effect(run), pinned_threads_effect(run)
+    q, t = queue_length_effect(analysis.walls), pinned_threads_effect(run)
     lines = ["## What the recommended changes did (measured)", ""]
     if not q and not t:
         return lines + ["This run has no what-if cells (a setting run beside its recommended "
