@@ -53,8 +53,11 @@ def _thread_axis(workload: dict, n_jobs: list) -> list:
     a workload may name its own)."""
     if "n_jobs" in workload:
         return list(workload["n_jobs"])
-    builtin = workload["name"] in ("rf", "lgbm", "sleep") and "objective" not in workload
-    return list(n_jobs) if builtin else [None]
+    if "objective" in workload:  # an own objective sweeps n_jobs only if it takes it
+        from .workloads import accepts_n_jobs
+
+        return list(n_jobs) if accepts_n_jobs(workload["objective"]) else [None]
+    return list(n_jobs) if workload["name"] in ("rf", "lgbm", "sleep") else [None]
 
 
 def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:

@@ -59,6 +59,11 @@ class TrialRecord(_Record):
     loss: Optional[float] = _f("Loss returned by the objective; null unless status is ok.")
     params: dict = _f("Hyperparameters of this trial (hyperopt space_eval of the point).", {})
     error: Optional[str] = _f("Exception type and message when the trial failed.")
+    traceback: Optional[str] = _f(
+        "Last frames of the objective's exception (fail), or Spark's exception text when the "
+        "trial's task failed outside the objective (error).")
+    extra: dict = _f("What the objective returned besides status and loss (custom metrics, "
+                     "attachments; bytes recorded as their size).", {})
     # --- driver-side clock (epoch seconds, driver host) ---
     suggest_ts: Optional[float] = _f("When the search algorithm produced this trial (driver).")
     book_ts: Optional[float] = _f("hyperopt book_time: when the trial was dispatched (ms resolution).")

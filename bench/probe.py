@@ -131,22 +131,64 @@ def _prepare(objective) -> float:
     return time.perf_counter() - t0
 
 
+#: Keys of the probe's own result; everything else an objective returns is kept as its own.
+PROBE_KEYS = frozenset({"status", "loss", "error", "traceback", "probe",
+                        "model_threads_requested", "model_threads_effective"})
+
+
+class TrialFailed(Exception):
+    """The objective returned instead of raising, but hyperopt would not count the trial."""
+
+
+def finite_loss(value) -> float:
+    """The loss as hyperopt needs it: one finite real number; anything else fails the trial."""
+    import numbers
+
+    if value is None:
+        raise TrialFailed("objective returned no loss")
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real):
+        shape = getattr(value, "shape", None)
+        what = type(value).__name__ + (f" of shape {tuple(shape)}" if shape is not None else "")
+        raise TrialFailed(f"loss must be a finite number, got {what}: {str(value)[:80]!r}")
+    loss = float(value)
+    if loss != loss or loss in (float("inf"), float("-inf")):
+        raise TrialFailed(f"loss must be a finite number, got {loss}")
+    return loss
+
+
+def checked_result(out) -> dict:
+    """The objective's return value read by hyperopt's conventions: a number is the loss; a
+    dict needs status 'ok' and a finite 'loss' (status 'fail' is a failed trial)."""
+    result = dict(out) if isinstance(out, dict) else {"loss": out}
+    status = result.get("status", "ok")
+    if status != "ok":
+        why = result.get("error") or result.get("message") or result.get("failure")
+        raise TrialFailed(f"objective returned status {status!r}" + (f": {why}" if why else ""))
+    result["loss"] = finite_loss(result.get("loss"))
+    return result
+
+
 def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
-    """Run one trial under the probe; never raises: a failing objective becomes status 'fail'."""
+    """Run one trial under the probe; never raises: a failing objective, a status other than
+    'ok' and a loss that is not a finite number all become status 'fail' with a message."""
     result: dict = {}
-    error = None
+    error = trace = None
     setup_s = _prepare(objective)
     with PeakThreadSampler() as sampler:
         start_ts = time.time()
         host0 = host_busy_seconds()
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
+        out = None
         try:
             out = objective(params)
-            result = out if isinstance(out, dict) else {"loss": float(out)}
+            result = checked_result(out)
+        except TrialFailed as exc:
+            error = str(exc)
+            result = dict(out) if isinstance(out, dict) else {}
         except Exception as exc:  # recorded as a failed trial; the run goes on
             error = f"{type(exc).__name__}: {exc}"
-            result = {"traceback": traceback.format_exc(limit=8)}
+            trace = traceback.format_exc(limit=-8)
         t1 = time.perf_counter()
         cpu1 = _cpu_seconds()
         host1 = host_busy_seconds()
@@ -168,13 +210,10 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
         "pid": os.getpid(), "hostname": socket.gethostname(),
         **spark_task(),
     }
-    loss = result.get("loss")
-    if error is None and (loss is None or loss != loss):
-        error = f"objective returned no usable loss ({loss!r})"
+    extra = {k: v for k, v in result.items() if k not in PROBE_KEYS}
     if error is not None:
-        return {"status": "fail", "error": error, "probe": probe,
-                "traceback": result.get("traceback")}
-    return {**result, "status": "ok", "loss": float(loss), "probe": probe}
+        return {**extra, "status": "fail", "error": error, "probe": probe, "traceback": trace}
+    return {**extra, "status": "ok", "loss": result["loss"], "probe": probe}
 
 
 class Probed:

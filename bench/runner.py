@@ -6,7 +6,9 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -14,10 +16,10 @@ from typing import Optional
 
 import numpy as np
 
-from . import conditions, environment, grid, workloads
+from . import conditions, environment, grid, shipping, workloads
 from . import scenario as scenario_mod
 from . import spark_session
-from .collect import SuggestClock, trial_records
+from .collect import SparkTaskErrors, SuggestClock, trial_records
 from .errors import BenchError
 from .model import SCHEMA_VERSION, CellRecord
 from .probe import Probed
@@ -53,7 +55,8 @@ def _algo(name: str):
     return {"tpe": tpe.suggest, "rand": rand.suggest}[name]
 
 
-def call_fmin(fn, space, algo, max_evals, trials, seed, max_queue_len=1) -> None:
+def call_fmin(fn, space, algo, max_evals, trials, seed, max_queue_len=1,
+              timeout=None) -> None:
     """fmin as the harness uses it: no progress bar, and a cell whose every trial failed is
     a result (its failed trials are recorded), not an error: hyperopt raises
     AllTrialsFailed while computing the argmin it returns, which the harness ignores."""
@@ -63,19 +66,66 @@ def call_fmin(fn, space, algo, max_evals, trials, seed, max_queue_len=1) -> None
     try:
         fmin(fn=fn, space=space, algo=algo, max_evals=max_evals, trials=trials,
              rstate=np.random.default_rng(seed), max_queue_len=max_queue_len,
-             show_progressbar=False, return_argmin=False)
+             timeout=timeout, show_progressbar=False, return_argmin=False)
     except AllTrialsFailed:
         pass
 
 
 def closure_bytes(fn, space) -> int:
     """Bytes of what SparkTrials pickles for every trial (objective + space)."""
-    from pyspark import cloudpickle
-
     try:
-        return len(cloudpickle.dumps((fn, space)))
+        return len(shipping.pickled(fn, space))
     except Exception:
         return -1
+
+
+@contextlib.contextmanager
+def cancel_on_interrupt(spark, job_group: str):
+    """Ctrl-C during a spark fmin cancels the job group's running trials at once (SparkTrials
+    alone would wait for them to finish), then raises KeyboardInterrupt as usual. Trials the
+    dispatcher launches while fmin winds down are cancelled too."""
+    if spark is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stop = threading.Event()
+
+    def keep_cancelling():
+        while not stop.wait(0.2):
+            spark.sparkContext.cancelJobGroup(job_group)
+
+    def on_sigint(signum, frame):
+        spark.sparkContext.cancelJobGroup(job_group)
+        threading.Thread(target=keep_cancelling, daemon=True, name="bench-cancel").start()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+
+def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, fn, *,
+                start_ts: float, wall: float, error: str | None, task_errors: dict,
+                slots=None, job_group=None) -> tuple[dict, list[dict]]:
+    """One finished fmin call as a cell record and its trial records (runner and observe)."""
+    records = trial_records(trials, cell, run_id, clock, space, task_errors)
+    ok = [r for r in records if r.status == "ok"]
+    cell_rec = CellRecord(
+        run_id=run_id, **cell, emulated=cell.get("condition", "native") != conditions.NATIVE,
+        start_ts=start_ts, end_ts=start_ts + wall, wall_s=wall, trials_ok=len(ok),
+        trials_failed=len(records) - len(ok),
+        best_loss=min((r.loss for r in ok), default=None), task_slots=slots,
+        spark_job_group=job_group,
+        closure_bytes=closure_bytes(fn, space) if cell["mode"] == "spark" else None,
+        error=error)
+    return cell_rec.to_dict(), [r.to_dict() for r in records]
+
+
+def error_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 class CellRunner:
@@ -93,9 +143,26 @@ class CellRunner:
     def objective(self, workload: str, n_jobs):
         key = (workload, repr(n_jobs))
         if key not in self._objectives:
-            fn, space = workloads.build(self._workloads[workload], self.settings, n_jobs)
+            try:
+                fn, space = workloads.build(self._workloads[workload], self.settings, n_jobs)
+            except BenchError as exc:  # the scenario's data loader failed
+                raise BenchError(f"{self.scn.path}: {exc}") from None
             self._objectives[key] = (Probed(fn), space)
         return self._objectives[key]
+
+    def preflight(self, cells: list[grid.Cell]) -> dict:
+        """Before any cell runs: build every objective (so a failing data loader stops the
+        run at once) and round-trip each spark workload's objective and space the way Spark
+        ships them. Returns the manifest's `shipping` entry: workload -> pickled size."""
+        shipped = {}
+        for cell in cells:
+            fn, space = self.objective(cell.workload, cell.n_jobs)
+            if cell.mode != "spark" or cell.workload in shipped:
+                continue
+            i = [w["name"] for w in self.settings["workloads"]].index(cell.workload)
+            shipped[cell.workload] = shipping.check(
+                fn, space, f"{self.scn.path}: workloads[{i}].objective")
+        return shipped
 
     def trials_for(self, cell: grid.Cell):
         if cell.mode == "serial":
@@ -143,31 +210,25 @@ class CellRunner:
             sc.setLocalProperty("spark.jobGroup.id", cell.cell_id)  # SparkTrials adopts it
             slots, job_group = spark_session.task_slots(self.spark), cell.cell_id
         error = None
+        task_errors = SparkTaskErrors()
         start_ts = time.time()
         t0 = time.perf_counter()
         try:
-            with conditions.applied(cell.condition, cond_spec):
+            with conditions.applied(cell.condition, cond_spec), task_errors, \
+                    cancel_on_interrupt(self.spark if job_group else None, job_group):
                 call_fmin(fn, space, clock, cell.max_evals, trials,
                           seed=self.settings["seed"] + cell.repeat,
-                          max_queue_len=cell.max_queue_len)
+                          max_queue_len=cell.max_queue_len,
+                          timeout=self.settings.get("timeout_s"))
         except Exception as exc:  # the cell failed as a whole; keep what it produced
-            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            error = error_line(exc)
         finally:
             wall = time.perf_counter() - t0
             if cell.mode == "spark":
                 self.spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
-        records = trial_records(trials, cell.to_dict(), self.run.run_id, clock, space)
-        ok = [r for r in records if r.status == "ok"]
-        cell_rec = CellRecord(
-            run_id=self.run.run_id, **{k: v for k, v in cell.to_dict().items()},
-            emulated=cell.condition != conditions.NATIVE, start_ts=start_ts,
-            end_ts=start_ts + wall, wall_s=wall, trials_ok=len(ok),
-            trials_failed=len(records) - len(ok),
-            best_loss=min((r.loss for r in ok), default=None), task_slots=slots,
-            spark_job_group=job_group,
-            closure_bytes=closure_bytes(fn, space) if cell.mode == "spark" else None,
-            error=error)
-        return cell_rec.to_dict(), [r.to_dict() for r in records]
+        return record_call(self.run.run_id, cell.to_dict(), trials, clock, space, fn,
+                           start_ts=start_ts, wall=wall, error=error,
+                           task_errors=task_errors.by_tid, slots=slots, job_group=job_group)
 
 
 def _manifest(scn, run_id, cells, argv, master, conf, results_dir) -> dict:
@@ -193,6 +254,9 @@ def command_line(argv) -> list[str]:
 
 def _scenario_for_resume(run: RunFolder) -> scenario_mod.Scenario:
     m = run.manifest()
+    if m["scenario"].get("observed"):
+        raise BenchError(f"{run.path}: recorded by bench.observe, which has no scenario to "
+                         "resume; run the notebook's fmin calls again")
     path = Path(m["scenario"]["path"])
     scn = scenario_mod.load(path, m.get("profile", "quick"))
     if scn.sha256 != m["scenario"]["sha256"]:
@@ -240,6 +304,7 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
     try:
         folder.update_manifest(status="running", **({"resumed": dt.datetime.now(
             dt.timezone.utc).isoformat(timespec="seconds")} if resume is not None else {}))
+        folder.update_manifest(shipping=runner.preflight(pending))
         with Progress(total=len(cells), done=len(done), quiet=quiet) as bar:
             for cluster, segment in grid.segments(pending):
                 with sessions.session_for(cluster, segment) as session:

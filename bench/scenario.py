@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import BenchError
 from .model import MODES
+from .workloads import accepts_n_jobs
 
 BUILTIN_WORKLOADS = ("rf", "lgbm", "sleep")
 PROFILES = ("quick", "full")
@@ -35,6 +36,8 @@ KEYS: dict[str, tuple[tuple, str]] = {
     "n_jobs": ((list,), "model thread settings: None, 0, -1, 1, k"),
     "repeats": ((int,), "how many times each cell runs"),
     "algo": ((str,), "'tpe' or 'rand'"),
+    "timeout_s": ((int, float), "seconds per cell, passed to fmin(timeout=...); running "
+                                "spark trials are cancelled when it expires"),
     "seed": ((int,), "seed for data, search and cell order"),
     "conditions": ((dict,), "emulated driver conditions applied to serial cells"),
     "spark_conf": ((dict,), "Spark settings for the run's session"),
@@ -64,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "conditions": {},
     "spark_conf": {},
     "clusters": [],
+    "timeout_s": None,
 }
 
 
@@ -136,6 +140,8 @@ def validate(settings: dict, path: Path) -> dict:
         if key not in KEYS:
             c.fail(key, f"unknown key (allowed: {', '.join(KEYS)})")
         types, _ = KEYS[key]
+        if value is None and DEFAULTS.get(key, "") is None:
+            continue  # an optional key left unset
         if not _is(value, types):
             c.fail(key, f"expected {_type_name(types)}, got {type(value).__name__}")
     if "name" not in settings or not settings["name"].strip():
@@ -166,6 +172,9 @@ def validate(settings: dict, path: Path) -> dict:
                 c.fail(f"{key}.objective", "must be a function objective(params, data)")
             if "space" not in w:
                 c.fail(f"{key}.space", "a workload with its own objective needs its own space")
+            if "n_jobs" in w and not accepts_n_jobs(w["objective"]):
+                c.fail(f"{key}.n_jobs", "the objective takes no n_jobs: define it as "
+                       "objective(params, data, n_jobs) to sweep thread settings")
         if "data" in w:
             if "objective" in w and not callable(w["data"]):
                 c.fail(f"{key}.data", "must be a function returning the data the objective takes")
@@ -216,6 +225,8 @@ def validate(settings: dict, path: Path) -> dict:
     for m in settings["modes"]:
         if m not in MODES:
             c.fail("modes", f"unknown mode {m!r} (allowed: {', '.join(MODES)})")
+    if settings["timeout_s"] is not None and settings["timeout_s"] <= 0:
+        c.fail("timeout_s", f"must be > 0 seconds, got {settings['timeout_s']}")
     if settings["repeats"] < 1:
         c.fail("repeats", f"must be >= 1, got {settings['repeats']}")
     if settings["algo"] not in ALGOS:
@@ -289,16 +300,64 @@ def resolve(raw: dict, profile: str, path: Path) -> dict:
     return validate(settings, path)
 
 
+def _sibling_modules(folder: Path, before: set) -> list:
+    """Modules imported while the scenario ran whose files live in the scenario's folder
+    (installed packages, e.g. a virtualenv inside that folder, are not siblings)."""
+    out = []
+    for name, mod in list(sys.modules.items()):
+        if name in before or "." in name:
+            continue
+        file = getattr(mod, "__file__", None)
+        if not file or "site-packages" in file or "dist-packages" in file:
+            continue
+        try:
+            if Path(file).resolve().is_relative_to(folder):
+                out.append(mod)
+        except OSError:
+            continue
+    return out
+
+
+def _check_shippable_source(path: Path, mod) -> None:
+    """Only Python source can travel inside a pickled objective; a compiled module cannot."""
+    file = Path(mod.__file__)
+    if file.suffix != ".py":
+        raise BenchError(f"{path}: imports {mod.__name__} ({file.name}) from next to the "
+                         "scenario, which cannot be shipped to executors by value; install it "
+                         "where the executors' Python finds it (pip install on every worker, "
+                         "or spark.submit.pyFiles)")
+
+
+def ship_by_value(module) -> None:
+    """Make cloudpickle copy the module's functions and classes into every pickled objective
+    instead of naming the module: executors cannot import a scenario file from its folder."""
+    try:
+        from pyspark import cloudpickle
+    except ImportError:  # no Spark here: nothing is shipped
+        return
+    cloudpickle.register_pickle_by_value(module)
+
+
 def _import_file(path: Path):
+    """Import a scenario file (and modules next to it) so that SparkTrials can ship them."""
     name = f"bench_scenario_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    before = set(sys.modules)
+    sys.path.insert(0, str(path.parent))  # `import helpers` from next to the scenario
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the scenario's own code failed: say where
         del sys.modules[name]
         raise BenchError(f"{path}: failed to load: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.remove(str(path.parent))
+    siblings = _sibling_modules(path.parent, before)
+    for mod in siblings:
+        _check_shippable_source(path, mod)
+    for mod in [module, *siblings]:
+        ship_by_value(mod)
     return module
 
 

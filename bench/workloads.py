@@ -16,6 +16,8 @@ from typing import Any, Callable
 import numpy as np
 from hyperopt import hp
 
+from .errors import BenchError
+
 
 def make_data(rows: int, features: int, noise: float = 10.0, seed: int = 0):
     """A regression problem split 75/25 into (X_train, y_train, X_valid, y_valid)."""
@@ -166,15 +168,45 @@ class SleepObjective:
                 "model_threads_requested": self.n_jobs, "model_threads_effective": k}
 
 
+def accepts_n_jobs(fn: Callable) -> bool:
+    """Does an own objective take the cell's thread setting, as objective(params, data, n_jobs)?"""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return any(p.name == "n_jobs" for p in params) or len(positional) >= 3 or any(
+        p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params)
+
+
 class CustomObjective:
-    """A scenario's own objective(params, data): returns a loss or a dict with 'loss'."""
+    """A scenario's own objective(params, data) or objective(params, data, n_jobs): returns a
+    loss or a dict with 'loss' (hyperopt's conventions, checked by the probe)."""
 
-    def __init__(self, fn: Callable, data: Any):
-        self.fn, self.data = fn, data
+    def __init__(self, fn: Callable, data: Any, n_jobs=None):
+        self.fn, self.data, self.n_jobs = fn, data, n_jobs
+        self.takes_n_jobs = accepts_n_jobs(fn)
 
-    def __call__(self, params: dict) -> dict:
-        out = self.fn(params, self.data)
-        return out if isinstance(out, dict) else {"loss": float(out)}
+    def __call__(self, params: dict):
+        if not self.takes_n_jobs:
+            return self.fn(params, self.data)
+        out = self.fn(params, self.data, self.n_jobs)
+        if isinstance(out, dict):
+            return {"model_threads_requested": self.n_jobs, **out}
+        return {"loss": out, "model_threads_requested": self.n_jobs}
+
+
+def load_data(workload: dict, index: int):
+    """Call an own workload's data loader; its failure is the user's to fix, so it becomes one
+    line naming the loader, not a traceback from the middle of a run."""
+    try:
+        return workload["data"]()
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise BenchError(f"workloads[{index}].data: the data loader raised "
+                         f"{type(exc).__name__}: {text[0] if text else ''}") from None
 
 
 def build(workload: dict, settings: dict, n_jobs) -> tuple[Callable[[dict], dict], Any]:
@@ -182,8 +214,9 @@ def build(workload: dict, settings: dict, n_jobs) -> tuple[Callable[[dict], dict
     name = workload["name"]
     d = {**settings["data"], **(workload["data"] if isinstance(workload.get("data"), dict) else {})}
     if "objective" in workload:
-        data = workload["data"]() if "data" in workload else make_data(**d)
-        return CustomObjective(workload["objective"], data), workload["space"]
+        index = [w["name"] for w in settings["workloads"]].index(name)
+        data = load_data(workload, index) if "data" in workload else make_data(**d)
+        return CustomObjective(workload["objective"], data, n_jobs), workload["space"]
     space = workload.get("space") or default_space(name)
     if name == "sleep":
         s = settings["sleep"]

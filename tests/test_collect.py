@@ -61,3 +61,52 @@ def test_suggest_clock_stamps_each_new_trial_once():
     first = dict(clock.suggested)
     clock([1, 2], None, None, 0)
     assert set(clock.suggested) == {0, 1, 2} and clock.suggested[1] == first[1]
+
+
+PYTHON_WORKER_FAILURE = (
+    "\n  An exception was thrown from the Python worker. Please see the stack trace below.\n"
+    "Traceback (most recent call last):\n"
+    '  File "/venv/pyspark/worker.py", line 2047, in main\n'
+    "    func, profiler, deserializer, serializer = read_command(pickleSer, infile)\n"
+    "ModuleNotFoundError: No module named 'bench_scenario_scn_1a2b3c4d'\n")
+JOB_ABORTED = (
+    "An error occurred while calling o57.collectAndServe.\n"
+    ": org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 2.0 "
+    "failed 1 times, most recent failure: Lost task 0.0 in stage 2.0 (TID 2): "
+    "ExecutorLostFailure (executor 1 exited) Reason: Command exited with code 137\n"
+    "\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2856)\n")
+
+
+def test_failure_line_finds_what_went_wrong_in_spark_exception_text():
+    from bench.collect import failure_line
+
+    assert failure_line(PYTHON_WORKER_FAILURE) == \
+        "ModuleNotFoundError: No module named 'bench_scenario_scn_1a2b3c4d'"
+    assert failure_line(JOB_ABORTED).startswith(
+        ": org.apache.spark.SparkException: Job aborted due to stage failure")
+
+
+def test_spark_task_errors_replace_the_bare_class_name_hyperopt_keeps():
+    import logging
+
+    from bench.collect import SparkTaskErrors, trial_record
+
+    logger = logging.getLogger(SparkTaskErrors.LOGGER)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)  # silenced, as the runner does: still captured
+    with SparkTaskErrors() as errors:
+        logger.error("trial task 3 failed, exception is {e}.\n {tb}".format(
+            e=PYTHON_WORKER_FAILURE, tb=None))
+    assert logger.level == logging.CRITICAL and not logger.filters
+    logger.setLevel(level)
+    doc = {"tid": 3, "state": 3, "misc": {"vals": {}, "error": (
+        "<class 'pyspark.errors.exceptions.captured.PythonException'>", None)}}
+    cell = {"cell_id": "c", "mode": "spark", "workload": "w", "parallelism": 2,
+            "max_queue_len": 1, "n_jobs": None, "max_evals": 4, "repeat": 0}
+    rec = trial_record(doc, cell, "run", None, {}, errors.by_tid.get(3))
+    assert rec.status == "error"
+    assert rec.error == ("PythonException: ModuleNotFoundError: No module named "
+                         "'bench_scenario_scn_1a2b3c4d'")
+    assert "read_command" in rec.traceback
+    bare = trial_record(doc, cell, "run", None, {}, None)
+    assert bare.error == "PythonException: (Spark gave no message)"

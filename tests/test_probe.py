@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from bench.probe import Probed, run_probed, thread_count, threadpools
@@ -34,9 +35,34 @@ def test_failing_objective_becomes_failed_result():
     assert "loss" not in out and out["probe"]["objective_s"] >= 0
 
 
-def test_nan_loss_is_a_failure():
-    out = run_probed(lambda p: {"loss": float("nan")}, {})
-    assert out["status"] == "fail" and "no usable loss" in out["error"]
+@pytest.mark.parametrize("returned, message", [
+    ({"status": "fail", "why": "diverged"}, "objective returned status 'fail'"),
+    ({"status": "fail", "error": "diverged"}, "status 'fail': diverged"),
+    ("0.5", "loss must be a finite number, got str"),
+    ({"loss": "0.5"}, "loss must be a finite number, got str"),
+    (float("nan"), "loss must be a finite number, got nan"),
+    ({"loss": float("inf")}, "loss must be a finite number, got inf"),
+    ({"loss": np.array([1.0, 2.0])}, "got ndarray of shape (2,)"),
+    ({"status": "ok"}, "objective returned no loss"),
+])
+def test_hyperopt_result_conventions_fail_the_trial_with_a_message(returned, message):
+    out = run_probed(lambda p: returned, {})
+    assert out["status"] == "fail" and message in out["error"], out["error"]
+    assert "loss" not in out and out["probe"]["objective_s"] >= 0
+
+
+def test_extra_keys_are_kept_and_traceback_has_the_last_frames():
+    out = run_probed(lambda p: {"loss": np.float32(0.25), "status": "ok", "auc": 0.9,
+                                "attachments": {"model": b"xyz"}}, {})
+    assert out["status"] == "ok" and out["loss"] == 0.25
+    assert out["auc"] == 0.9 and out["attachments"] == {"model": b"xyz"}
+
+    def inner(params):
+        raise KeyError("missing column")
+
+    out = run_probed(lambda p: inner(p), {})
+    assert out["error"] == "KeyError: 'missing column'"
+    assert "in inner" in out["traceback"].splitlines()[-3]
 
 
 def test_threadpools_lists_openmp_after_lightgbm_import():

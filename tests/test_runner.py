@@ -108,11 +108,15 @@ def test_failing_objective_is_recorded_and_run_goes_on(spark, tmp_path):
     folder = RunFolder(path)
     trials = folder.read_trials().records
     assert len(trials) == 12
-    failed = [t for t in trials if t["status"] == "fail"]
-    ok = [t for t in trials if t["status"] == "ok"]
-    assert failed and ok
-    assert all(t["params"]["x"] > 0 and "x must not be positive" in t["error"] for t in failed)
-    assert all(t["params"]["x"] <= 0 and t["loss"] == pytest.approx(t["params"]["x"] ** 2)
-               for t in ok)
+    for mode in ("serial", "spark"):  # the objective really ran in both modes
+        mine = [t for t in trials if t["mode"] == mode]
+        failed = [t for t in mine if t["status"] == "fail"]
+        ok = [t for t in mine if t["status"] == "ok"]
+        assert len(failed) + len(ok) == 6 and failed and ok, (mode, [t["status"] for t in mine])
+        assert all(t["params"]["x"] > 0 and "x must not be positive" in t["error"]
+                   and "raise ValueError" in t["traceback"] for t in failed)
+        assert all(t["params"]["x"] <= 0 and t["loss"] == pytest.approx(t["params"]["x"] ** 2)
+                   for t in ok)
+        assert all((t["pid"] == os.getpid()) == (mode == "serial") for t in mine)
     for c in folder.read_cells().records:
         assert c["trials_ok"] + c["trials_failed"] == 6 and c["error"] is None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .completeness import Completeness, completeness
+from .completeness import Completeness, completeness, trial_errors
 from .concurrency import (cell_concurrency, concurrency_stats, concurrency_steps,
                           group_concurrency)
 from .frames import GROUP_COLS, LATENCY_PARTS, RunData, build_frames, load_run
@@ -43,6 +43,7 @@ class Analysis:
     unevenness: pd.DataFrame       # placement_unevenness
     completeness: Completeness
     sizing: pd.DataFrame           # cluster_sizing
+    errors: pd.DataFrame           # trial_errors
 
 
 def manifest_task_slots(manifest: dict):
@@ -77,6 +78,7 @@ def analyze(run: RunData) -> Analysis:
         completeness=completeness(run.manifest, cells, trials, run.bad_lines,
                                   run.orphan_trials),
         sizing=cluster_sizing(cells),
+        errors=trial_errors(trials),
     )
 
 
@@ -87,5 +89,5 @@ __all__ = ["cluster_sizing",
     "completeness", "concurrency_stats", "concurrency_steps", "final_best_loss",
     "group_concurrency", "group_walls", "ideal_speedup", "join_spark_tasks", "karp_flatt",
     "latency_split", "load_run", "manifest_task_slots", "placement_table",
-    "placement_unevenness", "spark_latency_split", "speedups", "thread_usage", "unevenness",
+    "placement_unevenness", "spark_latency_split", "speedups", "thread_usage", "trial_errors", "unevenness",
 ]

@@ -17,12 +17,15 @@ class Completeness:
     bad_lines: dict = field(default_factory=dict)      # file -> [line numbers]
     orphan_trials: int = 0
     short_cells: list = field(default_factory=list)    # [(cell_id, trials recorded, expected)]
+    #: [(cell_id, trials ok, max_evals)]: fmin returned without finishing the work asked
+    incomplete_cells: list = field(default_factory=list)
     status: str = "unknown"
 
     @property
     def partial(self) -> bool:
         return bool(self.missing_cells or self.bad_lines or self.orphan_trials
-                    or self.short_cells or self.failed_cells or self.status != "finished")
+                    or self.short_cells or self.failed_cells or self.incomplete_cells
+                    or self.status != "finished")
 
 
 def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
@@ -47,4 +50,31 @@ def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
         unplanned_cells=sorted(done - planned_ids) if planned else [],
         bad_lines={k: list(v) for k, v in bad_lines.items()},
         orphan_trials=int(orphan_trials), short_cells=short,
+        incomplete_cells=[(r.cell_id, int(0 if pd.isna(r.trials_ok) else r.trials_ok),
+                           int(r.max_evals)) for r in cells[cells["incomplete"]].itertuples()],
         status=str(manifest.get("status", "unknown")))
+
+
+ERROR_COLS = ["workload", "setting", "setting_order", "mode", "status", "error", "trials",
+              "of_trials", "first_tid"]
+
+
+def trial_errors(trials: pd.DataFrame) -> pd.DataFrame:
+    """Distinct errors of failed trials per configuration, with how many trials hit each
+    (out of the configuration's trials) and the first trial that did."""
+    if not len(trials):
+        return pd.DataFrame(columns=ERROR_COLS)
+    totals = trials.groupby(["workload", "setting"]).size()
+    bad = trials[trials["status"] != "ok"]
+    rows = []
+    for (workload, setting, status, error), grp in bad.groupby(
+            ["workload", "setting", "status", bad["error"].fillna("(no message)")], sort=False):
+        rows.append({"workload": workload, "setting": setting,
+                     "setting_order": grp["setting_order"].iloc[0],
+                     "mode": grp["mode"].iloc[0], "status": status, "error": error,
+                     "trials": len(grp), "of_trials": int(totals[(workload, setting)]),
+                     "first_tid": int(grp["tid"].min())})
+    if not rows:
+        return pd.DataFrame(columns=ERROR_COLS)
+    return pd.DataFrame(rows).sort_values(["workload", "setting_order", "trials"],
+                                          ascending=[True, True, False], ignore_index=True)

@@ -157,9 +157,14 @@ def trials_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def cells_frame(records: list[dict]) -> pd.DataFrame:
-    """Cell records as a frame; `failed` marks cells where fmin itself raised."""
+    """Cell records as a frame; `failed` marks cells where fmin itself raised, `incomplete`
+    cells whose fmin returned with fewer ok trials than max_evals (failed trials, timeout):
+    their wall time is not the time of the work asked for, so it is never a speed."""
     df = _add_settings(_frame(records, CellRecord, _CELL_FLOATS, _CELL_INTS))
     df["failed"] = df["error"].notna() & (df["error"].astype(str) != "")
+    short = df["trials_ok"].notna() & df["max_evals"].notna() & (
+        df["trials_ok"].fillna(0) < df["max_evals"].fillna(0))  # unknown counts: not short
+    df["incomplete"] = short.astype(bool) & ~df["failed"]
     return df
 
 

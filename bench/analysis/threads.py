@@ -10,6 +10,18 @@ import pandas as pd
 from .frames import GROUP_COLS
 
 
+def _median(series: pd.Series) -> float:
+    """Median as a float; NaN when no trial measured it (every spark trial failed before
+    its objective ran, so the probe never did)."""
+    values = pd.to_numeric(series, errors="coerce").astype("float64")
+    return float(values.median()) if values.notna().any() else float("nan")
+
+
+def _quantile(series: pd.Series, q: float) -> float:
+    values = pd.to_numeric(series, errors="coerce").astype("float64")
+    return float(values.quantile(q)) if values.notna().any() else float("nan")
+
+
 def values_seen(series: pd.Series, missing: str = "unset") -> str:
     """Distinct values as text, e.g. '1' or '1, 2, unset' (nulls shown as `missing`)."""
     seen = set()
@@ -33,9 +45,9 @@ def thread_usage(trials: pd.DataFrame) -> pd.DataFrame:
             **dict(zip(GROUP_COLS, key)),
             "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
             "trials": len(grp),
-            "effective_cores_median": float(grp["effective_cores"].median()),
-            "effective_cores_p90": float(grp["effective_cores"].quantile(0.9)),
-            "peak_threads_median": float(grp["peak_threads"].median()),
+            "effective_cores_median": _median(grp["effective_cores"]),
+            "effective_cores_p90": _quantile(grp["effective_cores"], 0.9),
+            "peak_threads_median": _median(grp["peak_threads"]),
             "omp_num_threads": values_seen(grp["omp_num_threads"]),
             "model_threads_requested": values_seen(grp["model_threads_requested"], "None"),
             "model_threads_effective": values_seen(grp["model_threads_effective"], "unknown"),

@@ -15,8 +15,10 @@ MATCH_COLS = ["workload", "n_jobs_label", "max_evals"]
 
 
 def _usable(cells: pd.DataFrame) -> pd.DataFrame:
-    """Cells whose wall time means something: fmin returned and the time was recorded."""
-    return cells[~cells["failed"] & cells["wall_s"].notna()]
+    """Cells whose wall time means something: fmin returned, the time was recorded and every
+    evaluation asked for finished ok (an incomplete cell's wall is not a speed)."""
+    incomplete = cells["incomplete"] if "incomplete" in cells else False
+    return cells[~cells["failed"] & ~incomplete & cells["wall_s"].notna()]
 
 
 def cell_summary(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
@@ -26,7 +28,7 @@ def cell_summary(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
         trials=("tid", "size"), objective_median_s=("objective_s", "median"),
         overhead_median_s=("overhead_s", "median"))
     cols = ["cell_id", "setting", "setting_order", "workload", "mode", "condition", "repeat",
-            "wall_s", "failed", "trials_ok", "trials_failed"]
+            "wall_s", "failed", "incomplete", "trials_ok", "trials_failed"]
     out = cells[cols].join(per_cell, on="cell_id")
     out["trials"] = out["trials"].fillna(0).astype("int64")
     return out.sort_values(["workload", "setting_order", "repeat"], ignore_index=True)
@@ -37,7 +39,8 @@ def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
     rows = []
     if len(cells) == 0:
         return pd.DataFrame(columns=GROUP_COLS + ["setting", "setting_order", "cells",
-                                                  "cells_failed", "wall_median_s",
+                                                  "cells_failed", "cells_incomplete",
+                                                  "trials_ok", "trials_asked", "wall_median_s",
                                                   "wall_low_s", "wall_high_s", "task_slots"])
     for key, grp in cells.groupby(GROUP_COLS, dropna=False, sort=False):
         usable = _usable(grp)
@@ -47,6 +50,9 @@ def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
             **dict(zip(GROUP_COLS, key)),
             "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
             "cells": len(usable), "cells_failed": int(grp["failed"].sum()),
+            "cells_incomplete": int(grp["incomplete"].sum()),
+            "trials_ok": int(grp["trials_ok"].fillna(0).sum()),
+            "trials_asked": int(grp["max_evals"].fillna(0).sum()),
             "wall_median_s": est.value, "wall_low_s": est.low, "wall_high_s": est.high,
             "task_slots": int(slots.median()) if len(slots) else None,
         })

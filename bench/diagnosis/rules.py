@@ -68,6 +68,8 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
     """SparkTrials' fixed per-trial cost (dispatch loop + worker start + return) against the
     objective's own time: the ceiling on any speedup."""
     trials = _ok(run.trials)
+    complete = run.cells.loc[~run.cells["incomplete"] & ~run.cells["failed"], "cell_id"]
+    trials = trials[trials["cell_id"].isin(set(complete))]  # a cell that did not finish its work
     spark = fixed_costs(trials[trials["mode"] == "spark"])
     out = []
     for workload, grp in spark.groupby("workload", sort=True):

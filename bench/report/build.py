@@ -86,6 +86,7 @@ def render_markdown(run: RunData, analysis: Analysis, chart_results: list[ChartR
     lines += sections.what_was_run(m, analysis)
     lines += sections.conditions(m, analysis)
     lines += sections.summary(analysis, sections.emulated_conditions(m))
+    lines += sections.errors_section(analysis)
     lines += ["## Charts", ""]
     for c in chart_results:
         lines += sections.chart_block(c.title, c.filename, c.caption, c.skipped)

@@ -135,6 +135,7 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
     threads = _by_setting(analysis.threads)
     speed = analysis.speedups
     for workload, grp in walls.groupby("workload", sort=True):
+        lines += [f"### {workload}", ""] + failed_modes_note(grp)
         sp = speed[speed["workload"] == workload]
         native = sp[sp["serial_condition"] == "native"]
         ref = native if len(native) else sp
@@ -148,7 +149,9 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
             rows.append([
                 w["setting"] + (" (emulated)" if w["condition"] in emulated else ""),
                 f"{w['cells']}" + (f" (+{w['cells_failed']} failed)"
-                                                 if w["cells_failed"] else ""),
+                                   if w["cells_failed"] else "")
+                + (f" (+{w['cells_incomplete']} incomplete: {w['trials_ok']} of "
+                   f"{w['trials_asked']} trials ok)" if w.get("cells_incomplete") else ""),
                 fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"]),
                 fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"]) if s else "—",
                 fmt_num(s["efficiency"]) if s else "—",
@@ -157,10 +160,40 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
                 fmt_num(thr.get("peak_threads_median"), 0),
             ])
         head = f"speedup vs serial [{against}] (95% CI)" if against else "speedup"
-        lines += [f"### {workload}", "", table(
+        lines += [table(
             ["configuration", "cells", "fmin wall, s (95% CI)", head, "efficiency",
              "objective, s (median)", "overhead per trial, s (median)",
              "effective cores (median)", "peak threads (median)"], rows), ""]
+    return lines
+
+
+def failed_modes_note(walls: pd.DataFrame) -> list[str]:
+    """A bold line for each mode of a workload in which no trial succeeded: its wall times
+    are not speeds and no speedup is shown (see Failed trials for the errors)."""
+    out = []
+    for mode, grp in walls.groupby("mode", sort=True):
+        if grp["trials_asked"].sum() and not grp["trials_ok"].sum():
+            out += [f"**Every {mode} trial failed** — no wall time or speedup is reported "
+                    "for it; the errors are listed under [Failed trials](#failed-trials).", ""]
+    return out
+
+
+def errors_section(analysis: Analysis, max_rows: int = 40) -> list[str]:
+    """Distinct errors of failed trials per configuration, with counts."""
+    errors = analysis.errors
+    if errors is None or not len(errors):
+        return []
+    lines = ["## Failed trials", "",
+             "Status `fail`: the objective raised or returned no usable loss (the message is "
+             "the objective's own). Status `error`: the Spark task failed before or around the "
+             "objective (the message is Spark's). Full tracebacks are in `trials.jsonl`.", ""]
+    rows = [[r["workload"], r["setting"], r["status"], f"{r['trials']} of {r['of_trials']}",
+             _clip(str(r["error"]), 300), r["first_tid"]]
+            for r in errors.head(max_rows).to_dict("records")]
+    lines += [table(["workload", "configuration", "status", "trials", "error",
+                     "first trial (tid)"], rows), ""]
+    if len(errors) > max_rows:
+        lines += [f"({len(errors) - max_rows} more distinct errors in `trials.jsonl`.)", ""]
     return lines
 
 
@@ -371,6 +404,12 @@ def missing_section(analysis: Analysis, max_listed: int = 20) -> list[str]:
                      "cell line; they are left out.")
     for cell_id, got, expected in c.short_cells[:max_listed]:
         lines.append(f"- cell `{cell_id}` reports {expected} trials but {got} were recorded.")
+    if c.incomplete_cells:
+        lines.append(f"- {len(c.incomplete_cells)} cell(s) returned with fewer ok trials than "
+                     "max_evals (failed trials or timeout) and are left out of wall time, "
+                     "speedup and overhead numbers:")
+        for cell_id, ok, asked in c.incomplete_cells[:max_listed]:
+            lines.append(f"  - `{cell_id}`: {ok} of {asked} trials ok")
     if c.failed_cells:
         lines.append(f"- {len(c.failed_cells)} cell(s) finished with an fmin error and are "
                      "left out of wall-time statistics:")
