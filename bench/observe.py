@@ -78,6 +78,7 @@ class Observation:
         self.folder: Optional[RunFolder] = None
         self.own_spark = None
         self._cells: list[dict] = []
+        self._calls: list[dict] = []  # how each fmin was called (the manifest's `grid`)
         self._facts_recorded = False
 
     @property
@@ -186,7 +187,12 @@ class Observation:
         before = {d["tid"] for d in getattr(trials, "_dynamic_trials", None) or trials.trials}
         cell = self._cell(fn, trials, max_evals - len(before), kwargs)
         self._cells.append(cell)
-        self.folder.update_manifest(cells=self._cells)
+        self._calls.append({"cell_id": cell["cell_id"], "fn": getattr(fn, "__qualname__", None),
+                            "algo": getattr(algo, "__module__", None), "max_evals": max_evals,
+                            "timeout_s": kwargs.get("timeout"),
+                            "trials": type(trials).__name__,
+                            "earlier_trials_in_object": len(before)})
+        self.folder.update_manifest(cells=self._cells, grid={"calls": self._calls})
         spark = trials._spark if cell["mode"] == "spark" else None
         if spark is not None:
             self._record_spark(spark)
