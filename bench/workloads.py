@@ -176,9 +176,8 @@ def accepts_n_jobs(fn: Callable) -> bool:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return False
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return any(p.name == "n_jobs" for p in params) or len(positional) >= 3 or any(
-        p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params)
+    return any((p.name == "n_jobs" and p.kind != p.POSITIONAL_ONLY) or p.kind == p.VAR_KEYWORD
+               for p in params)
 
 
 class CustomObjective:
@@ -192,7 +191,7 @@ class CustomObjective:
     def __call__(self, params: dict):
         if not self.takes_n_jobs:
             return self.fn(params, self.data)
-        out = self.fn(params, self.data, self.n_jobs)
+        out = self.fn(params, self.data, n_jobs=self.n_jobs)
         if isinstance(out, dict):
             return {"model_threads_requested": self.n_jobs, **out}
         return {"loss": out, "model_threads_requested": self.n_jobs}
