@@ -1,4 +1,4 @@
-"""`python -m bench`: list, run, report, diagnose, cluster, schema.
+"""`python -m bench`: list, run, report, diagnose, predict, cluster, schema.
 
 Each command is a thin layer over a module's API; user errors (BenchError) print one line
 and exit 2, an interrupted run prints how to resume it and exits 130.
@@ -14,7 +14,7 @@ from .errors import BenchError
 
 #: Commands implemented in their own modules: name -> module with add_parser/run.
 PLUGGABLE = {"report": "bench.report.cli", "diagnose": "bench.diagnosis.cli",
-             "cluster": "bench.cluster.cli"}
+             "cluster": "bench.cluster.cli", "predict": "bench.predict.cli"}
 
 
 def cmd_list(args) -> int:

@@ -104,6 +104,13 @@ def render_markdown(run: RunData, analysis: Analysis, chart_results: list[ChartR
     return "\n".join(lines).rstrip() + "\n"
 
 
+def prediction_sections(run: RunData, analysis: Analysis, out: Path) -> list[str]:
+    """The model's check and cluster-sizing sections (bench.predict), with their chart."""
+    from ..predict.report import markdown
+
+    return markdown(run, analysis, out)
+
+
 def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
                  run: Optional[RunData] = None, analysis: Optional[Analysis] = None,
                  extra_sections: Optional[list[str]] = None) -> Path:
@@ -124,6 +131,7 @@ def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
         raise BenchError(f"{out}: cannot create report folder ({exc.strerror})")
     analysis = analysis if analysis is not None else analyze(run)
     chart_results = draw_charts(run, analysis, out)
+    extra_sections = list(extra_sections or []) + prediction_sections(run, analysis, out)
     path = out / REPORT_NAME
     path.write_text(render_markdown(run, analysis, chart_results, findings, extra_sections),
                     encoding="utf-8")

@@ -1,0 +1,379 @@
+"""Calibration: a run's measurements -> the simulation's inputs, one set per objective.
+
+Everything comes from the frames bench.analysis.load_run builds:
+
+- objective durations per workload and thread setting (spark trials), with the slowdown
+  from sharing the host's cores taken out: each trial's load is its own demand, the demand of
+  the trials of its cell that overlapped it, and the host's other busy cores the probe saw
+  (`other_busy_cores` minus those overlapping trials' own use); under processor sharing it
+  ran at min(1, cores / load), so alone it would have taken duration x that rate;
+- demand: median effective cores of the trials that ran alone in their cell;
+- start-up (booked -> objective start: Spark job, task launch, Python worker, imports) and
+  result return per workload, from trials that cannot have waited for a task slot
+  (parallelism <= slots); a trial whose pid is new in its cell had a fresh worker;
+- the two loop periods from the gaps between suggestions and between bookings, and where
+  the dispatcher's wake-ups fall relative to the fmin call (per cell);
+- serial Trials: objective durations in the driver per condition, and hyperopt's per-trial
+  cost (cell wall minus objective time, per trial).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import GROUP_COLS, RunData
+from ..analysis.sizing import parse_label
+from ..errors import BenchError
+from .simulate import Inputs, Shape
+
+#: Key of one objective: workload and the model's thread setting.
+ClassKey = tuple  # (workload, n_jobs_label)
+
+STOCK = "stock"
+#: Columns naming one measured configuration (the analysis' groups plus the variant).
+CONFIG_COLS = GROUP_COLS + ["variant"]
+
+
+@functools.lru_cache(maxsize=1)
+def nominal_poll_s() -> float:
+    """hyperopt's fmin poll interval (FMinIter default; the dispatcher sleeps the same 1 s).
+    Used only to count loop turns between two timestamps; the period itself is measured."""
+    try:
+        from hyperopt.fmin import FMinIter
+
+        return float(inspect.signature(FMinIter.__init__).parameters["poll_interval_secs"].default)
+    except Exception:  # hyperopt missing or changed: counting turns still needs a guess
+        return 1.0
+
+
+@dataclass
+class Calibration:
+    """The simulation inputs fitted from one run (one variant), with where they came from."""
+
+    run_id: str
+    variant: str
+    host_cores: int
+    task_cpus: int
+    inputs: dict = field(default_factory=dict)       # ClassKey -> Inputs
+    trials_used: dict = field(default_factory=dict)  # ClassKey -> spark trials used
+    serial: dict = field(default_factory=dict)       # (workload, n_jobs, condition) -> Inputs
+    loops: dict = field(default_factory=dict)        # measured loop constants
+    background_cores: float = 0.0
+    queue_is_parallelism: bool = False               # the variant's cells used q = p
+    dispatch_phases: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    notes: list = field(default_factory=list)
+
+    def classes(self) -> list:
+        return sorted(self.inputs)
+
+    def summary(self) -> dict:
+        out = {"run_id": self.run_id, "variant": self.variant, "host_cores": self.host_cores,
+               "background_cores": round(self.background_cores, 3),
+               "loops": {k: round(v, 4) for k, v in self.loops.items()}, "objectives": {}}
+        for key, inp in sorted(self.inputs.items()):
+            out["objectives"][f"{key[0]} n_jobs={key[1]}"] = {
+                "trials": self.trials_used.get(key, 0),
+                "objective_median_s": round(float(np.median(inp.objective_s)), 4),
+                "demand_cores": round(inp.demand_cores, 3),
+                "startup_fresh_median_s": round(float(np.median(inp.startup_fresh_s)), 4),
+                "startup_reused_median_s": (round(float(np.median(inp.startup_reused_s)), 4)
+                                            if len(inp.startup_reused_s) else None),
+                "reuse_prob": round(inp.reuse_prob, 3),
+                "return_median_s": round(float(np.median(inp.return_s)), 4)}
+        return out
+
+
+def with_variant(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a `variant` column; records written before variants existed are stock."""
+    if "variant" in df.columns:
+        return df.assign(variant=df["variant"].fillna(STOCK).astype(str))
+    return df.assign(variant=STOCK)
+
+
+def variants_in(run: RunData) -> list[str]:
+    cells = with_variant(run.cells)
+    return sorted(set(cells.loc[cells["mode"] == "spark", "variant"]))
+
+
+def config_key(row) -> tuple:
+    return tuple(row[c] for c in CONFIG_COLS)
+
+
+def drop_config(run_frames: tuple[pd.DataFrame, pd.DataFrame], key: tuple | None):
+    """(trials, cells) without one configuration (for leave-one-configuration-out)."""
+    trials, cells = run_frames
+    if key is None:
+        return trials, cells
+    keep_t = ~_matches(trials, key)
+    keep_c = ~_matches(cells, key)
+    return trials[keep_t], cells[keep_c]
+
+
+def _matches(df: pd.DataFrame, key: tuple) -> pd.Series:
+    mask = pd.Series(True, index=df.index)
+    for col, value in zip(CONFIG_COLS, key):
+        col_values = df[col]
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            mask &= col_values.isna()
+        else:
+            mask &= col_values == value
+    return mask
+
+
+def host_cores(manifest: dict) -> int:
+    env = manifest.get("environment") or {}
+    cores = env.get("logical_cores") or env.get("physical_cores")
+    if not cores:
+        raise BenchError("manifest.json: environment.logical_cores missing; cannot tell how "
+                         "many cores the measured trials shared")
+    return int(cores)
+
+
+def manifest_task_cpus(manifest: dict) -> int:
+    try:
+        return int((manifest.get("spark") or {}).get("task_cpus") or 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def measured_shape(cells: pd.DataFrame, manifest: dict) -> Shape:
+    """The shape the cells of one spark configuration ran on (all on this machine)."""
+    first = cells.iloc[0]
+    p, q = int(first["parallelism"]), int(first["max_queue_len"])
+    label = str(first.get("cluster_label") or "")
+    cores = host_cores(manifest)
+    parsed = parse_label(label)
+    if parsed:
+        workers, per_worker, tc = parsed
+        return Shape(workers, per_worker, tc, p, q, host_cores=cores, label=label)
+    slots = cells["task_slots"].dropna()
+    tc = manifest_task_cpus(manifest)
+    n_slots = int(slots.median()) if len(slots) else max(1, cores // tc)
+    return Shape(1, n_slots * tc, tc, p, q, host_cores=cores, label="local")
+
+
+# --- loops ------------------------------------------------------------------------------------
+def _gaps(df: pd.DataFrame, col: str) -> np.ndarray:
+    """Gaps between consecutive timestamps within each cell (vectorised over cells)."""
+    part = df[["cell_id", col]].dropna().sort_values(["cell_id", col])
+    gaps = part[col].diff().to_numpy(float)
+    same = (part["cell_id"] == part["cell_id"].shift()).to_numpy()
+    return gaps[same]
+
+
+def loop_period(gaps: np.ndarray, nominal: float) -> float:
+    """Mean seconds per loop turn: each gap between two events of one loop divided into whole
+    turns (events of the same turn, < 2% of a turn apart, are skipped)."""
+    gaps = np.asarray(gaps, dtype=float)
+    gaps = gaps[np.isfinite(gaps) & (gaps > 0.02 * nominal)]
+    if not len(gaps):
+        return float("nan")
+    turns = np.maximum(1, np.round(gaps / nominal))
+    return float(gaps.sum() / turns.sum())
+
+
+# --- objective contention -----------------------------------------------------------------------
+def _overlap_matrix(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """frac[i, j]: share of trial i's objective during which trial j's objective also ran."""
+    lo = np.maximum(start[:, None], start[None, :])
+    hi = np.minimum(end[:, None], end[None, :])
+    dur = np.where(end - start > 0, end - start, np.nan)
+    frac = np.clip(hi - lo, 0, None) / dur[:, None]
+    np.fill_diagonal(frac, 0.0)
+    return np.nan_to_num(frac)
+
+
+def contention(trials: pd.DataFrame, cores: int) -> pd.DataFrame:
+    """Per spark trial: `overlap_share` (objectives of its cell running beside it, in trials),
+    `background` (other busy cores the probe saw, minus what those trials used) and
+    `fresh` (first trial of its pid in the cell: a new Python worker)."""
+    trials = trials.sort_values(["cell_id", "start_ts"])
+    share = np.zeros(len(trials))
+    used = np.zeros(len(trials))
+    cell = trials["cell_id"].to_numpy()
+    start = trials["start_ts"].to_numpy(float)
+    end = trials["end_ts"].to_numpy(float)
+    eff = np.nan_to_num(trials["effective_cores"].to_numpy(float))
+    bounds = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a > 1:
+            frac = _overlap_matrix(start[a:b], end[a:b])
+            share[a:b] = frac.sum(axis=1)
+            used[a:b] = frac @ eff[a:b]
+    other = trials["other_busy_cores"].to_numpy(float)
+    background = np.clip(np.where(np.isfinite(other), other - used, np.nan), 0, cores)
+    by_book = trials.sort_values("book_ts", kind="stable")
+    fresh = ~by_book.duplicated(["cell_id", "pid"]).reindex(trials.index)
+    return pd.DataFrame({"overlap_share": share, "background": background,
+                         "fresh": fresh.to_numpy(bool)}, index=trials.index)
+
+
+# --- calibration ---------------------------------------------------------------------------------
+def _arr(values) -> np.ndarray:
+    a = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    return a[np.isfinite(a)]
+
+
+@dataclass
+class Prepared:
+    """A run's usable trials and cells with the per-trial quantities calibration needs,
+    computed once (they depend only on the trial's own cell, so leaving a configuration out
+    is a filter)."""
+
+    run: RunData
+    trials: pd.DataFrame     # ok trials of usable cells, with variant (+ contention if spark)
+    cells: pd.DataFrame      # cells that finished with a wall time, with variant
+    cores: int
+
+
+_SPARK_NEEDS = ["objective_s", "start_ts", "end_ts", "book_ts", "dispatch_to_start_s",
+                "return_s"]
+
+
+def prepare(run: RunData) -> Prepared:
+    cells = with_variant(run.cells)
+    cells = cells[~cells["failed"] & cells["wall_s"].notna()]
+    trials = with_variant(run.trials)
+    trials = trials[trials["cell_id"].isin(set(cells["cell_id"])) & (trials["status"] == "ok")]
+    cores = host_cores(run.manifest)
+    spark = trials[trials["mode"] == "spark"].dropna(subset=_SPARK_NEEDS)
+    serial = trials[trials["mode"] != "spark"]
+    spark = spark.join(contention(spark, cores)) if len(spark) else spark.assign(
+        overlap_share=pd.Series(dtype=float), background=pd.Series(dtype=float),
+        fresh=pd.Series(dtype=bool))
+    return Prepared(run=run, trials=pd.concat([spark, serial]), cells=cells, cores=cores)
+
+
+def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
+              prepared: Prepared | None = None) -> Calibration:
+    """Fit the simulation's inputs from a run (optionally without one configuration).
+    `prepared` (from prepare(run)) saves recomputing per-trial quantities across calls."""
+    prepared = prepared if prepared is not None else prepare(run)
+    cells = prepared.cells
+    present = sorted(set(cells.loc[cells["mode"] == "spark", "variant"]))
+    if variant not in present:
+        have = ", ".join(present) or "none"
+        raise BenchError(f"{run.path}: no '{variant}' SparkTrials measurements in this run "
+                         f"(spark variants measured: {have}); run a scenario with that "
+                         f"variant first, nothing is predicted without them")
+    trials, cells = drop_config((prepared.trials, cells), exclude)
+    cores = prepared.cores
+    cal = Calibration(run_id=run.run_id, variant=variant, host_cores=cores,
+                      task_cpus=manifest_task_cpus(run.manifest))
+    spark_cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
+    spark = trials[(trials["mode"] == "spark") & (trials["variant"] == variant)]
+    spark = spark.assign(fresh=spark["fresh"].astype(bool))
+    if spark.empty:
+        raise BenchError(f"{run.path}: no finished '{variant}' spark trials with timings to "
+                         f"calibrate from")
+    cal.queue_is_parallelism = bool(
+        (spark_cells["max_queue_len"] == spark_cells["parallelism"]).all()
+        and (spark_cells["parallelism"] > 1).any())
+    _fit_loops(cal, spark, spark_cells)
+    _fit_spark_objectives(cal, spark, spark_cells, cores)
+    _fit_serial(cal, trials[trials["mode"] != "spark"], cells)
+    return cal
+
+
+def _fit_loops(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame) -> None:
+    nominal = nominal_poll_s()
+    pf = loop_period(_gaps(spark, "suggest_ts"), nominal)
+    pd_ = loop_period(_gaps(spark, "book_ts"), nominal)
+    if not math.isfinite(pf):
+        pf = nominal
+        cal.notes.append(f"fmin loop period not measurable (no two suggestions in different "
+                         f"loop turns): hyperopt's {nominal:g} s used")
+    if not math.isfinite(pd_):
+        pd_ = nominal
+        cal.notes.append(f"dispatcher period not measurable: hyperopt's {nominal:g} s used")
+    first = spark.groupby("cell_id")[["suggest_ts", "book_ts"]].min()
+    t0 = cells.drop_duplicates("cell_id").set_index("cell_id")["start_ts"].reindex(first.index)
+    first_suggest = _arr(first["suggest_ts"] - t0)
+    phases = _arr((first["book_ts"] - t0) % pd_)
+    cal.loops = {"fmin_period_s": pf, "dispatch_period_s": pd_,
+                 "first_suggest_s": float(np.median(first_suggest)) if len(first_suggest) else 0.0,
+                 "dispatch_phase_median_s": float(np.median(phases)) if len(phases) else 0.0}
+    cal.dispatch_phases = phases if len(phases) else np.zeros(1)
+
+
+def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame,
+                          cores: int) -> None:
+    background = _arr(spark["background"])
+    cal.background_cores = float(np.median(background)) if len(background) else 0.0
+    # start-up and return: per workload, from cells where every trial had a free slot
+    slots = cells.drop_duplicates("cell_id").set_index("cell_id")["task_slots"]
+    cell_slots = spark["cell_id"].map(slots).astype(float)
+    no_wait = spark[~(cell_slots.notna() & (spark["parallelism"].astype(float) > cell_slots))]
+    if no_wait.empty:
+        no_wait = spark
+        cal.notes.append("every cell ran more trials at once than task slots: start-up times "
+                         "include waits for a slot")
+    for (workload, n_jobs), grp in spark.groupby(["workload", "n_jobs_label"], sort=True):
+        alone = grp[grp["overlap_share"] < 0.05]
+        eff = _arr(alone["effective_cores"]) if len(alone) else _arr(grp["effective_cores"])
+        demand = float(min(np.median(eff), cores)) if len(eff) else 0.0
+        load = (grp["background"].fillna(cal.background_cores) + demand
+                + demand * grp["overlap_share"]).to_numpy(float)
+        rate = np.minimum(1.0, cores / np.maximum(load, 1e-9))
+        objective = grp["objective_s"].to_numpy(float) * rate
+        mine = no_wait[no_wait["workload"] == workload]
+        fresh = _arr(mine.loc[mine["fresh"], "dispatch_to_start_s"])
+        reused = _arr(mine.loc[~mine["fresh"], "dispatch_to_start_s"])
+        if not len(fresh):
+            fresh = _arr(mine["dispatch_to_start_s"])
+        reuse_prob = _reuse_prob(mine, slots)
+        cal.inputs[(workload, n_jobs)] = Inputs(
+            objective_s=objective[np.isfinite(objective)], demand_cores=demand,
+            startup_fresh_s=fresh, startup_reused_s=reused if reuse_prob > 0 else reused[:0],
+            reuse_prob=reuse_prob, return_s=_arr(mine["return_s"]),
+            fmin_period_s=cal.loops["fmin_period_s"],
+            dispatch_period_s=cal.loops["dispatch_period_s"],
+            first_suggest_s=cal.loops["first_suggest_s"], dispatch_phase_s=cal.dispatch_phases,
+            background_cores=cal.background_cores)
+        cal.trials_used[(workload, n_jobs)] = len(grp)
+
+
+def _reuse_prob(trials: pd.DataFrame, slots: pd.Series) -> float:
+    """Share of the trials that could have reused a worker (all but the first per usable
+    slot in each cell) that did (their pid had run a trial of the cell before)."""
+    per_cell = trials.groupby("cell_id").agg(n=("tid", "size"), p=("parallelism", "first"),
+                                             reused=("fresh", lambda f: int((~f).sum())))
+    usable = np.minimum(per_cell["p"].astype(float),
+                        slots.reindex(per_cell.index).astype(float).fillna(np.inf))
+    could = float(np.clip(per_cell["n"] - usable, 0, None).sum())
+    return min(1.0, float(per_cell["reused"].sum()) / could) if could else 0.0
+
+
+def _fit_serial(cal: Calibration, trials: pd.DataFrame, cells: pd.DataFrame) -> None:
+    serial_cells = cells[cells["mode"] == "serial"]
+    serial = trials[trials["mode"] == "serial"]
+    if serial_cells.empty or serial.empty:
+        return
+    obj_sum = serial.groupby("cell_id")["objective_s"].sum()
+    per_trial = ((serial_cells["wall_s"] - serial_cells["cell_id"].map(obj_sum))
+                 / serial_cells["trials_ok"].where(serial_cells["trials_ok"] > 0)).clip(lower=0)
+    by_condition = {c: _arr(v) for c, v in per_trial.groupby(serial_cells["condition"])}
+    everywhere = _arr(per_trial)
+    some = next(iter(cal.inputs.values()), None)
+    base = some if some is not None else _empty_inputs()
+    for (workload, n_jobs, cond), grp in serial.groupby(
+            ["workload", "n_jobs_label", "condition"], sort=True):
+        # hyperopt's own cost per serial trial (suggest, record, probe), per driver condition
+        overhead = by_condition.get(cond)
+        if overhead is None or not len(overhead):
+            overhead = everywhere if len(everywhere) else np.zeros(1)
+        cal.serial[(workload, n_jobs, cond)] = Inputs(
+            **{**base.__dict__, "serial_objective_s": _arr(grp["objective_s"]),
+               "serial_overhead_s": overhead})
+
+
+def _empty_inputs() -> Inputs:
+    one = np.zeros(1)
+    return Inputs(objective_s=one, demand_cores=0.0, startup_fresh_s=one,
+                  startup_reused_s=one[:0], reuse_prob=0.0, return_s=one, fmin_period_s=1.0,
+                  dispatch_period_s=1.0, first_suggest_s=0.0, dispatch_phase_s=one)

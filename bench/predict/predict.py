@@ -1,0 +1,97 @@
+"""Predictions: the simulation run several times per shape, summarised with an interval.
+
+Every shape is simulated with the same seed (common random numbers), so differences between
+shapes come from the shapes, not from different draws. The interval is the 5th-95th
+percentile of the draws: it reflects the measured spread of trial times and loop phases,
+not the error of the model itself (see bench.predict.validate for that).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibrate import Calibration
+from .simulate import Inputs, Shape, simulate, simulate_serial
+
+DEFAULT_DRAWS = 5
+DEFAULT_SEED = 13
+INTERVAL = (5.0, 95.0)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    workload: str
+    n_jobs: str
+    shape: Shape
+    max_evals: int
+    wall_s: float
+    wall_low_s: float
+    wall_high_s: float
+    core_s_per_trial: float
+    utilisation: float            # share of slot-seconds held by trials
+    launch_rate: float            # trials booked per second, first to last booking
+    draws: int
+
+    def to_dict(self) -> dict:
+        s = self.shape
+        return {"workload": self.workload, "n_jobs": self.n_jobs, "shape": s.name(),
+                "executors": s.executors, "cores_per_executor": s.cores,
+                "task_cpus": s.task_cpus, "total_cores": s.total_cores, "task_slots": s.slots,
+                "parallelism": s.p, "max_queue_len": s.q, "max_evals": self.max_evals,
+                "wall_s": round(self.wall_s, 3), "wall_low_s": round(self.wall_low_s, 3),
+                "wall_high_s": round(self.wall_high_s, 3),
+                "core_s_per_trial": round(self.core_s_per_trial, 3),
+                "slot_utilisation": round(self.utilisation, 3),
+                "launch_rate_per_s": round(self.launch_rate, 3), "draws": self.draws}
+
+
+def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
+    """The class's inputs for a shape: this machine's background load only applies to shapes
+    on this machine; a predicted executor is a host of its own."""
+    inp = cal.inputs[key]
+    if shape.host_cores:
+        return inp
+    return dataclasses.replace(inp, background_cores=0.0)
+
+
+def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
+            draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> Prediction:
+    inp = inputs_for(cal, key, shape)
+    rng = np.random.default_rng(seed)
+    walls, util, rates = [], [], []
+    for _ in range(draws):
+        out = simulate(inp, shape, max_evals, rng)
+        walls.append(out.wall_s)
+        util.append(out.slot_busy_s / (shape.slots * out.wall_s) if out.wall_s > 0 else np.nan)
+        books = out.book_times
+        span = books[-1] - books[0] if len(books) > 1 else 0.0
+        rates.append((len(books) - 1) / span if span > 0 else np.nan)
+    walls = np.array(walls)
+    wall = float(np.median(walls))
+    low, high = (float(x) for x in np.percentile(walls, INTERVAL))
+    return Prediction(workload=key[0], n_jobs=key[1], shape=shape, max_evals=max_evals,
+                      wall_s=wall, wall_low_s=low, wall_high_s=high,
+                      core_s_per_trial=wall * shape.total_cores / max_evals,
+                      utilisation=float(np.nanmedian(util)),
+                      launch_rate=float(np.nanmedian(rates)) if np.isfinite(rates).any()
+                      else float("nan"), draws=draws)
+
+
+def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = "native",
+                   draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
+    """(median, low, high) wall of serial Trials for the class, or None if never measured."""
+    inp = cal.serial.get((key[0], key[1], condition))
+    if inp is None or not len(inp.serial_objective_s):
+        return None
+    rng = np.random.default_rng(seed)
+    walls = np.array([simulate_serial(inp, max_evals, rng) for _ in range(draws)])
+    low, high = np.percentile(walls, INTERVAL)
+    return float(np.median(walls)), float(low), float(high)
+
+
+def predict_many(cal: Calibration, shapes: list[Shape], max_evals: int, keys=None,
+                 draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> list[Prediction]:
+    keys = keys if keys is not None else cal.classes()
+    return [predict(cal, key, shape, max_evals, draws, seed) for key in keys for shape in shapes]

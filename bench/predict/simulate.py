@@ -1,0 +1,279 @@
+"""A discrete-event model of one fmin call under SparkTrials (and serial Trials).
+
+What it replays, from hyperopt's sources (fmin.py FMinIter.run, spark.py launch_dispatcher):
+
+- fmin's loop: every `fmin_period_s` it tops the queue of NEW trials up to `max_queue_len`
+  (never more than max_evals in all), then sleeps; it ends at the first check that finds
+  every trial done.
+- the dispatcher's loop: every `dispatch_period_s` it books NEW trials, in order, while fewer
+  than `parallelism` are running; a booked trial stays "running" until its result is
+  recorded.
+- Spark: each booked trial is one job of one task; it waits for a free task slot
+  (executors x cores / task.cpus), starts its Python worker (fresh, or reused when the slot
+  already ran a trial and the worker is kept), runs the objective, returns its result; the
+  slot is free again when the result is recorded.
+- cores: objectives on one host share its cores as processor sharing. Each wants
+  `demand_cores`; with `background_cores` busy on the host, all run at
+  min(1, cores / (background + sum of demands)).
+- the tail: fmin's last check, then the dispatcher thread is joined at its next wake-up.
+
+Every number comes from `Inputs` (calibrated from a run, see bench.predict.calibrate); the
+loops and queues are the only things hard-wired, because they are hyperopt's code. Pure
+Python on a heap; loop wake-ups that cannot change anything are skipped arithmetically, so a
+200-evaluation fmin costs a few hundred events.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One cluster shape and the SparkTrials settings run on it."""
+
+    executors: int
+    cores: int                      # per executor
+    task_cpus: int = 1
+    parallelism: int = 0            # 0: one per task slot
+    max_queue_len: int = 1          # 0: equal to parallelism
+    host_cores: int = 0             # >0: every executor shares one host of this many cores
+    label: str = ""                 # (the measured shapes here); 0: one host per executor
+
+    @property
+    def slots_per_executor(self) -> int:
+        return self.cores // self.task_cpus
+
+    @property
+    def slots(self) -> int:
+        return self.executors * self.slots_per_executor
+
+    @property
+    def total_cores(self) -> int:
+        return self.executors * self.cores
+
+    @property
+    def p(self) -> int:
+        return self.parallelism or self.slots
+
+    @property
+    def q(self) -> int:
+        return self.max_queue_len or self.p
+
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        tc = f"/tc{self.task_cpus}" if self.task_cpus != 1 else ""
+        return f"{self.executors}x{self.cores}{tc} p={self.p} q={self.q}"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Measured ingredients of one objective (workload and thread setting) on one run."""
+
+    objective_s: np.ndarray          # objective durations, contention removed
+    demand_cores: float              # cores one objective keeps busy when alone
+    startup_fresh_s: np.ndarray      # booked -> objective start, new Python worker
+    startup_reused_s: np.ndarray     # same with a reused worker (may be empty)
+    reuse_prob: float                # chance a slot's next trial reuses its worker
+    return_s: np.ndarray             # objective end -> result recorded
+    fmin_period_s: float             # fmin loop: sleep + suggest + refresh
+    dispatch_period_s: float         # dispatcher loop: sleep + polling
+    first_suggest_s: float           # fmin called -> first suggestion
+    dispatch_phase_s: np.ndarray     # fmin called -> first dispatcher wake-up (per cell)
+    background_cores: float = 0.0    # cores other work keeps busy on an executor's host
+    serial_overhead_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    serial_objective_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One simulated fmin call."""
+
+    wall_s: float
+    slot_busy_s: float               # task-slot seconds held by trials (book -> recorded)
+    book_times: tuple                # when each trial was booked, in order
+
+
+_START, _END, _DONE = 0, 1, 2
+
+
+class _Hosts:
+    """Processor sharing of objectives per host; rates are equal on a host (one workload)."""
+
+    def __init__(self, n_hosts: int, cores: float, demand: float, background: float,
+                 max_running_per_host: int):
+        self.cores, self.demand, self.background = cores, demand, background
+        # rates can only drop below 1 if the most the host can ever run overloads it
+        self.shared = background + demand * max_running_per_host > cores + 1e-9
+        self.active = [dict() for _ in range(n_hosts)]   # trial -> remaining work
+        self.rate = [1.0] * n_hosts
+        self.since = [0.0] * n_hosts
+        self.version = {}
+
+    def _rate(self, h: int) -> float:
+        load = self.background + self.demand * len(self.active[h])
+        return 1.0 if load <= self.cores else self.cores / load
+
+    def change(self, h: int, t: float, add: int = -1, work: float = 0.0,
+               remove: int = -1) -> list[tuple[float, int, int]]:
+        """Apply a start/end on host h at t; return (end time, trial, version) to schedule."""
+        active = self.active[h]
+        elapsed = (t - self.since[h]) * self.rate[h]
+        for k in active:
+            active[k] -= elapsed
+        if remove >= 0:
+            active.pop(remove, None)
+        if add >= 0:
+            active[add] = work
+        self.since[h] = t
+        self.rate[h] = rate = self._rate(h)
+        out = []
+        for k, rem in active.items():
+            v = self.version.get(k, 0) + 1
+            self.version[k] = v
+            out.append((t + max(rem, 0.0) / rate, k, v))
+        return out
+
+
+def _next_tick(t: float, first: float, period: float) -> float:
+    """First wake-up strictly after t of a loop waking at first + k * period."""
+    if t < first:
+        return first
+    return first + (math.floor((t - first) / period) + 1) * period
+
+
+def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
+             objective_s: np.ndarray | None = None) -> Outcome:
+    """One fmin call of n evaluations on `shape`; per-trial times drawn from `inp`'s samples
+    (or the given objective durations)."""
+    p, q, slots = shape.p, shape.q, shape.slots
+    if objective_s is None:
+        obj = rng.choice(inp.objective_s, n).tolist()
+    else:
+        obj = [float(x) for x in objective_s]
+    fresh = rng.choice(inp.startup_fresh_s, n).tolist()
+    reused = (rng.choice(inp.startup_reused_s, n).tolist() if len(inp.startup_reused_s)
+              else fresh)
+    reuse = (rng.random(n) < inp.reuse_prob).tolist() if inp.reuse_prob > 0 else [False] * n
+    ret = rng.choice(inp.return_s, n).tolist()
+    phase = float(rng.choice(inp.dispatch_phase_s))
+
+    if shape.host_cores:
+        n_hosts, host_cores = 1, shape.host_cores
+        per_host = min(p, slots)
+        host_of = [0] * slots
+    else:
+        n_hosts, host_cores = shape.executors, shape.cores
+        per_host = min(p, shape.slots_per_executor)
+        host_of = [s // shape.slots_per_executor for s in range(slots)]
+    hosts = _Hosts(n_hosts, host_cores, inp.demand_cores, inp.background_cores, per_host)
+
+    pf, pd_ = inp.fmin_period_s, inp.dispatch_period_s
+    f0 = inp.first_suggest_s
+    d0 = phase
+    heap: list = []
+    seq = 0
+    new_q: deque = deque()
+    pending: deque = deque()          # booked, waiting for a task slot
+    free_slots = list(range(slots - 1, -1, -1))
+    warm = [False] * slots
+    slot_of = [0] * n
+    booked_at = [0.0] * n
+    book_times = []
+    queued = running = done = 0
+    busy = 0.0
+    f_next = f0                       # next fmin wake-up that can act
+    d_next = math.inf                 # next dispatcher wake-up that can act
+    end_check = math.inf
+
+    shared = hosts.shared
+
+    def take_slot(i: int, t: float) -> None:
+        nonlocal seq
+        s = free_slots.pop()
+        slot_of[i] = s
+        start = t + (reused[i] if warm[s] and reuse[i] else fresh[i])
+        warm[s] = True
+        seq += 1
+        if shared:
+            heapq.heappush(heap, (start, seq, _START, i, 0))
+        else:  # no host can be overloaded: the trial's whole course is known now
+            heapq.heappush(heap, (start + obj[i] + ret[i], seq, _DONE, i, 0))
+
+    while True:
+        t_ev = heap[0][0] if heap else math.inf
+        if t_ev <= f_next and t_ev <= d_next:
+            if t_ev == math.inf:
+                raise RuntimeError("simulation stalled")  # a bug, not a user error
+            t, _, kind, i, v = heapq.heappop(heap)
+            if kind == _START:
+                h = host_of[slot_of[i]]
+                for end, k, ver in hosts.change(h, t, add=i, work=obj[i]):
+                    seq += 1
+                    heapq.heappush(heap, (end, seq, _END, k, ver))
+            elif kind == _END:
+                if hosts.version.get(i) != v:
+                    continue      # superseded by a rate change
+                for end, k, ver in hosts.change(host_of[slot_of[i]], t, remove=i):
+                    seq += 1
+                    heapq.heappush(heap, (end, seq, _END, k, ver))
+                seq += 1
+                heapq.heappush(heap, (t + ret[i], seq, _DONE, i, 0))
+            else:  # result recorded: the trial leaves "running" and frees its slot
+                running -= 1
+                done += 1
+                busy += t - booked_at[i]
+                free_slots.append(slot_of[i])
+                if pending:
+                    take_slot(pending.popleft(), t)
+                # fmin may now find everything done; the dispatcher may book again
+                if f_next == math.inf and queued == n:
+                    f_next = _next_tick(t, f0, pf)
+                if new_q and d_next == math.inf:
+                    d_next = _next_tick(t, d0, pd_)
+            continue
+        if f_next < d_next:
+            t = f_next  # a tie goes to the dispatcher (fmin also pays for suggesting)
+            # fmin wakes: finished? else top up the queue, then sleep
+            if queued == n and running == 0 and not new_q:
+                end_check = t
+                break
+            room = min(q - len(new_q), n - queued)
+            if room > 0:
+                new_q.extend(range(queued, queued + room))
+                queued += room
+                if d_next == math.inf and running < p:
+                    d_next = _next_tick(t, d0, pd_)
+            # a wake-up with a full queue changes nothing: skip to the next one after a
+            # booking or a result (they re-arm f_next)
+            f_next = t + pf if (len(new_q) < q and queued < n) else math.inf
+            continue
+        # dispatcher wakes: book NEW trials while fewer than parallelism run
+        t = d_next
+        while new_q and running < p:
+            i = new_q.popleft()
+            running += 1
+            booked_at[i] = t
+            book_times.append(t)
+            if free_slots:
+                take_slot(i, t)
+            else:
+                pending.append(i)
+        d_next = t + pd_ if (new_q and running < p) else math.inf
+        if f_next == math.inf and queued < n and len(new_q) < q:
+            f_next = _next_tick(t, f0, pf)
+    # wait_for_all_threads(): the dispatcher exits at its next wake-up
+    wall = _next_tick(end_check, d0, pd_)
+    return Outcome(wall_s=wall, slot_busy_s=busy, book_times=tuple(book_times))
+
+
+def simulate_serial(inp: Inputs, n: int, rng: np.random.Generator) -> float:
+    """serial Trials: suggest, evaluate in the driver, record; no loops, no Spark."""
+    obj = rng.choice(inp.serial_objective_s, n)
+    over = rng.choice(inp.serial_overhead_s, n)
+    return float(obj.sum() + over.sum())

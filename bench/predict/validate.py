@@ -1,0 +1,213 @@
+"""Validation built in: every measured spark configuration predicted from the others.
+
+Leave-one-configuration-out: the configuration's cells and trials are removed, the model is
+calibrated on what is left, and its fmin wall for that configuration's shape and settings is
+compared with the measured median. Two mechanism checks ask the calibrated model about
+shapes that were not run: the launch rate at max_queue_len=1 on 64 slots, and the objective
+length at which SparkTrials breaks even with serial Trials (against the `fixed-overhead`
+finding's number).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import RunData, group_walls
+from ..errors import BenchError
+from .calibrate import (STOCK, Calibration, Prepared, calibrate, measured_shape, prepare,
+                        with_variant)
+from .predict import DEFAULT_DRAWS, DEFAULT_SEED, predict
+from .simulate import Shape, simulate, simulate_serial
+
+#: The accuracy the model aims for on held-out configurations (absolute relative error).
+TARGET_MEDIAN = 0.15
+TARGET_WORST = 0.30
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    setting: str
+    workload: str
+    n_jobs: str
+    shape: str
+    max_evals: int
+    cells: int
+    measured_s: float
+    predicted_s: float = float("nan")
+    low_s: float = float("nan")
+    high_s: float = float("nan")
+    note: str = ""
+
+    @property
+    def error(self) -> float:
+        if not (math.isfinite(self.predicted_s) and self.measured_s > 0):
+            return float("nan")
+        return (self.predicted_s - self.measured_s) / self.measured_s
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["error"] = None if not math.isfinite(self.error) else round(self.error, 4)
+        return {k: (round(v, 3) if isinstance(v, float) and math.isfinite(v) else
+                    (None if isinstance(v, float) else v)) for k, v in d.items()}
+
+
+def spark_configs(run: RunData, variant: str) -> pd.DataFrame:
+    """Measured median wall per spark configuration of the variant (bench.analysis)."""
+    cells = with_variant(run.cells)
+    cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
+    walls = group_walls(cells)
+    return walls[walls["cells"] > 0].reset_index(drop=True)
+
+
+def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
+             seed: int = DEFAULT_SEED, prepared: Prepared | None = None) -> list[CheckRow]:
+    """Predict every spark configuration of the variant from the other configurations."""
+    prepared = prepared if prepared is not None else prepare(run)
+    configs = spark_configs(run, variant)
+    if configs.empty:
+        raise BenchError(f"{run.path}: no finished '{variant}' spark cells to validate against")
+    cells = with_variant(run.cells)
+    rows = []
+    for cfg in configs.to_dict("records"):
+        key = tuple(cfg[c] for c in ("workload", "mode", "condition", "parallelism",
+                                     "max_queue_len", "n_jobs_label", "max_evals",
+                                     "cluster_label")) + (variant,)
+        mine = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
+        for col, value in zip(("workload", "parallelism", "max_queue_len", "n_jobs_label",
+                               "max_evals", "cluster_label", "condition"),
+                              (cfg["workload"], cfg["parallelism"], cfg["max_queue_len"],
+                               cfg["n_jobs_label"], cfg["max_evals"], cfg["cluster_label"],
+                               cfg["condition"])):
+            mine = mine[mine[col] == value]
+        shape = measured_shape(mine, run.manifest)
+        base = dict(setting=str(cfg["setting"]), workload=str(cfg["workload"]),
+                    n_jobs=str(cfg["n_jobs_label"]), shape=_shape_text(shape),
+                    max_evals=int(cfg["max_evals"]), cells=int(cfg["cells"]),
+                    measured_s=float(cfg["wall_median_s"]))
+        try:
+            cal = calibrate(run, variant, exclude=key, prepared=prepared)
+        except BenchError as exc:
+            rows.append(CheckRow(**base, note=f"not predictable: {exc}"))
+            continue
+        class_key = (cfg["workload"], cfg["n_jobs_label"])
+        if class_key not in cal.inputs:
+            rows.append(CheckRow(**base, note="not predictable: no other configuration ran "
+                                              "this objective under SparkTrials"))
+            continue
+        pred = predict(cal, class_key, shape, int(cfg["max_evals"]), draws, seed)
+        rows.append(CheckRow(**base, predicted_s=pred.wall_s, low_s=pred.wall_low_s,
+                             high_s=pred.wall_high_s))
+    return rows
+
+
+def _shape_text(shape: Shape) -> str:
+    tc = f"/tc{shape.task_cpus}" if shape.task_cpus != 1 else ""
+    where = shape.label if shape.label and shape.label != "local" else "local"
+    slots = f"{shape.slots} slot" + ("s" if shape.slots != 1 else "")
+    return f"{where}{tc if where == 'local' else ''} ({slots})"
+
+
+def error_summary(rows: list[CheckRow]) -> dict:
+    errs = np.array([abs(r.error) for r in rows if math.isfinite(r.error)])
+    if not len(errs):
+        return {"configurations": 0, "median_abs_error": None, "worst_abs_error": None,
+                "within_target": None}
+    med, worst = float(np.median(errs)), float(errs.max())
+    return {"configurations": int(len(errs)), "median_abs_error": round(med, 4),
+            "worst_abs_error": round(worst, 4),
+            "target": {"median": TARGET_MEDIAN, "worst": TARGET_WORST},
+            "within_target": bool(med <= TARGET_MEDIAN and worst <= TARGET_WORST),
+            "not_predictable": sum(1 for r in rows if not math.isfinite(r.error))}
+
+
+# --- mechanism checks ---------------------------------------------------------------------------
+def launch_rate_check(cal: Calibration, key: tuple, max_evals: int = 200,
+                      draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> dict:
+    """Trials booked per second on 16 executors x 4 cores (64 slots, parallelism 64), with
+    max_queue_len 1 and with max_queue_len = parallelism."""
+    out = {"shape": "16x4 p=64", "max_evals": max_evals,
+           "fmin_period_s": round(cal.loops["fmin_period_s"], 4),
+           "bound_per_s": round(1.0 / cal.loops["fmin_period_s"], 4)}
+    for q, name in ((1, "q1"), (0, "q_parallelism")):
+        pred = predict(cal, key, Shape(16, 4, 1, 64, q), max_evals, draws, seed)
+        out[f"launch_rate_{name}_per_s"] = round(pred.launch_rate, 3)
+        out[f"wall_{name}_s"] = round(pred.wall_s, 1)
+    out["holds"] = bool(out["launch_rate_q1_per_s"] <= out["bound_per_s"] * 1.001)
+    return out
+
+
+def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: int,
+                       max_evals: int = 200, draws: int = DEFAULT_DRAWS,
+                       seed: int = DEFAULT_SEED) -> float:
+    """Objective length at which the model's SparkTrials (parallelism p, max_queue_len p,
+    measured start-up, return and loops, no core contention) matches serial Trials."""
+    inp = dataclasses.replace(cal.inputs[key], demand_cores=0.0, background_cores=0.0)
+    serial = cal.serial.get((key[0], key[1], "native")) or next(
+        (s for k, s in sorted(cal.serial.items()) if k[0] == key[0] and k[2] == "native"), None)
+    shape = Shape(1, max(slots, parallelism), 1, parallelism, 0, label="break-even")
+
+    def gap(t: float) -> float:
+        rng = np.random.default_rng(seed)
+        objective = np.full(max_evals, t)
+        spark = np.median([simulate(inp, shape, max_evals, rng, objective).wall_s
+                           for _ in range(draws)])
+        over = (np.median([simulate_serial(dataclasses.replace(
+            serial, serial_objective_s=np.zeros(1)), max_evals, rng) for _ in range(draws)])
+            if serial is not None else 0.0)
+        return spark - (t * max_evals + over)
+
+    lo, hi = 0.0, 1.0
+    while gap(hi) > 0:
+        lo, hi = hi, hi * 2
+        if hi > 3600:
+            return float("inf")
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if gap(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-3:
+            break
+    return (lo + hi) / 2
+
+
+def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
+                     analysis=None) -> list[dict]:
+    """The model's break-even objective length against the `fixed-overhead` finding's, per
+    workload and parallelism the finding reports."""
+    from ..diagnosis import diagnose_data
+
+    out = []
+    slots = run.cells["task_slots"].dropna()
+    n_slots = int(slots.max()) if len(slots) else 1
+    for f in diagnose_data(run, analysis):
+        if f.rule != "fixed-overhead":
+            continue
+        workload = f.id.split(":", 1)[1]
+        keys = [k for k in cal.classes() if k[0] == workload]
+        if not keys:
+            continue
+        for p, be in sorted((f.evidence.get("break_even_objective_s") or {}).items()):
+            p = int(p)
+            if not isinstance(be, (int, float)) or p < 2 or p > n_slots:
+                continue
+            model = model_break_even_s(cal, keys[0], p, n_slots, draws=draws)
+            out.append({"workload": workload, "parallelism": p,
+                        "finding_s": round(float(be), 3), "model_s": round(model, 3),
+                        "difference": round((model - be) / be, 3) if be else None,
+                        "holds": bool(be and abs(model - be) / be <= 0.10)})
+    return out
+
+
+def mechanism_checks(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
+                     analysis=None) -> dict:
+    """Both checks; `analysis` (bench.analysis.analyze of the run) saves recomputing it."""
+    key = cal.classes()[0]
+    return {"launch_rate": launch_rate_check(cal, key, draws=draws),
+            "break_even": break_even_check(run, cal, draws, analysis)}

@@ -1,0 +1,273 @@
+"""The SparkTrials model: known answers, calibration on fixture runs, validation, the CLI."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.analysis import load_run
+from bench.cli import main
+from bench.predict import (Inputs, Shape, calibrate, error_summary, predict, recommend,
+                           simulate, validate)
+from bench.predict.calibrate import loop_period
+from bench.predict.predict import Prediction
+from bench.predict.validate import model_break_even_s
+from tests import fixture_records as fx
+
+# --- a run whose timestamps follow hyperopt's loops by hand ----------------------------------
+# fmin wakes at 0.01 + k s, the dispatcher at 0.4 + k s; every trial starts 1.2 s after it
+# is booked, runs 0.5 s and is recorded 0.05 s later; 6 evaluations on 2 task slots.
+LOOP = {"first": 0.01, "phase": 0.4, "startup": 1.2, "objective": 0.5, "ret": 0.05}
+
+
+def _loop_times(p: int, q: int) -> tuple[list, list, float]:
+    """(suggested, booked, wall) per trial, worked out from fmin.py / spark.py by hand."""
+    f, d = LOOP["first"], LOOP["phase"]
+    if (p, q) == (1, 1):    # one trial per two loop turns: booked, done 1.75 s later
+        booked = [d + 2 * k for k in range(6)]
+        suggested = [f] + [f + 2 * k - 1 for k in range(1, 6)]
+        return suggested, booked, 13.4   # last done 12.15 -> fmin 13.01 -> dispatcher 13.4
+    if (p, q) == (2, 1):    # one launch per loop turn
+        return [f + k for k in range(6)], [d + k for k in range(6)], 8.4
+    if (p, q) == (2, 2):    # two per wave; a wave every two turns
+        return ([f, f, f + 1, f + 1, f + 3, f + 3], [d, d, d + 2, d + 2, d + 4, d + 4], 7.4)
+    raise ValueError((p, q))
+
+
+def write_loop_run(root: Path, repeats: int = 2):
+    """Spark cells at (p, q) = (1, 1), (2, 1), (2, 2) with the timestamps above, plus serial."""
+    from bench.storage import RunFolder
+
+    plan = []
+    for repeat in range(repeats):
+        plan.append(fx.cell_dict("loop", "serial", "sleep", None, repeat, max_evals=6))
+        for p, q in ((1, 1), (2, 1), (2, 2)):
+            plan.append(fx.cell_dict("loop", "spark", "sleep", p, repeat, max_queue_len=q,
+                                     max_evals=6))
+    for order, cell in enumerate(plan):
+        cell["order"] = order
+    folder = RunFolder(Path(root) / "results" / "loop-run").create(fx.manifest("loop", plan))
+    ids, start = fx._Ids(), fx.BASE_TS
+    for cell in plan:
+        if cell["mode"] == "serial":
+            trials = [fx._trial(cell, "loop", k, start + k * 0.51, (0.0, 0.0, 0.5, 0.01), 1.0,
+                                spark=False, pid=fx.DRIVER_PID, attempt=None) for k in range(6)]
+            wall = 6 * 0.51
+        else:
+            suggested, booked, wall = _loop_times(cell["parallelism"], cell["max_queue_len"])
+            trials = [fx._trial(cell, "loop", k, start + s, (b - s, LOOP["startup"],
+                                LOOP["objective"], LOOP["ret"]), 1.0, spark=True,
+                                pid=ids.next_pid(), attempt=ids.next_attempt())
+                      for k, (s, b) in enumerate(zip(suggested, booked))]
+        folder.append_cell(fx._cell_record(cell, "loop", start, wall, trials), trials)
+        start += wall + 5.0
+    return folder
+
+
+def inputs(objective=1.0, startup=0.0, ret=0.0, period=1e-3, phase=0.0, demand=0.0,
+           background=0.0, reused=None, reuse_prob=0.0) -> Inputs:
+    one = lambda x: np.array([float(x)])  # noqa: E731
+    return Inputs(objective_s=one(objective), demand_cores=demand, startup_fresh_s=one(startup),
+                  startup_reused_s=one(reused) if reused is not None else np.zeros(0),
+                  reuse_prob=reuse_prob, return_s=one(ret), fmin_period_s=period,
+                  dispatch_period_s=period, first_suggest_s=0.0, dispatch_phase_s=one(phase),
+                  background_cores=background)
+
+
+def run_once(inp, shape, n, seed=0):
+    return simulate(inp, shape, n, np.random.default_rng(seed))
+
+
+# --- the model: known answers ------------------------------------------------------------------
+@pytest.mark.parametrize("n,p", [(8, 2), (9, 2), (7, 3), (1, 1), (10, 4), (200, 64)])
+def test_constant_objective_no_overhead_is_waves_of_p(n, p):
+    out = run_once(inputs(objective=1.0, period=1e-4), Shape(1, p, max_queue_len=0), n)
+    assert out.wall_s == pytest.approx(math.ceil(n / p) * 1.0, abs=0.01)
+    assert len(out.book_times) == n
+
+
+def test_one_second_loops_and_queue_of_one_launch_at_most_one_trial_per_second():
+    inp = inputs(objective=5.0, startup=1.2, ret=0.02, period=1.0, phase=0.5)
+    out = run_once(inp, Shape(2, 4, max_queue_len=1), 40)      # 8 slots, parallelism 8
+    gaps = np.diff(out.book_times)
+    assert (gaps >= 1.0 - 1e-9).all()
+    assert (len(out.book_times) - 1) / (out.book_times[-1] - out.book_times[0]) <= 1.0
+    # a queue as long as the parallelism launches several per loop turn
+    fast = run_once(inp, Shape(2, 4, max_queue_len=0), 40)
+    assert (np.diff(fast.book_times) == 0).sum() > 20
+    assert fast.wall_s < out.wall_s
+
+
+def test_parallelism_one_pays_two_loop_turns_per_trial_and_the_tail():
+    # booked at 0.5 + 2k (done 1.42 s later, next dispatcher turn); last result at 31.92,
+    # fmin sees it at 32, the dispatcher thread is joined at its next turn: 32.5
+    inp = inputs(objective=0.2, startup=1.2, ret=0.02, period=1.0, phase=0.5)
+    out = run_once(inp, Shape(1, 1, max_queue_len=1), 16)
+    assert out.book_times == tuple(0.5 + 2 * k for k in range(16))
+    assert out.wall_s == pytest.approx(32.5)
+
+
+def test_parallelism_above_slots_waits_for_a_slot():
+    inp = inputs(objective=1.0, period=1e-4)
+    on_two = run_once(inp, Shape(1, 2, parallelism=4, max_queue_len=0), 8)
+    assert on_two.wall_s == pytest.approx(4.0, abs=0.01)       # 4 waves of 2, not 2 of 4
+    assert run_once(inp, Shape(1, 4, max_queue_len=0), 8).wall_s == pytest.approx(2.0, abs=0.01)
+
+
+def test_objectives_share_a_hosts_cores():
+    busy = inputs(objective=1.0, period=1e-4, demand=1.0)
+    # two one-core objectives on a one-core host take twice as long; on two cores they don't
+    assert run_once(busy, Shape(1, 2, max_queue_len=0, host_cores=1), 2).wall_s == \
+        pytest.approx(2.0, abs=0.01)
+    assert run_once(busy, Shape(1, 2, max_queue_len=0, host_cores=2), 2).wall_s == \
+        pytest.approx(1.0, abs=0.01)
+    # background load counts: one core busy elsewhere on a two-core host
+    loaded = inputs(objective=1.0, period=1e-4, demand=1.0, background=1.0)
+    assert run_once(loaded, Shape(1, 2, max_queue_len=0, host_cores=2), 2).wall_s == \
+        pytest.approx(1.5, abs=0.01)
+
+
+def test_reused_workers_start_faster_after_the_first_trial_per_slot():
+    fresh = inputs(objective=0.5, startup=1.0, period=1e-4)
+    reuse = inputs(objective=0.5, startup=1.0, reused=0.1, reuse_prob=1.0, period=1e-4)
+    shape = Shape(1, 1, max_queue_len=0)
+    assert run_once(fresh, shape, 4).wall_s == pytest.approx(6.0, abs=0.01)
+    assert run_once(reuse, shape, 4).wall_s == pytest.approx(1.5 + 3 * 0.6, abs=0.01)
+
+
+def test_loop_period_counts_turns_between_events():
+    gaps = np.diff([0.0, 1.01, 3.03, 3.035, 4.04])   # 1, 2 and 1 turns; one same-turn pair
+    assert loop_period(gaps, 1.0) == pytest.approx(4.035 / 4, rel=1e-3)
+
+
+# --- calibration on fixture runs ----------------------------------------------------------------
+@pytest.fixture
+def known(tmp_path):
+    return load_run(fx.write_known_run(tmp_path).path)
+
+
+def test_calibration_recovers_the_known_runs_parts(known):
+    p4 = ("sleep", "spark", "native", 4, 1, "1", 4, "", "stock")
+    cal = calibrate(known, exclude=p4)
+    inp = cal.inputs[("sleep", "1")]
+    wait, d2s, obj, ret = fx.SPARK_PARTS
+    # trials every 2.0 s per lane: two loop turns of 1 s
+    assert cal.loops["fmin_period_s"] == pytest.approx(1.0)
+    assert cal.loops["dispatch_period_s"] == pytest.approx(1.0)
+    assert np.median(inp.objective_s) == pytest.approx(obj)
+    assert np.median(inp.startup_fresh_s) == pytest.approx(d2s)
+    assert np.median(inp.return_s) == pytest.approx(ret)
+    assert inp.reuse_prob == 0.0                       # every trial ran in a new pid
+    assert inp.demand_cores == pytest.approx(1.0)
+    serial = cal.serial[("sleep", "1", "native")]
+    # native serial walls 7.9/8.0/8.1 s for 4 trials of 1.9 s: 0.075/0.1/0.125 s per trial
+    assert np.median(serial.serial_overhead_s) == pytest.approx(0.1)
+    assert cal.trials_used[("sleep", "1")] == 12
+
+
+def test_calibration_removes_core_sharing_from_objective_times(known):
+    # the p=4 cells ran 4 one-core objectives at once on 2 cores: each at half speed
+    p2 = ("sleep", "spark", "native", 2, 1, "1", 4, "", "stock")
+    cal = calibrate(known, exclude=p2)
+    assert np.median(cal.inputs[("sleep", "1")].objective_s) == pytest.approx(0.5)
+
+
+def test_a_variant_the_run_lacks_is_an_error_not_a_guess(known):
+    from bench.errors import BenchError
+
+    with pytest.raises(BenchError, match="no 'tuned' SparkTrials measurements"):
+        calibrate(known, "tuned")
+
+
+def test_recommendation_rule():
+    def pred(executors, wall):
+        shape = Shape(executors, 4, max_queue_len=1)
+        return Prediction("w", "1", shape, 200, wall, wall, wall, wall * shape.total_cores / 200,
+                          0.5, 1.0, 1)
+
+    preds = [pred(1, 400.0), pred(2, 210.0), pred(4, 120.0), pred(8, 112.0), pred(16, 110.0)]
+    rec = recommend(preds)
+    assert rec.best.shape.executors == 16
+    assert rec.recommended.shape.executors == 4        # 120 <= 1.1 x 110, smallest such
+    # slots 4 -> 8 -> 16 -> 32 buy 47%, 43%, 6.7%; 32 -> 64 buys 1.8%
+    assert rec.knee_parallelism == 32 and rec.knee.shape.executors == 8
+    preds[3] = pred(8, 117.0)                           # 16 -> 32 slots now buys 2.5%
+    assert recommend(preds).knee_parallelism == 16
+
+
+# --- validation -------------------------------------------------------------------------------
+def test_validate_reproduces_the_loop_runs_walls_within_the_target(tmp_path):
+    """Each configuration predicted from the other two: the calibration must recover the
+    loop periods, the dispatcher's phase, start-up, objective and return from the records,
+    and the model must replay the loops that produced the walls."""
+    run = load_run(write_loop_run(tmp_path).path)
+    rows = validate(run, draws=3)
+    assert [(r.setting, r.measured_s) for r in rows] == [
+        ("spark p=1 q=1", 13.4), ("spark p=2 q=1", 8.4), ("spark p=2 q=2", 7.4)]
+    summary = error_summary(rows)
+    assert summary["median_abs_error"] <= 0.15 and summary["worst_abs_error"] <= 0.30, rows
+    assert summary["configurations"] == 3
+
+
+def test_break_even_matches_the_fixed_cost_formula_when_loops_vanish():
+    # F = start-up + return with no loop delay: the model's break-even is F / (p - 1)
+    from bench.predict.calibrate import Calibration
+
+    cal = Calibration(run_id="r", variant="stock", host_cores=4, task_cpus=1,
+                      inputs={("w", "1"): inputs(startup=1.0, ret=0.2, period=1e-3)})
+    assert model_break_even_s(cal, ("w", "1"), parallelism=3, slots=4, max_evals=60) == \
+        pytest.approx(1.2 / 2, rel=0.05)
+
+
+# --- command line -----------------------------------------------------------------------------
+def test_predict_cli_json_and_chart(tmp_path, capsys):
+    folder = fx.write_known_run(tmp_path)
+    chart = tmp_path / "sizing.png"
+    assert main(["predict", str(folder.path), "--executors", "1,2,16", "--cores", "4",
+                 "--max-evals", "40", "--draws", "2", "--chart", str(chart), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {p["total_cores"] for p in out["predictions"]} == {4, 8, 64}
+    assert all(p["wall_low_s"] <= p["wall_s"] <= p["wall_high_s"] for p in out["predictions"])
+    assert out["recommendations"]["sleep n_jobs=1"]["recommended"]["shape"]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_validate_cli_prints_the_table(tmp_path, capsys):
+    run = write_loop_run(tmp_path).path
+    assert main(["predict", str(run), "--validate", "--draws", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| spark p=2 q=2 |" in out and "Median absolute error" in out
+    assert "launch rate on 16x4 p=64 with max_queue_len=1" in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--parallelism", "abc"], "--parallelism 'abc': expected positive whole numbers"),
+    (["--executors", "0"], "--executors '0': expected positive whole numbers"),
+    (["--cores", "4", "--task-cpus", "8"], "--task-cpus 8 is more than --cores 4"),
+    (["--max-evals", "10,20"], "--max-evals '10,20': give one number"),
+    (["--variant", "tuned"], "no 'tuned' SparkTrials measurements"),
+    (["--workload", "nope"], "--workload 'nope': not in this run"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, message):
+    folder = fx.write_known_run(tmp_path)
+    assert main(["predict", str(folder.path), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_missing_results_folder_exits_2(tmp_path, capsys):
+    assert main(["predict", str(tmp_path / "nope")]) == 2
+    assert "no such results folder" in capsys.readouterr().err
+
+
+# --- report ---------------------------------------------------------------------------------------
+def test_report_gets_model_sections_only_with_two_spark_configurations(tmp_path):
+    from bench.diagnosis import write_report
+
+    report = write_report(fx.write_known_run(tmp_path).path).read_text()
+    assert "## Model check" in report and "## What a bigger cluster would do" in report
+    assert "predict_sizing.png" in report
+    assert (tmp_path / "reports" / "known-run" / "predict_sizing.png").exists()
