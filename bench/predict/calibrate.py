@@ -242,7 +242,7 @@ def prepare(run: RunData) -> Prepared:
     trials = trials[trials["cell_id"].isin(set(cells["cell_id"])) & (trials["status"] == "ok")]
     cores = host_cores(run.manifest)
     spark = trials[trials["mode"] == "spark"].dropna(subset=_SPARK_NEEDS)
-    serial = trials[trials["mode"] != "spark"]
+    serial = trials[trials["mode"] == "serial"]
     spark = spark.join(contention(spark, cores)) if len(spark) else spark.assign(
         overlap_share=pd.Series(dtype=float), background=pd.Series(dtype=float),
         fresh=pd.Series(dtype=bool))
@@ -276,7 +276,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
         and (spark_cells["parallelism"] > 1).any())
     _fit_loops(cal, spark, spark_cells)
     _fit_spark_objectives(cal, spark, spark_cells, cores)
-    _fit_serial(cal, trials[trials["mode"] != "spark"], cells)
+    _fit_serial(cal, trials[trials["mode"] == "serial"], cells)
     return cal
 
 
