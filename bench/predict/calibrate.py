@@ -19,9 +19,11 @@ Everything comes from the frames bench.analysis.load_run builds:
 from __future__ import annotations
 
 import functools
-import inspect
+import importlib.util
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,12 +43,14 @@ CONFIG_COLS = GROUP_COLS + ["variant"]
 
 @functools.lru_cache(maxsize=1)
 def nominal_poll_s() -> float:
-    """hyperopt's fmin poll interval (FMinIter default; the dispatcher sleeps the same 1 s).
-    Used only to count loop turns between two timestamps; the period itself is measured."""
+    """hyperopt's fmin poll interval (FMinIter's poll_interval_secs default; the dispatcher
+    sleeps the same 1 s), read from hyperopt's source without importing it. Used only to
+    count loop turns between two timestamps; the period itself is measured."""
     try:
-        from hyperopt.fmin import FMinIter
-
-        return float(inspect.signature(FMinIter.__init__).parameters["poll_interval_secs"].default)
+        spec = importlib.util.find_spec("hyperopt")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        text = (folder / "fmin.py").read_text(encoding="utf-8")
+        return float(re.search(r"poll_interval_secs\s*=\s*([0-9.]+)", text).group(1))
     except Exception:  # hyperopt missing or changed: counting turns still needs a guess
         return 1.0
 
@@ -100,29 +104,25 @@ def variants_in(run: RunData) -> list[str]:
     return sorted(set(cells.loc[cells["mode"] == "spark", "variant"]))
 
 
-def config_key(row) -> tuple:
-    return tuple(row[c] for c in CONFIG_COLS)
+def config_ids(trials: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict]:
+    """One integer per configuration for trials and cells, and key tuple -> integer."""
+    def keys(df):
+        return [tuple(None if pd.isna(v) else v for v in row)
+                for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
+
+    ids: dict = {}
+    out = []
+    for df in (cells, trials):
+        col = []
+        for k in keys(df):
+            col.append(ids.setdefault(k, len(ids)))
+        out.append(pd.Series(col, index=df.index, dtype="int64"))
+    return out[1], out[0], ids
 
 
-def drop_config(run_frames: tuple[pd.DataFrame, pd.DataFrame], key: tuple | None):
-    """(trials, cells) without one configuration (for leave-one-configuration-out)."""
-    trials, cells = run_frames
-    if key is None:
-        return trials, cells
-    keep_t = ~_matches(trials, key)
-    keep_c = ~_matches(cells, key)
-    return trials[keep_t], cells[keep_c]
-
-
-def _matches(df: pd.DataFrame, key: tuple) -> pd.Series:
-    mask = pd.Series(True, index=df.index)
-    for col, value in zip(CONFIG_COLS, key):
-        col_values = df[col]
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            mask &= col_values.isna()
-        else:
-            mask &= col_values == value
-    return mask
+def _key(key: tuple) -> tuple:
+    return tuple(None if (v is None or (isinstance(v, float) and math.isnan(v))) else v
+                 for v in key)
 
 
 def host_cores(manifest: dict) -> int:
@@ -229,10 +229,41 @@ class Prepared:
     trials: pd.DataFrame     # ok trials of usable cells, with variant (+ contention if spark)
     cells: pd.DataFrame      # cells that finished with a wall time, with variant
     cores: int
+    config_ids: dict = field(default_factory=dict)   # configuration key -> config_id
+
+    def without(self, key: tuple | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(trials, cells) without one configuration (leave-one-configuration-out)."""
+        if key is None:
+            return self.trials, self.cells
+        cid = self.config_ids.get(_key(key), -1)
+        return (self.trials[self.trials["config_id"] != cid],
+                self.cells[self.cells["config_id"] != cid])
 
 
 _SPARK_NEEDS = ["objective_s", "start_ts", "end_ts", "book_ts", "dispatch_to_start_s",
                 "return_s"]
+
+
+def _within_cell_gaps(trials: pd.DataFrame, col: str) -> pd.Series:
+    """Each trial's gap to the previous timestamp of its cell (NaN for the first)."""
+    part = trials[["cell_id", col]].sort_values(["cell_id", col], kind="stable")
+    gap = part[col].diff()
+    gap[part["cell_id"] != part["cell_id"].shift()] = np.nan
+    return gap.reindex(trials.index)
+
+
+def _cell_stats(spark: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """Per spark cell: trials, trials that reused a worker, and when its first trial was
+    suggested and booked (seconds after fmin was called)."""
+    t0 = cells.drop_duplicates("cell_id").set_index("cell_id")["start_ts"]
+    stats = spark.groupby("cell_id").agg(trials=("tid", "size"), fresh=("fresh", "sum"),
+                                         first_suggest=("suggest_ts", "min"),
+                                         first_book=("book_ts", "min"))
+    start = t0.reindex(stats.index)
+    return pd.DataFrame({"trials": stats["trials"],
+                         "reused": stats["trials"] - stats["fresh"],
+                         "first_suggest_s": stats["first_suggest"] - start,
+                         "first_book_s": stats["first_book"] - start}, index=stats.index)
 
 
 def prepare(run: RunData) -> Prepared:
@@ -243,10 +274,21 @@ def prepare(run: RunData) -> Prepared:
     cores = host_cores(run.manifest)
     spark = trials[trials["mode"] == "spark"].dropna(subset=_SPARK_NEEDS)
     serial = trials[trials["mode"] == "serial"]
-    spark = spark.join(contention(spark, cores)) if len(spark) else spark.assign(
-        overlap_share=pd.Series(dtype=float), background=pd.Series(dtype=float),
-        fresh=pd.Series(dtype=bool))
-    return Prepared(run=run, trials=pd.concat([spark, serial]), cells=cells, cores=cores)
+    if len(spark):
+        spark = spark.join(contention(spark, cores))
+        spark = spark.assign(suggest_gap=_within_cell_gaps(spark, "suggest_ts"),
+                             book_gap=_within_cell_gaps(spark, "book_ts"))
+        cells = cells.join(_cell_stats(spark, cells), on="cell_id")
+    else:
+        spark = spark.assign(**{c: pd.Series(dtype=float) for c in (
+            "overlap_share", "background", "suggest_gap", "book_gap")},
+            fresh=pd.Series(dtype=bool))
+        cells = cells.assign(**{c: np.nan for c in ("trials", "reused", "first_suggest_s",
+                                                    "first_book_s")})
+    trials = pd.concat([spark, serial])
+    trial_ids, cell_ids, ids = config_ids(trials, cells)
+    return Prepared(run=run, trials=trials.assign(config_id=trial_ids),
+                    cells=cells.assign(config_id=cell_ids), cores=cores, config_ids=ids)
 
 
 def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
@@ -261,7 +303,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
         raise BenchError(f"{run.path}: no '{variant}' SparkTrials measurements in this run "
                          f"(spark variants measured: {have}); run a scenario with that "
                          f"variant first, nothing is predicted without them")
-    trials, cells = drop_config((prepared.trials, cells), exclude)
+    trials, cells = prepared.without(exclude)
     cores = prepared.cores
     cal = Calibration(run_id=run.run_id, variant=variant, host_cores=cores,
                       task_cpus=manifest_task_cpus(run.manifest))
@@ -282,8 +324,8 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
 
 def _fit_loops(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame) -> None:
     nominal = nominal_poll_s()
-    pf = loop_period(_gaps(spark, "suggest_ts"), nominal)
-    pd_ = loop_period(_gaps(spark, "book_ts"), nominal)
+    pf = loop_period(spark["suggest_gap"].to_numpy(float), nominal)
+    pd_ = loop_period(spark["book_gap"].to_numpy(float), nominal)
     if not math.isfinite(pf):
         pf = nominal
         cal.notes.append(f"fmin loop period not measurable (no two suggestions in different "
@@ -291,10 +333,8 @@ def _fit_loops(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame) -> No
     if not math.isfinite(pd_):
         pd_ = nominal
         cal.notes.append(f"dispatcher period not measurable: hyperopt's {nominal:g} s used")
-    first = spark.groupby("cell_id")[["suggest_ts", "book_ts"]].min()
-    t0 = cells.drop_duplicates("cell_id").set_index("cell_id")["start_ts"].reindex(first.index)
-    first_suggest = _arr(first["suggest_ts"] - t0)
-    phases = _arr((first["book_ts"] - t0) % pd_)
+    first_suggest = _arr(cells["first_suggest_s"])
+    phases = _arr(cells["first_book_s"] % pd_)
     cal.loops = {"fmin_period_s": pf, "dispatch_period_s": pd_,
                  "first_suggest_s": float(np.median(first_suggest)) if len(first_suggest) else 0.0,
                  "dispatch_phase_median_s": float(np.median(phases)) if len(phases) else 0.0}
@@ -326,7 +366,8 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataF
         reused = _arr(mine.loc[~mine["fresh"], "dispatch_to_start_s"])
         if not len(fresh):
             fresh = _arr(mine["dispatch_to_start_s"])
-        reuse_prob = _reuse_prob(mine, slots)
+        reuse_prob = _reuse_prob(cells[cells["workload"] == workload]
+                                 .pipe(lambda c: c[c["cell_id"].isin(set(mine["cell_id"]))]))
         cal.inputs[(workload, n_jobs)] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,
             startup_fresh_s=fresh, startup_reused_s=reused if reuse_prob > 0 else reused[:0],
@@ -338,15 +379,13 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataF
         cal.trials_used[(workload, n_jobs)] = len(grp)
 
 
-def _reuse_prob(trials: pd.DataFrame, slots: pd.Series) -> float:
+def _reuse_prob(cells: pd.DataFrame) -> float:
     """Share of the trials that could have reused a worker (all but the first per usable
     slot in each cell) that did (their pid had run a trial of the cell before)."""
-    per_cell = trials.groupby("cell_id").agg(n=("tid", "size"), p=("parallelism", "first"),
-                                             reused=("fresh", lambda f: int((~f).sum())))
-    usable = np.minimum(per_cell["p"].astype(float),
-                        slots.reindex(per_cell.index).astype(float).fillna(np.inf))
-    could = float(np.clip(per_cell["n"] - usable, 0, None).sum())
-    return min(1.0, float(per_cell["reused"].sum()) / could) if could else 0.0
+    usable = np.minimum(cells["parallelism"].astype(float),
+                        cells["task_slots"].astype(float).fillna(np.inf))
+    could = float(np.clip(cells["trials"].astype(float) - usable, 0, None).sum())
+    return min(1.0, float(cells["reused"].sum()) / could) if could else 0.0
 
 
 def _fit_serial(cal: Calibration, trials: pd.DataFrame, cells: pd.DataFrame) -> None:

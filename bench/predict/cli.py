@@ -70,8 +70,8 @@ def run(args) -> int:
     if args.validate:
         return _validate(run_data, args.variant, draws, args.json)
     cal = calibrate(run_data, args.variant)
-    if queue is None:
-        queue = 0 if cal.queue_is_parallelism else 1
+    if queue is None:  # hyperopt's default for stock; a variant's own measured setting
+        queue = 0 if (args.variant != STOCK and cal.queue_is_parallelism) else 1
     shapes = build_shapes(max_queue_len=queue, **shape_opts)
     keys = [k for k in cal.classes() if args.workload in (None, k[0])]
     if not keys:
@@ -182,14 +182,14 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
     lr = checks["launch_rate"]
     lines += ["", "Mechanism checks (shapes not run):",
               f"- launch rate on {lr['shape']} with max_queue_len=1: "
-              f"{lr['launch_rate_q1_per_s']:.2f} trials/s (fmin loop bound "
-              f"{lr['bound_per_s']:.2f}/s: {'holds' if lr['holds'] else 'VIOLATED'}); with "
+              f"{lr['launch_rate_q1_per_s']:.3f} trials/s (bound from the fmin loop "
+              f"{lr['bound_per_s']:.3f}/s: {'holds' if lr['holds'] else 'VIOLATED'}); with "
               f"max_queue_len=64: {lr['launch_rate_q_parallelism_per_s']:.2f}/s; wall "
               f"{lr['wall_q1_s']:.0f} s vs {lr['wall_q_parallelism_s']:.0f} s for "
               f"{lr['max_evals']} evaluations"]
     if not checks["break_even"]:
-        lines.append("- break-even objective length: no `fixed-overhead` finding with a "
-                     "parallelism >= 2 in this run to compare with")
+        lines.append("- break-even objective length: nothing to compare with (no "
+                     "`fixed-overhead` finding at a parallelism >= 2, or no diagnosis run)")
     for b in checks["break_even"]:
         lines.append(f"- break-even objective length, {b['workload']} at parallelism "
                      f"{b['parallelism']}: model {b['model_s']:.2f} s, `fixed-overhead` finding "

@@ -52,7 +52,8 @@ def recommend(preds: list[Prediction]) -> Recommendation:
         raise ValueError("no predictions to recommend from")
     best = min(preds, key=lambda p: p.wall_s)
     near = [p for p in preds if p.wall_s <= best.wall_s * (1 + WITHIN_BEST)]
-    rec = min(near, key=lambda p: (p.shape.total_cores, p.core_s_per_trial, p.shape.slots))
+    rec = min(near, key=lambda p: (p.shape.total_cores, p.core_s_per_trial, p.shape.slots,
+                                   p.shape.p))
     # best wall at each level of usable parallelism, then the first step that buys < 5%
     levels: dict[int, Prediction] = {}
     for p in preds:

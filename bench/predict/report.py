@@ -23,8 +23,10 @@ REPORT_EVALS = 200
 REPORT_DRAWS = 3
 
 
-def markdown(run: RunData, analysis: Analysis, out_dir: Path) -> list[str]:
-    """Both sections for the stock variant (and each other variant measured)."""
+def markdown(run: RunData, analysis: Analysis, out_dir: Path,
+             findings: list[dict] | None = None) -> list[str]:
+    """Both sections for the stock variant (and each other variant measured). `findings`
+    are the diagnosis' (dicts); without them the break-even check is left out."""
     variants = [v for v in variants_in(run) if len(spark_configs(run, v)) >= 2]
     if not variants:
         return []
@@ -39,7 +41,7 @@ def markdown(run: RunData, analysis: Analysis, out_dir: Path) -> list[str]:
         try:
             rows = validate(run, variant, REPORT_DRAWS, prepared=prepared)
             cal = calibrate(run, variant, prepared=prepared)
-            checks = mechanism_checks(run, cal, REPORT_DRAWS, analysis)
+            checks = mechanism_checks(run, cal, REPORT_DRAWS, analysis, findings or [])
         except BenchError as exc:
             lines += [f"The model could not be calibrated on the {variant} cells: {exc}", ""]
             continue

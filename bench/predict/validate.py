@@ -130,14 +130,18 @@ def launch_rate_check(cal: Calibration, key: tuple, max_evals: int = 200,
                       draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> dict:
     """Trials booked per second on 16 executors x 4 cores (64 slots, parallelism 64), with
     max_queue_len 1 and with max_queue_len = parallelism."""
-    out = {"shape": "16x4 p=64", "max_evals": max_evals,
-           "fmin_period_s": round(cal.loops["fmin_period_s"], 4),
-           "bound_per_s": round(1.0 / cal.loops["fmin_period_s"], 4)}
+    # with a queue of one, the n suggestions need n distinct fmin turns, and a booking
+    # trails its suggestion by less than one dispatcher turn: the first to last booking
+    # spans at least (n - 1) fmin turns minus one dispatcher turn
+    pf, pd_ = cal.loops["fmin_period_s"], cal.loops["dispatch_period_s"]
+    bound = (max_evals - 1) / max((max_evals - 1) * pf - pd_, 1e-9)
+    out = {"shape": "16x4 p=64", "max_evals": max_evals, "fmin_period_s": round(pf, 4),
+           "bound_per_s": round(bound, 4)}
     for q, name in ((1, "q1"), (0, "q_parallelism")):
         pred = predict(cal, key, Shape(16, 4, 1, 64, q), max_evals, draws, seed)
         out[f"launch_rate_{name}_per_s"] = round(pred.launch_rate, 3)
         out[f"wall_{name}_s"] = round(pred.wall_s, 1)
-    out["holds"] = bool(out["launch_rate_q1_per_s"] <= out["bound_per_s"] * 1.001)
+    out["holds"] = bool(out["launch_rate_q1_per_s"] <= bound + 1e-3)
     return out
 
 
@@ -178,22 +182,25 @@ def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: in
 
 
 def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
-                     analysis=None) -> list[dict]:
+                     analysis=None, findings: list[dict] | None = None) -> list[dict]:
     """The model's break-even objective length against the `fixed-overhead` finding's, per
-    workload and parallelism the finding reports."""
-    from ..diagnosis import diagnose_data
+    workload and parallelism the finding reports. `findings` (dicts, as the report gets
+    them) saves running the diagnosis again."""
+    if findings is None:
+        from ..diagnosis import diagnose_data
 
+        findings = [f.to_dict() for f in diagnose_data(run, analysis)]
     out = []
     slots = run.cells["task_slots"].dropna()
     n_slots = int(slots.max()) if len(slots) else 1
-    for f in diagnose_data(run, analysis):
-        if f.rule != "fixed-overhead":
+    for f in findings:
+        if (f.get("rule") or str(f.get("id", "")).split(":")[0]) != "fixed-overhead":
             continue
-        workload = f.id.split(":", 1)[1]
+        workload = str(f["id"]).split(":", 1)[1]
         keys = [k for k in cal.classes() if k[0] == workload]
         if not keys:
             continue
-        for p, be in sorted((f.evidence.get("break_even_objective_s") or {}).items()):
+        for p, be in sorted(((f.get("evidence") or {}).get("break_even_objective_s") or {}).items()):
             p = int(p)
             if not isinstance(be, (int, float)) or p < 2 or p > n_slots:
                 continue
@@ -206,8 +213,8 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
 
 
 def mechanism_checks(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
-                     analysis=None) -> dict:
-    """Both checks; `analysis` (bench.analysis.analyze of the run) saves recomputing it."""
+                     analysis=None, findings: list[dict] | None = None) -> dict:
+    """Both checks; `analysis` / `findings` of the run save recomputing them."""
     key = cal.classes()[0]
     return {"launch_rate": launch_rate_check(cal, key, draws=draws),
-            "break_even": break_even_check(run, cal, draws, analysis)}
+            "break_even": break_even_check(run, cal, draws, analysis, findings)}

@@ -104,11 +104,12 @@ def render_markdown(run: RunData, analysis: Analysis, chart_results: list[ChartR
     return "\n".join(lines).rstrip() + "\n"
 
 
-def prediction_sections(run: RunData, analysis: Analysis, out: Path) -> list[str]:
+def prediction_sections(run: RunData, analysis: Analysis, out: Path,
+                        findings: Optional[list[dict]]) -> list[str]:
     """The model's check and cluster-sizing sections (bench.predict), with their chart."""
     from ..predict.report import markdown
 
-    return markdown(run, analysis, out)
+    return markdown(run, analysis, out, findings)
 
 
 def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
@@ -131,7 +132,7 @@ def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
         raise BenchError(f"{out}: cannot create report folder ({exc.strerror})")
     analysis = analysis if analysis is not None else analyze(run)
     chart_results = draw_charts(run, analysis, out)
-    extra_sections = list(extra_sections or []) + prediction_sections(run, analysis, out)
+    extra_sections = list(extra_sections or []) + prediction_sections(run, analysis, out, findings)
     path = out / REPORT_NAME
     path.write_text(render_markdown(run, analysis, chart_results, findings, extra_sections),
                     encoding="utf-8")
