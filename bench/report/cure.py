@@ -15,7 +15,7 @@ from ..analysis.cure import cell_ideals, variant_savings, wall_over_ideal
 from ..analysis.frames import RunData
 from ..variants import FAST_POLL_S, VARIANTS, hyperopt_version
 from ..variants import label as variant_label
-from .charts import NoData, _panels, _save, _shared_legend
+from .charts import NoData, _panels, _save
 from .markdown import fmt_int, fmt_num, fmt_pct, fmt_s, table
 
 FILENAME = "wall_over_ideal.png"
@@ -37,7 +37,7 @@ def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
     if len(lines) == 0:
         raise NoData("no finished cells")
     pars = sorted(int(p) for p in lines["parallelism"].dropna().unique())
-    fig, axes = _panels(max(1, len(pars)), width=5.6, height=4.0)
+    fig, axes = _panels(max(1, len(pars)), width=7.5, height=4.6, ncols=2)
     serial = lines[lines["mode"] == "serial"]
     for ax, par in zip(axes, pars):
         part = pd.concat([lines[lines["parallelism"] == par], serial])
@@ -59,7 +59,12 @@ def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
         ax.set_title(f"parallelism {par}")
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle("How close each variant gets to the ideal, per trial length")
-    _shared_legend(fig, axes)
+    handles = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2,
+               fontsize=8, frameon=False)
     return _save(fig, path)
 
 
