@@ -57,6 +57,9 @@ class WarmPool:
     def __init__(self, fn, parallelism: int, omp_threads: int = 1):
         from pyspark import cloudpickle
 
+        from pyspark import cloudpickle  # scenario files' own code goes by value (see
+                                         # bench.scenario.ship_by_value), as to executors
+
         self.workers = workers_for(parallelism)
         self.omp_threads = omp_threads
         ctx = multiprocessing.get_context("spawn")  # the driver holds a JVM gateway: no fork
