@@ -33,6 +33,11 @@ def cell_ideals(trials: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         last_end_ts=("end_ts", "max"), trials=("tid", "size"),
         **{p: (p, "median") for p in COST_PARTS})
     out = usable.join(per, on="cell_id", how="inner")
+    # the queue variant is stock hyperopt with max_queue_len = parallelism: a stock cell run
+    # with that queue (e.g. a max_queue_len axis) is the same configuration
+    queued = (out["mode"] == "spark") & (out["variant_label"] == "stock") \
+        & (out["max_queue_len"].astype("float64") > 1)
+    out["variant_label"] = out["variant_label"].where(~queued, "queue")
     par = out["parallelism"].astype("float64").fillna(1.0)
     slots = out["task_slots"].astype("float64")
     width = np.where(slots.notna(), np.minimum(par, slots.fillna(np.inf)), par)
