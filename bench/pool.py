@@ -55,10 +55,9 @@ class WarmPool:
     """A started, warmed process pool for one cell (context manager)."""
 
     def __init__(self, fn, parallelism: int, omp_threads: int = 1):
+        # a scenario file's own code is pickled by value (bench.scenario.ship_by_value), so
+        # the spawned workers, like Spark's executors, need not import the scenario file
         from pyspark import cloudpickle
-
-        from pyspark import cloudpickle  # scenario files' own code goes by value (see
-                                         # bench.scenario.ship_by_value), as to executors
 
         self.workers = workers_for(parallelism)
         self.omp_threads = omp_threads
