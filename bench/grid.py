@@ -9,6 +9,8 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
+from . import variants
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -25,6 +27,7 @@ class Cell:
     condition: str = "native"
     order: int = 0
     cluster: Optional[str] = None
+    variant: Optional[str] = None  # spark cells: see bench.variants
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -33,7 +36,7 @@ class Cell:
     def settings_key(self) -> tuple:
         """What makes cells comparable across repeats."""
         return (self.workload, self.mode, self.condition, self.parallelism,
-                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster)
+                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster, self.variant)
 
 
 def resolve_queue_len(value, parallelism: int) -> int:
@@ -41,8 +44,12 @@ def resolve_queue_len(value, parallelism: int) -> int:
 
 
 def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_evals, repeat,
-            cluster=None) -> str:
+            cluster=None, variant=None) -> str:
     where = condition if mode == "serial" else f"p{parallelism}q{max_queue_len}"
+    if mode == "pool":
+        where = f"p{parallelism}"
+    if variant and variant != "stock":
+        where += f".{variant}"
     if cluster:
         where = f"{cluster.replace('/', '-')}.{where}"
     return f"{workload}.{mode}.{where}.nj{n_jobs}.e{max_evals}.r{repeat}"
@@ -57,7 +64,8 @@ def _thread_axis(workload: dict, n_jobs: list) -> list:
         from .workloads import accepts_n_jobs
 
         return list(n_jobs) if accepts_n_jobs(workload["objective"]) else [None]
-    return list(n_jobs) if workload["name"] in ("rf", "lgbm", "sleep") else [None]
+    builtin = workload.get("builtin", workload["name"])  # 'sleep_0.2s' runs the sleep workload
+    return list(n_jobs) if builtin in ("rf", "lgbm", "sleep") else [None]
 
 
 def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
@@ -80,12 +88,19 @@ def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
                     for cluster in clusters:
                         for p in settings["parallelism"]:
                             for q_raw in settings["max_queue_len"]:
-                                q = resolve_queue_len(q_raw, p)
-                                cid = cell_id(workload["name"], "spark", "native", p, q, n_jobs,
-                                              max_evals, repeat, cluster)
-                                out.setdefault(cid, Cell(cid, "spark", parallelism=p,
-                                                         max_queue_len=q, cluster=cluster,
-                                                         **base))
+                                for v in settings.get("variants") or ["stock"]:
+                                    q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
+                                    cid = cell_id(workload["name"], "spark", "native", p, q,
+                                                  n_jobs, max_evals, repeat, cluster, v)
+                                    out.setdefault(cid, Cell(cid, "spark", parallelism=p,
+                                                             max_queue_len=q, cluster=cluster,
+                                                             variant=v, **base))
+                if "pool" in settings["modes"]:
+                    for p in settings["parallelism"]:
+                        cid = cell_id(workload["name"], "pool", "native", p, p, n_jobs,
+                                      max_evals, repeat)
+                        out.setdefault(cid, Cell(cid, "pool", parallelism=p, max_queue_len=p,
+                                                 **base))
     return list(out.values())
 
 

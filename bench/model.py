@@ -13,7 +13,7 @@ from typing import Any, Optional
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 SCHEMA_VERSION = 1
 
-MODES = ("serial", "spark")
+MODES = ("serial", "spark", "pool")
 
 
 def _f(doc: str, default: Any = None):
@@ -43,7 +43,8 @@ class TrialRecord(_Record):
     # --- identity and settings (copied from the cell) ---
     run_id: str = _f("Run folder name this trial belongs to.")
     cell_id: str = _f("Cell this trial belongs to (stable across --resume).")
-    mode: str = _f("'serial' (hyperopt.Trials in the driver) or 'spark' (SparkTrials).")
+    mode: str = _f("'serial' (hyperopt.Trials in the driver), 'spark' (SparkTrials) or 'pool' "
+                   "(the same points in a local process pool: the practical ideal).")
     workload: str = _f("Workload name: rf, lgbm, sleep, or a scenario's own objective.")
     parallelism: Optional[int] = _f("SparkTrials parallelism; null in serial mode.")
     max_queue_len: int = _f("fmin max_queue_len actually passed (resolved from 'parallelism').")
@@ -54,6 +55,10 @@ class TrialRecord(_Record):
     cluster: Optional[str] = _f("Cluster shape the spark cell ran on ('2x1', '1x2/tc2' = task "
                                 "cpus 2); null for the run's own session and serial cells.")
     # --- hyperopt outcome ---
+    variant: Optional[str] = _f(
+        "SparkTrials variant of a spark cell ('stock' = hyperopt as installed; 'queue' = "
+        "max_queue_len raised to parallelism; 'reuse', 'fastpoll', 'tuned' = MODIFIED "
+        "hyperopt, see bench.variants); null for serial and pool.")
     tid: int = _f("hyperopt trial id (0-based, in suggestion order).")
     status: str = _f("'ok', 'fail' (objective raised; see error) or 'error' (Spark-level failure).")
     loss: Optional[float] = _f("Loss returned by the objective; null unless status is ok.")
@@ -107,7 +112,7 @@ class CellRecord(_Record):
 
     run_id: str = _f("Run folder name.")
     cell_id: str = _f("Cell id, stable across --resume.")
-    mode: str = _f("'serial' or 'spark'.")
+    mode: str = _f("'serial', 'spark' or 'pool'.")
     workload: str = _f("Workload name.")
     parallelism: Optional[int] = _f("SparkTrials parallelism; null in serial mode.")
     max_queue_len: int = _f("fmin max_queue_len actually passed.")
@@ -116,6 +121,7 @@ class CellRecord(_Record):
     repeat: int = _f("Repeat index, 0-based.")
     condition: str = _f("'native' or the name of the emulated driver condition.", "native")
     cluster: Optional[str] = _f("Cluster shape the cell ran on; null for the run's own session.")
+    variant: Optional[str] = _f("SparkTrials variant (spark cells; see TrialRecord.variant).")
     emulated: bool = _f("True when the cell ran under an emulated condition (see manifest).", False)
     order: int = _f("Position of the cell in the run's execution order.")
     start_ts: float = _f("Epoch seconds when fmin was called.")

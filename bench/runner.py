@@ -16,7 +16,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import conditions, environment, grid, shipping, workloads
+from . import conditions, environment, grid, points, pool, shipping, variants, workloads
 from . import scenario as scenario_mod
 from . import spark_session
 from .collect import SparkTaskErrors, SuggestClock, trial_records
@@ -173,9 +173,24 @@ class CellRunner:
             from hyperopt import Trials
 
             return Trials()
-        from hyperopt.spark import SparkTrials
+        if cell.mode == "pool":
+            return pool.PoolTrials()
+        return variants.spark_trials(cell.variant or variants.DEFAULT_VARIANT,
+                                     parallelism=cell.parallelism, spark_session=self.spark)
 
-        return SparkTrials(parallelism=cell.parallelism, spark_session=self.spark)
+    def algo_for(self, cell: grid.Cell, space):
+        """The search algorithm, or the cell's pre-drawn points (points: shared)."""
+        if self.settings.get("points") == "shared":
+            return points.Replay(points.draw(space, cell.max_evals,
+                                             self.settings["seed"] + cell.repeat))
+        return _algo(self.settings["algo"])
+
+    def pool_for(self, cell: grid.Cell, fn):
+        """A warmed process pool with the executors' thread environment (pool cells)."""
+        if cell.mode != "pool":
+            return contextlib.nullcontext()
+        omp = spark_session.task_cpus(self.spark) if self.spark is not None else 1
+        return pool.WarmPool(fn, cell.parallelism, omp_threads=omp)
 
     def warm_up(self, cells: list[grid.Cell]) -> float:
         """Start the JVM path, Python workers and model libraries before the first measured
@@ -205,7 +220,8 @@ class CellRunner:
 
     def run_cell(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
         fn, space = self.objective(cell.workload, cell.n_jobs)
-        clock = SuggestClock(_algo(self.settings["algo"]))
+        algo = self.algo_for(cell, space)
+        clock = SuggestClock(algo)
         cond_spec = self.settings["conditions"].get(cell.condition)
         trials = self.trials_for(cell)
         slots = job_group = None
@@ -215,21 +231,26 @@ class CellRunner:
             slots, job_group = spark_session.task_slots(self.spark), cell.cell_id
         error = None
         task_errors = SparkTaskErrors()
-        start_ts = time.time()
-        t0 = time.perf_counter()
-        try:
-            with conditions.applied(cell.condition, cond_spec), task_errors, \
-                    cancel_on_interrupt(self.spark if job_group else None, job_group):
-                call_fmin(fn, space, clock, cell.max_evals, trials,
-                          seed=self.settings["seed"] + cell.repeat,
-                          max_queue_len=cell.max_queue_len,
-                          timeout=self.settings.get("timeout_s"))
-        except Exception as exc:  # the cell failed as a whole; keep what it produced
-            error = error_line(exc)
-        finally:
-            wall = time.perf_counter() - t0
-            if cell.mode == "spark":
-                self.spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        with self.pool_for(cell, fn) as warm_pool:  # started and warmed before the clock
+            start_ts = time.time()
+            t0 = time.perf_counter()
+            try:
+                with conditions.applied(cell.condition, cond_spec), task_errors, \
+                        cancel_on_interrupt(self.spark if job_group else None, job_group):
+                    if warm_pool is not None:
+                        slots = warm_pool.workers
+                        warm_pool.run(algo.points, space, trials, clock.suggested)
+                    else:
+                        call_fmin(fn, space, clock, cell.max_evals, trials,
+                                  seed=self.settings["seed"] + cell.repeat,
+                                  max_queue_len=cell.max_queue_len,
+                                  timeout=self.settings.get("timeout_s"))
+            except Exception as exc:  # the cell failed as a whole; keep what it produced
+                error = error_line(exc)
+            finally:
+                wall = time.perf_counter() - t0
+                if cell.mode == "spark":
+                    self.spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
         return record_call(self.run.run_id, cell.to_dict(), trials, clock, space, fn,
                            start_ts=start_ts, wall=wall, error=error,
                            task_errors=task_errors.by_tid, slots=slots, job_group=job_group)
@@ -300,6 +321,8 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
                                 results_dir))
     done = folder.finished_cell_ids()
     pending = [c for c in cells if c.cell_id not in done]
+    for name in sorted({c.variant for c in pending if c.mode == "spark" and c.variant}):
+        variants.check_shape(name)  # refuse before anything runs, not mid-run
     if spark is not None and any(c.cluster for c in pending):
         raise BenchError(f"{scn.path}: clusters: a scenario that starts its own clusters "
                          "cannot run inside an existing SparkSession")

@@ -41,12 +41,16 @@ KEYS: dict[str, tuple[tuple, str]] = {
     "seed": ((int,), "seed for data, search and cell order"),
     "conditions": ((dict,), "emulated driver conditions applied to serial cells"),
     "spark_conf": ((dict,), "Spark settings for the run's session"),
+    "variants": ((list,), "SparkTrials variants for spark cells: stock, queue, reuse, "
+                          "fastpoll, tuned (all but stock/queue MODIFY hyperopt)"),
+    "points": ((str,), "'search' (the algo suggests) or 'shared' (every mode evaluates the "
+                       "same pre-drawn points in the same order; see bench.points)"),
     "clusters": ((list,), "standalone cluster shapes for spark cells: 'NxC' or "
                           "{'shape': 'NxC', 'task_cpus': k, 'memory': '1g'}"),
     "profiles": ((dict,), "per-profile overrides: {'quick': {...}, 'full': {...}}"),
 }
 DATA_KEYS = {"rows": int, "features": int, "noise": (int, float), "seed": int}
-SLEEP_KEYS = {"seconds": (int, float), "threads": int}
+SLEEP_KEYS = {"seconds": (int, float, list), "threads": int}
 WORKLOAD_KEYS = {"name": str, "space": object, "objective": object, "data": object,
                  "params": dict, "description": str, "n_jobs": list, "conditions": list}
 CONDITION_KEYS = {"description": str, "omp_threads": int, "background_load": int}
@@ -68,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     "spark_conf": {},
     "clusters": [],
     "timeout_s": None,
+    "variants": ["stock"],
+    "points": "search",
 }
 
 
@@ -154,7 +160,11 @@ def validate(settings: dict, path: Path) -> dict:
         if settings["data"].get(k, 1) < 1:
             c.fail(f"data.{k}", "must be >= 1")
     c.check_dict("sleep", settings["sleep"], SLEEP_KEYS)
-    if settings["sleep"].get("seconds", 0) < 0 or settings["sleep"].get("threads", 0) < 0:
+    lengths = _as_list(settings["sleep"].get("seconds", 0))
+    if not lengths:
+        c.fail("sleep.seconds", "empty grid: no values")
+    if any(not _is(x, (int, float)) or x < 0 for x in lengths) \
+            or settings["sleep"].get("threads", 0) < 0:
         c.fail("sleep", "seconds and threads must be >= 0")
 
     workloads = []
@@ -191,7 +201,7 @@ def validate(settings: dict, path: Path) -> dict:
             if cname not in settings["conditions"]:
                 c.fail(f"{key}.conditions", f"unknown condition {cname!r} (declared: "
                        f"{', '.join(settings['conditions']) or 'none'})")
-        workloads.append(w)
+        workloads.extend(_sleep_axis(w, settings["sleep"]))
     if not workloads:
         c.fail("workloads", "empty grid: no workloads")
     names = [w["name"] for w in workloads]
@@ -244,10 +254,39 @@ def validate(settings: dict, path: Path) -> dict:
     labels = [c["label"] for c in settings["clusters"]]
     if len(set(labels)) != len(labels):
         c.fail("clusters", f"duplicate cluster shapes {labels}")
+    from . import points, variants
+
+    if not settings["variants"]:
+        c.fail("variants", "empty grid: no variants (use ['stock'])")
+    for v in settings["variants"]:
+        if v not in variants.VARIANTS:
+            c.fail("variants", f"unknown variant {v!r} (allowed: {', '.join(variants.VARIANTS)})")
+    if settings["points"] not in points.POINTS_OPTIONS:
+        c.fail("points", f"unknown option {settings['points']!r} "
+               f"(allowed: {', '.join(points.POINTS_OPTIONS)})")
+    if "pool" in settings["modes"] and settings["points"] != "shared":
+        c.fail("modes", "'pool' evaluates pre-drawn points: set \"points\": \"shared\"")
     for k, v in settings["spark_conf"].items():
         if not isinstance(k, str) or not _is(v, (str, int, float, bool)):
             c.fail(f"spark_conf.{k}", "keys must be strings and values scalars")
     return settings
+
+
+def _sleep_axis(w: dict, sleep: dict) -> list[dict]:
+    """The built-in sleep workload with a list of lengths becomes one workload per length
+    ('sleep_0.2s'), so trial length is a grid axis like any other."""
+    lengths = sleep.get("seconds")
+    if w["name"] != "sleep" or "objective" in w or not isinstance(lengths, list):
+        return [w]
+    return [{**w, "name": f"sleep_{s:g}s", "builtin": "sleep", "sleep_seconds": s}
+            for s in lengths]
+
+
+def builtin_kind(workload: dict):
+    """Which built-in workload an entry runs (None for a scenario's own objective)."""
+    if "objective" in workload:
+        return None
+    return workload.get("builtin", workload["name"])
 
 
 def cluster_label(shape: str, task_cpus: int) -> str:

@@ -216,10 +216,12 @@ def build(workload: dict, settings: dict, n_jobs) -> tuple[Callable[[dict], dict
         index = [w["name"] for w in settings["workloads"]].index(name)
         data = load_data(workload, index) if "data" in workload else make_data(**d)
         return CustomObjective(workload["objective"], data, n_jobs), workload["space"]
-    space = workload.get("space") or default_space(name)
-    if name == "sleep":
+    if workload.get("builtin", name) == "sleep":
         s = settings["sleep"]
-        return SleepObjective(s.get("seconds", 0.3), s.get("threads", 0), n_jobs), space
+        seconds = workload.get("sleep_seconds", s.get("seconds", 0.3))
+        return SleepObjective(seconds, s.get("threads", 0), n_jobs), \
+            workload.get("space") or default_space("sleep")
+    space = workload.get("space") or default_space(name)
     data = make_data(**d)
     cls = RandomForestObjective if name == "rf" else LightGBMObjective
     return cls(data, n_jobs=n_jobs, params=workload.get("params")), space

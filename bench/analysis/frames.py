@@ -18,7 +18,7 @@ from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
 
 #: Columns that together identify one configuration of settings within a run.
 GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
-              "n_jobs_label", "max_evals", "cluster_label"]
+              "n_jobs_label", "max_evals", "cluster_label", "variant_label"]
 
 #: The four clocks-derived parts of one trial's latency, in the order they happen.
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
@@ -84,6 +84,10 @@ def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
     # cluster shape of a spark cell ('2x1'); '' for the run's own session and serial cells
     cluster = df["cluster"] if "cluster" in df.columns else pd.Series(None, index=df.index)
     df["cluster_label"] = [c if isinstance(c, str) else "" for c in cluster]
+    # SparkTrials variant of a spark cell ('stock' when absent); '' for serial and pool
+    variant = df["variant"] if "variant" in df.columns else pd.Series(None, index=df.index)
+    df["variant_label"] = [(v if isinstance(v, str) and v else "stock") if m == "spark" else ""
+                           for v, m in zip(variant, df["mode"])]
     df["condition"] = df["condition"].fillna("native").astype(str)
     df["mode"] = df["mode"].astype(str)
     df["workload"] = df["workload"].astype(str)
@@ -105,14 +109,21 @@ def varying_settings(*frames: pd.DataFrame) -> set[str]:
 
 
 def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                  cluster: str = "", show: set[str] = frozenset()) -> str:
-    """Short human label of one configuration, e.g. 'spark p=4 q=4 @2x1' or 'serial [busy]'."""
-    if mode == "spark":
+                  cluster: str = "", variant: str = "", show: set[str] = frozenset()) -> str:
+    """Short human label of one configuration, e.g. 'spark p=4 q=4 @2x1', 'serial [busy]' or
+    'spark p=2 q=2 tuned (modified hyperopt)'."""
+    from ..variants import label as variant_label
+
+    if mode == "pool":
+        text = f"pool p={_int_text(parallelism)}"
+    elif mode == "spark":
         text = f"spark p={_int_text(parallelism)}"
         if "max_queue_len" in show:
             text += f" q={_int_text(max_queue_len)}"
         if "cluster_label" in show:
             text += f" @{cluster}" if cluster else " @local"
+        if variant_label(variant):
+            text += f" {variant_label(variant)}"
     else:
         text = str(mode)
     if condition and condition != "native":
@@ -129,18 +140,22 @@ def _int_text(value) -> str:
 
 
 def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                     cluster: str = "") -> tuple:
-    """Serial before spark, native before emulated, then by parallelism and queue length."""
+                     cluster: str = "", variant: str = "") -> tuple:
+    """Serial before spark before pool, native before emulated, then by parallelism, queue
+    length and variant (in bench.variants' order)."""
+    from ..variants import VARIANTS
     par = -1 if parallelism is None or pd.isna(parallelism) else int(parallelism)
     queue = 0 if max_queue_len is None or pd.isna(max_queue_len) else int(max_queue_len)
     evals = 0 if max_evals is None or pd.isna(max_evals) else int(max_evals)
-    return (0 if mode == "serial" else 1, condition != "native", condition, str(cluster), par,
-            queue, str(n_jobs), evals)
+    rank = list(VARIANTS).index(variant) if variant in VARIANTS else len(VARIANTS)
+    return ({"serial": 0, "spark": 1}.get(mode, 2), condition != "native", condition,
+            str(cluster), par, queue, rank, str(n_jobs), evals)
 
 
 def _label_rows(df: pd.DataFrame, show: set[str]) -> None:
     keys = list(zip(df["mode"], df["condition"], df["parallelism"], df["max_queue_len"],
-                    df["n_jobs_label"], df["max_evals"], df["cluster_label"]))
+                    df["n_jobs_label"], df["max_evals"], df["cluster_label"],
+                    df["variant_label"]))
     cache = {k: (setting_label(*k, show=show), setting_sort_key(*k)) for k in set(keys)}
     order = {k: i for i, k in enumerate(sorted(cache, key=lambda k: cache[k][1]))}
     df["setting"] = [cache[k][0] for k in keys]

@@ -74,7 +74,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
     (speedup / parallelism), the ideal (min(parallelism, task slots)) and Karp–Flatt."""
     usable = _usable(cells)
     serial = usable[usable["mode"] == "serial"]
-    spark = usable[usable["mode"] == "spark"]
+    spark = usable[usable["mode"] != "serial"]  # SparkTrials cells and the process pool
     rows = []
     if len(serial) == 0 or len(spark) == 0:
         return pd.DataFrame(columns=_SPEEDUP_COLS)

@@ -9,9 +9,15 @@ from .rules import RULES, THRESHOLDS
 
 
 def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
-    """Every rule over one run's frames, most severe first (pure)."""
+    """Every rule over one run's frames, most severe first (pure). Rules judge hyperopt as
+    installed: cells of variants that modify it, and pool cells, are left out of them."""
+    from .cure import installed_only, with_advice
+
+    installed = installed_only(run)
+    if installed is not run:
+        analysis = analyze(installed)
     analysis = analysis if analysis is not None else analyze(run)
-    findings = [f for rule in RULES for f in rule(run, analysis)]
+    findings = with_advice([f for rule in RULES for f in rule(installed, analysis)], run)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.id))
 
 

@@ -20,6 +20,8 @@ def queue_length_effect(walls: pd.DataFrame) -> list[dict]:
     analysis' per-configuration medians (bench.analysis.group_walls)."""
     spark = walls[(walls["mode"] == "spark") & (walls["parallelism"] >= 2)
                   & walls["wall_median_s"].notna()]
+    if "variant_label" in spark.columns:  # unmodified hyperopt only: stock and the public knob
+        spark = spark[spark["variant_label"].isin(["stock", "queue"])]
     rows = []
     keys = ["workload", "n_jobs_label", "parallelism", "max_evals", "cluster_label"]
     for (workload, n_jobs, p, _, _), grp in spark.groupby(keys, sort=True):

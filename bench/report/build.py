@@ -11,7 +11,7 @@ from typing import Optional
 from ..analysis import Analysis, analyze, load_run, manifest_task_slots
 from ..analysis.frames import RunData
 from ..errors import BenchError
-from . import captions, charts, sections
+from . import captions, charts, cure, sections
 
 REPORT_NAME = "report.md"
 
@@ -132,7 +132,8 @@ def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
         raise BenchError(f"{out}: cannot create report folder ({exc.strerror})")
     analysis = analysis if analysis is not None else analyze(run)
     chart_results = draw_charts(run, analysis, out)
-    extra_sections = list(extra_sections or []) + prediction_sections(run, analysis, out, findings)
+    extra_sections = (cure.section(run, out) + list(extra_sections or [])
+                      + prediction_sections(run, analysis, out, findings))
     path = out / REPORT_NAME
     path.write_text(render_markdown(run, analysis, chart_results, findings, extra_sections),
                     encoding="utf-8")

@@ -1,0 +1,105 @@
+"""Pool mode: the cell's pre-drawn points in a local pool of persistent worker processes.
+
+The practical ideal on one machine: min(parallelism, cores) workers started (and warmed:
+model library imported, objective unpickled) before the clock starts, each with the thread
+environment Spark gives its Python workers (OMP_NUM_THREADS = spark.task.cpus), kept busy
+with at most one trial each, as SparkTrials' parallelism would. No hyperopt loop, no Spark:
+what is left is the objective and a pipe.
+
+Trials come back as hyperopt-shaped documents so the runner records them like any other.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+from typing import Optional
+
+_worker: dict = {}
+
+
+def _init(payload: bytes, omp_threads: int) -> None:
+    """Worker start: the executors' thread environment first, then the objective."""
+    os.environ["OMP_NUM_THREADS"] = str(omp_threads)
+    from pyspark import cloudpickle
+
+    fn = cloudpickle.loads(payload)
+    prepare = getattr(getattr(fn, "objective", None), "prepare", None)
+    if prepare is not None:
+        prepare()
+    _worker["fn"] = fn
+
+
+def _ready(_) -> int:
+    time.sleep(0.2)  # long enough that every worker takes one
+    return os.getpid()
+
+
+def _evaluate(params: dict) -> dict:
+    return _worker["fn"](params)
+
+
+def workers_for(parallelism: int) -> int:
+    return max(1, min(int(parallelism), os.cpu_count() or 1))
+
+
+class PoolTrials:
+    """What the runner reads after a cell: `.trials`, hyperopt-style trial documents."""
+
+    def __init__(self):
+        self.trials: list[dict] = []
+
+
+class WarmPool:
+    """A started, warmed process pool for one cell (context manager)."""
+
+    def __init__(self, fn, parallelism: int, omp_threads: int = 1):
+        # a scenario file's own code is pickled by value (bench.scenario.ship_by_value), so
+        # the spawned workers, like Spark's executors, need not import the scenario file
+        from pyspark import cloudpickle
+
+        self.workers = workers_for(parallelism)
+        self.omp_threads = omp_threads
+        ctx = multiprocessing.get_context("spawn")  # the driver holds a JVM gateway: no fork
+        self.executor = cf.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_init,
+            initargs=(cloudpickle.dumps(fn), omp_threads))
+
+    def __enter__(self):
+        list(self.executor.map(_ready, range(self.workers)))
+        return self
+
+    def __exit__(self, *exc):
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, points: list[dict], space, trials: PoolTrials,
+            suggested: Optional[dict] = None) -> None:
+        """Evaluate the points in order, at most `workers` at a time; fill trials.trials."""
+        from hyperopt import space_eval
+
+        from .points import space_point
+
+        pending: dict = {}
+        queue = list(enumerate(points))
+        docs = {}
+        while queue or pending:
+            while queue and len(pending) < self.workers:
+                tid, vals = queue.pop(0)
+                now = time.time()
+                if suggested is not None:
+                    suggested[tid] = now
+                params = space_eval(space, space_point(vals))
+                docs[tid] = {"tid": tid, "state": 1, "result": {}, "book_time": now,
+                             "refresh_time": None, "misc": {"tid": tid, "vals": vals}}
+                pending[self.executor.submit(_evaluate, params)] = tid
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                tid = pending.pop(fut)
+                doc = docs[tid]
+                try:
+                    doc.update(state=2, result=fut.result())
+                except Exception as exc:  # the worker died: a Spark-level error's analogue
+                    doc.update(state=3, misc={**doc["misc"], "error": (type(exc).__name__, str(exc))})
+                doc["refresh_time"] = time.time()
+        trials.trials = [docs[t] for t in sorted(docs)]

@@ -1,0 +1,345 @@
+"""SparkTrials variants: each removes one measured cost, applied for one fmin call only.
+
+- ``stock``: hyperopt as installed.
+- ``queue``: ``max_queue_len = parallelism`` (a public fmin knob; hyperopt unmodified).
+- ``reuse``: the task function drains its input iterator, so PySpark returns the Python
+  worker to its pool (``spark.python.worker.reuse``) instead of starting a fresh interpreter
+  and re-importing everything for every trial. **Modifies hyperopt's behaviour.**
+- ``fastpoll``: fmin's result poll and the dispatcher's sleep shortened from 1 s to
+  ``FAST_POLL_S``. **Modifies hyperopt's behaviour.**
+- ``tuned``: all of the above. **Modifies hyperopt's behaviour.**
+
+How they are applied (nothing here copies hyperopt code):
+
+- reuse: while fmin runs, the SparkTrials object hands hyperopt a thin session proxy whose
+  ``parallelize`` returns an RDD whose ``mapPartitions`` wraps hyperopt's task function in a
+  generator that yields its results and then drains the input. Instance-level, no global.
+- fastpoll: while a variant's fmin runs, ``hyperopt.fmin.time`` and ``hyperopt.spark.time``
+  are replaced by a shim whose ``sleep`` is shortened only in threads that flagged
+  themselves (the thread calling fmin, and the dispatcher thread of this fmin, flagged from
+  its first ``_poll_new_tasks`` call through a ``_SparkFMinState`` subclass installed in
+  ``hyperopt.spark`` for the call). Other threads, and other SparkTrials objects running at
+  the same time, keep 1 s. Everything is put back when the last variant fmin returns or
+  raises.
+
+Before use, ``check_shape(variant)`` verifies that the installed hyperopt still has the code
+these adapters rely on and raises BenchError naming the version otherwise: a variant that
+silently fell back to stock would measure the wrong thing.
+
+This module imports hyperopt and pyspark lazily, so the grid and the report can read the
+variant table without them.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+import time as _time
+from dataclasses import dataclass
+
+from .errors import BenchError
+
+#: The shortened poll of the fastpoll variant (fmin's loop and the dispatcher's loop).
+FAST_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    queue: bool
+    reuse: bool
+    fastpoll: bool
+    description: str
+
+    @property
+    def modifies_hyperopt(self) -> bool:
+        """True when hyperopt's own behaviour is changed (not just a public argument)."""
+        return self.reuse or self.fastpoll
+
+
+VARIANTS: dict[str, Variant] = {v.name: v for v in (
+    Variant("stock", False, False, False, "hyperopt as installed"),
+    Variant("queue", True, False, False, "max_queue_len = parallelism (public fmin knob)"),
+    Variant("reuse", False, True, False,
+            "task function drains its input so Spark reuses the Python worker"),
+    Variant("fastpoll", False, False, True,
+            f"fmin poll and dispatcher sleep shortened from 1 s to {FAST_POLL_S:g} s"),
+    Variant("tuned", True, True, True, "queue + reuse + fastpoll"),
+)}
+DEFAULT_VARIANT = "stock"
+
+#: hyperopt releases whose code shape the adapters were checked against (and tested on).
+TESTED_HYPEROPT_VERSIONS = ("0.2.7", "0.3.0")
+
+
+def get(name: str) -> Variant:
+    if name not in VARIANTS:
+        raise BenchError(f"variant {name!r}: unknown (allowed: {', '.join(VARIANTS)})")
+    return VARIANTS[name]
+
+
+def queue_len(variant: str | None, requested: int, parallelism: int) -> int:
+    """max_queue_len a cell passes to fmin: the queue variants fill the queue to parallelism."""
+    if variant and get(variant).queue:
+        return max(int(requested), int(parallelism))
+    return int(requested)
+
+
+def label(variant: str | None) -> str:
+    """How reports name a variant: '' for stock, else the name and what kind of change it is."""
+    if not variant or variant == DEFAULT_VARIANT:
+        return ""
+    v = get(variant) if variant in VARIANTS else None
+    if v is None:
+        return f"{variant} (modified hyperopt)"
+    return f"{variant} (modified hyperopt)" if v.modifies_hyperopt else f"{variant} (public knob)"
+
+
+def _modules():
+    """The modules hyperopt.fmin and hyperopt.spark (the package attribute `hyperopt.fmin`
+    is the fmin function, so `import hyperopt.fmin as m` would not give the module)."""
+    import sys
+
+    import hyperopt.spark  # noqa: F401  (imports hyperopt.fmin too)
+
+    return sys.modules["hyperopt.fmin"], sys.modules["hyperopt.spark"]
+
+
+# --- code-shape check -------------------------------------------------------------------
+def hyperopt_version() -> str:
+    try:
+        import hyperopt
+
+        return getattr(hyperopt, "__version__", "unknown")
+    except ImportError:
+        return "not installed"
+
+
+def _source(obj) -> str:
+    """Source text of a hyperopt function (a seam the tests patch to simulate another shape)."""
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return ""
+
+
+def shape_problems(variant: str) -> list[str]:
+    """What the installed hyperopt lacks for this variant; [] when the adapters apply."""
+    v = get(variant)
+    if not (v.reuse or v.fastpoll):
+        return []
+    hfmin, hspark = _modules()
+
+    problems = []
+    state_cls = getattr(hspark, "_SparkFMinState", None)
+    trials_cls = getattr(hspark, "SparkTrials", None)
+    if state_cls is None or trials_cls is None:
+        return ["hyperopt.spark has no SparkTrials/_SparkFMinState"]
+    if "_SparkFMinState(self._spark" not in "".join(_source(trials_cls.fmin).split()):
+        problems.append("SparkTrials.fmin does not build _SparkFMinState from self._spark")
+    if v.reuse:
+        src = _source(state_cls._run_trial_async)
+        if ".sparkContext.parallelize(" not in src or ".mapPartitions(" not in src:
+            problems.append("trials are not launched as sparkContext.parallelize(...)"
+                            ".mapPartitions(task)")
+    if v.fastpoll:
+        if getattr(hfmin, "time", None) is not _time or getattr(hspark, "time", None) is not _time:
+            problems.append("hyperopt.fmin / hyperopt.spark do not sleep through the time module")
+        if "time.sleep(self.poll_interval_secs)" not in _source(hfmin.FMinIter.run):
+            problems.append("FMinIter.run does not poll with time.sleep(self.poll_interval_secs)")
+        dispatcher = _source(state_cls.launch_dispatcher)
+        if "time.sleep(1)" not in dispatcher or "self._poll_new_tasks()" not in dispatcher:
+            problems.append("the dispatcher loop does not call _poll_new_tasks() and "
+                            "time.sleep(1)")
+    return problems
+
+
+def check_shape(variant: str) -> None:
+    """Refuse a variant the installed hyperopt cannot carry (BenchError naming the version)."""
+    problems = shape_problems(variant)
+    if problems:
+        raise BenchError(
+            f"variant {variant!r}: installed hyperopt {hyperopt_version()} does not have the "
+            f"code shape this variant patches ({'; '.join(problems)}); tested on hyperopt "
+            f"{', '.join(TESTED_HYPEROPT_VERSIONS)}. Refusing rather than measuring stock.")
+
+
+def check_session(variant: str, spark) -> None:
+    """reuse needs PySpark's worker reuse switched on, or it silently measures stock."""
+    if get(variant).reuse and spark is not None:
+        conf = spark.sparkContext.getConf().get("spark.python.worker.reuse", "true")
+        if str(conf).lower() != "true":
+            raise BenchError(f"variant {variant!r}: spark.python.worker.reuse={conf} in this "
+                             "session, so draining the input cannot reuse workers")
+
+
+# --- reuse: drain the task's input iterator ---------------------------------------------
+def draining(task):
+    """Wrap a mapPartitions function: yield its output, then consume the rest of the input.
+
+    Defined inside a function so cloudpickle ships it by value: executors need no bench.
+    """
+    def drained(iterator):
+        yield from task(iterator)
+        for _ in iterator:
+            pass
+    return drained
+
+
+class _DrainingContext:
+    """SparkContext proxy: parallelize() gives RDDs whose mapPartitions drains its input."""
+
+    def __init__(self, sc):
+        self._sc = sc
+
+    def parallelize(self, *args, **kwargs):
+        rdd = self._sc.parallelize(*args, **kwargs)
+        plain = rdd.mapPartitions
+        rdd.mapPartitions = lambda f, *a, **kw: plain(draining(f), *a, **kw)
+        return rdd
+
+    def __getattr__(self, name):
+        return getattr(self._sc, name)
+
+
+class _DrainingSession:
+    """SparkSession proxy handed to hyperopt for one fmin call (reuse variant)."""
+
+    def __init__(self, spark):
+        self._spark = spark
+        self.sparkContext = _DrainingContext(spark.sparkContext)
+
+    def __getattr__(self, name):
+        return getattr(self._spark, name)
+
+
+# --- fastpoll: thread-scoped short sleeps -----------------------------------------------
+_local = threading.local()
+
+
+class _SleepShim:
+    """Stands in for the time module inside hyperopt.fmin/hyperopt.spark while a variant
+    runs: sleep() is shortened in flagged threads only; everything else is time itself."""
+
+    def sleep(self, seconds):
+        short = getattr(_local, "poll_s", None)
+        _time.sleep(seconds if short is None else min(seconds, short))
+
+    def __getattr__(self, name):
+        return getattr(_time, name)
+
+
+_lock = threading.Lock()
+_active = 0
+_saved: dict = {}
+
+
+def _fast_state_class(base):
+    class _FastPollState(base):
+        """The dispatcher flags its own thread before its first sleep (fastpoll only)."""
+
+        def _poll_new_tasks(self, *args, **kwargs):
+            poll = getattr(self.trials, "_bench_poll_s", None)
+            if poll is not None:
+                _local.poll_s = poll
+            return super()._poll_new_tasks(*args, **kwargs)
+    return _FastPollState
+
+
+@contextlib.contextmanager
+def _fastpoll_installed():
+    """Install the shims (reference-counted across threads); always put the originals back."""
+    global _active
+    hfmin, hspark = _modules()
+
+    with _lock:
+        if _active == 0:
+            _saved.update(fmin_time=hfmin.time, spark_time=hspark.time,
+                          state=hspark._SparkFMinState)
+            shim = _SleepShim()
+            hfmin.time = shim
+            hspark.time = shim
+            hspark._SparkFMinState = _fast_state_class(_saved["state"])
+        _active += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                hfmin.time = _saved.pop("fmin_time")
+                hspark.time = _saved.pop("spark_time")
+                hspark._SparkFMinState = _saved.pop("state")
+
+
+def patched() -> bool:
+    """True while any variant's patch is installed (tests check it is gone afterwards)."""
+    hfmin, hspark = _modules()
+
+    return (hfmin.time is not _time or hspark.time is not _time
+            or hspark._SparkFMinState.__name__ != "_SparkFMinState")
+
+
+# --- the SparkTrials adapter -----------------------------------------------------------
+def _spark_trials_base():
+    from hyperopt.spark import SparkTrials
+
+    return SparkTrials
+
+
+def _make_variant_class():
+    SparkTrials = _spark_trials_base()
+
+    class VariantSparkTrials(SparkTrials):
+        """SparkTrials with one variant applied to each fmin call made with it.
+
+        Same constructor as SparkTrials plus keyword-only ``variant``.
+        """
+
+        def __init__(self, *args, variant: str = DEFAULT_VARIANT, **kwargs):
+            self.variant = get(variant)
+            check_shape(variant)
+            super().__init__(*args, **kwargs)
+            check_session(variant, self._spark)
+
+        def fmin(self, fn, space, algo, max_evals, timeout, loss_threshold, max_queue_len,
+                 *args, **kwargs):
+            v = self.variant
+            if v.queue:
+                max_queue_len = max(int(max_queue_len or 1), int(self.parallelism))
+            with contextlib.ExitStack() as stack:
+                if v.fastpoll:
+                    stack.enter_context(_fastpoll_installed())
+                    self._bench_poll_s = FAST_POLL_S
+                    previous = getattr(_local, "poll_s", None)
+                    _local.poll_s = FAST_POLL_S          # this thread runs fmin's loop
+                    stack.callback(setattr, _local, "poll_s", previous)
+                    stack.callback(setattr, self, "_bench_poll_s", None)
+                if v.reuse:
+                    real = self._spark
+                    self._spark = _DrainingSession(real)
+                    stack.callback(setattr, self, "_spark", real)
+                return super().fmin(fn, space, algo, max_evals, timeout, loss_threshold,
+                                    max_queue_len, *args, **kwargs)
+
+    return VariantSparkTrials
+
+
+_classes: dict = {}
+
+
+def variant_spark_trials_class():
+    """The SparkTrials subclass (built on first use, so importing bench needs no pyspark)."""
+    if "variant" not in _classes:
+        _classes["variant"] = _make_variant_class()
+    return _classes["variant"]
+
+
+def spark_trials(variant: str, **kwargs):
+    """A SparkTrials for one cell: plain SparkTrials for stock and queue (queue is only the
+    fmin argument), the adapter for the variants that change hyperopt's behaviour."""
+    if not get(variant).modifies_hyperopt:
+        from hyperopt.spark import SparkTrials
+
+        return SparkTrials(**kwargs)
+    return variant_spark_trials_class()(variant=variant, **kwargs)
