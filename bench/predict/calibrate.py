@@ -37,8 +37,8 @@ from .simulate import Inputs, Shape
 ClassKey = tuple  # (workload, n_jobs_label)
 
 STOCK = "stock"
-#: Columns naming one measured configuration (the analysis' groups plus the variant).
-CONFIG_COLS = GROUP_COLS + ["variant"]
+#: Columns naming one measured configuration: the analysis' groups, which carry the variant.
+CONFIG_COLS = list(GROUP_COLS)  # includes variant_label ("stock" for unmodified spark cells)
 
 
 @functools.lru_cache(maxsize=1)
