@@ -6,7 +6,7 @@ manifest before anything runs and `--resume` can tell what is left.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 
@@ -25,6 +25,8 @@ class Cell:
     condition: str = "native"
     order: int = 0
     cluster: Optional[str] = None
+    #: thread environment variables the harness sets for this cell ({}: as inherited)
+    thread_env_set: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -33,7 +35,17 @@ class Cell:
     def settings_key(self) -> tuple:
         """What makes cells comparable across repeats."""
         return (self.workload, self.mode, self.condition, self.parallelism,
-                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster)
+                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster,
+                env_label(self.thread_env_set))
+
+
+def env_label(env: dict | None) -> str:
+    """A thread environment as short stable text: '' for none, 'OMP_WAIT_POLICY=passive'."""
+    return ",".join(f"{k}={v}" for k, v in sorted((env or {}).items()))
+
+
+def _env_slug(env: dict | None) -> str:
+    return ".".join(f"{k.lower()}-{str(v).lower()}" for k, v in sorted((env or {}).items()))
 
 
 def resolve_queue_len(value, parallelism: int) -> int:
@@ -41,10 +53,12 @@ def resolve_queue_len(value, parallelism: int) -> int:
 
 
 def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_evals, repeat,
-            cluster=None) -> str:
+            cluster=None, thread_env=None) -> str:
     where = condition if mode == "serial" else f"p{parallelism}q{max_queue_len}"
     if cluster:
         where = f"{cluster.replace('/', '-')}.{where}"
+    if thread_env:
+        where = f"{where}.{_env_slug(thread_env)}"
     return f"{workload}.{mode}.{where}.nj{n_jobs}.e{max_evals}.r{repeat}"
 
 
@@ -67,25 +81,26 @@ def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
         conditions = ["native", *workload.get("conditions", settings.get("conditions", {}))]
         for n_jobs in _thread_axis(workload, settings["n_jobs"]):
             for max_evals in settings["max_evals"]:
-                base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
-                            repeat=repeat)
-                if "serial" in settings["modes"]:
-                    for cond in conditions:
-                        cid = cell_id(workload["name"], "serial", cond, None, 1, n_jobs,
-                                      max_evals, repeat)
-                        out.setdefault(cid, Cell(cid, "serial", parallelism=None,
-                                                 max_queue_len=1, condition=cond, **base))
-                if "spark" in settings["modes"]:
-                    clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
-                    for cluster in clusters:
-                        for p in settings["parallelism"]:
-                            for q_raw in settings["max_queue_len"]:
-                                q = resolve_queue_len(q_raw, p)
-                                cid = cell_id(workload["name"], "spark", "native", p, q, n_jobs,
-                                              max_evals, repeat, cluster)
-                                out.setdefault(cid, Cell(cid, "spark", parallelism=p,
-                                                         max_queue_len=q, cluster=cluster,
-                                                         **base))
+                for env in workload.get("thread_env", settings.get("thread_env")) or [{}]:
+                    base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
+                                repeat=repeat, thread_env_set=dict(env))
+                    if "serial" in settings["modes"]:
+                        for cond in conditions:
+                            cid = cell_id(workload["name"], "serial", cond, None, 1, n_jobs,
+                                          max_evals, repeat, thread_env=env)
+                            out.setdefault(cid, Cell(cid, "serial", parallelism=None,
+                                                     max_queue_len=1, condition=cond, **base))
+                    if "spark" in settings["modes"]:
+                        clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
+                        for cluster in clusters:
+                            for p in settings["parallelism"]:
+                                for q_raw in settings["max_queue_len"]:
+                                    q = resolve_queue_len(q_raw, p)
+                                    cid = cell_id(workload["name"], "spark", "native", p, q,
+                                                  n_jobs, max_evals, repeat, cluster, env)
+                                    out.setdefault(cid, Cell(cid, "spark", parallelism=p,
+                                                             max_queue_len=q, cluster=cluster,
+                                                             **base))
     return list(out.values())
 
 
@@ -98,22 +113,40 @@ def expand(settings: dict) -> list[Cell]:
         rng = random.Random(settings["seed"] * 1_000_003 + repeat)
         rng.shuffle(block)
         # cells of one cluster shape run together (a cluster starts once per repeat),
-        # the shapes themselves in a shuffled order
+        # the shapes themselves in a shuffled order; within a shape, spark cells of one
+        # thread environment run together (spark.executorEnv is fixed per session)
         shapes = list(dict.fromkeys(c.cluster for c in block))
         rng.shuffle(shapes)
-        block.sort(key=lambda c: shapes.index(c.cluster))
+        envs = list(dict.fromkeys(env_label(c.thread_env_set) for c in block))
+        rng.shuffle(envs)
+        block.sort(key=lambda c: (shapes.index(c.cluster),
+                                  envs.index(env_label(c.thread_env_set))))
         cells.extend(block)
     return [Cell(**{**c.to_dict(), "order": i}) for i, c in enumerate(cells)]
 
 
+def session_key(cell: Cell) -> tuple:
+    """What a spark cell needs from its session: the cluster shape (None: the run's own
+    session) and the executors' thread environment. Serial cells fit any session."""
+    return (cell.cluster, env_label(cell.thread_env_set) if cell.mode == "spark" else None)
+
+
 def segments(cells: list[Cell]) -> list[tuple[Optional[str], list[Cell]]]:
-    """Consecutive runs of cells sharing a cluster shape (None: the run's own session)."""
+    """Consecutive runs of cells that can share one session: same cluster shape (None: the
+    run's own session) and, for spark cells, the same thread environment."""
     out: list = []
+    key = None
     for cell in cells:
-        if out and out[-1][0] == cell.cluster:
+        k = session_key(cell)
+        fits = out and out[-1][0] == cell.cluster and (
+            k[1] is None or key[1] is None or k[1] == key[1])
+        if fits:
             out[-1][1].append(cell)
+            if k[1] is not None:
+                key = k
         else:
             out.append((cell.cluster, [cell]))
+            key = k
     return out
 
 

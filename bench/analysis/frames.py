@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..grid import env_label
 from ..model import CellRecord, SparkTaskRecord, TrialRecord
 from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
 
 #: Columns that together identify one configuration of settings within a run.
 GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
-              "n_jobs_label", "max_evals", "cluster_label"]
+              "n_jobs_label", "max_evals", "cluster_label", "env_label"]
 
 #: The four clocks-derived parts of one trial's latency, in the order they happen.
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
@@ -84,6 +85,9 @@ def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
     # cluster shape of a spark cell ('2x1'); '' for the run's own session and serial cells
     cluster = df["cluster"] if "cluster" in df.columns else pd.Series(None, index=df.index)
     df["cluster_label"] = [c if isinstance(c, str) else "" for c in cluster]
+    # thread environment the harness set ('OMP_WAIT_POLICY=passive'); '' when none
+    env = df["thread_env_set"] if "thread_env_set" in df.columns else pd.Series(None, index=df.index)
+    df["env_label"] = [env_label(e if isinstance(e, dict) else None) for e in env]
     df["condition"] = df["condition"].fillna("native").astype(str)
     df["mode"] = df["mode"].astype(str)
     df["workload"] = df["workload"].astype(str)
@@ -94,7 +98,7 @@ def varying_settings(*frames: pd.DataFrame) -> set[str]:
     """Setting columns that take more than one value in the run: only these go in labels."""
     out = set()
     for col, mode in (("max_queue_len", "spark"), ("n_jobs_label", None), ("max_evals", None),
-                      ("cluster_label", "spark")):
+                      ("cluster_label", "spark"), ("env_label", None)):
         values = set()
         for df in frames:
             part = df if mode is None else df[df["mode"] == mode]
@@ -105,7 +109,7 @@ def varying_settings(*frames: pd.DataFrame) -> set[str]:
 
 
 def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                  cluster: str = "", show: set[str] = frozenset()) -> str:
+                  cluster: str = "", env: str = "", show: set[str] = frozenset()) -> str:
     """Short human label of one configuration, e.g. 'spark p=4 q=4 @2x1' or 'serial [busy]'."""
     if mode == "spark":
         text = f"spark p={_int_text(parallelism)}"
@@ -121,6 +125,8 @@ def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals
         text += f" n_jobs={n_jobs}"
     if "max_evals" in show:
         text += f" evals={_int_text(max_evals)}"
+    if "env_label" in show:
+        text += f" {{{env}}}" if env else " {env as is}"
     return text
 
 
@@ -129,18 +135,18 @@ def _int_text(value) -> str:
 
 
 def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                     cluster: str = "") -> tuple:
+                     cluster: str = "", env: str = "") -> tuple:
     """Serial before spark, native before emulated, then by parallelism and queue length."""
     par = -1 if parallelism is None or pd.isna(parallelism) else int(parallelism)
     queue = 0 if max_queue_len is None or pd.isna(max_queue_len) else int(max_queue_len)
     evals = 0 if max_evals is None or pd.isna(max_evals) else int(max_evals)
     return (0 if mode == "serial" else 1, condition != "native", condition, str(cluster), par,
-            queue, str(n_jobs), evals)
+            queue, str(n_jobs), evals, env)
 
 
 def _label_rows(df: pd.DataFrame, show: set[str]) -> None:
     keys = list(zip(df["mode"], df["condition"], df["parallelism"], df["max_queue_len"],
-                    df["n_jobs_label"], df["max_evals"], df["cluster_label"]))
+                    df["n_jobs_label"], df["max_evals"], df["cluster_label"], df["env_label"]))
     cache = {k: (setting_label(*k, show=show), setting_sort_key(*k)) for k in set(keys)}
     order = {k: i for i, k in enumerate(sorted(cache, key=lambda k: cache[k][1]))}
     df["setting"] = [cache[k][0] for k in keys]

@@ -5,13 +5,15 @@ from pathlib import Path
 
 from ..analysis import Analysis, RunData, analyze, load_run
 from .finding import SEVERITIES, Finding
-from .rules import RULES, THRESHOLDS
+from .rules import AFTER_RULES, RULES, THRESHOLDS
 
 
 def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
     """Every rule over one run's frames, most severe first (pure)."""
     analysis = analysis if analysis is not None else analyze(run)
     findings = [f for rule in RULES for f in rule(run, analysis)]
+    for rule in AFTER_RULES:
+        findings += rule(run, analysis, list(findings))
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.id))
 
 
