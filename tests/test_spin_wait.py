@@ -83,11 +83,11 @@ def test_collapse_fires_on_2x1_and_1x2_with_its_evidence():
     ev = f.evidence
     assert f.severity == "high"
     assert (ev["threads_per_trial"], ev["cores"], ev["trials_at_once"]) == (2, 1, 1)
-    assert ev["objective_s"] == 45.0 and ev["objective_s_without_oversubscription"] == 0.08
+    assert ev["objective_s"] == 45.0 and ev["objective_s_reference"] == 0.08
     # serial and 1x2/tc2 trials at the same points: both are the reference
     assert ev["reference_settings"] == ["serial", "spark p=2 @1x2/tc2"]
     assert ev["points_matched"] == 4 and ev["slowdown"] == "562.50×"
-    assert ev["effective_cores"] == 1.0 and ev["effective_cores_without"] == 1.8
+    assert ev["effective_cores"] == 1.0 and ev["effective_cores_reference"] == 1.8
     assert ev["openmp_runtime"] == "libgomp" and ev["OMP_WAIT_POLICY"] == "unset"
     assert ev["GOMP_SPINCOUNT"] == "unset" and ev["KMP_BLOCKTIME"] == "unset"
     one_x_two = found["spin-wait-collapse:lgbm:spark:p2:1x2:nj2:native"].evidence
@@ -149,3 +149,37 @@ def test_unexplained_reports_a_10x_slowdown_no_rule_covers():
     assert ev["threads_per_trial"] == 1 and ev["effective_cores"] == 1.0
     assert any("passive" in h for h in ev["cells_that_would_help"])
     assert "10.00×" in found[0].summary
+
+
+def test_on_a_loaded_machine_the_passive_twin_is_the_reference():
+    # every 2-thread cell shared its cores (the serial ones with neighbours keeping 1.9
+    # cores busy), so no cell had the cores to itself; the passive cells show the spinning
+    env = {"OMP_WAIT_POLICY": "passive"}
+    built = []
+    for i, (c, kw) in enumerate([
+            (lgbm_cell("serial", 2), dict(objective=9.0, eff=0.3)),
+            (lgbm_cell("serial", 2, env=env), dict(objective=0.8, eff=0.5, seen_env=env)),
+            (lgbm_cell("spark", 2, "2x1"), dict(objective=5.0, eff=0.3, concurrency=2)),
+            (lgbm_cell("spark", 2, "2x1", env), dict(objective=0.05, eff=0.5, concurrency=2,
+                                                     seen_env=env))]):
+        ts = lgbm_trials(c, threads=2, start=T0 + 1000 * i, **kw)
+        for t in ts:
+            t["other_busy_cores"] = 1.9 if c["mode"] == "serial" else 1.0
+        built.append((c, ts))
+    run, an = run_of(*built)
+    found = {f.id: f for f in rules.spin_wait_collapse(run, an)}
+    assert set(found) == {"spin-wait-collapse:lgbm:spark:p2:2x1:nj2:native",
+                          "spin-wait-collapse:lgbm:serial:nj2:native"}
+    ev = found["spin-wait-collapse:lgbm:spark:p2:2x1:nj2:native"].evidence
+    assert ev["reference"].startswith("with OMP_WAIT_POLICY=passive")
+    assert ev["objective_s_reference"] == 0.05 and ev["slowdown"] == "100.00×"
+    serial = found["spin-wait-collapse:lgbm:serial:nj2:native"].evidence
+    assert serial["other_processes_busy_cores"] == 1.9 and serial["slowdown"] == "11.25×"
+    # a fast passive twin alone is not a collapse: 1.5x slower than passive does not fire
+    for c, ts in built:
+        if c["mode"] == "spark" and not c["thread_env_set"]:
+            for t in ts:
+                t["objective_s"] = 0.075
+    run, an = run_of(*built)
+    assert "spin-wait-collapse:lgbm:spark:p2:2x1:nj2:native" not in {
+        f.id for f in rules.spin_wait_collapse(run, an)}

@@ -197,12 +197,17 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
     moved with them: the 'speedup' (or slowdown) is not from parallelism."""
     trials = _ok(run.trials)
     out = []
-    keys = ["workload", "n_jobs_label", "max_evals"]
+    keys = ["workload", "n_jobs_label", "max_evals", "env_label"]
     for key, grp in trials.groupby(keys, sort=True):
         spark = grp[grp["mode"] == "spark"]
         if not len(spark):
             continue
         p1 = spark[spark["parallelism"] == spark["parallelism"].min()]
+        # the same serial cells under other thread environments (e.g. passive waiting)
+        # separate the thread count from how the threads wait
+        others = trials[(trials["mode"] == "serial") & (trials["workload"] == key[0])
+                        & (trials["n_jobs_label"] == key[1]) & (trials["max_evals"] == key[2])
+                        & (trials["env_label"] != key[3])]
         s = _thread_summary(p1)
         for condition, serial in grp[grp["mode"] == "serial"].groupby("condition", sort=True):
             d = _thread_summary(serial)
@@ -215,7 +220,7 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
                 differs = d["omp_num_threads"] != s["omp_num_threads"]
             if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
                 continue
-            workload, n_jobs, _ = key
+            workload, n_jobs, _, env = key
             emulated = condition != "native"
             sp = analysis.speedups
             sp = sp[(sp["workload"] == workload) & (sp["n_jobs_label"] == n_jobs)
@@ -227,23 +232,38 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
                         "objective_ratio_serial_over_spark": round(ratio, 2)}
             if len(wall):
                 evidence[f"fmin_wall_ratio_serial_over_spark_p{p_min}"] = round(float(wall.median()), 2)
+            alt = {e or "inherited environment": round(median(g["objective_s"]), 3)
+                   for e, g in others[others["condition"] == condition].groupby("env_label")}
+            note = ""
+            if alt:
+                evidence["serial_objective_s_other_thread_env"] = alt
+                best_env, best = min(alt.items(), key=lambda kv: kv[1])
+                if best > 0:
+                    note = (f"; with {best_env} the serial trial takes {_fmt_s(best)} "
+                            f"({fmt_x(d['objective_s'] / best)} of the gap from how threads "
+                            f"wait, {fmt_x(best / s['objective_s'])} left to the thread count)")
+            if env:
+                evidence["thread_env_set"] = env
             faster = "faster" if ratio > 1 else "slower"
             out.append(Finding(
-                id=f"thread-mismatch:{workload}:nj{n_jobs}:{condition}", rule="thread-mismatch",
+                id=f"thread-mismatch:{workload}:nj{n_jobs}:{condition}"
+                   + (f":{env}" if env else ""), rule="thread-mismatch",
                 severity="high",
                 summary=(f"{workload} n_jobs={n_jobs}{' [emulated: ' + condition + ']' if emulated else ''}: "
                          f"each spark trial is {max(ratio, 1 / ratio):.1f}x {faster} than serial "
                          f"because it ran {s['threads']} thread(s) (OMP_NUM_THREADS={s['omp_num_threads']}) "
-                         f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"),
+                         f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"
+                         + (f" {{{env}}}" if env else "") + note),
                 evidence=evidence,
                 recommendation=(
                     "Compare like with like: pin the model's threads (n_jobs / num_threads) to "
                     "spark.task.cpus in both modes, or set OMP_NUM_THREADS the same in the "
                     "driver and via spark.executorEnv.OMP_NUM_THREADS. The difference is the "
                     "thread setting, not SparkTrials' parallelism."),
-                covers=[{"workload": workload, "n_jobs_label": n_jobs, "mode": "spark"},
+                covers=[{"workload": workload, "n_jobs_label": n_jobs, "mode": "spark",
+                         "env_label": env},
                         {"workload": workload, "n_jobs_label": n_jobs, "mode": "serial",
-                         "condition": condition}]))
+                         "condition": condition, "env_label": env}]))
     return out
 
 
@@ -402,32 +422,62 @@ def _label(grp: pd.DataFrame) -> str:
     return str(grp["setting"].iloc[0]) if "setting" in grp else ""
 
 
+def _spin_configs(run: RunData, trials: pd.DataFrame) -> list[tuple]:
+    """(settings, trials, placement, oversubscribed) per configuration. Serial trials also
+    count the cores other processes kept busy beside them (a loaded driver leaves fewer)."""
+    out = []
+    for cfg, grp in _configs(trials, PLACEMENT_COLS):
+        place = thread_placement(run, grp)
+        if place is None:
+            continue
+        over = place["threads"] * place["at_once"] > T("oversubscribed") * place["cores"]
+        if cfg["mode"] == "serial":
+            other = median(grp["other_busy_cores"])
+            if math.isfinite(other) and other >= T("contention_cores"):
+                place = {**place, "other_busy_cores": round(other, 2)}
+                over = over or place["threads"] + other > T("oversubscribed") * place["cores"]
+        out.append((cfg, grp, place, over))
+    return out
+
+
+def _passive(grp: pd.DataFrame) -> bool:
+    return _seen_env(grp, "OMP_WAIT_POLICY").lower() == "passive"
+
+
 def spin_wait_collapse(run: RunData, analysis: Analysis) -> list[Finding]:
     """Multi-threaded trials sharing too few cores, many times slower than the same model
     with the same threads where it had the cores: OpenMP threads busy-wait at every barrier
     (libgomp spins by default), so a thread waiting for a descheduled sibling burns the CPU
-    that sibling needs and each barrier costs a scheduler time slice."""
+    that sibling needs and each barrier costs a scheduler time slice.
+
+    Judged against the same workload and threads without oversubscription in the run; where
+    there is none (every such cell shared its cores, e.g. on a loaded machine), against the
+    same cells with OMP_WAIT_POLICY=passive: passive threads sleep instead of spinning, so a
+    5x gap to them is the spinning itself."""
     trials = _ok(run.trials)
-    configs = []
-    for cfg, grp in _configs(trials, PLACEMENT_COLS):
-        place = thread_placement(run, grp)
-        if place is not None:
-            configs.append((cfg, grp, place,
-                            place["threads"] * place["at_once"] > T("oversubscribed") * place["cores"]))
+    configs = _spin_configs(run, trials)
     out = []
     for cfg, grp, place, over in configs:
-        if not over or place["threads"] <= 1:
+        if not over or place["threads"] <= 1 or _passive(grp):
             continue
         same = ("workload", "n_jobs_label", "env_label")
         refs = [(c, g) for c, g, pl, o in configs if not o and pl["threads"] == place["threads"]
                 and all(c[k] == cfg[k] for k in same)]
+        demand = place["threads"] * place["at_once"] + place.get("other_busy_cores", 0)
+        fair = demand / place["cores"]
+        if refs:
+            basis = "with the cores to itself"
+            limit = max(T("collapse_slowdown"), fair * T("thread_time_ratio"))
+        else:
+            keep = ("workload", "mode", "condition", "parallelism", "cluster_label", "n_jobs_label")
+            refs = [(c, g) for c, g, pl, o in configs if _passive(g)
+                    and all(_same(c[k], cfg[k]) for k in keep)]
+            basis = "with OMP_WAIT_POLICY=passive (no cell had the cores to itself)"
+            limit = T("collapse_slowdown")
         if not refs:
             continue
         ref = pd.concat([g for _, g in refs])
         slowdown, matched = objective_ratio(grp, ref)
-        demand = place["threads"] * place["at_once"]
-        fair = demand / place["cores"]
-        limit = max(T("collapse_slowdown"), fair * T("thread_time_ratio"))
         if not slowdown >= limit:
             continue
         hot_s, ref_s = median(grp["objective_s"]), median(ref["objective_s"])
@@ -436,20 +486,25 @@ def spin_wait_collapse(run: RunData, analysis: Analysis) -> list[Finding]:
         evidence = {
             "setting": label, "threads_per_trial": int(place["threads"]),
             "cores": place["cores"], "cores_of": place["scope"],
-            "trials_at_once": place["at_once"], "thread_demand": int(demand),
+            "trials_at_once": place["at_once"],
+            **({"other_processes_busy_cores": place["other_busy_cores"]}
+               if "other_busy_cores" in place else {}),
+            "thread_demand": round(demand, 2),
             "objective_s": round(hot_s, 3),
-            "objective_s_without_oversubscription": round(ref_s, 3),
+            "objective_s_reference": round(ref_s, 3), "reference": basis,
             "reference_settings": sorted({_label(g) for _, g in refs}),
             "slowdown": fmt_x(slowdown), "points_matched": matched,
             "time_sharing_alone_would_give": fmt_x(fair),
             "effective_cores": round(median(grp["effective_cores"]), 2),
-            "effective_cores_without": round(median(ref["effective_cores"]), 2),
+            "effective_cores_reference": round(median(ref["effective_cores"]), 2),
             "openmp_runtime": _openmp_runtime(grp), **wait,
         }
         measured = _collapse_what_ifs(configs, cfg, grp, place["threads"])
         if measured:
             evidence["measured_alternatives"] = measured
         policy = wait["OMP_WAIT_POLICY"]
+        others = (f" beside other processes keeping {place['other_busy_cores']} core(s) busy"
+                  if "other_busy_cores" in place else "")
         out.append(Finding(
             id=(f"spin-wait-collapse:{cfg['workload']}:{cfg['mode']}"
                 + (f":p{int(cfg['parallelism'])}" if cfg["mode"] == "spark" else "")
@@ -459,8 +514,8 @@ def spin_wait_collapse(run: RunData, analysis: Analysis) -> list[Finding]:
             rule="spin-wait-collapse", severity="high",
             summary=(f"{cfg['workload']} {label}: {int(place['threads'])} OpenMP threads x "
                      f"{place['at_once']} trial(s) at once on {place['cores']} core(s) of "
-                     f"{place['scope']}: objective {_fmt_s(hot_s)} against {_fmt_s(ref_s)} "
-                     f"with the cores to itself ({fmt_x(slowdown)} slower; time-sharing "
+                     f"{place['scope']}{others}: objective {_fmt_s(hot_s)} against "
+                     f"{_fmt_s(ref_s)} {basis} ({fmt_x(slowdown)} slower; time-sharing "
                      f"alone explains {fmt_x(fair)}); threads spin-wait at every barrier "
                      f"(OMP_WAIT_POLICY {policy})"),
             evidence=evidence,
@@ -482,7 +537,7 @@ def _collapse_what_ifs(configs, cfg: dict, grp: pd.DataFrame, threads: float) ->
     keep = ("workload", "mode", "condition", "parallelism", "cluster_label")
     out = {"as_run": round(median(grp["objective_s"]), 3)}
     for c, g, pl, _ in configs:
-        if not all(c[k] == cfg[k] for k in keep) or (c["env_label"], c["n_jobs_label"]) == (
+        if not all(_same(c[k], cfg[k]) for k in keep) or (c["env_label"], c["n_jobs_label"]) == (
                 cfg["env_label"], cfg["n_jobs_label"]):
             continue
         if c["n_jobs_label"] == cfg["n_jobs_label"] and c["env_label"] != cfg["env_label"]:

@@ -78,6 +78,19 @@ def _task_cpus(run: RunData, cluster_label: str):
     return int((run.manifest.get("spark") or {}).get("task_cpus") or 1)
 
 
+def baseline_env(run: RunData, workload: str) -> str:
+    """The thread environment a scenario's others are compared with: the first of its
+    thread_env axis (the workload's own, else the scenario's); '' when it declares none."""
+    from ..grid import env_label
+
+    grid = run.manifest.get("grid") or {}
+    for w in grid.get("workloads") or []:
+        if isinstance(w, dict) and w.get("name") == workload and w.get("thread_env"):
+            return env_label(w["thread_env"][0])
+    envs = grid.get("thread_env") or [{}]
+    return env_label(envs[0]) if isinstance(envs[0], dict) else ""
+
+
 def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
     """Per configuration: median objective and fmin wall before and after one thread change
     measured beside it in the same run: a thread environment set (e.g. OMP_WAIT_POLICY=
@@ -94,8 +107,9 @@ def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
             for b in recs:
                 if a is b:
                     continue
-                if a["n_jobs_label"] == b["n_jobs_label"] and a["env_label"] == "" and b["env_label"]:
-                    change = f"set {b['env_label']}"
+                if (a["n_jobs_label"] == b["n_jobs_label"] and b["env_label"] != a["env_label"]
+                        and a["env_label"] == baseline_env(run, a["workload"])):
+                    change = f"set {b['env_label'] or 'no thread variables'}"
                     setting = a["setting"]
                 elif (a["env_label"] == b["env_label"] and a["mode"] == "spark"
                       and str(_task_cpus(run, a["cluster_label"])) == b["n_jobs_label"]
