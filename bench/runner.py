@@ -239,7 +239,6 @@ class CellRunner:
                            start_ts=start_ts, wall=wall, error=error,
                            task_errors=task_errors.by_tid, slots=slots, job_group=job_group)
 
-
     def _run_in_child(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
         """A serial cell with its own thread environment runs in a fresh process: the
         OpenMP runtime already loaded here read its environment when it loaded."""

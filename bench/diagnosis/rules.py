@@ -303,20 +303,21 @@ def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
     if first["mode"] != "spark":
         cores = driver_cores(run)
         return None if not cores else {"threads": threads, "cores": cores, "at_once": 1,
-                                        "scope": "the driver"}
+                                        "scope": "the driver", "alone": True}
     p = int(first["parallelism"]) if pd.notna(first["parallelism"]) else 1
     shape = _shapes(run).get(first["cluster_label"]) if first["cluster_label"] else None
+    slots = run.cells.set_index("cell_id")["task_slots"].reindex(grp["cell_id"].unique()).dropna()
+    # trials of the cell running at once anywhere: with one, its neighbours are not siblings
+    in_cell = int(min(p, slots.min())) if len(slots) else p
     if shape:
         cores = int(shape["cores"])
         per_executor = max(1, cores // int(shape.get("task_cpus") or 1))
         return {"threads": threads, "cores": cores, "at_once": min(p, per_executor),
-                "scope": f"each executor of {first['cluster_label']}"}
+                "scope": f"each executor of {first['cluster_label']}", "alone": in_cell == 1}
     spark = run.manifest.get("spark") or {}
     cores = spark.get("default_parallelism") or driver_cores(run)
-    slots = run.cells.set_index("cell_id")["task_slots"].reindex(grp["cell_id"].unique()).dropna()
-    at_once = int(min(p, slots.min())) if len(slots) else p
-    return None if not cores else {"threads": threads, "cores": int(cores),
-                                   "at_once": at_once, "scope": "the local session"}
+    return None if not cores else {"threads": threads, "cores": int(cores), "at_once": in_cell,
+                                   "scope": "the local session", "alone": in_cell == 1}
 
 
 #: setting columns for rules about threads and cores: the queue length and evaluation count
@@ -423,15 +424,17 @@ def _label(grp: pd.DataFrame) -> str:
 
 
 def _spin_configs(run: RunData, trials: pd.DataFrame) -> list[tuple]:
-    """(settings, trials, placement, oversubscribed) per configuration. Serial trials also
-    count the cores other processes kept busy beside them (a loaded driver leaves fewer)."""
+    """(settings, trials, placement, oversubscribed) per configuration. A trial that ran
+    with no sibling trial of its cell at the same time (serial, or one slot) also counts the
+    cores other processes kept busy beside it: a loaded host leaves it fewer. (Spark trials
+    running beside siblings cannot tell siblings from strangers in that measurement.)"""
     out = []
     for cfg, grp in _configs(trials, PLACEMENT_COLS):
         place = thread_placement(run, grp)
         if place is None:
             continue
         over = place["threads"] * place["at_once"] > T("oversubscribed") * place["cores"]
-        if cfg["mode"] == "serial":
+        if place.get("alone"):
             other = median(grp["other_busy_cores"])
             if math.isfinite(other) and other >= T("contention_cores"):
                 place = {**place, "other_busy_cores": round(other, 2)}
