@@ -183,3 +183,16 @@ def test_on_a_loaded_machine_the_passive_twin_is_the_reference():
     run, an = run_of(*built)
     assert "spin-wait-collapse:lgbm:spark:p2:2x1:nj2:native" not in {
         f.id for f in rules.spin_wait_collapse(run, an)}
+
+
+def test_coverage_filters_compare_missing_settings_safely():
+    import pandas as pd
+
+    # a serial row has no parallelism (pandas NA): a filter naming one must not match it
+    assert not rules._same(pd.NA, 2) and rules._same(pd.NA, None) and rules._same(2, 2.0)
+    f = rules.Finding(id="x", rule="x", severity="medium", summary="",
+                      covers=[{"mode": "spark", "parallelism": 2, "gap": "wall"}])
+    serial = {"mode": "serial", "parallelism": pd.NA}
+    assert rules._covered([f], serial, "wall") == []
+    assert rules._covered([f], {"mode": "spark", "parallelism": 2}, "wall") == ["x"]
+    assert rules._covered([f], {"mode": "spark", "parallelism": 2}, "objective") == []

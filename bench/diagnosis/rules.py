@@ -744,9 +744,14 @@ def _covered(findings: list[Finding], row: dict, gap: str) -> list[str]:
     return ids
 
 
+def _missing(v) -> bool:
+    return v is None or (not isinstance(v, (str, list, dict, tuple)) and bool(pd.isna(v)))
+
+
 def _same(a, b) -> bool:
-    if a is None or b is None or (isinstance(a, float) and a != a) or (isinstance(b, float) and b != b):
-        return (a is None or a != a) and (b is None or b != b)
+    """Setting values equal, with missing values (None, NaN, NA) equal to each other."""
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
     try:
         return float(a) == float(b)
     except (TypeError, ValueError):
@@ -778,7 +783,7 @@ def _key(values) -> tuple:
     """Setting values as comparable text (NA and NaN alike, 2 and 2.0 alike)."""
     out = []
     for v in values:
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
+        if _missing(v):
             out.append("")
         else:
             try:
