@@ -52,6 +52,21 @@ def git_commit(folder: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def cpu_quota_cores() -> float | None:
+    """CPUs a cgroup quota allows this process (cgroup v2 cpu.max, v1 cfs files), or None."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if quota == "max" else round(int(quota) / int(period), 2)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else round(quota / period, 2)
+    except (OSError, ValueError):
+        return None
+
+
 def capture(project_dir: Path | None = None) -> dict:
     import psutil
 
@@ -70,6 +85,7 @@ def capture(project_dir: Path | None = None) -> dict:
         "logical_cores": psutil.cpu_count(logical=True),
         "physical_cores": psutil.cpu_count(logical=False),
         "usable_cores": affinity,
+        "cpu_quota_cores": cpu_quota_cores(),
         "memory_bytes": psutil.virtual_memory().total,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},

@@ -6,7 +6,7 @@ manifest before anything runs and `--resume` can tell what is left.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from . import variants
@@ -28,6 +28,8 @@ class Cell:
     order: int = 0
     cluster: Optional[str] = None
     variant: Optional[str] = None  # spark cells: see bench.variants
+    #: thread environment variables the harness sets for this cell ({}: as inherited)
+    thread_env_set: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,7 +38,17 @@ class Cell:
     def settings_key(self) -> tuple:
         """What makes cells comparable across repeats."""
         return (self.workload, self.mode, self.condition, self.parallelism,
-                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster, self.variant)
+                self.max_queue_len, self.n_jobs, self.max_evals, self.cluster, self.variant,
+                env_label(self.thread_env_set))
+
+
+def env_label(env: dict | None) -> str:
+    """A thread environment as short stable text: '' for none, 'OMP_WAIT_POLICY=passive'."""
+    return ",".join(f"{k}={v}" for k, v in sorted((env or {}).items()))
+
+
+def _env_slug(env: dict | None) -> str:
+    return ".".join(f"{k.lower()}-{str(v).lower()}" for k, v in sorted((env or {}).items()))
 
 
 def resolve_queue_len(value, parallelism: int) -> int:
@@ -44,7 +56,7 @@ def resolve_queue_len(value, parallelism: int) -> int:
 
 
 def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_evals, repeat,
-            cluster=None, variant=None) -> str:
+            cluster=None, variant=None, thread_env=None) -> str:
     where = condition if mode == "serial" else f"p{parallelism}q{max_queue_len}"
     if mode == "pool":
         where = f"p{parallelism}"
@@ -52,6 +64,8 @@ def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_e
         where += f".{variant}"
     if cluster:
         where = f"{cluster.replace('/', '-')}.{where}"
+    if thread_env:
+        where = f"{where}.{_env_slug(thread_env)}"
     return f"{workload}.{mode}.{where}.nj{n_jobs}.e{max_evals}.r{repeat}"
 
 
@@ -75,32 +89,34 @@ def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
         conditions = ["native", *workload.get("conditions", settings.get("conditions", {}))]
         for n_jobs in _thread_axis(workload, settings["n_jobs"]):
             for max_evals in settings["max_evals"]:
-                base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
-                            repeat=repeat)
-                if "serial" in settings["modes"]:
-                    for cond in conditions:
-                        cid = cell_id(workload["name"], "serial", cond, None, 1, n_jobs,
-                                      max_evals, repeat)
-                        out.setdefault(cid, Cell(cid, "serial", parallelism=None,
-                                                 max_queue_len=1, condition=cond, **base))
-                if "spark" in settings["modes"]:
-                    clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
-                    for cluster in clusters:
+                for env in workload.get("thread_env", settings.get("thread_env")) or [{}]:
+                    base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
+                                repeat=repeat, thread_env_set=dict(env))
+                    if "serial" in settings["modes"]:
+                        for cond in conditions:
+                            cid = cell_id(workload["name"], "serial", cond, None, 1, n_jobs,
+                                          max_evals, repeat, thread_env=env)
+                            out.setdefault(cid, Cell(cid, "serial", parallelism=None,
+                                                     max_queue_len=1, condition=cond, **base))
+                    if "spark" in settings["modes"]:
+                        clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
+                        for cluster in clusters:
+                            for p in settings["parallelism"]:
+                                for q_raw in settings["max_queue_len"]:
+                                    for v in settings.get("variants") or ["stock"]:
+                                        q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
+                                        cid = cell_id(workload["name"], "spark", "native", p, q,
+                                                      n_jobs, max_evals, repeat, cluster, v, env)
+                                        out.setdefault(cid, Cell(cid, "spark", parallelism=p,
+                                                                 max_queue_len=q,
+                                                                 cluster=cluster, variant=v,
+                                                                 **base))
+                    if "pool" in settings["modes"]:
                         for p in settings["parallelism"]:
-                            for q_raw in settings["max_queue_len"]:
-                                for v in settings.get("variants") or ["stock"]:
-                                    q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
-                                    cid = cell_id(workload["name"], "spark", "native", p, q,
-                                                  n_jobs, max_evals, repeat, cluster, v)
-                                    out.setdefault(cid, Cell(cid, "spark", parallelism=p,
-                                                             max_queue_len=q, cluster=cluster,
-                                                             variant=v, **base))
-                if "pool" in settings["modes"]:
-                    for p in settings["parallelism"]:
-                        cid = cell_id(workload["name"], "pool", "native", p, p, n_jobs,
-                                      max_evals, repeat)
-                        out.setdefault(cid, Cell(cid, "pool", parallelism=p, max_queue_len=p,
-                                                 **base))
+                            cid = cell_id(workload["name"], "pool", "native", p, p, n_jobs,
+                                          max_evals, repeat, thread_env=env)
+                            out.setdefault(cid, Cell(cid, "pool", parallelism=p,
+                                                     max_queue_len=p, **base))
     return list(out.values())
 
 
@@ -113,22 +129,40 @@ def expand(settings: dict) -> list[Cell]:
         rng = random.Random(settings["seed"] * 1_000_003 + repeat)
         rng.shuffle(block)
         # cells of one cluster shape run together (a cluster starts once per repeat),
-        # the shapes themselves in a shuffled order
+        # the shapes themselves in a shuffled order; within a shape, spark cells of one
+        # thread environment run together (spark.executorEnv is fixed per session)
         shapes = list(dict.fromkeys(c.cluster for c in block))
         rng.shuffle(shapes)
-        block.sort(key=lambda c: shapes.index(c.cluster))
+        envs = list(dict.fromkeys(env_label(c.thread_env_set) for c in block))
+        rng.shuffle(envs)
+        block.sort(key=lambda c: (shapes.index(c.cluster),
+                                  envs.index(env_label(c.thread_env_set))))
         cells.extend(block)
     return [Cell(**{**c.to_dict(), "order": i}) for i, c in enumerate(cells)]
 
 
+def session_key(cell: Cell) -> tuple:
+    """What a spark cell needs from its session: the cluster shape (None: the run's own
+    session) and the executors' thread environment. Serial cells fit any session."""
+    return (cell.cluster, env_label(cell.thread_env_set) if cell.mode == "spark" else None)
+
+
 def segments(cells: list[Cell]) -> list[tuple[Optional[str], list[Cell]]]:
-    """Consecutive runs of cells sharing a cluster shape (None: the run's own session)."""
+    """Consecutive runs of cells that can share one session: same cluster shape (None: the
+    run's own session) and, for spark cells, the same thread environment."""
     out: list = []
+    key = None
     for cell in cells:
-        if out and out[-1][0] == cell.cluster:
+        k = session_key(cell)
+        fits = out and out[-1][0] == cell.cluster and (
+            k[1] is None or key[1] is None or k[1] == key[1])
+        if fits:
             out[-1][1].append(cell)
+            if k[1] is not None:
+                key = k
         else:
             out.append((cell.cluster, [cell]))
+            key = k
     return out
 
 

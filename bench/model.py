@@ -54,6 +54,8 @@ class TrialRecord(_Record):
     condition: str = _f("Driver condition label: 'native' or the name of an emulation.", "native")
     cluster: Optional[str] = _f("Cluster shape the spark cell ran on ('2x1', '1x2/tc2' = task "
                                 "cpus 2); null for the run's own session and serial cells.")
+    thread_env_set: dict = _f("Thread environment variables the harness set for the cell "
+                              "({}: as inherited); what the trial saw is thread_env.", {})
     # --- hyperopt outcome ---
     variant: Optional[str] = _f(
         "SparkTrials variant of a spark cell ('stock' = hyperopt as installed; 'queue' = "
@@ -122,6 +124,9 @@ class CellRecord(_Record):
     condition: str = _f("'native' or the name of the emulated driver condition.", "native")
     cluster: Optional[str] = _f("Cluster shape the cell ran on; null for the run's own session.")
     variant: Optional[str] = _f("SparkTrials variant (spark cells; see TrialRecord.variant).")
+    thread_env_set: dict = _f("Thread environment variables set for the cell ({}: as "
+                              "inherited): in a fresh driver process for serial cells, via "
+                              "spark.executorEnv for spark cells.", {})
     emulated: bool = _f("True when the cell ran under an emulated condition (see manifest).", False)
     order: int = _f("Position of the cell in the run's execution order.")
     start_ts: float = _f("Epoch seconds when fmin was called.")

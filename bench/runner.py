@@ -16,7 +16,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import conditions, environment, grid, points, pool, shipping, variants, workloads
+from . import cellproc, conditions, environment, grid, points, pool, shipping, variants, workloads
 from . import scenario as scenario_mod
 from . import spark_session
 from .collect import SparkTaskErrors, SuggestClock, trial_records
@@ -27,6 +27,9 @@ from .progress import Progress
 from .storage import RunFolder
 
 log = logging.getLogger("bench")
+
+#: Spark setting prefix that puts a variable into the executors' (and Python workers') environment
+EXECUTOR_ENV = "spark.executorEnv."
 
 
 def quiet_third_party() -> None:
@@ -219,6 +222,8 @@ class CellRunner:
         return time.perf_counter() - t0
 
     def run_cell(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
+        if cell.mode == "serial" and cell.thread_env_set and not cellproc.in_child():
+            return self._run_in_child(cell)
         fn, space = self.objective(cell.workload, cell.n_jobs)
         algo = self.algo_for(cell, space)
         clock = SuggestClock(algo)
@@ -254,6 +259,18 @@ class CellRunner:
         return record_call(self.run.run_id, cell.to_dict(), trials, clock, space, fn,
                            start_ts=start_ts, wall=wall, error=error,
                            task_errors=task_errors.by_tid, slots=slots, job_group=job_group)
+
+    def _run_in_child(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
+        """A serial cell with its own thread environment runs in a fresh process: the
+        OpenMP runtime already loaded here read its environment when it loaded."""
+        start_ts = time.time()
+        cell_rec, trials = cellproc.run_serial_cell(self.scn, self.run.path, cell)
+        if cell_rec is not None:
+            return cell_rec, trials
+        failed = CellRecord(run_id=self.run.run_id, **cell.to_dict(), emulated=cell.condition
+                            != conditions.NATIVE, start_ts=start_ts, end_ts=time.time(),
+                            wall_s=None, trials_ok=0, trials_failed=0, error=trials)
+        return failed.to_dict(), []
 
 
 def _manifest(scn, run_id, cells, argv, master, conf, results_dir) -> dict:
@@ -350,7 +367,7 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.update_manifest(status="failed")
         raise
     finally:
-        sessions.close()
+        sessions.close_all()
     collect_spark_tasks(folder)
     return folder.path
 
@@ -369,6 +386,7 @@ class Sessions:
         self.own = None
         self._recorded = False
         self.shapes = {c["label"]: c for c in scn.settings.get("clusters", [])}
+        self._cluster = None  # (label, exit stack, running cluster) of the current shape
 
     def _conf(self, master: str, extra: dict) -> dict:
         merged = {**{k: str(v) for k, v in self.scn.settings["spark_conf"].items()},
@@ -376,10 +394,27 @@ class Sessions:
         return spark_session.session_conf(master, merged, self.folder.eventlog_dir)
 
     def _start(self, master: str, extra: dict, label: str):
+        self._forget_thread_env(extra)
         spark = spark_session.start_session(
             master, self._conf(master, extra),
             log_path=self.folder.path / "logs" / f"spark-{label}.log")
         return spark
+
+    def _forget_thread_env(self, extra: dict) -> None:
+        """PySpark leaves a stopped session's settings behind as JVM system properties, and
+        the next session in this process reads them: clear every executor thread variable
+        the scenario sets that this session does not set itself."""
+        from pyspark import SparkContext
+
+        jvm = SparkContext._jvm
+        if jvm is None:
+            return
+        envs = [*(self.scn.settings.get("thread_env") or []),
+                *(e for w in self.scn.settings["workloads"] for e in w.get("thread_env", []))]
+        for name in sorted({k for env in envs for k in env}):
+            key = EXECUTOR_ENV + name
+            if key not in extra:
+                jvm.java.lang.System.clearProperty(key)
 
     def default(self):
         """The run's own session (started once) or the caller's; its facts go in the manifest."""
@@ -395,39 +430,75 @@ class Sessions:
 
     @contextlib.contextmanager
     def session_for(self, cluster: Optional[str], cells: list[grid.Cell]):
-        if not any(c.mode == "spark" for c in cells):
+        spark_cells = [c for c in cells if c.mode == "spark"]
+        if not spark_cells:
             yield self.given
             return
-        if cluster is None:
+        # spark.executorEnv is fixed per SparkContext: a thread environment needs its session
+        env = {EXECUTOR_ENV + k: str(v) for k, v in spark_cells[0].thread_env_set.items()}
+        if cluster is None and not env:
             yield self.default()
+            return
+        if cluster is None:
+            if self.given is not None:
+                raise BenchError(f"{self.scn.path}: thread_env: cells with their own thread "
+                                 "environment need their own SparkSession (spark.executorEnv "
+                                 "is fixed per session); they cannot run inside the caller's")
+            self.close()  # one SparkContext per process
+            spark = self._start(self.master, env, "session-" + grid.env_label(
+                spark_cells[0].thread_env_set).replace("=", "-").replace(",", "_"))
+            try:
+                spark_session.wait_for_executors(spark)
+                yield spark
+            finally:
+                spark.stop()
             return
         from .cluster import standalone
 
         shape = self.shapes[cluster]
-        extra = {"spark.task.cpus": str(shape["task_cpus"])}
+        extra = {"spark.task.cpus": str(shape["task_cpus"]), **env}
         standalone.check_schedulable({**extra, **self.conf}, shape["workers"], shape["cores"],
                                      shape["memory"])
-        state_dir = self.folder.path / "clusters" / cluster.replace("/", "-")
+        running = self._cluster_for(cluster, shape)
+        spark = self._start(running.master_url, {**standalone.spark_conf_for(running), **extra},
+                            cluster.replace("/", "-"))
+        try:
+            waited = standalone.wait_for_executors(spark.sparkContext, shape["workers"])
+            facts = spark_session.session_facts(spark)
+            facts.update(cluster=running.to_dict(), cluster_startup_s=running.startup_s,
+                         executor_wait_s=waited, shape=shape,
+                         thread_env_set=dict(spark_cells[0].thread_env_set))
+            clusters = self.folder.manifest().get("clusters") or {}
+            clusters.setdefault(cluster, []).append(facts)
+            self.folder.update_manifest(clusters=clusters)
+            yield spark
+        finally:
+            spark.stop()
+
+    def _cluster_for(self, label: str, shape: dict):
+        """The standalone cluster of a shape: started on first need and kept while
+        consecutive segments use it (one session per thread environment runs on it), stopped
+        when another shape is needed or the run ends."""
+        from .cluster import standalone
+
+        if self._cluster is not None and self._cluster[0] == label:
+            return self._cluster[2]
+        self._stop_cluster()
+        stack = contextlib.ExitStack()
+        state_dir = self.folder.path / "clusters" / label.replace("/", "-")
         # free ports, so a sweep never collides with a cluster the user already runs
-        with standalone.running_cluster(
-                shape["workers"], shape["cores"], shape["memory"], state_dir=state_dir,
-                master_port=standalone.free_port(), webui_port=standalone.free_port(),
-                worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])]
-        ) as running:
-            spark = self._start(running.master_url,
-                                {**standalone.spark_conf_for(running), **extra},
-                                cluster.replace("/", "-"))
-            try:
-                waited = standalone.wait_for_executors(spark.sparkContext, shape["workers"])
-                facts = spark_session.session_facts(spark)
-                facts.update(cluster=running.to_dict(), cluster_startup_s=running.startup_s,
-                             executor_wait_s=waited, shape=shape)
-                clusters = self.folder.manifest().get("clusters") or {}
-                clusters.setdefault(cluster, []).append(facts)
-                self.folder.update_manifest(clusters=clusters)
-                yield spark
-            finally:
-                spark.stop()
+        running = stack.enter_context(standalone.running_cluster(
+            shape["workers"], shape["cores"], shape["memory"], state_dir=state_dir,
+            master_port=standalone.free_port(), webui_port=standalone.free_port(),
+            worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])]))
+        self._cluster = (label, stack, running)
+        return running
+
+    def _stop_cluster(self) -> None:
+        if self._cluster is not None:
+            _, stack, _ = self._cluster
+            self._cluster = None
+            stack.close()
 
     def record_warmup(self, cluster: Optional[str], seconds: float) -> None:
         m = self.folder.manifest()
@@ -439,9 +510,16 @@ class Sessions:
         self.folder.update_manifest(warmup_s=warm)
 
     def close(self) -> None:
+        """Stop the run's own session (clusters stay up: close_all stops them too)."""
         if self.own is not None:
             self.own.stop()
             self.own = None
+
+    def close_all(self) -> None:
+        try:
+            self.close()
+        finally:
+            self._stop_cluster()
 
 
 def collect_spark_tasks(folder: RunFolder) -> int:

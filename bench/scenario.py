@@ -40,6 +40,10 @@ KEYS: dict[str, tuple[tuple, str]] = {
                                 "spark trials are cancelled when it expires"),
     "seed": ((int,), "seed for data, search and cell order"),
     "conditions": ((dict,), "emulated driver conditions applied to serial cells"),
+    "thread_env": ((list,), "thread environment axis: a list of dicts of variables set for "
+                            "the trial, e.g. [{}, {'OMP_WAIT_POLICY': 'passive'}] ({} = as "
+                            "inherited); serial cells get them in a fresh driver process, "
+                            "spark cells via spark.executorEnv (one session each)"),
     "spark_conf": ((dict,), "Spark settings for the run's session"),
     "variants": ((list,), "SparkTrials variants for spark cells: stock, queue, reuse, "
                           "fastpoll, tuned (all but stock/queue MODIFY hyperopt)"),
@@ -52,7 +56,8 @@ KEYS: dict[str, tuple[tuple, str]] = {
 DATA_KEYS = {"rows": int, "features": int, "noise": (int, float), "seed": int}
 SLEEP_KEYS = {"seconds": (int, float, list), "threads": int}
 WORKLOAD_KEYS = {"name": str, "space": object, "objective": object, "data": object,
-                 "params": dict, "description": str, "n_jobs": list, "conditions": list}
+                 "params": dict, "description": str, "n_jobs": list, "conditions": list,
+                 "thread_env": list}
 CONDITION_KEYS = {"description": str, "omp_threads": int, "background_load": int}
 CLUSTER_KEYS = {"shape": str, "task_cpus": int, "memory": str}
 
@@ -69,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "algo": "tpe",
     "seed": 0,
     "conditions": {},
+    "thread_env": [{}],
     "spark_conf": {},
     "clusters": [],
     "timeout_s": None,
@@ -249,6 +255,10 @@ def validate(settings: dict, path: Path) -> dict:
         c.check_dict(f"conditions.{cname}", cond, CONDITION_KEYS)
         if not any(k in cond for k in ("omp_threads", "background_load")):
             c.fail(f"conditions.{cname}", "emulates nothing: set omp_threads and/or background_load")
+    settings["thread_env"] = _thread_envs(settings["thread_env"], "thread_env", c)
+    for i, w in enumerate(workloads):
+        if "thread_env" in w:
+            w["thread_env"] = _thread_envs(w["thread_env"], f"workloads[{i}].thread_env", c)
     settings["clusters"] = [_cluster_entry(entry, i, c)
                             for i, entry in enumerate(settings.get("clusters", []))]
     labels = [c["label"] for c in settings["clusters"]]
@@ -287,6 +297,25 @@ def builtin_kind(workload: dict):
     if "objective" in workload:
         return None
     return workload.get("builtin", workload["name"])
+
+
+def _thread_envs(value: list, key: str, c: "_Checker") -> list[dict]:
+    """A thread environment axis: a non-empty list of distinct {NAME: value} dicts."""
+    envs = []
+    for i, env in enumerate(value):
+        if not isinstance(env, dict):
+            c.fail(f"{key}[{i}]", f"expected a dict of environment variables, got "
+                   f"{type(env).__name__}")
+        for k, v in env.items():
+            if not isinstance(k, str) or not k or "=" in k or not _is(v, (str, int)):
+                c.fail(f"{key}[{i}].{k}", "names must be strings and values strings or "
+                       "whole numbers")
+        envs.append({k: str(v) for k, v in env.items()})
+    if not envs:
+        c.fail(key, "empty grid: no values (use [{}] for the inherited environment)")
+    if len({tuple(sorted(e.items())) for e in envs}) != len(envs):
+        c.fail(key, "duplicate thread environments")
+    return envs
 
 
 def cluster_label(shape: str, task_cpus: int) -> str:

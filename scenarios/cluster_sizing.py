@@ -6,6 +6,11 @@ the shapes are 1x2 (one executor, two task slots), 2x1 (two executors, one slot 
 1x2 with task cpus 2 (one slot with two cores for a multi-threaded model). The report shows
 wall time against total executor cores, core-seconds per completed trial, and how trials
 spread over executors. Serial cells run in the driver as the baseline.
+
+LightGBM also runs with OMP_WAIT_POLICY=passive beside the inherited environment (serial
+cells in a fresh driver process, spark cells with spark.executorEnv): with n_jobs=2 and two
+trials sharing two cores, OpenMP's busy-waiting threads collapse the objective, and these
+cells measure what passive waiting does next to n_jobs=1 (= spark.task.cpus) and task cpus 2.
 """
 
 SCENARIO = {
@@ -13,7 +18,8 @@ SCENARIO = {
     "description": "RF and LightGBM on 1x2, 2x1 and 1x2/task-cpus-2 standalone clusters.",
     "workloads": [
         {"name": "rf", "n_jobs": [None], "data": {"rows": 1000, "features": 20}},
-        {"name": "lgbm", "n_jobs": [1, 2], "data": {"rows": 3750, "features": 20}},
+        {"name": "lgbm", "n_jobs": [1, 2], "data": {"rows": 3750, "features": 20},
+         "thread_env": [{}, {"OMP_WAIT_POLICY": "passive"}]},
     ],
     "clusters": ["1x2", "2x1", {"shape": "1x2", "task_cpus": 2}],
     "max_evals": 4,

@@ -70,3 +70,32 @@ def test_workload_condition_must_be_declared(tmp_path):
     text = 'SCENARIO = {"name": "g", "workloads": [{"name": "rf", "conditions": ["hot"]}]}'
     with pytest.raises(BenchError, match=r"workloads\[0\].conditions: unknown condition 'hot'"):
         scenario.load(write_scenario(tmp_path, text))
+
+
+def test_thread_env_axis_gives_cells_of_their_own_and_one_segment_per_environment(tmp_path):
+    s = settings(tmp_path, '"thread_env": [{}, {"OMP_WAIT_POLICY": "passive"}], '
+                           '"clusters": ["2x1"], "repeats": 1')
+    cells = grid.expand(s)
+    assert len(cells) == 2 * grid.count_cells(settings(tmp_path, '"clusters": ["2x1"], "repeats": 1'))
+    passive = [c for c in cells if c.thread_env_set]
+    assert passive and all(c.thread_env_set == {"OMP_WAIT_POLICY": "passive"} for c in passive)
+    assert all(".omp_wait_policy-passive." in c.cell_id for c in passive)
+    assert len({c.cell_id for c in cells}) == len(cells)
+    # spark cells of one environment share a session: never two environments in a segment
+    for cluster, segment in grid.segments(cells):
+        envs = {grid.env_label(c.thread_env_set) for c in segment if c.mode == "spark"}
+        assert len(envs) <= 1 and all(c.cluster == cluster for c in segment)
+    spark_segments = [seg for _, seg in grid.segments(cells) if any(c.mode == "spark" for c in seg)]
+    assert len(spark_segments) == 2  # one per thread environment on the one shape
+
+
+def test_thread_env_must_be_dicts_of_names(tmp_path):
+    import pytest
+
+    from bench.errors import BenchError
+
+    with pytest.raises(BenchError, match=r"thread_env\[1\]: expected a dict"):
+        settings(tmp_path, '"thread_env": [{}, "passive"]')
+    with pytest.raises(BenchError, match=r"workloads\[0\].thread_env: duplicate"):
+        scenario.load(write_scenario(tmp_path, 'SCENARIO = {"name": "g", "workloads": '
+                                     '[{"name": "lgbm", "thread_env": [{}, {}]}]}'))

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..grid import env_label
 from ..model import CellRecord, SparkTaskRecord, TrialRecord
 from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
 
 #: Columns that together identify one configuration of settings within a run.
 GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
-              "n_jobs_label", "max_evals", "cluster_label", "variant_label"]
+              "n_jobs_label", "max_evals", "cluster_label", "variant_label", "env_label"]
 
 #: The four clocks-derived parts of one trial's latency, in the order they happen.
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
@@ -88,6 +89,9 @@ def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
     variant = df["variant"] if "variant" in df.columns else pd.Series(None, index=df.index)
     df["variant_label"] = [(v if isinstance(v, str) and v else "stock") if m == "spark" else ""
                            for v, m in zip(variant, df["mode"])]
+    # thread environment the harness set ('OMP_WAIT_POLICY=passive'); '' when none
+    env = df["thread_env_set"] if "thread_env_set" in df.columns else pd.Series(None, index=df.index)
+    df["env_label"] = [env_label(e if isinstance(e, dict) else None) for e in env]
     df["condition"] = df["condition"].fillna("native").astype(str)
     df["mode"] = df["mode"].astype(str)
     df["workload"] = df["workload"].astype(str)
@@ -98,7 +102,7 @@ def varying_settings(*frames: pd.DataFrame) -> set[str]:
     """Setting columns that take more than one value in the run: only these go in labels."""
     out = set()
     for col, mode in (("max_queue_len", "spark"), ("n_jobs_label", None), ("max_evals", None),
-                      ("cluster_label", "spark")):
+                      ("cluster_label", "spark"), ("env_label", None)):
         values = set()
         for df in frames:
             part = df if mode is None else df[df["mode"] == mode]
@@ -109,7 +113,8 @@ def varying_settings(*frames: pd.DataFrame) -> set[str]:
 
 
 def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                  cluster: str = "", variant: str = "", show: set[str] = frozenset()) -> str:
+                  cluster: str = "", variant: str = "", env: str = "",
+                  show: set[str] = frozenset()) -> str:
     """Short human label of one configuration, e.g. 'spark p=4 q=4 @2x1', 'serial [busy]' or
     'spark p=2 q=2 tuned (modified hyperopt)'."""
     from ..variants import label as variant_label
@@ -132,6 +137,8 @@ def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals
         text += f" n_jobs={n_jobs}"
     if "max_evals" in show:
         text += f" evals={_int_text(max_evals)}"
+    if "env_label" in show:
+        text += f" {{{env}}}" if env else " {env as is}"
     return text
 
 
@@ -140,7 +147,7 @@ def _int_text(value) -> str:
 
 
 def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                     cluster: str = "", variant: str = "") -> tuple:
+                     cluster: str = "", variant: str = "", env: str = "") -> tuple:
     """Serial before spark before pool, native before emulated, then by parallelism, queue
     length and variant (in bench.variants' order)."""
     from ..variants import VARIANTS
@@ -149,13 +156,13 @@ def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_ev
     evals = 0 if max_evals is None or pd.isna(max_evals) else int(max_evals)
     rank = list(VARIANTS).index(variant) if variant in VARIANTS else len(VARIANTS)
     return ({"serial": 0, "spark": 1}.get(mode, 2), condition != "native", condition,
-            str(cluster), par, queue, rank, str(n_jobs), evals)
+            str(cluster), par, queue, rank, str(n_jobs), evals, env)
 
 
 def _label_rows(df: pd.DataFrame, show: set[str]) -> None:
     keys = list(zip(df["mode"], df["condition"], df["parallelism"], df["max_queue_len"],
                     df["n_jobs_label"], df["max_evals"], df["cluster_label"],
-                    df["variant_label"]))
+                    df["variant_label"], df["env_label"]))
     cache = {k: (setting_label(*k, show=show), setting_sort_key(*k)) for k in set(keys)}
     order = {k: i for i, k in enumerate(sorted(cache, key=lambda k: cache[k][1]))}
     df["setting"] = [cache[k][0] for k in keys]

@@ -11,7 +11,7 @@ from .frames import GROUP_COLS
 from .stats import bootstrap_median, bootstrap_median_ratio, karp_flatt
 
 #: Settings a serial and a spark configuration must share to be compared.
-MATCH_COLS = ["workload", "n_jobs_label", "max_evals"]
+MATCH_COLS = ["workload", "n_jobs_label", "max_evals", "env_label"]
 
 
 def _usable(cells: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                 "max_evals": settings["max_evals"], "serial_condition": condition,
                 "serial_emulated": bool(rgrp["emulated"].fillna(False).astype(bool).any()),
                 "parallelism": p, "max_queue_len": settings["max_queue_len"],
-                "cluster_label": settings["cluster_label"],
+                "cluster_label": settings["cluster_label"], "env_label": settings["env_label"],
                 "setting": sgrp["setting"].iloc[0], "setting_order": sgrp["setting_order"].iloc[0],
                 "serial_setting": rgrp["setting"].iloc[0],
                 "serial_cells": len(rgrp), "spark_cells": len(sgrp),
@@ -113,7 +113,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
 
 
 _SPEEDUP_COLS = ["workload", "n_jobs_label", "max_evals", "serial_condition", "serial_emulated",
-                 "parallelism", "max_queue_len", "cluster_label", "setting", "setting_order",
+                 "parallelism", "max_queue_len", "cluster_label", "env_label", "setting", "setting_order",
                  "serial_setting", "serial_cells", "spark_cells", "serial_wall_s", "spark_wall_s",
                  "speedup", "speedup_low", "speedup_high", "task_slots", "ideal", "efficiency",
                  "karp_flatt"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..analysis import Analysis, RunData, analyze, load_run
 from .finding import SEVERITIES, Finding
-from .rules import RULES, THRESHOLDS
+from .rules import AFTER_RULES, RULES, THRESHOLDS
 
 
 def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
@@ -17,7 +17,10 @@ def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Findin
     if installed is not run:
         analysis = analyze(installed)
     analysis = analysis if analysis is not None else analyze(run)
-    findings = with_advice([f for rule in RULES for f in rule(installed, analysis)], run)
+    findings = [f for rule in RULES for f in rule(installed, analysis)]
+    for rule in AFTER_RULES:
+        findings += rule(installed, analysis, list(findings))
+    findings = with_advice(findings, run)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.id))
 
 

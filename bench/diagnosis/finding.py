@@ -14,6 +14,10 @@ class Finding:
     summary: str         # one line, with the key numbers
     evidence: dict = field(default_factory=dict)   # measured numbers from this run
     recommendation: str = ""
+    #: configurations this finding explains: filters over the analysis' setting columns
+    #: (workload, mode, condition, n_jobs_label, parallelism, cluster_label, env_label,
+    #: setting), each optionally limited to one kind of gap ("gap": "wall" | "objective")
+    covers: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -12,7 +12,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..analysis import Analysis, RunData
+from ..analysis import GROUP_COLS, Analysis, RunData
+from ..report.markdown import fmt_x
 from .finding import Finding
 from .measures import break_even_objective_s, fixed_costs, median, slot_occupancy
 
@@ -32,6 +33,15 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "oversubscribed": (1.0, "threads per trial x trials that can run at once above the "
                             "cores: threads must queue for CPUs (decided by the settings, so "
                             "it does not flicker with machine noise)"),
+    "collapse_slowdown": (5.0, "time-sharing alone slows an oversubscribed trial by thread "
+                               "demand / cores (2x for 4 threads on 2 cores); a slowdown of "
+                               "5x or more, and beyond that share times the 2x run-to-run "
+                               "swing of multi-threaded fits (thread_time_ratio), is threads "
+                               "waiting for each other, not for CPU"),
+    "unexplained_gap": (3.0, "a configuration 3x away from its reference (wall against "
+                             "serial wall / ideal speedup, or median objective) is beyond the "
+                             "2x run-to-run swing of per-trial times here (thread_time_ratio): "
+                             "some finding must say why"),
     "fresh_worker_share": (0.9, "90% or more trials in a distinct process: Python workers are "
                                 "not reused"),
     "closure_bytes": (1_000_000, "PySpark broadcasts a task command above ~1 MB; anything "
@@ -96,7 +106,9 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
         }
         if len(sp_native):
             evidence["native_speedup_by_parallelism"] = {
-                f"p={int(r.parallelism)} q={int(r.max_queue_len)}": round(r.speedup, 2)
+                f"p={int(r.parallelism)} q={int(r.max_queue_len)}"
+                + (f" @{r.cluster_label}" if r.cluster_label else "")
+                + (f" {{{r.env_label}}}" if r.env_label else ""): fmt_x(r.speedup)
                 for r in sp_native.itertuples() if pd.notna(r.speedup)}
         slower = sp_native[(sp_native["speedup"] < 1)]
         severity = "high" if len(slower) else "medium"
@@ -105,8 +117,8 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
                    f"against a {_fmt_s(objective)} objective ({share:.0%})")
         if len(slower):
             worst = slower.sort_values("speedup").iloc[0]
-            summary += (f"; SparkTrials is slower than serial (speedup {worst.speedup:.2f} at "
-                        f"parallelism {int(worst.parallelism)})")
+            summary += (f"; SparkTrials is slower than serial (speedup {fmt_x(worst.speedup)} "
+                        f"at parallelism {int(worst.parallelism)})")
         out.append(Finding(
             id=f"fixed-overhead:{workload}", rule="fixed-overhead", severity=severity,
             summary=summary, evidence=evidence,
@@ -114,7 +126,8 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
                 f"At parallelism {p_top} SparkTrials only pays off for objectives longer than "
                 f"{_fmt_s(be)}. Give each trial more work (more data, cross-validation folds "
                 f"inside the objective), keep serial Trials for trials this short, and set "
-                f"max_queue_len = parallelism so the dispatcher always has a trial ready.")))
+                f"max_queue_len = parallelism so the dispatcher always has a trial ready."),
+            covers=[{"workload": workload, "mode": "spark", "gap": "wall"}]))
     return out
 
 
@@ -165,7 +178,8 @@ def dispatch_starvation(run: RunData, analysis: Analysis) -> list[Finding]:
             evidence=evidence,
             recommendation=("Pass max_queue_len=parallelism to fmin: hyperopt then suggests "
                             "enough trials per loop to fill every slot (its default of 1 feeds "
-                            "about one trial per second).")))
+                            "about one trial per second)."),
+            covers=[{"mode": "spark", "parallelism": p, "max_queue_len": 1, "gap": "wall"}]))
     return out
 
 
@@ -183,12 +197,17 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
     moved with them: the 'speedup' (or slowdown) is not from parallelism."""
     trials = _ok(run.trials)
     out = []
-    keys = ["workload", "n_jobs_label", "max_evals"]
+    keys = ["workload", "n_jobs_label", "max_evals", "env_label"]
     for key, grp in trials.groupby(keys, sort=True):
         spark = grp[grp["mode"] == "spark"]
         if not len(spark):
             continue
         p1 = spark[spark["parallelism"] == spark["parallelism"].min()]
+        # the same serial cells under other thread environments (e.g. passive waiting)
+        # separate the thread count from how the threads wait
+        others = trials[(trials["mode"] == "serial") & (trials["workload"] == key[0])
+                        & (trials["n_jobs_label"] == key[1]) & (trials["max_evals"] == key[2])
+                        & (trials["env_label"] != key[3])]
         s = _thread_summary(p1)
         for condition, serial in grp[grp["mode"] == "serial"].groupby("condition", sort=True):
             d = _thread_summary(serial)
@@ -201,7 +220,7 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
                 differs = d["omp_num_threads"] != s["omp_num_threads"]
             if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
                 continue
-            workload, n_jobs, _ = key
+            workload, n_jobs, _, env = key
             emulated = condition != "native"
             sp = analysis.speedups
             sp = sp[(sp["workload"] == workload) & (sp["n_jobs_label"] == n_jobs)
@@ -213,64 +232,326 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
                         "objective_ratio_serial_over_spark": round(ratio, 2)}
             if len(wall):
                 evidence[f"fmin_wall_ratio_serial_over_spark_p{p_min}"] = round(float(wall.median()), 2)
+            alt = {e or "inherited environment": round(median(g["objective_s"]), 3)
+                   for e, g in others[others["condition"] == condition].groupby("env_label")}
+            note = ""
+            if alt:
+                evidence["serial_objective_s_other_thread_env"] = alt
+                best_env, best = min(alt.items(), key=lambda kv: kv[1])
+                if best > 0:
+                    note = (f"; with {best_env} the serial trial takes {_fmt_s(best)} "
+                            f"({fmt_x(d['objective_s'] / best)} of the gap from how threads "
+                            f"wait, {fmt_x(best / s['objective_s'])} left to the thread count)")
+            if env:
+                evidence["thread_env_set"] = env
             faster = "faster" if ratio > 1 else "slower"
             out.append(Finding(
-                id=f"thread-mismatch:{workload}:nj{n_jobs}:{condition}", rule="thread-mismatch",
+                id=f"thread-mismatch:{workload}:nj{n_jobs}:{condition}"
+                   + (f":{env}" if env else ""), rule="thread-mismatch",
                 severity="high",
                 summary=(f"{workload} n_jobs={n_jobs}{' [emulated: ' + condition + ']' if emulated else ''}: "
                          f"each spark trial is {max(ratio, 1 / ratio):.1f}x {faster} than serial "
                          f"because it ran {s['threads']} thread(s) (OMP_NUM_THREADS={s['omp_num_threads']}) "
-                         f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"),
+                         f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"
+                         + (f" {{{env}}}" if env else "") + note),
                 evidence=evidence,
                 recommendation=(
                     "Compare like with like: pin the model's threads (n_jobs / num_threads) to "
                     "spark.task.cpus in both modes, or set OMP_NUM_THREADS the same in the "
                     "driver and via spark.executorEnv.OMP_NUM_THREADS. The difference is the "
-                    "thread setting, not SparkTrials' parallelism.")))
+                    "thread setting, not SparkTrials' parallelism."),
+                covers=[{"workload": workload, "n_jobs_label": n_jobs, "mode": "spark",
+                         "env_label": env},
+                        {"workload": workload, "n_jobs_label": n_jobs, "mode": "serial",
+                         "condition": condition, "env_label": env}]))
     return out
+
+
+def driver_cores(run: RunData):
+    """Cores the driver's serial trials can use: CPU affinity, capped by a cgroup CPU quota
+    where the manifest recorded one."""
+    env = run.manifest.get("environment") or {}
+    cores = env.get("usable_cores") or env.get("logical_cores")
+    quota = env.get("cpu_quota_cores")
+    if cores and quota:
+        return min(cores, quota)
+    return cores or quota
+
+
+def _shapes(run: RunData) -> dict:
+    """Cluster label -> shape {workers, cores, task_cpus} as the scenario declared it."""
+    shapes = {}
+    for entry in (run.manifest.get("grid") or {}).get("clusters") or []:
+        if isinstance(entry, dict) and entry.get("label"):
+            shapes[entry["label"]] = entry
+    for label, facts in (run.manifest.get("clusters") or {}).items():
+        if label not in shapes and facts and isinstance(facts[0].get("shape"), dict):
+            shapes[label] = facts[0]["shape"]
+    return shapes
+
+
+def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
+    """Where one configuration's trials ran, as the rules about cores reason about it:
+    threads per trial, the cores available to them and how many trials could share those
+    cores at once. Serial: the driver's cores, one trial. Spark on a cluster shape: one
+    executor's cores and the trials its slots hold (min(parallelism, cores / task cpus)).
+    Spark on the run's own session: the session's cores and min(parallelism, task slots)."""
+    threads = median(grp["model_threads_effective"])
+    if not math.isfinite(threads):
+        return None
+    first = grp.iloc[0]
+    if first["mode"] != "spark":
+        cores = driver_cores(run)
+        return None if not cores else {"threads": threads, "cores": cores, "at_once": 1,
+                                        "scope": "the driver", "alone": True}
+    p = int(first["parallelism"]) if pd.notna(first["parallelism"]) else 1
+    shape = _shapes(run).get(first["cluster_label"]) if first["cluster_label"] else None
+    slots = run.cells.set_index("cell_id")["task_slots"].reindex(grp["cell_id"].unique()).dropna()
+    # trials of the cell running at once anywhere: with one, its neighbours are not siblings
+    in_cell = int(min(p, slots.min())) if len(slots) else p
+    if shape:
+        cores = int(shape["cores"])
+        per_executor = max(1, cores // int(shape.get("task_cpus") or 1))
+        return {"threads": threads, "cores": cores, "at_once": min(p, per_executor),
+                "scope": f"each executor of {first['cluster_label']}", "alone": in_cell == 1}
+    spark = run.manifest.get("spark") or {}
+    cores = spark.get("default_parallelism") or driver_cores(run)
+    return None if not cores else {"threads": threads, "cores": int(cores), "at_once": in_cell,
+                                   "scope": "the local session", "alone": in_cell == 1}
+
+
+#: setting columns for rules about threads and cores: the queue length and evaluation count
+#: do not change where a trial's threads run, so their cells are judged together
+PLACEMENT_COLS = [c for c in GROUP_COLS if c not in ("max_queue_len", "max_evals")]
+
+
+def _configs(trials: pd.DataFrame, cols=GROUP_COLS):
+    """(settings dict, trials) per configuration, over the analysis' setting columns."""
+    for key, grp in trials.groupby(cols, sort=True, dropna=False):
+        yield dict(zip(cols, key)), grp
+
+
+def _where(cfg: dict, label: str) -> str:
+    return label + ("" if cfg["condition"] == "native" or f"[{cfg['condition']}]" in label
+                    else f" [{cfg['condition']}]")
+
+
+def _covers_config(cfg: dict) -> dict:
+    return {k: cfg[k] for k in ("workload", "mode", "condition", "n_jobs_label",
+                                "parallelism", "cluster_label", "env_label")}
 
 
 def oversubscription(run: RunData, analysis: Analysis) -> list[Finding]:
     """More runnable threads than cores, by construction: threads per trial times the trials
-    that can run at once (1 in serial mode, min(parallelism, task slots) under Spark)."""
-    env = run.manifest.get("environment") or {}
-    cores = env.get("usable_cores") or env.get("logical_cores")
-    if not cores:
-        return []
+    that can share the same cores at once (see thread_placement)."""
     trials = _ok(run.trials)
-    slots = run.cells.set_index("cell_id")["task_slots"]
     out = []
-    keys = ["workload", "mode", "condition", "n_jobs_label", "parallelism"]
-    for key, grp in trials.groupby(keys, sort=True, dropna=False):
-        workload, mode, condition, n_jobs, p = key
-        threads = median(grp["model_threads_effective"])
-        if not math.isfinite(threads):
+    for cfg, grp in _configs(trials, PLACEMENT_COLS):
+        place = thread_placement(run, grp)
+        if place is None:
             continue
-        at_once = 1
-        if mode == "spark" and pd.notna(p):
-            cell_slots = slots.reindex(grp["cell_id"].unique()).dropna()
-            at_once = int(min(p, cell_slots.min())) if len(cell_slots) else int(p)
+        threads, cores, at_once = place["threads"], place["cores"], place["at_once"]
         demand = threads * at_once
         if demand <= T("oversubscribed") * cores:
             continue
         eff = median(grp["effective_cores"])
+        mode, p, n_jobs, condition = cfg["mode"], cfg["parallelism"], cfg["n_jobs_label"], cfg["condition"]
         where = f"{mode}" + (f" p={int(p)}" if mode == "spark" else "")
+        if cfg["cluster_label"]:
+            where += f" @{cfg['cluster_label']}"
+        if cfg["env_label"]:
+            where += f" {{{cfg['env_label']}}}"
         out.append(Finding(
-            id=f"oversubscription:{workload}:{where.replace(' ', ':').replace('=', '')}"
-               f":nj{n_jobs}:{condition}",
-            rule="oversubscription", severity="medium",
-            summary=(f"{workload} {where}{' [' + condition + ']' if condition != 'native' else ''} "
+            id=(f"oversubscription:{cfg['workload']}:{where.replace(' ', ':').replace('=', '')}"
+                f":nj{n_jobs}:{condition}"), rule="oversubscription", severity="medium",
+            summary=(f"{cfg['workload']} {where}{' [' + condition + ']' if condition != 'native' else ''} "
                      f"n_jobs={n_jobs}: {threads:.0f} thread(s) x {at_once} trial(s) at once "
-                     f"= {demand:.0f} runnable threads on {cores} cores; each trial kept "
-                     f"{eff:.2f} cores busy"),
+                     f"= {demand:.0f} runnable threads on {cores} cores ({place['scope']}); "
+                     f"each trial kept {eff:.2f} cores busy"),
             evidence={"threads_per_trial": threads, "trials_at_once": at_once, "cores": cores,
-                      "thread_demand": demand, "effective_cores": round(eff, 2),
+                      "cores_of": place["scope"], "thread_demand": demand,
+                      "effective_cores": round(eff, 2),
                       "objective_s": round(median(grp["objective_s"]), 3),
                       "emulated": condition != "native"},
             recommendation=("Keep threads per trial x parallelism <= cores: set n_jobs (LightGBM "
                             "num_threads) explicitly, e.g. to spark.task.cpus, and never leave "
-                            "an OpenMP library to size itself from the visible CPU count.")))
+                            "an OpenMP library to size itself from the visible CPU count."),
+            covers=[_covers_config(cfg)]))
     return out
+
+WAIT_ENV = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
+def _seen_env(grp: pd.DataFrame, name: str) -> str:
+    """A thread variable as the trials saw it: '1', 'passive, unset'..."""
+    values = {str((env or {}).get(name, "unset")) if isinstance(env, dict) else "unset"
+              for env in grp["thread_env"].tolist()}
+    return ", ".join(sorted(values))
+
+
+def _openmp_runtime(grp: pd.DataFrame) -> str:
+    """OpenMP libraries the trials had loaded (threadpoolctl prefix: libgomp, libomp, libiomp)."""
+    libs = {str(p.get("library")) for pools in grp["threadpools"].tolist()
+            if isinstance(pools, list) for p in pools
+            if isinstance(p, dict) and p.get("api") == "openmp"}
+    return ", ".join(sorted(libs)) or "not seen"
+
+
+def _point_key(params) -> str:
+    import json
+
+    return json.dumps(params, sort_keys=True, default=str) if isinstance(params, dict) else ""
+
+
+def objective_ratio(hot: pd.DataFrame, ref: pd.DataFrame) -> tuple[float, int]:
+    """Median objective of `hot` over `ref`, on the same hyperparameter points where both
+    ran some (median of per-point ratios), else median over median. Returns (ratio, points
+    matched)."""
+    hk, rk = hot.assign(_k=hot["params"].map(_point_key)), ref.assign(_k=ref["params"].map(_point_key))
+    common = sorted((set(hk["_k"]) & set(rk["_k"])) - {""})
+    if common:
+        h = hk.groupby("_k")["objective_s"].median()
+        r = rk.groupby("_k")["objective_s"].median()
+        ratios = [h[k] / r[k] for k in common if r[k] > 0]
+        if ratios:
+            return float(np.median(ratios)), len(ratios)
+    base = median(ref["objective_s"])
+    return (median(hot["objective_s"]) / base if base > 0 else float("nan")), 0
+
+
+def _label(grp: pd.DataFrame) -> str:
+    return str(grp["setting"].iloc[0]) if "setting" in grp else ""
+
+
+def _spin_configs(run: RunData, trials: pd.DataFrame) -> list[tuple]:
+    """(settings, trials, placement, oversubscribed) per configuration. A trial that ran
+    with no sibling trial of its cell at the same time (serial, or one slot) also counts the
+    cores other processes kept busy beside it: a loaded host leaves it fewer. (Spark trials
+    running beside siblings cannot tell siblings from strangers in that measurement.)"""
+    out = []
+    for cfg, grp in _configs(trials, PLACEMENT_COLS):
+        place = thread_placement(run, grp)
+        if place is None:
+            continue
+        over = place["threads"] * place["at_once"] > T("oversubscribed") * place["cores"]
+        if place.get("alone"):
+            other = median(grp["other_busy_cores"])
+            if math.isfinite(other) and other >= T("contention_cores"):
+                place = {**place, "other_busy_cores": round(other, 2)}
+                over = over or place["threads"] + other > T("oversubscribed") * place["cores"]
+        out.append((cfg, grp, place, over))
+    return out
+
+
+def _passive(grp: pd.DataFrame) -> bool:
+    return _seen_env(grp, "OMP_WAIT_POLICY").lower() == "passive"
+
+
+def spin_wait_collapse(run: RunData, analysis: Analysis) -> list[Finding]:
+    """Multi-threaded trials sharing too few cores, many times slower than the same model
+    with the same threads where it had the cores: OpenMP threads busy-wait at every barrier
+    (libgomp spins by default), so a thread waiting for a descheduled sibling burns the CPU
+    that sibling needs and each barrier costs a scheduler time slice.
+
+    Judged against the same workload and threads without oversubscription in the run; where
+    there is none (every such cell shared its cores, e.g. on a loaded machine), against the
+    same cells with OMP_WAIT_POLICY=passive: passive threads sleep instead of spinning, so a
+    5x gap to them is the spinning itself."""
+    trials = _ok(run.trials)
+    configs = _spin_configs(run, trials)
+    out = []
+    for cfg, grp, place, over in configs:
+        if not over or place["threads"] <= 1 or _passive(grp):
+            continue
+        same = ("workload", "n_jobs_label", "env_label")
+        refs = [(c, g) for c, g, pl, o in configs if not o and pl["threads"] == place["threads"]
+                and all(c[k] == cfg[k] for k in same)]
+        demand = place["threads"] * place["at_once"] + place.get("other_busy_cores", 0)
+        fair = demand / place["cores"]
+        if refs:
+            basis = "with the cores to itself"
+            limit = max(T("collapse_slowdown"), fair * T("thread_time_ratio"))
+        else:
+            keep = ("workload", "mode", "condition", "parallelism", "cluster_label", "n_jobs_label")
+            refs = [(c, g) for c, g, pl, o in configs if _passive(g)
+                    and all(_same(c[k], cfg[k]) for k in keep)]
+            basis = "with OMP_WAIT_POLICY=passive (no cell had the cores to itself)"
+            limit = T("collapse_slowdown")
+        if not refs:
+            continue
+        ref = pd.concat([g for _, g in refs])
+        slowdown, matched = objective_ratio(grp, ref)
+        if not slowdown >= limit:
+            continue
+        hot_s, ref_s = median(grp["objective_s"]), median(ref["objective_s"])
+        label = _where(cfg, _label(grp))
+        wait = {name: _seen_env(grp, name) for name in WAIT_ENV}
+        evidence = {
+            "setting": label, "threads_per_trial": int(place["threads"]),
+            "cores": place["cores"], "cores_of": place["scope"],
+            "trials_at_once": place["at_once"],
+            **({"other_processes_busy_cores": place["other_busy_cores"]}
+               if "other_busy_cores" in place else {}),
+            "thread_demand": round(demand, 2),
+            "objective_s": round(hot_s, 3),
+            "objective_s_reference": round(ref_s, 3), "reference": basis,
+            "reference_settings": sorted({_label(g) for _, g in refs}),
+            "slowdown": fmt_x(slowdown), "points_matched": matched,
+            "time_sharing_alone_would_give": fmt_x(fair),
+            "effective_cores": round(median(grp["effective_cores"]), 2),
+            "effective_cores_reference": round(median(ref["effective_cores"]), 2),
+            "openmp_runtime": _openmp_runtime(grp), **wait,
+        }
+        measured = _collapse_what_ifs(configs, cfg, grp, place["threads"])
+        if measured:
+            evidence["measured_alternatives"] = measured
+        policy = wait["OMP_WAIT_POLICY"]
+        others = (f" beside other processes keeping {place['other_busy_cores']} core(s) busy"
+                  if "other_busy_cores" in place else "")
+        out.append(Finding(
+            id=(f"spin-wait-collapse:{cfg['workload']}:{cfg['mode']}"
+                + (f":p{int(cfg['parallelism'])}" if cfg["mode"] == "spark" else "")
+                + (f":{cfg['cluster_label']}" if cfg["cluster_label"] else "")
+                + f":nj{cfg['n_jobs_label']}:{cfg['condition']}"
+                + (f":{cfg['env_label']}" if cfg["env_label"] else "")),
+            rule="spin-wait-collapse", severity="high",
+            summary=(f"{cfg['workload']} {label}: {int(place['threads'])} OpenMP threads x "
+                     f"{place['at_once']} trial(s) at once on {place['cores']} core(s) of "
+                     f"{place['scope']}{others}: objective {_fmt_s(hot_s)} against "
+                     f"{_fmt_s(ref_s)} {basis} ({fmt_x(slowdown)} slower; time-sharing "
+                     f"alone explains {fmt_x(fair)}); threads spin-wait at every barrier "
+                     f"(OMP_WAIT_POLICY {policy})"),
+            evidence=evidence,
+            recommendation=(
+                "In this order: (1) make threads per trial = spark.task.cpus (pin n_jobs / "
+                "num_threads, e.g. n_jobs=1 at the default spark.task.cpus=1); (2) or raise "
+                f"spark.task.cpus to the threads ({int(place['threads'])}) so each trial gets "
+                "its cores (fewer trials at once); (3) if neither can change, make idle "
+                "OpenMP threads sleep: OMP_WAIT_POLICY=passive via "
+                "spark.executorEnv.OMP_WAIT_POLICY (and in the driver's environment before "
+                "the model library loads, for serial Trials)."),
+            covers=[_covers_config(cfg)]))
+    return out
+
+
+def _collapse_what_ifs(configs, cfg: dict, grp: pd.DataFrame, threads: float) -> dict:
+    """Median objective of the same placement with one recommended change measured in this
+    run: another thread environment (e.g. OMP_WAIT_POLICY=passive), or fewer threads."""
+    keep = ("workload", "mode", "condition", "parallelism", "cluster_label")
+    out = {"as_run": round(median(grp["objective_s"]), 3)}
+    for c, g, pl, _ in configs:
+        if not all(_same(c[k], cfg[k]) for k in keep) or (c["env_label"], c["n_jobs_label"]) == (
+                cfg["env_label"], cfg["n_jobs_label"]):
+            continue
+        if c["n_jobs_label"] == cfg["n_jobs_label"] and c["env_label"] != cfg["env_label"]:
+            name = f"with {c['env_label'] or 'the inherited environment'}"
+        elif c["env_label"] == cfg["env_label"] and pl["threads"] < threads:
+            name = f"with n_jobs={c['n_jobs_label']} ({int(pl['threads'])} thread(s))"
+        else:
+            continue
+        out[name] = round(median(g["objective_s"]), 3)
+    return out if len(out) > 1 else {}
+
 
 
 def parallelism_above_slots(run: RunData, analysis: Analysis) -> list[Finding]:
@@ -320,7 +601,8 @@ def fresh_worker_per_trial(run: RunData, analysis: Analysis) -> list[Finding]:
         recommendation=("SparkTrials' task never reads its input iterator, so Spark cannot "
                         "reuse the Python worker (spark.python.worker.reuse has no effect): "
                         "budget ~this start-up per trial, keep imports light at module level, "
-                        "and make trials long enough to amortise it."))]
+                        "and make trials long enough to amortise it."),
+        covers=[{"mode": "spark", "gap": "wall"}])]
 
 
 def large_closure(run: RunData, analysis: Analysis) -> list[Finding]:
@@ -341,7 +623,8 @@ def large_closure(run: RunData, analysis: Analysis) -> list[Finding]:
             evidence={"closure_bytes": b, "spark_trials": trials},
             recommendation=("Do not capture the training data in the objective: broadcast it "
                             "once (sc.broadcast) or load it inside the objective from shared "
-                            "storage.")))
+                            "storage."),
+            covers=[{"workload": workload, "mode": "spark", "gap": "wall"}]))
     return out
 
 
@@ -413,7 +696,8 @@ def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
             recommendation=("Benchmark serial Trials on an idle driver (or compare against "
                             "SparkTrials at parallelism 1 on executors): a busy driver makes "
                             "SparkTrials look faster for reasons that have nothing to do with "
-                            "parallelism.")))
+                            "parallelism."),
+            covers=[{"mode": "serial", "condition": condition}]))
     return out
 
 
@@ -442,12 +726,170 @@ def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
             recommendation=("Make every executor offer the same slots (equal "
                             "spark.executor.cores, spark.task.cpus dividing them) and keep "
                             "parallelism a multiple of the executor count; check `python -m "
-                            "bench cluster status` for workers with fewer cores.")))
+                            "bench cluster status` for workers with fewer cores."),
+            covers=[{"workload": r["workload"], "setting": r["setting"], "gap": "wall"}]))
     return out
 
 
+def _covered(findings: list[Finding], row: dict, gap: str) -> list[str]:
+    """Ids of the findings whose `covers` names this configuration for this kind of gap."""
+    ids = []
+    for f in findings:
+        for flt in f.covers or []:
+            if flt.get("gap", gap) != gap:
+                continue
+            if all(_same(row.get(k), v) for k, v in flt.items() if k != "gap"):
+                ids.append(f.id)
+                break
+    return ids
+
+
+def _missing(v) -> bool:
+    return v is None or (not isinstance(v, (str, list, dict, tuple)) and bool(pd.isna(v)))
+
+
+def _same(a, b) -> bool:
+    """Setting values equal, with missing values (None, NaN, NA) equal to each other."""
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def _reference(cfg: dict, walls: pd.DataFrame) -> dict | None:
+    """The configuration `cfg` is judged against: serial native with the same workload,
+    threads setting, evaluations and thread environment (any environment if none), else
+    the same spark configuration at its lowest parallelism."""
+    w = walls[(walls["workload"] == cfg["workload"]) & (walls["n_jobs_label"] == cfg["n_jobs_label"])
+              & (walls["max_evals"] == cfg["max_evals"])]
+    serial = w[(w["mode"] == "serial") & (w["condition"] == "native")]
+    for cand in (serial[serial["env_label"] == cfg["env_label"]], serial[serial["env_label"] == ""]):
+        if len(cand):
+            ref = cand.iloc[0].to_dict()
+            return None if all(_same(ref[k], cfg[k]) for k in GROUP_COLS) else ref
+    if cfg["mode"] != "spark":
+        return None
+    spark = w[(w["mode"] == "spark") & (w["cluster_label"] == cfg["cluster_label"])
+              & (w["env_label"] == cfg["env_label"]) & (w["max_queue_len"] == 1)]
+    spark = spark.sort_values("parallelism")
+    if not len(spark) or _same(spark.iloc[0]["parallelism"], cfg["parallelism"]):
+        return None
+    return spark.iloc[0].to_dict()
+
+
+def _key(values) -> tuple:
+    """Setting values as comparable text (NA and NaN alike, 2 and 2.0 alike)."""
+    out = []
+    for v in values:
+        if _missing(v):
+            out.append("")
+        else:
+            try:
+                out.append(f"{float(v):g}")
+            except (TypeError, ValueError):
+                out.append(str(v))
+    return tuple(out)
+
+
+def _ideal(row: dict) -> float:
+    if row["mode"] != "spark" or pd.isna(row["parallelism"]):
+        return 1.0
+    slots = row.get("task_slots")
+    return float(min(int(row["parallelism"]), int(slots))) if pd.notna(slots) else float(row["parallelism"])
+
+
+def unexplained(run: RunData, analysis: Analysis, findings: list[Finding]) -> list[Finding]:
+    """Runs after every other rule: a configuration whose fmin wall (against its reference's
+    wall divided by the ideal speedup) or median objective is 3x or more away from its
+    reference, and that no finding covers, gets a finding of its own with the measurements
+    at hand, so nothing large goes silent."""
+    walls = analysis.walls
+    if not len(walls):
+        return []
+    trials = _ok(run.trials)
+    by_cfg = {_key(cfg.values()): grp for cfg, grp in _configs(trials)}
+
+    def trials_of(row):
+        return by_cfg.get(_key(row[k] for k in GROUP_COLS), trials.iloc[0:0])
+
+    out = []
+    for row in walls.to_dict("records"):
+        ref = _reference(row, walls)
+        if ref is None:
+            continue
+        gaps = {}
+        if pd.notna(row["wall_median_s"]) and pd.notna(ref["wall_median_s"]) and ref["wall_median_s"] > 0:
+            expected = ref["wall_median_s"] * _ideal(ref) / _ideal(row)
+            gaps["wall"] = row["wall_median_s"] / expected
+        hot, base = trials_of(row), trials_of(ref)
+        if len(hot) and len(base):
+            ratio, _ = objective_ratio(hot, base)
+            if math.isfinite(ratio) and ratio > 0:
+                gaps["objective"] = ratio
+        big = {k: v for k, v in gaps.items()
+               if max(v, 1 / v) >= T("unexplained_gap") and not _covered(findings, row, k)}
+        if not big:
+            continue
+        out.append(_unexplained_finding(run, row, ref, big, gaps, hot, base))
+    return out
+
+
+def _unexplained_finding(run, row, ref, big, gaps, hot, base) -> Finding:
+    def part(col):
+        return round(median(hot[col]), 3) if len(hot) else None
+
+    evidence = {
+        "setting": _where(row, row["setting"]), "reference": _where(ref, ref["setting"]),
+        "fmin_wall_s": round(row["wall_median_s"], 2) if pd.notna(row["wall_median_s"]) else None,
+        "reference_wall_s": round(ref["wall_median_s"], 2) if pd.notna(ref["wall_median_s"]) else None,
+        "ideal_speedup": _ideal(row),
+        **{f"{k}_vs_reference": fmt_x(v) for k, v in gaps.items()},
+        "objective_s": part("objective_s"),
+        "reference_objective_s": round(median(base["objective_s"]), 3) if len(base) else None,
+        "queue_wait_s": part("wait_dispatch_s"), "dispatch_to_start_s": part("dispatch_to_start_s"),
+        "import_s": part("setup_s"), "return_s": part("return_s"),
+        "threads_per_trial": part("model_threads_effective"),
+        "omp_num_threads": _seen_env(hot, "OMP_NUM_THREADS") if len(hot) else None,
+        "effective_cores": part("effective_cores"),
+        "reference_effective_cores": round(median(base["effective_cores"]), 2) if len(base) else None,
+        "processes": int(hot["pid"].nunique()) if len(hot) else 0,
+        "hosts": int(hot["hostname"].nunique()) if len(hot) else 0,
+        "cells": int(row.get("cells") or 0),
+    }
+    helps = []
+    if row["mode"] == "spark":
+        if pd.notna(row["parallelism"]) and int(row["parallelism"]) > 1:
+            helps.append("the same configuration at parallelism 1 (separates concurrency "
+                         "from SparkTrials' fixed cost)")
+        helps += ["n_jobs pinned to spark.task.cpus (separates threads from placement)"]
+        if row["env_label"] == "":
+            helps.append("a thread_env axis with OMP_WAIT_POLICY=passive (separates waiting "
+                         "threads from working ones)")
+    else:
+        helps.append("the serial cell without its emulated condition, or on an idle driver")
+    if int(row.get("cells") or 0) < 3:
+        helps.append("repeats >= 3, to tell the gap from run-to-run noise")
+    what = " and ".join(f"{k} {fmt_x(v)}" for k, v in big.items())
+    return Finding(
+        id=f"unexplained:{row['workload']}:{row['setting']}".replace(" ", ":"),
+        rule="unexplained", severity="medium",
+        summary=(f"{row['workload']} {evidence['setting']}: {what} its reference "
+                 f"({evidence['reference']}) and no rule explains it"),
+        evidence={**evidence, "cells_that_would_help": helps},
+        recommendation=("Nothing in this run's measurements accounts for this gap. Add the "
+                        "cells listed under cells_that_would_help and look at the per-trial "
+                        "timeline for this configuration."),
+        covers=[{**_covers_config(row)}])
+
+
+
 RULES: list[Callable[[RunData, Analysis], list[Finding]]] = [
-    fixed_overhead, dispatch_starvation, thread_mismatch, oversubscription,
+    fixed_overhead, dispatch_starvation, thread_mismatch, oversubscription, spin_wait_collapse,
     parallelism_above_slots, fresh_worker_per_trial, large_closure, search_quality,
     uneven_placement, driver_contention,
 ]
+
+#: Rules that read the other rules' findings; they run last, in this order.
+AFTER_RULES: list[Callable[[RunData, Analysis, list[Finding]], list[Finding]]] = [unexplained]

@@ -50,11 +50,19 @@ def fmt_ci(value, low, high, fmt=fmt_s, suffix: str = "") -> str:
 
 
 def fmt_ratio(value) -> str:
-    """A ratio with two decimals, three below 0.1 so that 0.024 does not read as 0.02."""
+    """A ratio with never fewer than two significant digits: two decimals from 0.1 up
+    ('2.00', '0.17'), two significant digits below ('0.024', '0.0040', '0.00012'), so a
+    small ratio never reads as 0.00."""
     if is_missing(value):
         return "—"
     value = float(value)
-    return f"{value:.3f}" if abs(value) < 0.1 else f"{value:.2f}"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    size = abs(value)
+    if size >= 0.1 or size == 0:
+        return f"{value:.2f}"
+    decimals = 1 - math.floor(math.log10(size))
+    return f"{value:.{decimals}f}"
 
 
 def fmt_x(value) -> str:
