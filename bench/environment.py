@@ -52,6 +52,24 @@ def git_commit(folder: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def cpu_quota_cores() -> float | None:
+    """The container's CPU quota in cores (cgroup v2 cpu.max, v1 cfs files); None if none."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text().strip()
+            period = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    if quota in ("max", "-1"):
+        return None
+    try:
+        return round(int(quota) / int(period), 2)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
 def capture(project_dir: Path | None = None) -> dict:
     import psutil
 
@@ -70,9 +88,18 @@ def capture(project_dir: Path | None = None) -> dict:
         "logical_cores": psutil.cpu_count(logical=True),
         "physical_cores": psutil.cpu_count(logical=False),
         "usable_cores": affinity,
+        "cpu_quota_cores": cpu_quota_cores(),
         "memory_bytes": psutil.virtual_memory().total,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},
         "pyspark_python": os.environ.get("PYSPARK_PYTHON"),
         "git_commit": git_commit(project_dir or Path.cwd()),
+        "stack": _stack(),
     }
+
+
+def _stack():
+    """The software stack (bench.stacks) this process runs in, or None."""
+    from .stacks import active
+
+    return active()
