@@ -538,7 +538,10 @@ def format_markdown(result: Comparison) -> str:
 
 
 def format_json(result: Comparison) -> str:
-    return json.dumps({
+    """JSON for machines; NaN (no measurement) is written as null."""
+    from .storage import dumps
+
+    return json.dumps(json.loads(dumps({
         "base": str(result.base.path), "new": str(result.new.path),
         "threshold": str(result.threshold), "indicative_bound": INDICATIVE_BOUND,
         "exit_code": result.exit_code, "counts": result.counts(),
@@ -546,7 +549,7 @@ def format_json(result: Comparison) -> str:
                                     for k, a, b in result.environment],
         "only_base": result.only_base, "only_new": result.only_new,
         "configurations": [r.to_dict() for r in result.rows],
-    }, indent=2, default=str)
+    })), indent=2)
 
 
 FORMATS = {"text": format_text, "markdown": format_markdown, "json": format_json}

@@ -10,7 +10,7 @@ _worker = daemon.worker
 
 
 def worker(sock, authenticated):
-    time.sleep(float(os.environ.get("BENCH_TEST_WORKER_DELAY", "2.0")))
+    time.sleep(float(os.environ.get("BENCH_TEST_WORKER_DELAY", "8.0")))
     return _worker(sock, authenticated)
 
 
