@@ -530,7 +530,7 @@ def format_markdown(result: Comparison) -> str:
     b, n = result.base, result.new
     icon = "❌" if result.regressions else "✅"
     out = [f"### {icon} sparktrials-bench compare", "",
-           f"- base: `{b.run_id}` · new: `{n.run_id}`", f"- {_summary(result)}", ""]
+           f"- {_run_line('base', b)}", f"- {_run_line('new', n)}", f"- {_summary(result)}", ""]
     out += _environment_lines(result, markdown=True)
     out += [table(_HEADERS, _table_rows(result))]
     out += _missing_lines(result, markdown=True)
