@@ -1,10 +1,10 @@
 """An injected slowdown, end to end on real Spark: compare must see it and say where it is.
 
-Three tiny runs of one sleep configuration (SparkTrials, parallelism 1, 1 trial, 2 repeats):
-the base and the same with an 8 s longer objective, both in the tests' shared local Spark
-session; and the base objective with every Spark Python worker starting 8 s late
-(spark.python.daemon.module=tests.slow_daemon, a delay outside the objective), which needs
-a session of its own: a real `python -m bench run` subprocess.
+Three tiny runs of one sleep configuration (SparkTrials, parallelism 1, 2 trials, 2 repeats),
+each a real `python -m bench run` subprocess with its own local Spark (the same conditions
+for all three: the third needs a session of its own): the base; the same with an 8 s longer
+objective; and the base objective with every Spark Python worker starting 8 s late
+(spark.python.daemon.module=tests.slow_daemon, a delay outside the objective).
 
 The injected change must dominate the machine's trial-to-trial noise: SparkTrials' fixed cost
 per trial at parallelism 1 was ~2 s on an idle 2-core machine but 11-15 s at load average
@@ -28,21 +28,13 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 DELAY = 8.0  # seconds injected per trial, inside the objective or before it
 
 SLEEP = '''SCENARIO = {{"name": "injected", "workloads": ["sleep"],
-    "sleep": {{"seconds": {seconds}, "threads": 0}}, "max_evals": 1, "modes": ["spark"],
+    "sleep": {{"seconds": {seconds}, "threads": 0}}, "max_evals": 2, "modes": ["spark"],
     "parallelism": [1], "max_queue_len": [1], "n_jobs": [None], "repeats": 2,
     "algo": "rand", "seed": 3}}
 '''
 
 
-def _run_here(tmp_path, spark, name: str, seconds: float):
-    from bench import runner
-
-    scn = write_scenario(tmp_path, SLEEP.format(seconds=seconds), f"{name}.py")
-    path = runner.run(scn, spark=spark, results_dir=tmp_path / name, quiet=True)
-    return str(path), os.getpid()
-
-
-def _run(tmp_path, name: str, seconds: float, *conf: str) -> str:
+def _run(tmp_path, name: str, seconds: float, *conf: str) -> tuple[str, int]:
     scn = write_scenario(tmp_path, SLEEP.format(seconds=seconds), f"{name}.py")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get(
         "PYTHONPATH", "")]), "PYSPARK_PYTHON": sys.executable,
@@ -53,16 +45,16 @@ def _run(tmp_path, name: str, seconds: float, *conf: str) -> str:
         args += ["--conf", c]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, env=env)
-    stdout, stderr = proc.communicate(timeout=300)
+    stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 0, stderr
     return stdout.strip().splitlines()[-1], proc.pid
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, spark):
+def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("injected")
-    return {"base": _run_here(tmp, spark, "base", 0.05),
-            "slow_objective": _run_here(tmp, spark, "slow_objective", 0.05 + DELAY),
+    return {"base": _run(tmp, "base", 0.05),
+            "slow_objective": _run(tmp, "slow_objective", 0.05 + DELAY),
             "slow_start": _run(tmp, "slow_start", 0.05,
                                "spark.python.daemon.module=tests.slow_daemon")}
 
