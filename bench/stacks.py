@@ -308,6 +308,9 @@ def stack_for_run(args) -> str | None:
     """The stack a `run` must re-execute in: --stack, else the scenario's own `stack` key,
     else (resume) the stack the run started in; None when this process already is it."""
     name = getattr(args, "stack", None)
+    inside = os.environ.get(ENV_NAME)
+    if not name and inside:  # re-executed by --stack (or run from inside a stack): stay
+        return None
     if not name and getattr(args, "scenario", None):
         from . import scenario
 
@@ -317,7 +320,7 @@ def stack_for_run(args) -> str | None:
 
         name = ((RunFolder(args.resume).manifest().get("environment") or {}).get("stack")
                 or {}).get("name")
-    if not name or name == os.environ.get(ENV_NAME):
+    if not name or name == inside:
         return None
     return name
 

@@ -68,6 +68,8 @@ def test_stack_option_is_stripped_and_the_scenario_can_name_its_stack(tmp_path, 
     assert stacks.stack_for_run(args) == "current"
     monkeypatch.setenv(stacks.ENV_NAME, "current")  # already inside it: no re-execution
     assert stacks.stack_for_run(args) is None
+    args.stack = None  # re-executed by --stack current: the scenario's own stack must not win
+    assert stacks.stack_for_run(args) is None
     plain = SimpleNamespace(stack=None, scenario=str(SCENARIOS / "smoke.py"), profile="quick",
                             resume=None)
     assert stacks.stack_for_run(plain) is None
