@@ -116,8 +116,10 @@ def _planned_key(cell: dict) -> tuple:
               "max_queue_len": cell.get("max_queue_len"),
               "n_jobs_label": n_jobs_label(cell.get("n_jobs")),
               "max_evals": cell.get("max_evals"),
-              "cluster_label": cluster if isinstance(cluster, str) else ""}
-    return tuple(_plain(values[c]) for c in GROUP_COLS)
+              "cluster_label": cluster if isinstance(cluster, str) else "",
+              "variant_label": (cell.get("variant") or "stock") if cell.get("mode") == "spark"
+              else ""}
+    return tuple(_plain(values.get(c)) for c in GROUP_COLS)
 
 
 @dataclass
@@ -338,14 +340,15 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
     def label(key: tuple) -> str:
         s = dict(zip(GROUP_COLS, key))
         text = setting_label(s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-                             s["n_jobs_label"], s["max_evals"], s["cluster_label"], show)
+                             s["n_jobs_label"], s["max_evals"], s["cluster_label"],
+                             s.get("variant_label") or "", show=show)
         return f"{s['workload']} {text}"
 
     def order(key: tuple):
         s = dict(zip(GROUP_COLS, key))
         return (str(s["workload"]), setting_sort_key(
             s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-            s["n_jobs_label"], s["max_evals"], s["cluster_label"]))
+            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or ""))
 
     common = sorted(set(sides_b) & set(sides_n), key=order)
     rows = []
