@@ -14,7 +14,8 @@ from .errors import BenchError
 
 #: Commands implemented in their own modules: name -> module with add_parser/run.
 PLUGGABLE = {"report": "bench.report.cli", "diagnose": "bench.diagnosis.cli",
-             "cluster": "bench.cluster.cli", "predict": "bench.predict.cli"}
+             "cluster": "bench.cluster.cli", "predict": "bench.predict.cli",
+             "compare": "bench.compare", "stack": "bench.stacks"}
 
 
 def cmd_list(args) -> int:
@@ -42,6 +43,11 @@ def cmd_run(args) -> int:
         raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
     if args.scenario and args.resume:
         raise BenchError("run: give either a scenario file or --resume, not both")
+    from . import stacks
+
+    stack = stacks.stack_for_run(args)
+    if stack:  # re-run this command in the stack's venv (driver and Spark workers)
+        return stacks.run_in_stack(stack, stacks.strip_stack_option(args.argv))
     conf = spark_session.parse_conf(args.conf)
     kwargs = dict(profile=args.profile, master=args.master, conf=conf,
                   results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
@@ -107,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-memory", default="1g", help="memory per worker with --cluster")
     p.add_argument("--cluster-dir", default=".cluster", help="state/log folder for --cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--stack", metavar="NAME",
+                   help="run in a software stack's venv (python -m bench stack list)")
     p.add_argument("--report", action="store_true",
                    help="then diagnose and write the report; prints the report path last")
     p.set_defaults(func=cmd_run)
@@ -127,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except BenchError as exc:

@@ -52,6 +52,8 @@ KEYS: dict[str, tuple[tuple, str]] = {
     "clusters": ((list,), "standalone cluster shapes for spark cells: 'NxC' or "
                           "{'shape': 'NxC', 'task_cpus': k, 'memory': '1g'}"),
     "profiles": ((dict,), "per-profile overrides: {'quick': {...}, 'full': {...}}"),
+    "stack": ((str,), "software stack (stacks.toml) the scenario runs on; run --stack "
+                      "overrides it"),
 }
 DATA_KEYS = {"rows": int, "features": int, "noise": (int, float), "seed": int}
 SLEEP_KEYS = {"seconds": (int, float, list), "threads": int}

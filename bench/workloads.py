@@ -70,6 +70,15 @@ def openmp_threads() -> int | None:
     return max(pools) if pools else None
 
 
+def booster_threads(params: dict):
+    """num_threads from a fitted booster's params under any of LightGBM's aliases: 4.x stores
+    'num_threads', 3.x keeps the sklearn name 'n_jobs'."""
+    for key in ("num_threads", "n_jobs", "num_thread", "nthread", "nthreads"):
+        if params.get(key) is not None:
+            return params[key]
+    return None
+
+
 class _ModelObjective:
     """A model trained on captured data with one thread setting and fixed extra params."""
 
@@ -114,7 +123,7 @@ class LightGBMObjective(_ModelObjective):
         p = _ints({**self.fixed, **params},
                   ("n_estimators", "num_leaves", "min_child_samples", "max_depth"))
         model = LGBMRegressor(n_jobs=self.n_jobs, verbose=-1, random_state=0, **p).fit(Xtr, ytr)
-        used = model.booster_.params.get("num_threads")
+        used = booster_threads(model.booster_.params)
         if used is None or int(used) <= 0:
             used = openmp_threads()
         return {"loss": _mse(yva, model.predict(Xva)),

@@ -79,6 +79,36 @@ def bootstrap_median_ratio(numerator, denominator, n_boot: int = DEFAULT_BOOT,
     return Estimate(value, low, high, min(len(num), len(den)))
 
 
+def bootstrap_paired_median_ratio(numerator, denominator, n_boot: int = DEFAULT_BOOT,
+                                  level: float = DEFAULT_LEVEL,
+                                  seed: int = DEFAULT_SEED) -> Estimate:
+    """median(numerator) / median(denominator) for paired samples (same length, same order):
+    each bootstrap draw resamples the pairs, keeping a pair's two values together.
+
+    Used by compare when both runs have the same repeat blocks: repeat r of one run is
+    paired with repeat r of the other, so drift shared by a repeat index cancels.
+    """
+    num = np.asarray(numerator, dtype="float64").ravel()
+    den = np.asarray(denominator, dtype="float64").ravel()
+    if len(num) != len(den):
+        raise ValueError("paired samples must have the same length")
+    keep = np.isfinite(num) & np.isfinite(den)
+    num, den = num[keep], den[keep]
+    if len(num) == 0:
+        return _NAN
+    value = _safe_ratio(float(np.median(num)), float(np.median(den)))
+    if len(num) == 1:
+        return Estimate(value, value, value, 1)
+    idx = np.random.default_rng(seed).integers(0, len(num), size=(n_boot, len(num)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.median(num[idx], axis=1) / np.median(den[idx], axis=1)
+    ratios = ratios[np.isfinite(ratios)]
+    if len(ratios) == 0:
+        return Estimate(value, float("nan"), float("nan"), len(num))
+    low, high = _bounds(ratios, level)
+    return Estimate(value, low, high, len(num))
+
+
 def _safe_ratio(a: float, b: float) -> float:
     return a / b if b != 0 else float("nan")
 
