@@ -82,3 +82,12 @@ def test_evidence_units_come_from_the_key_names():
                     ("serial.threads", "32", "threads"), ("serial.objective_s", "4.11", "s"),
                     ("import_s", "—", ""), ("cluster_shapes", "2x1, 1x2", "")]
     assert aligned(rows[:2]) == ["fixed_s_per_trial  1.79 s", "share               50%"]
+
+
+def test_severity_is_coloured_on_a_terminal_only(known, capsys):
+    from bench.diagnosis.cli import finding_text
+
+    f = diagnose(known)[0]
+    assert finding_text(f, colour=True)[0] == f"\033[1;33mMEDIUM\033[0m  {f.id}"
+    main(["diagnose", str(known)])  # captured stdout is not a terminal
+    assert "\033[" not in capsys.readouterr().out
