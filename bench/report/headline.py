@@ -18,6 +18,7 @@ from ..diagnosis import RULES
 from ..diagnosis.finding import SEVERITIES, Finding
 from ..diagnosis.whatif import what_if_for
 from ..formats import fmt_num, fmt_s, fmt_x
+from .markdown import EMULATED_LABEL
 from .whatif import PHRASES
 
 SECTION_TITLE = "Headline"
@@ -73,7 +74,7 @@ def speedup_lines(speedups: pd.DataFrame, workload: str) -> tuple[str, str]:
                 + speedup_phrase(native[native["serial_condition"] == against]))
     emulated = []
     for cond, grp in sp[sp["serial_emulated"].astype(bool)].groupby("serial_condition", sort=True):
-        emulated.append(f"SparkTrials vs serial Trials [{cond}] (emulated): "
+        emulated.append(f"SparkTrials vs serial Trials [{cond}] {EMULATED_LABEL}: "
                         + speedup_phrase(grp))
     if not main:
         return "; ".join(emulated), ""
@@ -192,7 +193,7 @@ def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]
                                      and f.severity == top.severity), None)
                 if emulated_top is not None and not _is_emulated(top):
                     cond = emulated_top.evidence.get("condition", "emulated")
-                    head.emulated_why = (f"[{cond}] (emulated): "
+                    head.emulated_why = (f"[{cond}] {EMULATED_LABEL}: "
                                          + cause_phrase(emulated_top, findings, workload)
                                          + "; fix: " + fix_phrase(emulated_top, effects,
                                                                   workload))

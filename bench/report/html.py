@@ -69,7 +69,8 @@ CSS = """
 """
 
 #: Markers in the report text -> badge class. The Markdown writes labels as '(emulated)',
-#: '[emulated: NAME]', '(modified hyperopt: NAME)'; the HTML shows them as badges.
+#: '[emulated: NAME]', '(modified hyperopt: NAME)' (bench.report.markdown: EMULATED_LABEL,
+#: modified_hyperopt_label); the HTML shows them as badges.
 _BADGES = [
     (re.compile(r"\((emulated)\)"), "emulated"),
     (re.compile(r"\[(emulated: [^\]<]+)\]"), "emulated"),

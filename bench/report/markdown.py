@@ -8,6 +8,16 @@ from ..formats import (fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_ratio, 
                        fmt_s, fmt_value, fmt_x, fmt_x_ci, is_missing)
 
 
+#: Labels written after a configuration or a finding; report.html shows them as badges
+#: (bench.report.html). One home for their text, so both renderings agree.
+EMULATED_LABEL = "(emulated)"
+
+
+def modified_hyperopt_label(variant: str) -> str:
+    """The label of results measured with a modified hyperopt (a SparkTrials variant)."""
+    return f"(modified hyperopt: {variant})"
+
+
 def cell(text) -> str:
     """Make text safe inside a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")

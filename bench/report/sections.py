@@ -10,7 +10,7 @@ from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..diagnosis.finding import Finding
 from ..errors import BenchError
-from .markdown import (flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
+from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
                        fmt_x_ci, is_missing, key_value_table, table)
 
 
@@ -156,7 +156,7 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
             key = (workload, w["setting"])
             lat, thr, s = latency.get(key, {}), threads.get(key, {}), ref.get(w["setting"])
             rows.append([
-                w["setting"] + (" (emulated)" if w["condition"] in emulated else ""),
+                w["setting"] + (" " + EMULATED_LABEL if w["condition"] in emulated else ""),
                 f"{w['cells']}" + (f" (+{w['cells_failed']} failed)"
                                    if w["cells_failed"] else "")
                 + (f" (+{w['cells_incomplete']} incomplete: {w['trials_ok']} of "
@@ -219,7 +219,7 @@ def speedup_detail(analysis: Analysis) -> list[str]:
               "a value above 1 means spark was slower than serial.",
               ""]
     rows = [[r["workload"], r["setting"], r["serial_setting"]
-             + (" (emulated)" if r["serial_emulated"] else ""),
+             + (" " + EMULATED_LABEL if r["serial_emulated"] else ""),
              fmt_s(r["serial_wall_s"]), fmt_s(r["spark_wall_s"]),
              fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"]),
              fmt_num(r["ideal"], 0), fmt_num(r["efficiency"]), fmt_num(r["karp_flatt"]),

@@ -3,7 +3,7 @@ one-phrase effect the headline quotes. The numbers come from bench.diagnosis.wha
 from __future__ import annotations
 
 from ..formats import fmt_s, fmt_x
-from .markdown import table
+from .markdown import EMULATED_LABEL, table
 
 SECTION_TITLE = "What the recommended changes did (measured)"
 
@@ -58,7 +58,7 @@ def what_if_section(effects: dict[str, list[dict]], emulated: set[str] = frozens
                          "spark before → after, s", "gap before → after"],
                         [[r["change"].replace("->", "→"), r["workload"],
                           f"serial [{r['condition']}]"
-                          + (" (emulated)" if r["condition"] in emulated else "")
+                          + (" " + EMULATED_LABEL if r["condition"] in emulated else "")
                           + f" vs spark p={r['spark_parallelism']}",
                           f"{fmt_s(r['serial_before_s'])} → {fmt_s(r['serial_after_s'])}",
                           f"{fmt_s(r['spark_before_s'])} → {fmt_s(r['spark_after_s'])}",
