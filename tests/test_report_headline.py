@@ -104,3 +104,29 @@ def test_diagnosis_imports_nothing_from_the_report():
                 assert "report" not in module.split("."), f"{path.name} imports {module}"
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("bench.report") for a in node.names), path.name
+
+
+def test_an_emulated_drivers_cause_is_labelled_and_kept_to_its_workload():
+    """Native serial 0.3 s trials; an emulated busy driver where the same model runs 8
+    threads and takes 3 s; spark p=1 with 2.25 s of fixed cost per trial."""
+    s, busy, k = cell("serial"), cell("serial", condition="busy"), cell("spark", p=1)
+    other = cell("serial", workload="v")
+    run, analysis = run_of(
+        (s, trials_for(s, objective=0.3, threads=1, omp="1")),
+        (busy, trials_for(busy, objective=3.0, threads=8, omp="32", start=fr.BASE_TS + 50)),
+        (k, trials_for(k, objective=0.3, threads=1, omp="1", delay=1.0, startup=1.2,
+                       ret=0.05, start=fr.BASE_TS + 100)),
+        (other, trials_for(other, objective=0.3, start=fr.BASE_TS + 200)))
+    findings = diagnose_data(run, analysis)
+    mismatch = next(f for f in findings if f.rule == "thread-mismatch")
+    assert mismatch.evidence["emulated"] and mismatch.severity == "high"
+    heads = {h.workload: h for h in headlines(run, analysis, findings,
+                                               what_if_effects(run, analysis))}
+    w = heads["w"]
+    assert w.finding_id == "fixed-overhead:w"  # native causes first
+    assert w.emulated_why.startswith("[busy] (emulated): n_jobs=None: each spark trial is "
+                                     "10.0x faster than serial because it ran 1 thread(s)")
+    assert ("; fix: pin the model's threads to spark.task.cpus (n_jobs=1) in both modes — not "
+            "measured in this run: add cells with n_jobs=1") in w.emulated_why
+    assert "[busy] (emulated)" not in heads["v"].emulated_why + heads["v"].why
+    assert "emulated: busy" not in " ".join(headline_text(list(heads.values())))

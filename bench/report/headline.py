@@ -33,7 +33,7 @@ class WorkloadHeadline:
     why: str = ""                      # the top cause with its numbers
     fix: str = ""                      # the change and its measured effect (or what to add)
     finding_id: Optional[str] = None   # the finding the cause comes from
-    emulated_why: str = ""             # the top cause of an emulated condition's numbers
+    emulated_why: str = ""             # an emulated driver's top cause, and its fix
     more: int = 0                      # further findings about this workload
     extra: list[str] = field(default_factory=list)
 
@@ -123,8 +123,16 @@ def cause_phrase(finding: Finding, findings: list[Finding], workload: str) -> st
         if parts:
             text += ": " + ", ".join(parts)
         return text
-    summary = finding.summary
-    return re.sub(rf"^{re.escape(workload)}:\s*", "", summary)
+    summary = re.sub(r"\s*\[emulated: [^\]]+\]", "", finding.summary)  # labelled_cause does
+    return re.sub(rf"^{re.escape(workload)}(:\s*|\s+)", "", summary).lstrip()
+
+
+def labelled_cause(finding: Finding, findings: list[Finding], workload: str) -> str:
+    """cause_phrase, labelled with its condition when it describes an emulated driver."""
+    text = cause_phrase(finding, findings, workload)
+    if _is_emulated(finding):
+        text = f"[{finding.evidence.get('condition', '?')}] {EMULATED_LABEL}: {text}"
+    return text
 
 
 def fix_phrase(finding: Finding, effects: dict[str, list[dict]], workload: str) -> str:
@@ -133,8 +141,7 @@ def fix_phrase(finding: Finding, effects: dict[str, list[dict]], workload: str) 
     what_if = what_if_for(finding.rule)
     if what_if is None:
         first = re.split(r"(?<=[.;:])\s", finding.recommendation or "", maxsplit=1)[0]
-        return (f"{first.rstrip('.;:')} — not measured in this run: add cells with that change "
-                "beside the current setting to measure it") if first else ""
+        return f"{first.rstrip('.;:')} — not measured in this run" if first else ""
     rows = [r for r in effects.get(what_if.key) or [] if r["workload"] == workload]
     if not rows:
         return (f"{what_if.change} — not measured in this run: add {what_if.add_cells} "
@@ -167,6 +174,14 @@ def _pick_row(key: str, rows: list[dict], finding: Finding) -> dict:
 
 
 # --- assembly -----------------------------------------------------------------------------
+def _serial_conditions(analysis: Analysis, workload: str) -> set[str]:
+    """Conditions the workload's serial cells ran under (an emulated finding about another
+    workload's driver does not belong in this one's headline)."""
+    cells = analysis.cells
+    serial = cells[(cells["workload"] == workload) & (cells["mode"] == "serial")]
+    return set(serial["condition"])
+
+
 def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]],
               effects: dict[str, list[dict]]) -> list[WorkloadHeadline]:
     """One headline per workload that has finished cells."""
@@ -186,15 +201,15 @@ def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]
             else:
                 top = ranked[0]
                 head.finding_id = top.id
-                head.why = cause_phrase(top, findings, workload)
+                head.why = labelled_cause(top, findings, workload)
                 head.fix = fix_phrase(top, effects, workload)
                 head.more = len(ranked) - 1
+                conditions = _serial_conditions(analysis, workload)
                 emulated_top = next((f for f in ranked[1:] if _is_emulated(f)
+                                     and f.evidence.get("condition") in conditions
                                      and f.severity == top.severity), None)
                 if emulated_top is not None and not _is_emulated(top):
-                    cond = emulated_top.evidence.get("condition", "emulated")
-                    head.emulated_why = (f"[{cond}] {EMULATED_LABEL}: "
-                                         + cause_phrase(emulated_top, findings, workload)
+                    head.emulated_why = (labelled_cause(emulated_top, findings, workload)
                                          + "; fix: " + fix_phrase(emulated_top, effects,
                                                                   workload))
         out.append(head)
@@ -214,7 +229,7 @@ def headline_text(heads: list[WorkloadHeadline], title: str = "") -> list[str]:
         if h.fix:
             lines.append(f"{pad}fix: {h.fix}")
         if h.emulated_why:
-            lines.append(f"{pad}why {h.emulated_why}")
+            lines.append(f"{pad}why: {h.emulated_why}")
     return lines
 
 
@@ -231,8 +246,7 @@ def headline_markdown(heads: list[WorkloadHeadline]) -> list[str]:
         if h.fix:
             lines.append(f"- **Fix:** {h.fix}.")
         if h.emulated_why:
-            lines.append(f"- **Why {h.emulated_why.split(':', 1)[0]}:**"
-                         f"{h.emulated_why.split(':', 1)[1]}.")
+            lines.append(f"- **Why:** {h.emulated_why}.")
         if h.more:
             lines.append(f"- {h.more} more finding(s) below.")
         lines.append("")
