@@ -11,7 +11,7 @@ import pytest
 
 from bench.diagnosis import Finding
 from bench.errors import BenchError
-from bench.report import build_report, default_out_dir, write_report
+from bench.report import build_report, default_out_dir, write_report_files
 from bench.report import cli as report_cli
 from bench.report.build import REPORT_NAME
 from tests import fixture_records as fr
@@ -243,7 +243,7 @@ def test_report_of_a_real_smoke_run(spark, tmp_path):
     from tests.conftest import SCENARIOS
     run_path = runner.run(SCENARIOS / "smoke.py", spark=spark, results_dir=tmp_path / "results",
                           quiet=True)
-    files = write_report(run_path)
+    files = write_report_files(run_path)
     path = files.md
     text = path.read_text()
     assert files.html.is_file() and text.index("## Headline") < text.index("## Findings")

@@ -9,7 +9,7 @@ import pytest
 from bench.diagnosis import diagnose_data
 from bench.diagnosis.whatif import what_if_effects
 from bench.formats import fmt_s, fmt_x
-from bench.report import write_report
+from bench.report import write_report_files
 from bench.report.headline import headline_markdown, headline_text, headlines
 from tests import fixture_records as fr
 from tests.test_diagnosis import cell, cell_record, run_of, trials_for
@@ -59,7 +59,7 @@ def test_headline_names_the_top_finding_numbers_and_the_measured_fix():
 
 def test_a_run_without_what_if_cells_says_what_to_add(tmp_path):
     folder = fr.write_known_run(tmp_path)
-    files = write_report(folder.path, formats="md")
+    files = write_report_files(folder.path, formats="md")
     fix = next(line for line in files.headline if "fix:" in line)
     assert ('max_queue_len = parallelism — not measured in this run: add cells with '
             '"max_queue_len": [1, "parallelism"] at parallelism >= 2 to measure it') in fix
@@ -78,7 +78,7 @@ def test_a_run_without_what_if_cells_says_what_to_add(tmp_path):
 
 def test_report_opens_with_the_answer_and_ends_with_the_appendix(tmp_path):
     folder = fr.write_known_run(tmp_path)
-    text = write_report(folder.path, formats="md").md.read_text()
+    text = write_report_files(folder.path, formats="md").md.read_text()
     order = ["## Headline", "## Findings", "## What the recommended changes did (measured)",
              "## Charts", "## Summary per workload", "## Native and emulated results",
              "## Speedup against every serial condition", "## Search quality",

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.report import show, write_report
+from bench.report import show, write_report_files
 from tests import fixture_records as fr
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -71,7 +71,7 @@ def run_browser(args: list[str], profile) -> subprocess.CompletedProcess:
 def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("html")
     folder = fr.write_known_run(root)
-    return write_report(folder.path)  # diagnosed, both formats
+    return write_report_files(folder.path)  # diagnosed, both formats
 
 
 def test_html_is_written_beside_the_markdown(report):

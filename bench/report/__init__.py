@@ -2,8 +2,9 @@
 tables and an appendix — as report.md and a self-contained report.html.
 
 `write_report(run_path, out_dir=None, formats="both")` diagnoses a results folder and writes
-the report (what the `report` command and `run --report` do); `build_report` writes it from
-findings a caller already has; `show(run_path)` displays it inside a notebook.
+the report, returning its path (`write_report_files` also returns the headline: what the
+`report` command and `run --report` print); `build_report` writes it from findings a caller
+already has; `show(run_path)` displays it inside a notebook.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .build import (FORMATS, HTML_NAME, REPORT_NAME, ReportFiles, build_report, 
 from .html import render_fragment
 
 
-def write_report(run_path, out_dir=None, formats="both") -> ReportFiles:
+def write_report_files(run_path, out_dir=None, formats="both") -> ReportFiles:
     """Read the run once, diagnose it, write the report with its findings and what-ifs.
 
     formats: "md", "html", "both" (default) or a list of "md"/"html". Returns the files
@@ -27,6 +28,11 @@ def write_report(run_path, out_dir=None, formats="both") -> ReportFiles:
     analysis = analyze(run)
     return write_files(run.path, out_dir, findings=diagnose_data(run, analysis), run=run,
                        analysis=analysis, formats=formats)
+
+
+def write_report(run_path, out_dir=None, formats="both") -> Path:
+    """write_report_files, returning the main report path (report.md unless html only)."""
+    return write_report_files(run_path, out_dir, formats).path
 
 
 def _notebook_display():
@@ -54,7 +60,7 @@ def show(run_path, out_dir=None) -> Optional[Path]:
 
     Returns None when it was displayed, else the report.html path to open in a browser.
     """
-    files = write_report(run_path, out_dir, formats="html")
+    files = write_report_files(run_path, out_dir, formats="html")
     display = _notebook_display()
     if display is None:
         return files.html
@@ -64,4 +70,4 @@ def show(run_path, out_dir=None) -> Optional[Path]:
 
 
 __all__ = ["FORMATS", "HTML_NAME", "REPORT_NAME", "ReportFiles", "build_report",
-           "default_out_dir", "show", "write_files", "write_report"]
+           "default_out_dir", "show", "write_files", "write_report", "write_report_files"]

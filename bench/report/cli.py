@@ -35,7 +35,7 @@ def print_report(files) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import write_report
+    from . import write_report_files
 
-    print_report(write_report(args.run, args.out, formats=args.format))
+    print_report(write_report_files(args.run, args.out, formats=args.format))
     return 0
