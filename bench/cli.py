@@ -62,9 +62,11 @@ def cmd_run(args) -> int:
               "python -m bench run --resume <results folder>", file=sys.stderr)
         return 130
     if args.report:
-        from .diagnosis import write_report
+        from .report import write_report_files
+        from .report.cli import print_report
 
-        path = write_report(path)
+        print_report(write_report_files(path))  # the headline, then the report path last
+        return 0
     print(path)
     return 0
 

@@ -24,7 +24,8 @@ def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
                           "--results-dir", str(tmp_path / "results"), "--quiet", "--report"],
                          capture_output=True, text=True, cwd=ROOT, timeout=400)
     assert out.returncode == 0, out.stderr
-    report = out.stdout.strip().splitlines()[-1]
+    *headline, html, report = out.stdout.strip().splitlines()
+    assert html.endswith("report.html") and any(h.startswith("sleep  ") for h in headline)
     folder = RunFolder(next((tmp_path / "results").iterdir()))
     trials = folder.read_trials().records
     assert len(trials) == 4 and all(t["status"] == "ok" and t["cluster"] == "2x1" for t in trials)

@@ -343,7 +343,7 @@ def test_what_ifs_pair_cells_that_differ_only_in_the_change():
         (k1, trials_for(k1, objective=0.3, start=T0 + 400)))
     q = queue_length_effect(an.walls)
     assert len(q) == 1 and q[0]["change"] == "max_queue_len 1 -> 2"
-    assert (q[0]["before_s"], q[0]["after_s"], q[0]["effect"]) == (8.0, 4.0, "2.00×")
+    assert (q[0]["before_s"], q[0]["after_s"], q[0]["effect"]) == (8.0, 4.0, 2.0)
     t = pinned_threads_effect(run)
     assert [r["change"] for r in t] == ["n_jobs 0 -> 1 (both modes)"]
-    assert t[0]["effect"] == "per-trial gap 16.00× -> 1.00×"
+    assert (t[0]["gap_before"], t[0]["gap_after"]) == (16.0, 1.0)

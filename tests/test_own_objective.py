@@ -11,7 +11,8 @@ import pytest
 
 from bench import runner
 from bench.analysis import analyze, load_run
-from bench.diagnosis import diagnose, write_report
+from bench.diagnosis import diagnose
+from bench.report import write_report
 from bench.errors import BenchError
 from bench.storage import RunFolder
 from tests.conftest import ROOT, write_scenario

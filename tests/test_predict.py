@@ -265,7 +265,7 @@ def test_missing_results_folder_exits_2(tmp_path, capsys):
 
 # --- report ---------------------------------------------------------------------------------------
 def test_report_gets_model_sections_only_with_two_spark_configurations(tmp_path):
-    from bench.diagnosis import write_report
+    from bench.report import write_report
 
     report = write_report(fx.write_known_run(tmp_path).path).read_text()
     assert "## Model check" in report and "## What a bigger cluster would do" in report

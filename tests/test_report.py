@@ -9,8 +9,9 @@ import statistics
 import matplotlib.image as mpimg
 import pytest
 
+from bench.diagnosis import Finding
 from bench.errors import BenchError
-from bench.report import build_report, default_out_dir
+from bench.report import build_report, default_out_dir, write_report_files
 from bench.report import cli as report_cli
 from bench.report.build import REPORT_NAME
 from tests import fixture_records as fr
@@ -109,18 +110,20 @@ def test_no_diagnosis_says_how_to_run_one(known_report):
 
 def test_findings_are_rendered(tmp_path):
     folder = fr.write_known_run(tmp_path)
-    findings = [{"id": "dispatch-loop", "severity": "high",
-                 "summary": "One-second polling caps launches at one per second",
-                 "evidence": {"median wait_dispatch_s": 1.5, "parallelism": 2},
-                 "recommendation": "Set max_queue_len to the parallelism."},
-                {"id": "threads", "severity": "info", "summary": "Executors run 1 thread",
-                 "evidence": "OMP_NUM_THREADS=1 in every spark trial", "recommendation": None}]
+    findings = [Finding(id="dispatch-loop", rule="dispatch-loop", severity="high",
+                        summary="One-second polling caps launches at one per second",
+                        evidence={"wait_dispatch_s": 1.5, "parallelism": 2,
+                                  "serial": {"effective_cores": 1.96}},
+                        recommendation="Set max_queue_len to the parallelism."),
+                Finding(id="threads", rule="threads", severity="low",
+                        summary="Executors run 1 thread")]
     text = build_report(folder.path, out_dir=tmp_path / "out", findings=findings).read_text()
     part = section(text, "Findings")
     assert "### [HIGH] dispatch-loop: One-second polling caps launches" in part
-    assert "- **median wait_dispatch_s**: 1.5" in part
-    assert "**Recommendation:** Set max_queue_len to the parallelism." in part
-    assert "Evidence: OMP_NUM_THREADS=1 in every spark trial" in part
+    assert "| `wait_dispatch_s` | 1.50 s |" in part
+    assert "| `serial.effective_cores` | 1.96 cores |" in part
+    assert "**Fix:** Set max_queue_len to the parallelism." in part
+    assert "### [LOW] threads: Executors run 1 thread" in part
     assert "No diagnosis was run" not in text
 
 
@@ -143,8 +146,8 @@ def test_empty_findings_say_nothing_was_found(tmp_path):
 
 @pytest.mark.parametrize("findings,message", [
     ("oops", "findings: expected a list"),
-    ([{"id": "x"}], r"findings\[0\]: missing 'summary'"),
-    ([{"summary": "y"}, 3], r"findings\[0\]: missing 'id'"),
+    ([Finding(id="x", rule="x", severity="low", summary="")], r"findings\[0\]: missing 'summary'"),
+    ([{"id": "x", "summary": "y"}], r"findings\[0\]: expected a Finding, got dict"),
 ])
 def test_bad_findings_name_the_problem(tmp_path, findings, message):
     folder = fr.write_known_run(tmp_path)
@@ -240,8 +243,14 @@ def test_report_of_a_real_smoke_run(spark, tmp_path):
     from tests.conftest import SCENARIOS
     run_path = runner.run(SCENARIOS / "smoke.py", spark=spark, results_dir=tmp_path / "results",
                           quiet=True)
-    path = build_report(run_path)
+    files = write_report_files(run_path)
+    path = files.md
     text = path.read_text()
+    assert files.html.is_file() and text.index("## Headline") < text.index("## Findings")
+    assert [line.split()[0] for line in files.headline if not line.startswith(" ")] == [
+        "rf", "sleep"]
+    assert all("SparkTrials vs serial Trials [native]: " in line for line in files.headline
+               if not line.startswith(" "))
     assert "4 of 4 planned cells finished" in text
     for name in CHARTS:
         assert (path.parent / name).read_bytes()[:8] == PNG_SIGNATURE, name

@@ -28,16 +28,4 @@ def diagnose(path: str | Path) -> list[Finding]:
     return diagnose_data(load_run(path))
 
 
-def write_report(path: str | Path, out_dir: str | Path | None = None) -> Path:
-    """The report with its findings section filled: read the run once, diagnose, render."""
-    from ..report.build import build_report
-    from .whatif import what_if_markdown
-
-    run = load_run(path)
-    analysis = analyze(run)
-    findings = [f.to_dict() for f in diagnose_data(run, analysis)]
-    return build_report(path, out_dir, findings=findings, run=run, analysis=analysis,
-                        extra_sections=what_if_markdown(run, analysis))
-
-
-__all__ = ["write_report", "Finding", "RULES", "THRESHOLDS", "diagnose", "diagnose_data"]
+__all__ = ["Finding", "RULES", "THRESHOLDS", "diagnose", "diagnose_data"]

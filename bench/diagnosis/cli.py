@@ -1,9 +1,24 @@
-"""`python -m bench diagnose RESULTS [--json]`."""
+"""`python -m bench diagnose RESULTS [--json]`: findings for people, or JSON for machines.
+
+Text output per finding: severity and id, the one-line summary, the evidence as aligned
+`name  value unit` rows, and the fix. Severity is coloured only on a terminal (and never
+when NO_COLOR is set), so piped or pasted output stays plain.
+"""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
+import textwrap
 
+from ..storage import _clean
 from . import THRESHOLDS, diagnose
+from .evidence import aligned
+from .finding import Finding
+
+_COLOURS = {"high": "\033[1;31m", "medium": "\033[1;33m", "low": "\033[1;36m"}
+_RESET = "\033[0m"
 
 
 def add_parser(sub):
@@ -14,17 +29,48 @@ def add_parser(sub):
     return p
 
 
+def use_colour(stream=None) -> bool:
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def finding_text(f: Finding, colour: bool = False, width: int = 100) -> list[str]:
+    """One finding as text lines (no trailing blank line)."""
+    severity = f.severity.upper()
+    if colour:
+        severity = f"{_COLOURS.get(f.severity, '')}{severity}{_RESET}"
+    wrap = textwrap.TextWrapper(width=max(width, 40), initial_indent="  ",
+                                subsequent_indent="  ", break_on_hyphens=False)
+    lines = [f"{severity}  {f.id}"] + wrap.wrap(f.summary)
+    rows = f.evidence_rows()
+    if rows:
+        lines += ["  evidence:"] + aligned(rows, indent="    ")
+    if f.recommendation:
+        fix = textwrap.TextWrapper(width=max(width, 40), initial_indent="  fix: ",
+                                   subsequent_indent="       ", break_on_hyphens=False)
+        lines += fix.wrap(f.recommendation)
+    return lines
+
+
+def findings_text(findings: list[Finding], colour: bool = False, width: int = 100) -> str:
+    if not findings:
+        return "no findings: no rule fired on this run's measurements\n"
+    counts = {s: sum(f.severity == s for f in findings) for s in ("high", "medium", "low")}
+    head = f"{len(findings)} finding(s): " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    blocks = [head] + ["\n".join(finding_text(f, colour, width)) for f in findings]
+    return "\n\n".join(blocks) + "\n"
+
+
 def run(args) -> int:
     findings = diagnose(args.results)
     if args.json:
-        print(json.dumps([f.to_dict() for f in findings], indent=2, default=str))
+        # NaN (a part not measured) is written as null: JSON has no NaN
+        print(json.dumps(_clean([f.to_dict() for f in findings]), indent=2, default=str))
         return 0
-    if not findings:
-        print("no findings: no rule fired on this run's measurements")
-    for f in findings:
-        print(f"[{f.severity}] {f.id}\n  {f.summary}\n  evidence: "
-              f"{json.dumps(f.evidence, default=str)}\n  do: {f.recommendation}\n")
+    width = min(shutil.get_terminal_size((100, 24)).columns, 120)
+    sys.stdout.write(findings_text(findings, colour=use_colour(), width=width))
     if args.thresholds:
+        print()
         for name, (value, why) in THRESHOLDS.items():
             print(f"threshold {name} = {value}: {why}")
     return 0

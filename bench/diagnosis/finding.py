@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .evidence import evidence_rows
+
 SEVERITIES = ("high", "medium", "low")
 
 
@@ -21,3 +23,7 @@ class Finding:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def evidence_rows(self) -> list[tuple[str, str, str]]:
+        """The evidence as (name, value, unit) rows with formatted numbers."""
+        return evidence_rows(self.evidence)

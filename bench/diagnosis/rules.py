@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import GROUP_COLS, Analysis, RunData
-from ..report.markdown import fmt_x
+from ..formats import fmt_x
 from .finding import Finding
 from .measures import break_even_objective_s, fixed_costs, median, slot_occupancy
 

@@ -2,17 +2,20 @@
 
 A scenario tests a recommendation by running the changed setting beside the original
 (max_queue_len = parallelism beside 1; n_jobs pinned to spark.task.cpus beside the model's
-default). These functions pair such cells and report the measured effect; nothing here is
-predicted.
+default). These functions pair such cells and return the measured numbers; nothing here is
+predicted, and nothing here is text for people (bench.report.whatif renders them).
+WHAT_IFS names, per what-if, the findings whose fix it measures and the scenario cells that
+measure it, so a report can say what to add when a run has none.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
 from ..analysis import Analysis, RunData
-from ..report.markdown import fmt_x
+from ..formats import fmt_x
 from .measures import median
 
 
@@ -32,15 +35,17 @@ def queue_length_effect(walls: pd.DataFrame) -> list[dict]:
             continue
         b, a = float(before.iloc[0]), float(after.iloc[0])
         rows.append({"change": f"max_queue_len 1 -> {int(p)}", "workload": workload,
+                     "parallelism": int(p), "n_jobs_label": n_jobs,
                      "setting": re.sub(r" q=\d+", "", grp["setting"].iloc[0]),
-                     "before_s": round(b, 2), "after_s": round(a, 2),
-                     "effect": fmt_x(b / a) if a > 0 else "n/a"})
+                     "before_s": b, "after_s": a,
+                     "effect": b / a if a > 0 else float("nan")})
     return rows
 
 
 def pinned_threads_effect(run: RunData, pinned: str = "1") -> list[dict]:
-    """Per workload and mode: median objective time and serial/spark ratio with the model's
-    own thread setting against threads pinned to spark.task.cpus (n_jobs=1)."""
+    """Per workload and serial condition: median objective time per trial in serial mode and
+    in spark mode (lowest parallelism) with the model's own thread setting, and with threads
+    pinned to spark.task.cpus (n_jobs=1); gap = serial / spark objective time."""
     trials = run.trials[run.trials["status"] == "ok"]
     rows = []
     for workload, wt in trials.groupby("workload", sort=True):
@@ -48,25 +53,25 @@ def pinned_threads_effect(run: RunData, pinned: str = "1") -> list[dict]:
         if pinned not in labels or len(labels) < 2:
             continue
         for condition in sorted(set(wt[wt["mode"] == "serial"]["condition"])):
-            def ratio(n_jobs: str):
+            def objective(n_jobs: str):
                 serial = wt[(wt["mode"] == "serial") & (wt["condition"] == condition)
                             & (wt["n_jobs_label"] == n_jobs)]["objective_s"]
                 spark = wt[(wt["mode"] == "spark") & (wt["n_jobs_label"] == n_jobs)]
-                spark = spark[spark["parallelism"] == spark["parallelism"].min()]["objective_s"]
-                return median(serial), median(spark)
+                p = spark["parallelism"].min()
+                return median(serial), median(spark[spark["parallelism"] == p]["objective_s"]), p
 
-            ps, pk = ratio(pinned)
+            ps, pk, p_after = objective(pinned)
             for other in sorted(labels - {pinned}):
-                os_, ok = ratio(other)
+                os_, ok, p_before = objective(other)
                 if not all(map(pd.notna, (ps, pk, os_, ok))) or min(pk, ok) <= 0:
                     continue
                 rows.append({
                     "change": f"n_jobs {other} -> {pinned} (both modes)", "workload": workload,
-                    "setting": f"serial [{condition}] vs spark p=1",
-                    "before": (f"objective serial {os_:.3f} s / spark {ok:.3f} s = "
-                               f"{fmt_x(os_ / ok)}"),
-                    "after": (f"serial {ps:.3f} s / spark {pk:.3f} s = {fmt_x(ps / pk)}"),
-                    "effect": (f"per-trial gap {fmt_x(os_ / ok)} -> {fmt_x(ps / pk)}"),
+                    "condition": condition, "from_n_jobs": other, "to_n_jobs": pinned,
+                    "spark_parallelism": int(min(p_before, p_after)),
+                    "serial_before_s": os_, "spark_before_s": ok,
+                    "serial_after_s": ps, "spark_after_s": pk,
+                    "gap_before": os_ / ok, "gap_after": ps / pk,
                 })
     return rows
 
@@ -131,39 +136,31 @@ def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def what_if_markdown(run: RunData, analysis: Analysis) -> list[str]:
-    """The 'What the recommended changes did' section of the report."""
-    q, t = queue_length_effect(analysis.walls), pinned_threads_effect(run)
-    e = thread_setting_effect(run, analysis.walls)
-    lines = ["## What the recommended changes did (measured)", ""]
-    if not q and not t and not e:
-        return lines + ["This run has no what-if cells (a setting run beside its recommended "
-                        "change), so no effect was measured.", ""]
-    if q:
-        lines += ["fmin wall time with hyperopt's default queue of one trial, and with "
-                  "max_queue_len = parallelism (median over repeats; effect = before / after):",
-                  "", "| change | workload | setting | before | after | effect |",
-                  "| --- | --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['change']} | {r['workload']} | {r['setting']} | {r['before_s']} s | "
-                  f"{r['after_s']} s | {r['effect']} |" for r in q]
-        lines.append("")
-    if t:
-        lines += ["Median objective time per trial with the model's thread setting, and with "
-                  "threads pinned to spark.task.cpus (n_jobs=1) in both modes: pinning makes "
-                  "the two modes train the same way, so what remains between them is "
-                  "SparkTrials itself:", "", "| change | workload | compared | before | after | "
-                  "effect |", "| --- | --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['change']} | {r['workload']} | {r['setting']} | {r['before']} | "
-                  f"{r['after']} | {r['effect']} |" for r in t]
-        lines.append("")
-    if e:
-        lines += ["Median objective per trial and median fmin wall time with one thread "
-                  "setting changed and everything else equal (a thread environment set for the "
-                  "trial: in a fresh driver process for serial cells, via spark.executorEnv for "
-                  "spark cells; or n_jobs pinned to spark.task.cpus); effect = before / after:",
-                  "", "| change | workload | setting (before) | objective per trial | "
-                  "fmin wall |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['change']} | {r['workload']} | {r['setting']} | {r['objective']} | "
-                  f"{r['wall']} |" for r in e]
-        lines.append("")
-    return lines
+@dataclass(frozen=True)
+class WhatIf:
+    """A recommended change that a scenario can measure beside the original setting."""
+    key: str                 # "queue" | "threads"
+    change: str              # the change, as a user would make it
+    rules: tuple[str, ...]   # findings whose recommendation includes this change
+    add_cells: str           # the scenario cells that would measure it
+
+
+WHAT_IFS: tuple[WhatIf, ...] = (
+    WhatIf("threads", "pin the model's threads to spark.task.cpus (n_jobs=1) in both modes",
+           ("thread-mismatch", "oversubscription"),
+           'cells with n_jobs=1 beside the current setting ("n_jobs": [<current>, 1])'),
+    WhatIf("queue", "max_queue_len = parallelism",
+           ("fixed-overhead", "dispatch-starvation"),
+           'cells with "max_queue_len": [1, "parallelism"] at parallelism >= 2'),
+)
+
+
+def what_if_for(rule: str) -> WhatIf | None:
+    """The what-if that measures a rule's recommended change, if there is one."""
+    return next((w for w in WHAT_IFS if rule in w.rules), None)
+
+
+def what_if_effects(run: RunData, analysis: Analysis) -> dict[str, list[dict]]:
+    """Every what-if's measured rows in this run, by WhatIf.key (empty lists: not measured)."""
+    return {"queue": queue_length_effect(analysis.walls), "threads": pinned_threads_effect(run),
+            "env": thread_setting_effect(run, analysis.walls)}

@@ -1,19 +1,21 @@
-"""build_report: results folder -> reports/<run-id>/report.md with its PNG charts.
-
-The diagnosis module renders its findings by calling build_report(run, findings=[...]).
+"""build_report: results folder -> reports/<run-id>/report.md (and report.html) with its
+PNG charts, from a list of section builders over one ReportContext.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ..analysis import Analysis, analyze, load_run, manifest_task_slots
 from ..analysis.frames import RunData
+from ..diagnosis.finding import Finding
+from ..diagnosis.whatif import what_if_effects
 from ..errors import BenchError
-from . import captions, charts, cure, sections
+from . import captions, charts, cure, headline, html, sections, whatif
 
 REPORT_NAME = "report.md"
+HTML_NAME = "report.html"
 
 
 @dataclass
@@ -79,50 +81,109 @@ def draw_charts(run: RunData, analysis: Analysis, out_dir: Path) -> list[ChartRe
     return results
 
 
-def render_markdown(run: RunData, analysis: Analysis, chart_results: list[ChartResult],
-                    findings, extra_sections: Optional[list[str]] = None) -> str:
-    m = run.manifest
-    lines = sections.header(m, analysis)
-    lines += sections.what_was_run(m, analysis)
-    lines += sections.conditions(m, analysis)
-    lines += sections.summary(analysis, sections.emulated_conditions(m))
-    lines += sections.errors_section(analysis)
-    lines += ["## Charts", ""]
-    for c in chart_results:
+@dataclass
+class ReportContext:
+    """Everything a section builder may read: built once per report."""
+    run: RunData
+    analysis: Analysis
+    findings: Optional[list[Finding]]
+    effects: dict                    # measured what-ifs (bench.diagnosis.whatif)
+    charts: list[ChartResult]
+    headlines: list[headline.WorkloadHeadline]
+    out: Path                        # the report folder (sections may write their own chart)
+
+    @property
+    def emulated(self) -> set[str]:
+        return sections.emulated_conditions(self.run.manifest)
+
+
+def _charts_section(ctx: ReportContext) -> list[str]:
+    lines = ["## Charts", ""]
+    for c in ctx.charts:
         lines += sections.chart_block(c.title, c.filename, c.caption, c.skipped)
-    lines += sections.findings_section(findings)
-    lines += list(extra_sections or [])
-    lines += sections.missing_section(analysis)
-    lines += sections.environment(m)
-    lines += sections.speedup_detail(analysis)
-    lines += sections.latency_detail(analysis)
-    lines += sections.concurrency_detail(analysis)
-    lines += sections.threads_detail(analysis)
-    lines += sections.sizing_detail(analysis)
-    lines += sections.placement_detail(analysis)
-    lines += sections.quality_detail(analysis)
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
 
 
-def prediction_sections(run: RunData, analysis: Analysis, out: Path,
-                        findings: Optional[list[dict]]) -> list[str]:
+#: The report's sections in order, each a function of the context returning Markdown lines:
+#: the answer first (headline, findings, what the fixes did), then charts, the detail tables,
+#: and the appendix (what was run, machine). Add a section by adding its builder here.
+SECTIONS: list[Callable[[ReportContext], list[str]]] = [
+    lambda ctx: sections.header(ctx.run.manifest, ctx.analysis),
+    lambda ctx: headline.headline_markdown(ctx.headlines),
+    lambda ctx: sections.findings_section(ctx.findings),
+    lambda ctx: whatif.what_if_section(ctx.effects, ctx.emulated),
+    lambda ctx: cure.section(ctx.run, ctx.out),
+    lambda ctx: sections.missing_section(ctx.analysis),
+    lambda ctx: sections.errors_section(ctx.analysis),
+    _charts_section,
+    lambda ctx: prediction_section(ctx),
+    lambda ctx: sections.summary(ctx.analysis, ctx.emulated),
+    lambda ctx: sections.conditions(ctx.run.manifest, ctx.analysis),
+    lambda ctx: sections.speedup_detail(ctx.analysis),
+    lambda ctx: sections.latency_detail(ctx.analysis),
+    lambda ctx: sections.concurrency_detail(ctx.analysis),
+    lambda ctx: sections.threads_detail(ctx.analysis),
+    lambda ctx: sections.sizing_detail(ctx.analysis),
+    lambda ctx: sections.placement_detail(ctx.analysis),
+    lambda ctx: sections.quality_detail(ctx.analysis),
+    lambda ctx: sections.what_was_run(ctx.run.manifest, ctx.analysis),
+    lambda ctx: sections.environment(ctx.run.manifest),
+]
+
+
+def prediction_section(ctx: ReportContext) -> list[str]:
     """The model's check and cluster-sizing sections (bench.predict), with their chart."""
     from ..predict.report import markdown
 
-    return markdown(run, analysis, out, findings)
+    return markdown(ctx.run, ctx.analysis, ctx.out,
+                    [f.to_dict() for f in ctx.findings] if ctx.findings is not None else None)
 
 
-def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
-                 run: Optional[RunData] = None, analysis: Optional[Analysis] = None,
-                 extra_sections: Optional[list[str]] = None) -> Path:
-    """Analyse a results folder and write report.md plus PNG charts; return the report path.
+def render_markdown(ctx: ReportContext) -> str:
+    lines = [line for build in SECTIONS for line in build(ctx)]
+    return "\n".join(lines).rstrip() + "\n"
 
-    out_dir defaults to reports/<run-id> beside results/. `findings` are dicts
-    {id, severity, summary, evidence, recommendation} from the diagnosis; None means no
-    diagnosis was run. A caller that already has them passes `run` (bench.analysis.load_run)
-    and `analysis` (bench.analysis.analyze of that run) so nothing is read or computed twice.
-    `extra_sections` are Markdown lines placed after the findings (the diagnosis' what-ifs).
+
+@dataclass
+class ReportFiles:
+    """What build_report wrote: report.md and/or report.html, and the headline as text."""
+    md: Optional[Path]
+    html: Optional[Path]
+    headline: list[str]
+    markdown: str = ""               # the report's text (report.md's content)
+
+    @property
+    def path(self) -> Path:
+        """The main file: report.md when written, else report.html."""
+        return self.md if self.md is not None else self.html
+
+
+FORMATS = ("md", "html")
+
+
+def parse_formats(formats) -> tuple[str, ...]:
+    """'md' | 'html' | 'both' or an iterable of 'md'/'html' -> a tuple in FORMATS order."""
+    if isinstance(formats, str):
+        formats = FORMATS if formats == "both" else (formats,)
+    chosen = tuple(f for f in FORMATS if f in set(formats))
+    unknown = set(formats) - set(FORMATS)
+    if unknown or not chosen:
+        raise BenchError(f"report format: expected md, html or both, got "
+                         f"{', '.join(sorted(map(str, unknown))) or 'nothing'}")
+    return chosen
+
+
+def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None,
+                run: Optional[RunData] = None, analysis: Optional[Analysis] = None,
+                formats=("md",)) -> ReportFiles:
+    """Analyse a results folder and write the report in the chosen formats with its charts.
+
+    out_dir defaults to reports/<run-id> beside results/. `findings` are the diagnosis'
+    Finding objects; None means no diagnosis was run. A caller that already has them passes
+    `run` (bench.analysis.load_run) and `analysis` (bench.analysis.analyze of that run) so
+    nothing is read or computed twice.
     """
+    formats = parse_formats(formats)
     findings = sections.validate_findings(findings)
     run = run if run is not None else load_run(run_path)
     out = Path(out_dir) if out_dir is not None else default_out_dir(run.path)
@@ -131,10 +192,24 @@ def build_report(run_path, out_dir=None, findings: Optional[list[dict]] = None,
     except OSError as exc:
         raise BenchError(f"{out}: cannot create report folder ({exc.strerror})")
     analysis = analysis if analysis is not None else analyze(run)
-    chart_results = draw_charts(run, analysis, out)
-    extra_sections = (cure.section(run, out) + list(extra_sections or [])
-                      + prediction_sections(run, analysis, out, findings))
-    path = out / REPORT_NAME
-    path.write_text(render_markdown(run, analysis, chart_results, findings, extra_sections),
-                    encoding="utf-8")
-    return path
+    effects = what_if_effects(run, analysis)
+    heads = headline.headlines(run, analysis, findings, effects)
+    ctx = ReportContext(run, analysis, findings, effects, draw_charts(run, analysis, out), heads,
+                        out)
+    text = render_markdown(ctx)
+    md_path = html_path = None
+    if "md" in formats:
+        md_path = out / REPORT_NAME
+        md_path.write_text(text, encoding="utf-8")
+    if "html" in formats:
+        html_path = out / HTML_NAME
+        title = f"SparkTrials benchmark report: {run.manifest.get('run_id', run.path.name)}"
+        html_path.write_text(html.render_document(text, out, title), encoding="utf-8")
+    return ReportFiles(md_path, html_path, headline.headline_text(heads), text)
+
+
+def build_report(run_path, out_dir=None, findings: Optional[list[Finding]] = None,
+                 run: Optional[RunData] = None, analysis: Optional[Analysis] = None,
+                 formats=("md",)) -> Path:
+    """write_files, returning the main report path (report.md unless only html is asked)."""
+    return write_files(run_path, out_dir, findings, run, analysis, formats).path

@@ -73,7 +73,8 @@ def _panels(n: int, width: float = 5.2, height: float = 3.8, ncols: int = 3,
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI)
+    # tight: a one-panel figure is narrower than its title and shared legend; keep them whole
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
     return path
 
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Optional
 
 import pandas as pd
 
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
+from ..diagnosis.finding import Finding
 from ..errors import BenchError
-from .markdown import (flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
+from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
                        fmt_x_ci, is_missing, key_value_table, table)
 
 
@@ -20,6 +22,17 @@ def _by_setting(df: pd.DataFrame) -> dict:
 
 
 # --- what was run, on what ----------------------------------------------------------------
+#: (title, anchor) of the report's main sections, for the contents line
+CONTENTS = [("headline", "headline"), ("findings", "findings"),
+            ("what-ifs", "what-the-recommended-changes-did-measured"), ("charts", "charts"),
+            ("summary", "summary-per-workload"),
+            ("speedup detail", "speedup-against-every-serial-condition"),
+            ("latency", "per-trial-latency-split"), ("concurrency", "achieved-concurrency"),
+            ("threads", "cores-and-threads-per-trial"), ("placement", "where-trials-ran"),
+            ("search quality", "search-quality"), ("what was run", "appendix-what-was-run"),
+            ("machine and Spark", "appendix-machine-and-spark")]
+
+
 def header(manifest: dict, analysis: Analysis) -> list[str]:
     c = analysis.completeness
     run_id = manifest.get("run_id", "?")
@@ -31,12 +44,8 @@ def header(manifest: dict, analysis: Analysis) -> list[str]:
     if c.partial:
         lines += ["> **This run is incomplete** — see [Missing data](#missing-data) for what "
                   "the numbers below do not include.", ""]
-    lines += ["Contents: [summary](#summary-per-workload) · [charts](#charts) · "
-              "[findings](#findings) · [machine and Spark](#machine-and-spark) · "
-              "[speedup detail](#speedup-against-every-serial-condition) · "
-              "[latency](#per-trial-latency-split) · [concurrency](#achieved-concurrency) · "
-              "[threads](#cores-and-threads-per-trial) · [placement](#where-trials-ran) · "
-              "[search quality](#search-quality)", ""]
+    lines += ["Contents: " + " · ".join(f"[{title}](#{anchor})" for title, anchor in CONTENTS),
+              ""]
     return lines
 
 
@@ -45,7 +54,7 @@ def what_was_run(manifest: dict, analysis: Analysis) -> list[str]:
     grid = manifest.get("grid") or {}
     cells = analysis.cells
     repeats = cells.groupby("setting")["repeat"].nunique() if len(cells) else pd.Series(dtype=int)
-    lines = ["## What was run", ""]
+    lines = ["## Appendix: what was run", ""]
     if scen.get("description"):
         lines += [str(scen["description"]).strip(), ""]
     lines += [key_value_table([
@@ -86,7 +95,7 @@ def conditions(manifest: dict, analysis: Analysis) -> list[str]:
 def environment(manifest: dict) -> list[str]:
     env = dict(manifest.get("environment") or {})
     spark = dict(manifest.get("spark") or {})
-    lines = ["## Machine and Spark", ""]
+    lines = ["## Appendix: machine and Spark", ""]
     if env:
         memory = env.pop("memory_bytes", None)
         pairs = flatten(env)
@@ -99,7 +108,7 @@ def environment(manifest: dict) -> list[str]:
         conf = spark.pop("conf", None) or {}
         lines += [key_value_table(list(spark.items()), ("spark", "value")), ""]
         if conf:
-            lines += ["<details><summary>Spark configuration set by the run "
+            lines += ['<details markdown="1"><summary>Spark configuration set by the run '
                       f"({len(conf)} keys)</summary>", "",
                       key_value_table([(k, _clip(v)) for k, v in sorted(conf.items())],
                                       ("key", "value")), "",
@@ -147,7 +156,7 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
             key = (workload, w["setting"])
             lat, thr, s = latency.get(key, {}), threads.get(key, {}), ref.get(w["setting"])
             rows.append([
-                w["setting"] + (" (emulated)" if w["condition"] in emulated else ""),
+                w["setting"] + (" " + EMULATED_LABEL if w["condition"] in emulated else ""),
                 f"{w['cells']}" + (f" (+{w['cells_failed']} failed)"
                                    if w["cells_failed"] else "")
                 + (f" (+{w['cells_incomplete']} incomplete: {w['trials_ok']} of "
@@ -210,7 +219,7 @@ def speedup_detail(analysis: Analysis) -> list[str]:
               "a value above 1 means spark was slower than serial.",
               ""]
     rows = [[r["workload"], r["setting"], r["serial_setting"]
-             + (" (emulated)" if r["serial_emulated"] else ""),
+             + (" " + EMULATED_LABEL if r["serial_emulated"] else ""),
              fmt_s(r["serial_wall_s"]), fmt_s(r["spark_wall_s"]),
              fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"]),
              fmt_num(r["ideal"], 0), fmt_num(r["efficiency"]), fmt_num(r["karp_flatt"]),
@@ -340,22 +349,23 @@ def quality_detail(analysis: Analysis) -> list[str]:
 
 
 # --- findings and gaps ---------------------------------------------------------------------
-def validate_findings(findings) -> list[dict]:
-    """Findings must be dicts with at least id and summary; say which one is wrong."""
+def validate_findings(findings) -> Optional[list[Finding]]:
+    """Findings must be Finding objects with an id and a summary; say which one is wrong."""
     if findings is None:
         return None
     if not isinstance(findings, (list, tuple)):
-        raise BenchError(f"findings: expected a list of dicts, got {type(findings).__name__}")
+        raise BenchError(f"findings: expected a list of Finding, got {type(findings).__name__}")
     for i, f in enumerate(findings):
-        if not isinstance(f, dict):
-            raise BenchError(f"findings[{i}]: expected a dict, got {type(f).__name__}")
+        if not isinstance(f, Finding):
+            raise BenchError(f"findings[{i}]: expected a Finding, got {type(f).__name__}")
         for key in ("id", "summary"):
-            if not f.get(key):
+            if not getattr(f, key):
                 raise BenchError(f"findings[{i}]: missing '{key}'")
     return list(findings)
 
 
-def findings_section(findings) -> list[str]:
+def findings_section(findings: Optional[list[Finding]]) -> list[str]:
+    """Each finding: severity and summary, its evidence as a name/value table, the fix."""
     lines = ["## Findings", ""]
     if findings is None:
         return lines + ["No diagnosis was run for this report. Run `python -m bench diagnose "
@@ -363,16 +373,15 @@ def findings_section(findings) -> list[str]:
     if not findings:
         return lines + ["The diagnosis ran and found nothing to report.", ""]
     for f in findings:
-        severity = str(f.get("severity") or "info").upper()
-        lines += [f"### [{severity}] {f['id']}: {f['summary']}", ""]
-        evidence = f.get("evidence")
-        if isinstance(evidence, dict) and evidence:
-            lines += ["Evidence:", ""] + [f"- **{k}**: {fmt_value(v)}"
-                                           for k, v in evidence.items()] + [""]
-        elif evidence not in (None, "", {}):
-            lines += [f"Evidence: {fmt_value(evidence)}", ""]
-        if f.get("recommendation"):
-            lines += [f"**Recommendation:** {f['recommendation']}", ""]
+        severity = str(f.severity or "info").upper()
+        lines += [f"### [{severity}] {f.id}: {f.summary}", ""]
+        rows = f.evidence_rows()
+        if rows:
+            lines += [table(["evidence", "value"],
+                            [[f"`{name}`", f"{value} {unit}".strip()] for name, value, unit
+                             in rows]), ""]
+        if f.recommendation:
+            lines += [f"**Fix:** {f.recommendation}", ""]
     return lines
 
 

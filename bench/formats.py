@@ -1,0 +1,99 @@
+"""Number formats: one home for how seconds, ratios, shares and counts read, wherever
+they are shown (the report, its HTML, the terminal, the findings' evidence)."""
+from __future__ import annotations
+
+import json
+import math
+
+
+def is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and pandas NA
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(value, digits: int = 2) -> str:
+    """A plain number; '—' for missing."""
+    if is_missing(value):
+        return "—"
+    value = float(value)
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:.{digits}f}"
+
+
+def fmt_s(value) -> str:
+    """Seconds with precision that suits the size: 0.004, 0.25, 3.40, 12.3, 154."""
+    if is_missing(value):
+        return "—"
+    value = float(value)
+    size = abs(value)
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 0.1 or size == 0:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def fmt_ci(value, low, high, fmt=fmt_s, suffix: str = "") -> str:
+    """'4.00 (3.90–4.10)', or just the value when the interval is a point or missing."""
+    if is_missing(value):
+        return "—"
+    text = fmt(value) + suffix
+    if is_missing(low) or is_missing(high) or (fmt(low) == fmt(value) == fmt(high)):
+        return text
+    return f"{text} ({fmt(low)}–{fmt(high)})"
+
+
+def fmt_ratio(value) -> str:
+    """A ratio with never fewer than two significant digits: two decimals from 0.1 up
+    ('2.00', '0.17'), two significant digits below ('0.024', '0.0040', '0.00012'), so a
+    small ratio never reads as 0.00."""
+    if is_missing(value):
+        return "—"
+    value = float(value)
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    size = abs(value)
+    if size >= 0.1 or size == 0:
+        return f"{value:.2f}"
+    decimals = 1 - math.floor(math.log10(size))
+    return f"{value:.{decimals}f}"
+
+
+def fmt_x(value) -> str:
+    """A ratio such as a speedup: '2.00×', '0.024×'."""
+    return "—" if is_missing(value) else fmt_ratio(value) + "×"
+
+
+def fmt_x_ci(value, low, high) -> str:
+    """A speedup with its interval: '2.00× (1.93–2.08)'."""
+    return fmt_ci(value, low, high, fmt_ratio, "×")
+
+
+def fmt_pct(value, digits: int = 0) -> str:
+    return "—" if is_missing(value) else f"{100.0 * float(value):.{digits}f}%"
+
+
+def fmt_int(value) -> str:
+    return "—" if is_missing(value) else str(int(value))
+
+
+def fmt_value(value) -> str:
+    """Any manifest value as short text: dicts and lists as compact JSON."""
+    if is_missing(value):
+        return "—"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def fmt_bytes(value) -> str:
+    if is_missing(value):
+        return "—"
+    return f"{float(value) / 2**30:.1f} GiB"

@@ -1,0 +1,78 @@
+"""The what-ifs as text: the report's 'What the recommended changes did' section, and the
+one-phrase effect the headline quotes. The numbers come from bench.diagnosis.whatif."""
+from __future__ import annotations
+
+from ..formats import fmt_s, fmt_x
+from .markdown import EMULATED_LABEL, table
+
+SECTION_TITLE = "What the recommended changes did (measured)"
+
+
+def queue_phrase(row: dict) -> str:
+    """'fmin 12.1 s → 9.0 s (1.34× faster) at parallelism 2'."""
+    return (f"fmin {fmt_s(row['before_s'])} s → {fmt_s(row['after_s'])} s "
+            f"({_faster(row['effect'])}) at parallelism {row['parallelism']}")
+
+
+def threads_phrase(row: dict) -> str:
+    """'serial/spark time per trial 15.6× → 1.1×' (the part of the gap the threads made)."""
+    return (f"serial ÷ spark objective time per trial {fmt_x(row['gap_before'])} → "
+            f"{fmt_x(row['gap_after'])} (serial {fmt_s(row['serial_before_s'])} s → "
+            f"{fmt_s(row['serial_after_s'])} s, spark {fmt_s(row['spark_before_s'])} s → "
+            f"{fmt_s(row['spark_after_s'])} s)")
+
+
+def _faster(effect: float) -> str:
+    if effect != effect:
+        return "no effect measured"
+    if effect >= 1:
+        return f"{fmt_x(effect)} faster"
+    return f"{fmt_x(1 / effect)} slower"
+
+
+PHRASES = {"queue": queue_phrase, "threads": threads_phrase}
+
+
+def what_if_section(effects: dict[str, list[dict]], emulated: set[str] = frozenset()
+                    ) -> list[str]:
+    """Markdown lines of the measured what-ifs (effects from what_if_effects)."""
+    q, t = effects.get("queue") or [], effects.get("threads") or []
+    e = effects.get("env") or []
+    lines = [f"## {SECTION_TITLE}", ""]
+    if not q and not t and not e:
+        return lines + ["This run has no what-if cells (a setting run beside its recommended "
+                        "change), so no effect was measured.", ""]
+    if q:
+        lines += ["fmin wall time with hyperopt's default queue of one trial, and with "
+                  "max_queue_len = parallelism (median over repeats; effect = before ÷ after):",
+                  "", table(["change", "workload", "configuration", "before, s", "after, s",
+                             "effect"],
+                            [[r["change"].replace("->", "→"), r["workload"], r["setting"],
+                              fmt_s(r["before_s"]), fmt_s(r["after_s"]), _faster(r["effect"])]
+                             for r in q]), ""]
+    if t:
+        lines += ["Median objective time per trial with the model's thread setting, and with "
+                  "threads pinned to spark.task.cpus (n_jobs=1) in both modes: pinning makes "
+                  "the two modes train the same way, so what remains between them is "
+                  "SparkTrials itself. Gap = serial ÷ spark objective time:", "",
+                  table(["change", "workload", "compared", "serial before → after, s",
+                         "spark before → after, s", "gap before → after"],
+                        [[r["change"].replace("->", "→"), r["workload"],
+                          f"serial [{r['condition']}]"
+                          + (" " + EMULATED_LABEL if r["condition"] in emulated else "")
+                          + f" vs spark p={r['spark_parallelism']}",
+                          f"{fmt_s(r['serial_before_s'])} → {fmt_s(r['serial_after_s'])}",
+                          f"{fmt_s(r['spark_before_s'])} → {fmt_s(r['spark_after_s'])}",
+                          f"{fmt_x(r['gap_before'])} → {fmt_x(r['gap_after'])}"] for r in t]),
+                  ""]
+    if e:
+        lines += ["Median objective per trial and median fmin wall time with one thread "
+                  "setting changed and everything else equal (a thread environment set for the "
+                  "trial: in a fresh driver process for serial cells, via spark.executorEnv for "
+                  "spark cells; or n_jobs pinned to spark.task.cpus); effect = before ÷ after:",
+                  "", table(["change", "workload", "configuration (before)",
+                             "objective per trial", "fmin wall"],
+                            [[r["change"].replace("->", "→"), r["workload"], r["setting"],
+                              r["objective"].replace("->", "→"), r["wall"].replace("->", "→")]
+                             for r in e]), ""]
+    return lines

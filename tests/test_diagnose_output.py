@@ -1,0 +1,93 @@
+"""`diagnose` prints findings people read (aligned evidence, no JSON) and JSON for machines."""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+
+from bench.cli import main
+from bench.diagnosis import diagnose
+from bench.diagnosis.evidence import aligned, evidence_rows
+from tests import fixture_records as fr
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
+    return fr.write_known_run(tmp_path_factory.mktemp("diagnose")).path
+
+
+def _strict(text: str):
+    def no_nan(name):
+        raise ValueError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=no_nan)
+
+
+def test_text_output_has_aligned_evidence_and_no_json(known, capsys):
+    assert main(["diagnose", str(known)]) == 0
+    out = capsys.readouterr().out
+    assert "{" not in out and "}" not in out and '"' not in out
+    findings = diagnose(known)
+    blocks = out.strip().split("\n\n")
+    assert blocks[0] == "4 finding(s): 3 medium, 1 low"
+    for f, block in zip(findings, blocks[1:]):
+        lines = block.splitlines()
+        assert lines[0] == f"{f.severity.upper()}  {f.id}"  # plain: stdout is not a terminal
+        start = lines.index("  evidence:") + 1
+        rows = lines[start:start + len(f.evidence_rows())]
+        assert all(re.match(r"^    \S+ +\S", r) for r in rows), rows
+        # names as given, values right-aligned in one column, then the unit
+        ends = set()
+        for line, (name, value, unit) in zip(rows, f.evidence_rows()):
+            assert line.startswith(f"    {name} ") and line.endswith(f"{value} {unit}".strip())
+            ends.add(line.index(value, len(name) + 4) + len(value))
+        assert len(ends) == 1, rows
+        assert any(line.startswith("  fix: ") for line in lines)
+    fixed = blocks[1].splitlines()
+    assert "    fixed_s_per_trial                        1.00 s" in fixed
+    assert "    break_even_objective_s[4]                0.33 s" in fixed
+    assert "    native_speedup_by_parallelism[p=4 q=1]  2.67×" in fixed
+
+
+def test_json_output_is_strict_json_with_the_same_findings(known, capsys):
+    main(["diagnose", str(known)])
+    text = capsys.readouterr().out
+    assert main(["diagnose", str(known), "--json"]) == 0
+    data = _strict(capsys.readouterr().out)
+    findings = diagnose(known)
+    assert [d["id"] for d in data] == [f.id for f in findings]
+    assert [d["id"] for d in data] == re.findall(r"^(?:HIGH|MEDIUM|LOW)  (\S+)$", text, re.M)
+    for d, f in zip(data, findings):
+        assert (d["severity"], d["summary"], d["recommendation"]) == (
+            f.severity, f.summary, f.recommendation)
+        for key, value in f.evidence.items():
+            if isinstance(value, float) and math.isnan(value):
+                assert d["evidence"][key] is None  # JSON has no NaN
+            elif not isinstance(value, dict):
+                assert d["evidence"][key] == pytest.approx(value)
+
+
+def test_evidence_units_come_from_the_key_names():
+    rows = evidence_rows({"fixed_s_per_trial": 1.788, "share": 0.5, "speedup": 0.004,
+                          "effective_cores": 1.96, "closure_bytes": 2_500_000, "emulated": True,
+                          "break_even_objective_s": {2: 1.5, 1: "never"},
+                          "serial": {"threads": 32, "objective_s": 4.11},
+                          "import_s": float("nan"), "cluster_shapes": ["2x1", "1x2"]})
+    assert rows == [("fixed_s_per_trial", "1.79", "s"), ("share", "50%", ""),
+                    ("speedup", "0.004×", ""), ("effective_cores", "1.96", "cores"),
+                    ("closure_bytes", "2.5", "MB"), ("emulated", "yes", ""),
+                    ("break_even_objective_s[2]", "1.50", "s"),
+                    ("break_even_objective_s[1]", "never", ""),
+                    ("serial.threads", "32", "threads"), ("serial.objective_s", "4.11", "s"),
+                    ("import_s", "—", ""), ("cluster_shapes", "2x1, 1x2", "")]
+    assert aligned(rows[:2]) == ["fixed_s_per_trial  1.79 s", "share               50%"]
+
+
+def test_severity_is_coloured_on_a_terminal_only(known, capsys):
+    from bench.diagnosis.cli import finding_text
+
+    f = diagnose(known)[0]
+    assert finding_text(f, colour=True)[0] == f"\033[1;33mMEDIUM\033[0m  {f.id}"
+    main(["diagnose", str(known)])  # captured stdout is not a terminal
+    assert "\033[" not in capsys.readouterr().out

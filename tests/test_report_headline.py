@@ -1,0 +1,132 @@
+"""The report answers first: headline per workload from the analysis, findings and what-ifs."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from bench.diagnosis import diagnose_data
+from bench.diagnosis.whatif import what_if_effects
+from bench.formats import fmt_s, fmt_x
+from bench.report import write_report_files
+from bench.report.headline import headline_markdown, headline_text, headlines
+from tests import fixture_records as fr
+from tests.test_diagnosis import cell, cell_record, run_of, trials_for
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _queue_what_if_run():
+    """Serial trials of 0.3 s; spark p=2 with max_queue_len 1 and 2, each trial paying 1.0 s
+    in the loops, 1.2 s to start and 0.05 s to return: fixed-overhead fires and the queue
+    what-if is measured."""
+    s, q1, q2 = cell("serial"), cell("spark", p=2, q=1), cell("spark", p=2, q=2)
+    parts = dict(objective=0.3, delay=1.0, startup=1.2, ret=0.05)
+    pairs = [(s, trials_for(s, objective=0.3)),
+             (q1, trials_for(q1, **parts, start=fr.BASE_TS + 100)),
+             (q2, trials_for(q2, **parts, concurrency=2, start=fr.BASE_TS + 200))]
+    run, analysis = run_of(*pairs)
+    walls = {c["cell_id"]: cell_record(c, ts)["wall_s"] for c, ts in pairs}
+    return run, analysis, walls[q1["cell_id"]], walls[q2["cell_id"]], walls[s["cell_id"]]
+
+
+def test_headline_names_the_top_finding_numbers_and_the_measured_fix():
+    run, analysis, wall_q1, wall_q2, wall_serial = _queue_what_if_run()
+    findings = diagnose_data(run, analysis)
+    top = next(f for f in findings if f.id == "fixed-overhead:w")
+    (head,) = headlines(run, analysis, findings, what_if_effects(run, analysis))
+    assert head.finding_id == top.id
+    ev = top.evidence
+    assert (f"each spark trial pays {fmt_s(ev['fixed_s_per_trial'])} s of fixed cost against "
+            f"a {fmt_s(ev['objective_s'])} s objective") in head.why
+    assert f"{fmt_s(ev['startup_s'])} s starting the trial" in head.why
+    assert f"{fmt_s(ev['dispatch_delay_s'])} s in hyperopt's 1-second loops" in head.why
+    assert ev["fixed_s_per_trial"] == pytest.approx(2.25)  # 1.0 + 1.2 + 0.05 by construction
+    effect = wall_q1 / wall_q2
+    assert (f"max_queue_len = parallelism — measured: fmin {fmt_s(wall_q1)} s → "
+            f"{fmt_s(wall_q2)} s ({fmt_x(effect)} faster) at parallelism 2") in head.fix
+    # the speedup against native serial at p=2, best and worst configuration, and the ideal
+    low, high = sorted([wall_serial / wall_q1, wall_serial / wall_q2])
+    assert head.speedup == (f"SparkTrials vs serial Trials [native]: "
+                            f"{fmt_x(low).rstrip('×')}–{fmt_x(high)} at p=2 "
+                            f"(ideal 2×, 2 configurations)")
+    text = headline_text([head])
+    assert len(text) <= 4 and text[0].startswith("w  SparkTrials vs serial Trials")
+    md = "\n".join(headline_markdown([head]))
+    assert head.why in md and head.fix in md and "`fixed-overhead:w`" in md
+
+
+def test_a_run_without_what_if_cells_says_what_to_add(tmp_path):
+    folder = fr.write_known_run(tmp_path)
+    files = write_report_files(folder.path, formats="md")
+    fix = next(line for line in files.headline if "fix:" in line)
+    assert ('max_queue_len = parallelism — not measured in this run: add cells with '
+            '"max_queue_len": [1, "parallelism"] at parallelism >= 2 to measure it') in fix
+    text = files.md.read_text()
+    assert "- **Fix:** max_queue_len = parallelism — not measured in this run" in text
+    # known run: 1.0 s fixed per trial against a 1.0 s objective (fixture_records.SPARK_PARTS)
+    assert ("each spark trial pays 1.00 s of fixed cost against a 1.00 s objective: 0.50 s "
+            "starting the trial in a fresh Python worker (with imports), 0.25 s in hyperopt's "
+            "1-second loops, 0.25 s returning the result") in text
+    assert ("SparkTrials vs serial Trials [native]: 2.00× at p=2 (ideal 2×), 2.67× at p=4 "
+            "(ideal 2×)") in text
+    assert "SparkTrials vs serial Trials [busy_driver] (emulated): 4.00× at p=2" in text
+    assert files.headline[0].endswith("; vs serial Trials [busy_driver] (emulated): 4.00× at "
+                                      "p=2 (ideal 2×), 5.33× at p=4 (ideal 2×)")
+
+
+def test_report_opens_with_the_answer_and_ends_with_the_appendix(tmp_path):
+    folder = fr.write_known_run(tmp_path)
+    text = write_report_files(folder.path, formats="md").md.read_text()
+    order = ["## Headline", "## Findings", "## What the recommended changes did (measured)",
+             "## Charts", "## Summary per workload", "## Native and emulated results",
+             "## Speedup against every serial condition", "## Search quality",
+             "## Appendix: what was run", "## Appendix: machine and Spark"]
+    positions = [text.index(f"\n{title}\n") for title in order]
+    assert positions == sorted(positions)
+    assert "Resolved grid:" in text[positions[-2]:]
+
+
+def test_headline_without_a_diagnosis_says_so():
+    run, analysis, *_ = _queue_what_if_run()
+    (head,) = headlines(run, analysis, None, what_if_effects(run, analysis))
+    assert head.why.startswith("no diagnosis was run") and head.fix == ""
+
+
+def test_diagnosis_imports_nothing_from_the_report():
+    """The pipeline runs analysis -> diagnosis -> report: never back."""
+    for path in sorted((BENCH / "diagnosis").glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = ("." * node.level) + (node.module or "")
+                assert "report" not in module.split("."), f"{path.name} imports {module}"
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("bench.report") for a in node.names), path.name
+
+
+def test_an_emulated_drivers_cause_is_labelled_and_kept_to_its_workload():
+    """Native serial 0.3 s trials; an emulated busy driver where the same model runs 8
+    threads and takes 3 s; spark p=1 with 2.25 s of fixed cost per trial."""
+    s, busy, k = cell("serial"), cell("serial", condition="busy"), cell("spark", p=1)
+    other = cell("serial", workload="v")
+    run, analysis = run_of(
+        (s, trials_for(s, objective=0.3, threads=1, omp="1")),
+        (busy, trials_for(busy, objective=3.0, threads=8, omp="32", start=fr.BASE_TS + 50)),
+        (k, trials_for(k, objective=0.3, threads=1, omp="1", delay=1.0, startup=1.2,
+                       ret=0.05, start=fr.BASE_TS + 100)),
+        (other, trials_for(other, objective=0.3, start=fr.BASE_TS + 200)))
+    findings = diagnose_data(run, analysis)
+    mismatch = next(f for f in findings if f.rule == "thread-mismatch")
+    assert mismatch.evidence["emulated"] and mismatch.severity == "high"
+    heads = {h.workload: h for h in headlines(run, analysis, findings,
+                                               what_if_effects(run, analysis))}
+    w = heads["w"]
+    assert w.finding_id == "fixed-overhead:w"  # native causes first
+    assert w.emulated_why.startswith("[busy] (emulated): n_jobs=None: each spark trial is "
+                                     "10.0x faster than serial because it ran 1 thread(s)")
+    assert ("; fix: pin the model's threads to spark.task.cpus (n_jobs=1) in both modes — not "
+            "measured in this run: add cells with n_jobs=1") in w.emulated_why
+    assert "[busy] (emulated)" not in heads["v"].emulated_why + heads["v"].why
+    assert "emulated: busy" not in " ".join(headline_text(list(heads.values())))
