@@ -108,6 +108,7 @@ def _planned_key(cell: dict) -> tuple:
     """The configuration key of a planned cell from the manifest (same normalisation as the
     frames: n_jobs as text, '' for no cluster, serial cells have no parallelism)."""
     from .analysis.frames import n_jobs_label
+    from .grid import env_label
 
     cluster = cell.get("cluster")
     values = {"workload": cell.get("workload"), "mode": cell.get("mode"),
@@ -118,7 +119,8 @@ def _planned_key(cell: dict) -> tuple:
               "max_evals": cell.get("max_evals"),
               "cluster_label": cluster if isinstance(cluster, str) else "",
               "variant_label": (cell.get("variant") or "stock") if cell.get("mode") == "spark"
-              else ""}
+              else "",
+              "env_label": env_label(cell.get("thread_env_set"))}
     return tuple(_plain(values.get(c)) for c in GROUP_COLS)
 
 

@@ -86,7 +86,7 @@ def test_html_is_self_contained(report):
     assert "<style>" in page and "<link" not in page and "<script" not in page
     images = re.findall(r'<img[^>]*src="([^"]*)"', page)
     charts = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report.md.read_text())
-    assert len(images) == len(charts) == 6
+    assert len(images) == len(charts) == 7  # six charts + the prediction chart
     assert all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in images)
 
 
@@ -136,7 +136,7 @@ def test_show_renders_inline_where_displayHTML_exists(tmp_path, monkeypatch):
     assert show(folder.path, tmp_path / "out") is None
     (fragment,) = shown
     assert fragment.startswith("<style>") and '<div class="bench-report">' in fragment
-    assert "<html" not in fragment and fragment.count("data:image/png;base64,") == 6
+    assert "<html" not in fragment and fragment.count("data:image/png;base64,") == 7
     assert ">Headline</h2>" in fragment
 
 
@@ -155,7 +155,7 @@ def test_chromium_loads_the_page_decodes_every_chart_and_renders_it(report, tmp_
     assert probe["errors"] == []
     assert probe["resources"] == []  # nothing fetched: no file, no network
     assert probe["title"].startswith("SparkTrials benchmark report: known-run")
-    assert len(probe["images"]) == 6
+    assert len(probe["images"]) == 7
     for image in probe["images"]:
         assert image["complete"] and image["width"] > 100 and image["height"] > 100, image
     assert probe["headline_bg"] == "rgb(240, 246, 255)"  # the inline CSS applied
