@@ -56,14 +56,16 @@ def cell_record(c, trials):
             "best_loss": min(t["loss"] for t in trials), "error": None}
 
 
-def run_of(*pairs, cores=2):
+def run_of(*pairs, cores=2, **manifest_extra):
+    """Records of (cell, trials) pairs as an analysed run; manifest_extra adds or replaces
+    top-level manifest keys (e.g. grid clusters, spark facts)."""
     trial_recs, cell_recs = [], []
     for c, ts in pairs:
         trial_recs += ts
         cell_recs.append(cell_record(c, ts))
     manifest = {"run_id": "r", "cells": [c for c, _ in pairs],
                 "environment": {"logical_cores": cores, "usable_cores": cores},
-                "spark": {"task_slots": 2}}
+                "spark": {"task_slots": 2}, **manifest_extra}
     trials, cells, tasks = build_frames(manifest, trial_recs, cell_recs, [])
     run = RunData(path=None, manifest=manifest, trials=trials, cells=cells, spark_tasks=tasks)
     return run, analyze(run)

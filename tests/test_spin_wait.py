@@ -2,10 +2,10 @@
 `unexplained` rule, on hand-made records shaped like the runs they are about."""
 from __future__ import annotations
 
-from bench.analysis import RunData, analyze, build_frames
 from bench.diagnosis import diagnose_data, rules
 from bench.diagnosis.whatif import thread_setting_effect
 from tests.test_diagnosis import T0, cell_record, trials_for
+from tests.test_diagnosis import run_of as diagnosis_run_of
 
 SHAPES = [{"label": "2x1", "shape": "2x1", "workers": 2, "cores": 1, "task_cpus": 1},
           {"label": "1x2", "shape": "1x2", "workers": 1, "cores": 2, "task_cpus": 1},
@@ -37,16 +37,7 @@ def lgbm_trials(c, *, objective, threads, eff, concurrency=1, start=T0, seen_env
 
 
 def run_of(*pairs, cores=2):
-    trial_recs, cell_recs = [], []
-    for c, ts in pairs:
-        trial_recs += ts
-        cell_recs.append(cell_record(c, ts))
-    manifest = {"run_id": "r", "cells": [c for c, _ in pairs],
-                "environment": {"logical_cores": cores, "usable_cores": cores},
-                "grid": {"clusters": SHAPES}, "spark": {}}
-    trials, cells, tasks = build_frames(manifest, trial_recs, cell_recs, [])
-    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells, spark_tasks=tasks)
-    return run, analyze(run)
+    return diagnosis_run_of(*pairs, cores=cores, grid={"clusters": SHAPES}, spark={})
 
 
 def sizing_run(n_jobs: int, passive: bool = False):
