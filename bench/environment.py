@@ -91,4 +91,12 @@ def capture(project_dir: Path | None = None) -> dict:
         "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},
         "pyspark_python": os.environ.get("PYSPARK_PYTHON"),
         "git_commit": git_commit(project_dir or Path.cwd()),
+        "stack": _stack(),
     }
+
+
+def _stack():
+    """The software stack (bench.stacks) this process runs in, or None."""
+    from .stacks import active
+
+    return active()
