@@ -75,7 +75,7 @@ def test_evidence_units_come_from_the_key_names():
                           "serial": {"threads": 32, "objective_s": 4.11},
                           "import_s": float("nan"), "cluster_shapes": ["2x1", "1x2"]})
     assert rows == [("fixed_s_per_trial", "1.79", "s"), ("share", "50%", ""),
-                    ("speedup", "0.004×", ""), ("effective_cores", "1.96", "cores"),
+                    ("speedup", "0.0040×", ""), ("effective_cores", "1.96", "cores"),
                     ("closure_bytes", "2.5", "MB"), ("emulated", "yes", ""),
                     ("break_even_objective_s[2]", "1.50", "s"),
                     ("break_even_objective_s[1]", "never", ""),

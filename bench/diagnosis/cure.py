@@ -71,7 +71,8 @@ def advice(run: RunData, workload: str) -> str:
     text += (f"The tuned variant (bench.tuned.TunedSparkTrials; modifies hyperopt) would also "
              f"remove most of the {delay:.2f} s dispatch delay (1 s loops) and of the "
              f"{startup:.2f} s dispatch -> start (fresh Python worker and imports) each trial "
-             f"pays here; measure it with \"variants\": [\"stock\", \"tuned\"].")
+             f"pays here; measure it by adding tuned cells (scenario key variants: stock and "
+             f"tuned).")
     return text
 
 
