@@ -105,23 +105,11 @@ def config_key(row) -> tuple:
 
 
 def _planned_key(cell: dict) -> tuple:
-    """The configuration key of a planned cell from the manifest (same normalisation as the
-    frames: n_jobs as text, '' for no cluster, serial cells have no parallelism)."""
-    from .analysis.frames import n_jobs_label
-    from .grid import env_label
+    """The configuration key of a planned cell from the manifest, labelled by the analysis'
+    own rule (frames._add_settings), so planned and finished cells key alike."""
+    from .analysis.frames import _add_settings
 
-    cluster = cell.get("cluster")
-    values = {"workload": cell.get("workload"), "mode": cell.get("mode"),
-              "condition": cell.get("condition") or "native",
-              "parallelism": cell.get("parallelism") if cell.get("mode") == "spark" else None,
-              "max_queue_len": cell.get("max_queue_len"),
-              "n_jobs_label": n_jobs_label(cell.get("n_jobs")),
-              "max_evals": cell.get("max_evals"),
-              "cluster_label": cluster if isinstance(cluster, str) else "",
-              "variant_label": (cell.get("variant") or "stock") if cell.get("mode") == "spark"
-              else "",
-              "env_label": env_label(cell.get("thread_env_set"))}
-    return tuple(_plain(values.get(c)) for c in GROUP_COLS)
+    return config_key(_add_settings(pd.DataFrame([cell])).iloc[0])
 
 
 @dataclass
