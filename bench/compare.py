@@ -23,7 +23,7 @@ from .analysis import GROUP_COLS, RunData, group_walls, latency_split, load_run,
 from .analysis.completeness import completeness
 from .analysis.frames import setting_label, setting_sort_key, varying_settings
 from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio
-from .diagnosis.measures import fixed_costs, median
+from .analysis.measures import fixed_costs, median
 from .errors import BenchError
 from .model import SCHEMA_VERSION
 from .report.markdown import fmt_s, fmt_x_ci, is_missing, table

@@ -6,7 +6,7 @@ import pytest
 from bench.analysis import RunData, analyze, build_frames
 from bench.diagnosis import THRESHOLDS, diagnose_data
 from bench.diagnosis import rules
-from bench.diagnosis.measures import break_even_objective_s, slot_ready_times
+from bench.analysis.measures import break_even_objective_s, slot_ready_times
 
 T0 = 1_800_000_000.0
 

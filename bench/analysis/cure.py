@@ -25,7 +25,7 @@ def cell_ideals(trials: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
                   "tail_s", "objective_median_s", "trials"] + COST_PARTS
     if len(usable) == 0 or len(trials) == 0:
         return pd.DataFrame(columns=cols)
-    from ..diagnosis.measures import fixed_costs  # the one home of the slot-free rule
+    from .measures import fixed_costs  # the one home of the slot-free rule
 
     ok = fixed_costs(trials[trials["status"] == "ok"])
     per = ok.groupby("cell_id").agg(

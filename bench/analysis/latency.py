@@ -9,10 +9,6 @@ import pandas as pd
 
 from .frames import GROUP_COLS, LATENCY_PARTS
 
-#: Spark-side parts of a spark trial, derived from its joined task (see spark_parts()).
-SPARK_PARTS = ["submit_s", "scheduler_delay_s", "deserialize_s", "python_start_s",
-               "result_serialize_s"]
-
 _SPARK_PART_DOCS = {
     "submit_s": "book_ts -> Spark job submitted (driver thread start, job creation)",
     "schedule_s": "job submitted -> task launched",

@@ -15,7 +15,7 @@ import pandas as pd
 from ..analysis import GROUP_COLS, Analysis, RunData
 from ..formats import fmt_x
 from .finding import Finding
-from .measures import break_even_objective_s, fixed_costs, median, slot_occupancy
+from ..analysis.measures import break_even_objective_s, fixed_costs, median, slot_occupancy
 
 #: name -> (value, why). Rules use only these numbers.
 THRESHOLDS: dict[str, tuple[float, str]] = {

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..analysis import Analysis, RunData
 from ..formats import fmt_x
-from .measures import median
+from ..analysis.measures import median
 
 
 def queue_length_effect(walls: pd.DataFrame) -> list[dict]:

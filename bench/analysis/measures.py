@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .concurrency import concurrency_stats, concurrency_steps
+
 
 def slot_ready_times(suggest, book, refresh, parallelism: int) -> np.ndarray:
     """For each trial of one cell: the earliest moment at or after its suggestion when fewer
@@ -78,8 +80,6 @@ def median(values) -> float:
 def slot_occupancy(trials: pd.DataFrame) -> pd.DataFrame:
     """Per spark cell: the time-weighted mean number of trials holding a slot (from dispatch,
     book_ts, to result recorded, refresh_ts) between the first dispatch and the last result."""
-    from ..analysis.concurrency import concurrency_stats, concurrency_steps
-
     rows = []
     for cell_id, grp in trials.groupby("cell_id", sort=False):
         stats = concurrency_stats(concurrency_steps(grp["book_ts"], grp["refresh_ts"]))
