@@ -6,8 +6,9 @@ The runner writes plain JSON-lines logs (spark.eventLog.compress=false, rolling 
 default zstd rolling logs are read too, through pyarrow's zstd codec.
 
 Joining never relies on order: Spark job ids do not follow hyperopt trial ids. A task joins a
-trial when the trial's probe saw the same TaskContext.taskAttemptId() and the task's job group
-is the trial's cell id.
+trial when the trial's probe saw the same TaskContext.taskAttemptId(), the task's job group is
+the trial's cell id, and the task ran inside the trial's life on the driver's clock (task ids
+restart in every Spark application). join_tasks is the one home of this rule.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+from .collect import STAMP_RESOLUTION_S
 from .errors import BenchError
 from .model import SparkTaskRecord
 from .storage import RunFolder
@@ -45,7 +47,8 @@ RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(SparkTaskRecord))
 INPROGRESS = ".inprogress"
 ROLLING_PREFIX = "eventlog_v2_"
 _OTHER_CODECS = (".lz4", ".lzf", ".snappy")
-#: Tolerance when matching a trial's probe clock against a task's launch/finish window.
+#: Tolerance when matching a trial's probe clock (executor host) against a task's
+#: launch/finish window (driver host); used only when the trial has no driver stamps.
 _CLOCK_SLACK_S = 1.0
 
 
@@ -417,9 +420,22 @@ def parse_run_eventlog(run_folder: RunFolder | Path | str) -> list[dict]:
 # --------------------------------------------------------------------------- joining
 
 def _clocks_agree(trial: dict, task: dict) -> Optional[bool]:
-    """Did the trial's objective start inside this task's launch..finish window? None when
-    either clock is missing."""
-    start, launch, finish = trial.get("start_ts"), task.get("launch_ts"), task.get("finish_ts")
+    """Did this task run inside the trial's life? None when the clocks needed are missing.
+
+    On the driver's own clock: hyperopt stamps book_time before the trial's Spark job is
+    submitted and refresh_time after its result came back, and Spark stamps the task's launch
+    and finish on the driver too, so book <= launch and finish <= refresh hold up to the
+    stamps' millisecond truncation, whatever the executor's clock says. Without driver stamps,
+    the probe's start (executor clock) must fall in launch..finish within _CLOCK_SLACK_S.
+    """
+    launch, finish = task.get("launch_ts"), task.get("finish_ts")
+    book, refresh = trial.get("book_ts"), trial.get("refresh_ts")
+    if book is not None and (launch is not None or finish is not None):
+        res = STAMP_RESOLUTION_S
+        after_book = (launch if launch is not None else finish) >= book - res
+        before_refresh = refresh is None or finish is None or finish <= refresh + res
+        return after_book and before_refresh
+    start = trial.get("start_ts")
     if start is None or launch is None or finish is None:
         return None
     return launch - _CLOCK_SLACK_S <= start <= finish + _CLOCK_SLACK_S
@@ -428,10 +444,10 @@ def _clocks_agree(trial: dict, task: dict) -> Optional[bool]:
 def join_tasks(tasks: Iterable[dict], trials: Iterable[dict]) -> list[dict]:
     """Tasks as SparkTaskRecord dicts with cell_id and tid of the trial whose probe saw the
     same task attempt id under the same job group (= cell id). Unjoined tasks keep cell_id
-    and tid null. Task ids restart in every Spark application, so when two tasks of one cell
-    carry the same id (a cell re-run after a resume), the one whose launch..finish window
-    holds the trial's start time wins; if that does not settle it, neither is joined. A task
-    whose window plainly excludes the trial's start time is never joined to it."""
+    and tid null. Task ids restart in every Spark application (each resume, each cluster
+    shape), so when tasks of several applications carry the trial's key, the one that ran
+    inside the trial's life (see _clocks_agree) wins; if that does not settle it, none is
+    joined. A task that plainly ran outside the trial's life is never joined to it."""
     by_key: dict[tuple, list[dict]] = {}
     for trial in trials:
         attempt = trial.get("spark_task_attempt_id")

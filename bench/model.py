@@ -147,6 +147,8 @@ class SparkTaskRecord(_Record):
     """One Spark task from the event log, joined to its hyperopt trial by task attempt id."""
 
     run_id: str = _f("Run folder name.")
+    app_id: Optional[str] = _f("Spark application id of the event log the task came from "
+                               "(task ids restart in every application).")
     cell_id: Optional[str] = _f("Cell of the joined trial (from the job group), null if unjoined.")
     tid: Optional[int] = _f("hyperopt tid of the joined trial, null if unjoined.")
     job_id: Optional[int] = _f("Spark job id.")

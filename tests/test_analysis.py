@@ -244,6 +244,30 @@ def test_spark_tasks_join_by_attempt_id_when_unnamed(known):
     assert joined["python_start_s"].to_numpy() == pytest.approx(fr.SPARK_TASK["python_start"])
 
 
+def _two_app_tasks():
+    """A cell re-run after a resume: its job group and task attempt id 0 appear in two Spark
+    applications; only the second run's trial was committed (book 500, refresh 503)."""
+    base = {"mode": "spark", "workload": "w", "parallelism": 1, "max_queue_len": 1,
+            "n_jobs": 1, "max_evals": 1, "repeat": 0, "cell_id": "c", "hostname": "h"}
+    trial = {**base, "tid": 0, "pid": 10, "spark_task_attempt_id": 0, "book_ts": 500.0,
+             "refresh_ts": 503.0, "start_ts": 501.0, "end_ts": 502.0, "objective_s": 1.0}
+    task = {"task_attempt_id": 0, "job_group": "c", "host": "h", "run_s": 1.0}
+    second = {**task, "app_id": "app-2", "executor_id": "2", "launch_ts": 500.1,
+              "finish_ts": 502.1}
+    first = {**task, "app_id": "app-1", "executor_id": "1", "launch_ts": 100.1,
+             "finish_ts": 102.1}
+    return trial, first, second
+
+
+def test_same_attempt_ids_in_two_applications_never_cross_join():
+    trial, first, second = _two_app_tasks()
+    trial_frame, _, both = build_frames({}, [trial], [], [second, first])
+    joined = join_spark_tasks(trial_frame, both)
+    assert joined["executor_id"].tolist() == ["2"]
+    _, _, only_other = build_frames({}, [trial], [], [first])  # its own task is missing
+    assert len(join_spark_tasks(trial_frame, only_other)) == 0
+
+
 # --- concurrency ----------------------------------------------------------------------------
 def test_concurrency_of_overlapping_trials():
     steps = concurrency_steps([0.0, 1.0], [2.0, 3.0])
@@ -317,8 +341,8 @@ def test_placement_unevenness_over_two_executors():
     base = {"mode": "spark", "workload": "w", "parallelism": 2, "max_queue_len": 1,
             "n_jobs": 1, "max_evals": 4, "repeat": 0, "cell_id": "c", "hostname": "h"}
     trials = [{**base, "tid": i, "pid": 10 + i, "spark_task_attempt_id": i} for i in range(4)]
-    tasks = [{"task_attempt_id": i, "executor_id": "0" if i < 3 else "1", "host": "h"}
-             for i in range(4)]
+    tasks = [{"task_attempt_id": i, "job_group": "c", "executor_id": "0" if i < 3 else "1",
+              "host": "h"} for i in range(4)]
     trial_frame, _, task_frame = build_frames({}, trials, [], tasks)
     joined = join_spark_tasks(trial_frame, task_frame)
     table = placement_table(trial_frame, joined)

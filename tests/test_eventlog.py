@@ -225,6 +225,24 @@ def test_a_task_that_ran_at_another_time_is_not_joined():
     assert join_tasks([task], [trial])[0]["tid"] == 7  # no probe clock: the ids decide
 
 
+@pytest.mark.parametrize("skew", [-3.0, 3.0])
+def test_join_checks_time_on_the_driver_clock_so_executor_skew_does_not_matter(skew):
+    """launch/finish and book/refresh are all driver stamps; the probe's start is the
+    executor's clock, 3 s away on a skewed host."""
+    task = {"job_group": "c", "task_attempt_id": 0, "launch_ts": 100.0, "finish_ts": 101.5}
+    trial = {"cell_id": "c", "tid": 7, "spark_task_attempt_id": 0, "book_ts": 99.9,
+             "refresh_ts": 101.6, "start_ts": 100.8 + skew}
+    assert join_tasks([task], [trial])[0]["tid"] == 7
+    other_app = dict(task, launch_ts=400.0, finish_ts=401.5)  # same ids, another time
+    assert join_tasks([other_app], [trial])[0]["tid"] is None
+    assert join_tasks([other_app], [dict(trial, start_ts=400.5)])[0]["tid"] is None
+
+
+def test_parsed_tasks_carry_their_application_id():
+    joined = join_tasks(read_eventlog(PLAIN).tasks, TRIALS)
+    assert {t["app_id"] for t in joined} == {"local-1795858917789"}
+
+
 # --------------------------------------------------------------------------- run folders
 
 def _run_folder(tmp_path: Path, log_source: Path, log_name: str, trials: list[dict]) -> RunFolder:

@@ -63,31 +63,39 @@ def _one_task_per_trial(tasks: pd.DataFrame) -> pd.DataFrame:
     return ranked.sort_values(["_ok", "finish_ts"], na_position="first").drop(columns="_ok")
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None for missing values (the event-log join tests `is None`)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 def join_spark_tasks(trials: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
     """Spark trials with their Spark task's timings, joined by (cell_id, tid) where the task
-    record names its trial, else by the task attempt id the probe recorded."""
+    record names its trial (eventlog.join_tasks named it when the event log was parsed);
+    tasks that name no trial go through that same rule here, never through the bare task
+    attempt id, which restarts in every Spark application."""
     spark = trials[trials["mode"] == "spark"]
     task_cols = ["job_submit_ts", "launch_ts", "finish_ts", "scheduler_delay_s",
                  "deserialize_s", "run_s", "result_serialize_s", "gc_s", "executor_id",
                  "host", "task_attempt_id"]
     if len(spark) == 0 or len(tasks) == 0:
         return spark.iloc[0:0].assign(**{c: pd.Series(dtype="float64") for c in task_cols})
+    unnamed = tasks["cell_id"].isna() | tasks["tid"].isna()
+    rest = spark[spark["spark_task_attempt_id"].notna()]
+    if unnamed.any() and len(rest):
+        from ..eventlog import join_tasks  # the one task-to-trial rule
+
+        trial_cols = ["cell_id", "tid", "spark_task_attempt_id", "book_ts", "refresh_ts",
+                      "start_ts"]
+        rejoined = pd.DataFrame(join_tasks(_records(tasks[unnamed]), _records(rest[trial_cols])))
+        rejoined = rejoined.astype({c: tasks[c].dtype for c in rejoined.columns
+                                    if c in tasks.columns})
+        tasks = pd.concat([tasks[~unnamed], rejoined], ignore_index=True)
     tasks = _one_task_per_trial(tasks)
     named = tasks.dropna(subset=["cell_id", "tid"]).drop_duplicates(["cell_id", "tid"],
                                                                     keep="last")
     by_trial = spark[["cell_id", "tid"]].reset_index().merge(
         named[["cell_id", "tid"] + task_cols], on=["cell_id", "tid"], how="inner")
     joined = by_trial.set_index("index")[task_cols]
-    rest = spark.loc[spark.index.difference(joined.index)]
-    rest = rest[rest["spark_task_attempt_id"].notna()]
-    if len(rest):
-        by_attempt = tasks.dropna(subset=["task_attempt_id"]).drop_duplicates(
-            "task_attempt_id", keep="last").set_index("task_attempt_id")[
-            [c for c in task_cols if c != "task_attempt_id"]]
-        extra = rest[["spark_task_attempt_id"]].join(by_attempt, on="spark_task_attempt_id",
-                                                     how="inner")
-        extra = extra.rename(columns={"spark_task_attempt_id": "task_attempt_id"})
-        joined = pd.concat([joined, extra[task_cols]])
     out = spark.loc[joined.index].join(joined)
     return spark_parts(out)
 
