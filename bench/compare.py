@@ -166,7 +166,7 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
             side.omp_num_threads = row["omp_num_threads"]
     ok = trials[trials["status"] == "ok"]
     if len(ok):
-        for key, grp in _group(fixed_costs(ok)):
+        for key, grp in _group(fixed_costs(ok, cells, run.spark_tasks)):
             side = sides.get(config_key(dict(zip(GROUP_COLS, key))))
             if side is not None:
                 side.fixed_s = median(grp["fixed_s"])

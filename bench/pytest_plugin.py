@@ -134,7 +134,7 @@ def measurements(path) -> dict:
         "speedup_high": _num(sp["speedup_high"].iloc[0]) if len(sp) else None,
         "serial_wall_s": _num(sp["serial_wall_s"].iloc[0]) if len(sp) else None,
         "spark_wall_s": _num(sp["spark_wall_s"].iloc[0]) if len(sp) else None,
-        "fixed_overhead_s_per_trial": _num(median(fixed_costs(spark)["fixed_s"]))
+        "fixed_overhead_s_per_trial": _num(median(fixed_costs(spark, data.cells, data.spark_tasks)["fixed_s"]))
         if len(spark) else None,
         "objective_s_spark": _num(median(spark["objective_s"])),
         "objective_s_serial": _num(median(serial["objective_s"])),

@@ -6,7 +6,7 @@ import pytest
 from bench.analysis import RunData, analyze, build_frames
 from bench.diagnosis import THRESHOLDS, diagnose_data
 from bench.diagnosis import rules
-from bench.analysis.measures import break_even_objective_s, slot_ready_times
+from bench.analysis.measures import break_even_objective_s, fixed_costs, slot_ready_times
 
 T0 = 1_800_000_000.0
 
@@ -126,6 +126,52 @@ def test_fixed_overhead_does_not_count_waiting_for_a_busy_slot():
         t["wait_dispatch_s"] = t["book_ts"] - T0
     run, an = run_of((k, ts))
     assert rules.fixed_overhead(run, an) == []
+
+
+def _queued_on_two_slots(evals=8, startup=0.2, objective=1.0, finish_after=0.01, ret=0.05):
+    """p=8 on 2 task slots: all 8 trials dispatched at T0, two Spark tasks run at a time.
+    Each task starts `startup` after its slot frees (when a task of the round before
+    finished), finishes `finish_after` its objective, and its result is recorded `ret`
+    after the objective ends."""
+    k = cell("spark", p=8, q=8, slots=2, evals=evals)
+    ts, tasks = trials_for(k, objective=objective, startup=startup, ret=ret), []
+    free = [T0, T0]
+    for t in ts:
+        lane = min(range(2), key=lambda i: free[i])
+        launch = max(free[lane], T0)
+        start = launch + startup
+        end = start + objective
+        t.update(suggest_ts=T0, book_ts=T0, start_ts=start, end_ts=end, refresh_ts=end + ret,
+                 wait_dispatch_s=0.0, dispatch_to_start_s=start - T0, return_s=ret,
+                 spark_task_attempt_id=t["tid"])
+        tasks.append({"run_id": "r", "cell_id": k["cell_id"], "tid": t["tid"],
+                      "job_group": k["cell_id"], "task_attempt_id": t["tid"],
+                      "executor_id": "driver", "host": "h", "launch_ts": launch,
+                      "finish_ts": end + finish_after})
+        free[lane] = end + finish_after
+    return k, ts, tasks
+
+
+def test_waiting_for_a_task_slot_is_not_start_up_cost():
+    k, ts, tasks = _queued_on_two_slots(objective=0.5)
+    manifest = {"run_id": "r", "environment": {"logical_cores": 2, "usable_cores": 2},
+                "spark": {"task_slots": 2}}
+    trials, cells, task_frame = build_frames(manifest, ts, [cell_record(k, ts)], tasks)
+    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells,
+                  spark_tasks=task_frame)
+    (found,) = rules.fixed_overhead(run, analyze(run))
+    assert found.evidence["startup_s"] == pytest.approx(0.2)
+    assert found.evidence["fixed_s_per_trial"] == pytest.approx(0.25)
+    # 8 trials in flight, 2 at a time: the break-even of 2 trials at once
+    assert found.evidence["break_even_objective_s"] == {8: pytest.approx(0.25)}
+    costs = fixed_costs(trials, cells, task_frame)
+    # slot released at the task's finish (event log): exactly the 0.2 s start-up remains
+    assert costs["startup_s"].to_numpy() == pytest.approx([0.2] * 8, abs=1e-6)
+    assert costs["slot_wait_s"].max() > 2.0  # the last round waited for three before it
+    # without the event log the slot is released when the result was recorded: late by
+    # the gap between the task's finish and the record (0.04 s), never more
+    costs = fixed_costs(trials, cells)
+    assert costs["startup_s"].to_numpy() == pytest.approx([0.2] * 2 + [0.16] * 6, abs=1e-6)
 
 
 # --- dispatch-starvation ------------------------------------------------------------

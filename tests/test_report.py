@@ -95,7 +95,8 @@ def test_speedup_detail_and_latency_tables(known_report):
     _, _, text = known_report
     detail = section(text, "Speedup against every serial condition")
     p4 = [line for line in detail.splitlines() if line.startswith("| sleep | spark p=4 | serial |")]
-    assert len(p4) == 1 and "| 2.67× (" in p4[0] and "| 0.17 |" in p4[0]
+    # efficiency and Karp–Flatt with p = ideal (2 slots), not the parallelism 4
+    assert len(p4) == 1 and "| 2.67× (" in p4[0] and "| 1.33 | -0.25 |" in p4[0]
     latency = section(text, "Per-trial latency split")
     assert "| sleep | spark p=2 | 12 | 0.25 (12%) | 0.50 (25%) | 1.00 (50%) |" in latency
     assert "python_start_s" in latency

@@ -27,7 +27,7 @@ def cell_ideals(trials: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     from .measures import fixed_costs  # the one home of the slot-free rule
 
-    ok = fixed_costs(trials[trials["status"] == "ok"])
+    ok = fixed_costs(trials[trials["status"] == "ok"], cells)
     per = ok.groupby("cell_id").agg(
         objective_sum_s=("objective_s", "sum"), objective_median_s=("objective_s", "median"),
         last_end_ts=("end_ts", "max"), trials=("tid", "size"),

@@ -70,8 +70,9 @@ def ideal_speedup(parallelism, task_slots) -> float:
 
 def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
     """Speedup = median serial wall / median spark wall, per spark configuration and serial
-    condition, with a bootstrap CI over the repeats of both sides; plus parallel efficiency
-    (speedup / parallelism), the ideal (min(parallelism, task slots)) and Karp–Flatt."""
+    condition, with a bootstrap CI over the repeats of both sides; plus the ideal (min(
+    parallelism, task slots)), and parallel efficiency and Karp–Flatt with that ideal as the
+    processor count: trials beyond the task slots queue, they add no processors."""
     usable = _usable(cells)
     serial = usable[usable["mode"] == "serial"]
     spark = usable[usable["mode"] != "serial"]  # SparkTrials cells and the process pool
@@ -90,6 +91,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
             est = bootstrap_median_ratio(rgrp["wall_s"], sgrp["wall_s"])
             par = settings["parallelism"]
             p = None if pd.isna(par) else int(par)
+            ideal = ideal_speedup(p, slots)
             rows.append({
                 "workload": settings["workload"], "n_jobs_label": settings["n_jobs_label"],
                 "max_evals": settings["max_evals"], "serial_condition": condition,
@@ -102,9 +104,9 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                 "serial_wall_s": float(rgrp["wall_s"].median()),
                 "spark_wall_s": float(sgrp["wall_s"].median()),
                 "speedup": est.value, "speedup_low": est.low, "speedup_high": est.high,
-                "task_slots": slots, "ideal": ideal_speedup(p, slots),
-                "efficiency": est.value / p if p else float("nan"),
-                "karp_flatt": karp_flatt(est.value, p),
+                "task_slots": slots, "ideal": ideal,
+                "efficiency": est.value / ideal if ideal > 0 else float("nan"),
+                "karp_flatt": karp_flatt(est.value, ideal),
             })
     if not rows:
         return pd.DataFrame(columns=_SPEEDUP_COLS)

@@ -64,7 +64,7 @@ def advice(run: RunData, workload: str) -> str:
         return text
     trials = run.trials
     st = fixed_costs(trials[(trials["workload"] == workload) & (trials["mode"] == "spark")
-                            & (trials["status"] == "ok")])
+                            & (trials["status"] == "ok")], run.cells, run.spark_tasks)
     if not len(st):
         return text
     delay, startup = median(st["dispatch_delay_s"]), median(st["startup_s"])

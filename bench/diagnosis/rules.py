@@ -80,7 +80,10 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
     trials = _ok(run.trials)
     complete = run.cells.loc[~run.cells["incomplete"] & ~run.cells["failed"], "cell_id"]
     trials = trials[trials["cell_id"].isin(set(complete))]  # a cell that did not finish its work
-    spark = fixed_costs(trials[trials["mode"] == "spark"])
+    spark = fixed_costs(trials[trials["mode"] == "spark"], run.cells, analysis.spark_trials)
+    slots = run.cells["task_slots"].dropna()
+    at_once = {int(p): min(int(p), int(slots.max())) if len(slots) else int(p)
+               for p in set(spark["parallelism"].dropna())}
     out = []
     for workload, grp in spark.groupby("workload", sort=True):
         fixed, objective = median(grp["fixed_s"]), median(grp["objective_s"])
@@ -91,18 +94,19 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
             continue
         sp = analysis.speedups[analysis.speedups["workload"] == workload]
         sp_native = sp[sp["serial_condition"] == "native"]
-        slots = run.cells["task_slots"].dropna()
-        p_top = int(min(grp["parallelism"].max(), slots.max() if len(slots) else 10**9))
+        p_top = at_once[int(grp["parallelism"].max())]
         evidence = {
             "fixed_s_per_trial": round(fixed, 3),
             "dispatch_delay_s": round(median(grp["dispatch_delay_s"]), 3),
             "startup_s": round(median(grp["startup_s"]), 3),
+            "slot_wait_s": round(median(grp["slot_wait_s"]), 3),
             "import_s": round(median(grp["setup_s"]), 3),
             "return_s": round(median(grp["return_s"]), 3),
             "objective_s": round(objective, 3),
             "fixed_share_of_objective": round(share, 2),
-            "break_even_objective_s": {int(p): _seconds_or_never(break_even_objective_s(fixed, int(p)))
-                                       for p in sorted(set(grp["parallelism"].dropna()))},
+            # p trials at once only where p task slots exist: min(parallelism, task slots)
+            "break_even_objective_s": {int(p): _seconds_or_never(break_even_objective_s(
+                fixed, at_once[int(p)])) for p in sorted(set(grp["parallelism"].dropna()))},
         }
         if len(sp_native):
             evidence["native_speedup_by_parallelism"] = {

@@ -213,7 +213,8 @@ def speedup_detail(analysis: Analysis) -> list[str]:
         return lines + ["No speedup yet: it needs finished serial and spark cells with the same "
                         "workload, n_jobs and max_evals.", ""]
     lines += ["Ideal = min(parallelism, task slots). Karp–Flatt serial fraction "
-              "e = (1/S − 1/p)/(1 − 1/p) with p = parallelism: near 0 the work scales, "
+              "e = (1/S − 1/p)/(1 − 1/p) and efficiency S/p with p = the ideal (trials beyond the "
+              "task slots queue, they add no processors): near 0 the work scales, "
               "a value that grows with p means overhead grows with parallelism, a negative "
               "value means a superlinear speedup (each spark trial ran faster than serial), "
               "a value above 1 means spark was slower than serial.",
