@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Optional
 
 from .collect import STAMP_RESOLUTION_S
 from .errors import BenchError
-from .model import SparkTaskRecord
+from .model import SparkExecutorRecord, SparkTaskRecord
 from .storage import RunFolder
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ _decode = json.JSONDecoder().raw_decode  # str in, no encoding sniffing per line
 
 #: Field names of a task record, in schema order: the data model decides what is written.
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(SparkTaskRecord))
+EXECUTOR_FIELDS = tuple(f.name for f in dataclasses.fields(SparkExecutorRecord))
+#: Results file holding every executor of the run's applications (SparkExecutorRecord).
+SPARK_EXECUTORS = "spark_executors.jsonl"
 
 INPROGRESS = ".inprogress"
 ROLLING_PREFIX = "eventlog_v2_"
@@ -403,8 +406,16 @@ def read_run_eventlogs(run_folder: RunFolder | Path | str) -> list[EventLog]:
     return [read_eventlog(p) for p in logs]
 
 
-def parse_run_eventlog(run_folder: RunFolder | Path | str) -> list[dict]:
-    """SparkTaskRecord dicts for every task of a run, joined to the run's finished trials.
+def executor_records(elog: EventLog, run_id: Optional[str] = None) -> list[dict]:
+    """SparkExecutorRecord dicts of one application's executors."""
+    return [{**{name: ex.get(name) for name in EXECUTOR_FIELDS}, "run_id": run_id,
+             "app_id": elog.app_id} for ex in elog.executors]
+
+
+def parse_run_eventlog(run_folder: RunFolder | Path | str,
+                       executors: Optional[list] = None) -> list[dict]:
+    """SparkTaskRecord dicts for every task of a run, joined to the run's finished trials;
+    when `executors` is a list, every application's SparkExecutorRecord dicts are added to it.
     Problems found while reading (torn last line, killed application) are logged as warnings."""
     folder = run_folder if isinstance(run_folder, RunFolder) else RunFolder(run_folder)
     tasks: list[dict] = []
@@ -412,6 +423,8 @@ def parse_run_eventlog(run_folder: RunFolder | Path | str) -> list[dict]:
         for note in elog.notes():
             logger.warning(note)
         tasks.extend(elog.tasks)
+        if executors is not None:
+            executors.extend(executor_records(elog, folder.run_id))
     for task in tasks:
         task["run_id"] = folder.run_id
     return join_tasks(tasks, folder.read_trials().records)

@@ -171,6 +171,20 @@ class SparkTaskRecord(_Record):
     successful: Optional[bool] = _f("False when the task failed or was killed.")
 
 
+@dataclass(frozen=True)
+class SparkExecutorRecord(_Record):
+    """One executor of a Spark application, from the event log's ExecutorAdded/Removed."""
+
+    run_id: str = _f("Run folder name.")
+    app_id: Optional[str] = _f("Spark application id (executor ids restart in every one).")
+    executor_id: Optional[str] = _f("Executor id ('driver' in local mode).")
+    host: Optional[str] = _f("Host of the executor.")
+    cores: Optional[int] = _f("Total cores the executor offered (ExecutorAdded 'Total Cores').")
+    added_ts: Optional[float] = _f("When the executor registered, epoch seconds (driver clock).")
+    removed_ts: Optional[float] = _f("When it was removed; null if it lived to the end.")
+    removed_reason: Optional[str] = _f("Why it was removed, as Spark logged it.")
+
+
 def field_docs(record_type) -> list[tuple[str, str]]:
     """(name, doc) for every field of a record type, in declaration order."""
     return [(f.name, f.metadata.get("doc", "")) for f in dataclasses.fields(record_type)]
@@ -180,7 +194,8 @@ def schema_markdown() -> str:
     """The results schema as Markdown, generated from the record types above."""
     out = [f"# Results schema (version {SCHEMA_VERSION})", ""]
     for title, rtype in (("trials.jsonl", TrialRecord), ("cells.jsonl", CellRecord),
-                        ("spark_tasks.jsonl", SparkTaskRecord)):
+                        ("spark_tasks.jsonl", SparkTaskRecord),
+                        ("spark_executors.jsonl", SparkExecutorRecord)):
         out += [f"## {title}: {rtype.__doc__}", "", "| field | meaning |", "| --- | --- |"]
         out += [f"| `{name}` | {doc} |" for name, doc in field_docs(rtype)]
         out.append("")

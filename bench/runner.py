@@ -525,10 +525,13 @@ class Sessions:
 def collect_spark_tasks(folder: RunFolder) -> int:
     """Turn the run's Spark event logs into spark_tasks.jsonl, joined to the trials by task
     attempt id and job group. Returns the number of task records written."""
-    from .eventlog import find_eventlogs, parse_run_eventlog
+    from .eventlog import SPARK_EXECUTORS, find_eventlogs, parse_run_eventlog
+    from .storage import rewrite_jsonl
 
     if not find_eventlogs(folder.eventlog_dir):
         return 0
-    records = parse_run_eventlog(folder)
+    executors: list[dict] = []
+    records = parse_run_eventlog(folder, executors)
     folder.write_spark_tasks(records)
+    rewrite_jsonl(folder.path / SPARK_EXECUTORS, executors)
     return len(records)

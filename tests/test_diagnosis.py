@@ -1,6 +1,7 @@
 """Each diagnosis rule on hand-made records: where it must fire and where it must not."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from bench.analysis import RunData, analyze, build_frames
@@ -327,17 +328,22 @@ def test_engine_orders_by_severity_and_ids_are_stable():
 
 # --- uneven-placement ---------------------------------------------------------------
 
-def _placed_run(executors_per_trial, evals=8):
-    k = cell("spark", p=2, q=2, evals=evals)
-    ts = trials_for(k, concurrency=2, pids=list(range(evals)))
+def _placed_run(executors_per_trial, evals=8, p=2, executors=None, spark=None):
+    """A spark cell whose trials ran on the given executors; `executors` adds event-log
+    executor records (ids alive for the whole cell), `spark` the manifest's session facts."""
+    k = cell("spark", p=p, q=p, evals=evals, slots=max(p, 2))
+    ts = trials_for(k, concurrency=min(p, evals), pids=list(range(evals)))
     tasks = [{"run_id": "r", "cell_id": k["cell_id"], "tid": t["tid"], "executor_id": e,
               "host": "127.0.0.1", "task_attempt_id": t["tid"], "job_group": k["cell_id"]}
              for t, e in zip(ts, executors_per_trial)]
     for t in ts:
         t["spark_task_attempt_id"] = t["tid"]
-    manifest = {"run_id": "r", "environment": {"logical_cores": 2}}
+    manifest = {"run_id": "r", "environment": {"logical_cores": 2}, "spark": spark or {}}
     trials, cells, frame_tasks = build_frames(manifest, ts, [cell_record(k, ts)], tasks)
-    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells, spark_tasks=frame_tasks)
+    alive = pd.DataFrame([{"app_id": "app", "executor_id": e, "host": "h", "cores": 1,
+                           "added_ts": T0 - 60, "removed_ts": None} for e in executors or []])
+    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells,
+                  spark_tasks=frame_tasks, spark_executors=alive)
     return run, analyze(run)
 
 
@@ -350,6 +356,42 @@ def test_uneven_placement_fires_on_a_pile_up_only():
     assert found[0].evidence["unevenness"] == pytest.approx(1.5)
     assert rules.uneven_placement(*even) == []
     assert rules.uneven_placement(*few) == []
+
+
+def test_uneven_placement_fires_when_every_trial_ran_on_one_of_several_executors():
+    # event log: two executors alive; the second ran nothing
+    found = rules.uneven_placement(*_placed_run(["0"] * 8, executors=["0", "1"]))
+    assert [f.rule for f in found] == ["uneven-placement"]
+    assert found[0].evidence["executors"] == 2 and found[0].evidence["executors_used"] == 1
+    assert found[0].evidence["unevenness"] == pytest.approx(2.0)
+    # no event log: the session's executor count says the same
+    found = rules.uneven_placement(*_placed_run(["0"] * 8, spark={"executors": 2,
+                                                                   "master": "spark://x"}))
+    assert [f.rule for f in found] == ["uneven-placement"]
+
+
+def test_uneven_placement_fires_for_30_of_47_executors_used_while_trials_queued():
+    """The shape of a report against hyperopt 0.2.7 / Spark 3.3: 47 executors, trials queued
+    two deep on 30 of them while 17 ran nothing."""
+    executors = [str(i) for i in range(47)]
+    placed = [str(i % 30) for i in range(60)]
+    found = rules.uneven_placement(*_placed_run(placed, evals=60, p=47, executors=executors))
+    assert [f.rule for f in found] == ["uneven-placement"]
+    ev = found[0].evidence
+    assert (ev["executors"], ev["executors_used"]) == (47, 30)
+    assert ev["unevenness"] == pytest.approx(2 * 47 / 60, abs=0.01)
+
+
+def test_uneven_placement_silent_for_the_most_even_spread_over_idle_executors():
+    # 60 trials on 47 executors as evenly as possible (13 ran two, 34 ran one): max/mean is
+    # 1.57 here too, but no trial waited on a busy executor while another was free
+    executors = [str(i) for i in range(47)]
+    placed = [str(i % 47) for i in range(60)]
+    assert rules.uneven_placement(*_placed_run(placed, evals=60, p=47,
+                                               executors=executors)) == []
+    # fewer trials than executors, one each: nothing piled up
+    assert rules.uneven_placement(*_placed_run([str(i) for i in range(8)], evals=8, p=8,
+                                               executors=executors)) == []
 
 
 # --- driver-contention --------------------------------------------------------------

@@ -262,6 +262,19 @@ def test_run_folder_log_is_parsed_and_joined(tmp_path):
     assert sorted(r["tid"] for r in records) == [0, 1, 2, 3]
 
 
+def test_run_executors_are_recorded_for_placement(tmp_path):
+    from bench.eventlog import SPARK_EXECUTORS
+    from bench.runner import collect_spark_tasks
+    from bench.storage import read_jsonl
+
+    folder = _run_folder(tmp_path, PLAIN, "local-1795858756486", TRIALS)
+    assert collect_spark_tasks(folder) == 4
+    (ex,) = read_jsonl(folder.path / SPARK_EXECUTORS).records
+    assert (ex["executor_id"], ex["cores"], ex["app_id"], ex["run_id"]) == \
+        ("driver", 2, "local-1795858917789", "run-1")
+    assert ex["added_ts"] == pytest.approx(1795858917.891) and ex["removed_ts"] is None
+
+
 def test_inprogress_log_of_a_killed_run_is_read_and_the_tear_reported(tmp_path, caplog):
     folder = _run_folder(tmp_path, TORN, "local-1795858756486.inprogress", TRIALS)
     with caplog.at_level(logging.WARNING, logger="bench.eventlog"):

@@ -15,7 +15,7 @@ from .concurrency import (cell_concurrency, concurrency_stats, concurrency_steps
                           group_concurrency)
 from .frames import GROUP_COLS, LATENCY_PARTS, RunData, build_frames, load_run
 from .latency import join_spark_tasks, latency_split, spark_latency_split
-from .placement import placement_table, placement_unevenness
+from .placement import available_executors, placement_table, placement_unevenness
 from .sizing import cluster_sizing
 from .quality import best_loss_by_setting, best_loss_curves, final_best_loss
 from .stats import (Estimate, bootstrap_median, bootstrap_median_ratio, karp_flatt,
@@ -74,7 +74,8 @@ def analyze(run: RunData) -> Analysis:
         loss_curves=best_loss_by_setting(curves),
         final_loss=final_best_loss(curves),
         placement=placement_table(trials, joined),
-        unevenness=placement_unevenness(trials, joined),
+        unevenness=placement_unevenness(
+            trials, joined, available_executors(run.manifest, cells, run.spark_executors)),
         completeness=completeness(run.manifest, cells, trials, run.bad_lines,
                                   run.orphan_trials),
         sizing=cluster_sizing(cells),

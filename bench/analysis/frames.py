@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..grid import env_label
-from ..model import CellRecord, SparkTaskRecord, TrialRecord
+from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord
+from ..eventlog import SPARK_EXECUTORS
 from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
 
 #: Columns that together identify one configuration of settings within a run.
@@ -51,6 +52,8 @@ class RunData:
     bad_lines: dict = field(default_factory=dict)
     #: trial lines whose cell has no cell line (cell killed before it finished)
     orphan_trials: int = 0
+    #: executors of the run's Spark applications (spark_executors.jsonl; empty if none)
+    spark_executors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def run_id(self) -> str:
@@ -243,6 +246,11 @@ def load_run(path: Path | str) -> RunData:
     bad = {name: read.bad_lines for name, read in
            ((CELLS, cells_read), (TRIALS, trials_read), (SPARK_TASKS, tasks_read))
            if read.bad_lines}
+    executors = read_jsonl(folder.path / SPARK_EXECUTORS).records \
+        if (folder.path / SPARK_EXECUTORS).exists() else []
     return RunData(path=folder.path, manifest=manifest, trials=trials, cells=cells,
                    spark_tasks=tasks, bad_lines=bad,
-                   orphan_trials=len(trials_read.records) - len(trial_records))
+                   orphan_trials=len(trials_read.records) - len(trial_records),
+                   spark_executors=_frame(executors, SparkExecutorRecord, ["added_ts",
+                                                                          "removed_ts"],
+                                          ["cores"]))

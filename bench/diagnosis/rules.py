@@ -48,7 +48,12 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
                                  "this large is re-pickled and shipped for every trial"),
     "contention_cores": (0.5, "other processes keeping half a core or more busy on the driver "
                               "while serial trials run compete with them for CPU"),
-    "uneven_placement": (1.5, "the busiest executor ran 1.5x the mean trials per executor"),
+    "uneven_placement": (1.5, "the busiest executor ran 1.5x the mean trials per executor "
+                              "(executors that ran nothing count, with zero trials)"),
+    "uneven_spread": (2, "trials per executor differing by 2 or more: the most even spread of "
+                         "n trials over E executors differs by at most 1, so a gap of 2 means "
+                         "a trial queued on a busy executor while another was free (keeps "
+                         "fewer trials than executors from reading as uneven)"),
     "uneven_min_trials": (8, "fewer trials than this per cell spread unevenly by chance"),
     "quality_gap": (0.05, "best loss 5% worse (relative) than serial at equal evaluations"),
     "quality_min_repeats": (2, "search quality varies a lot run to run: judge it only on "
@@ -706,7 +711,9 @@ def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
 
 
 def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
-    """Trials piled onto some executors while others idled (per cell, with enough trials)."""
+    """Trials piled onto some executors while others idled (per cell, with enough trials).
+    The executors counted are those available while the cell ran (event log, else the
+    cluster shape), including the ones that ran nothing."""
     un = analysis.unevenness
     if not len(un):
         return []
@@ -716,16 +723,23 @@ def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
     for r in un.to_dict("records"):
         cells = spark[spark["setting"] == r["setting"]]["cell_id"].unique()
         trials = int(per_cell.reindex(cells).median()) if len(cells) else 0
+        spread = r.get("spread_median", float("inf"))
         if (r["workers"] < 2 or trials < T("uneven_min_trials")
-                or not r["unevenness_median"] >= T("uneven_placement")):
+                or not r["unevenness_median"] >= T("uneven_placement")
+                or not spread >= T("uneven_spread")):
             continue
+        used = int(r.get("workers_used", r["workers"]))
+        idle = int(r["workers"]) - used
         out.append(Finding(
             id=f"uneven-placement:{r['workload']}:{r['setting']}", rule="uneven-placement",
             severity="medium",
             summary=(f"{r['workload']} {r['setting']}: the busiest of {r['workers']} executors "
-                     f"ran {r['unevenness_median']:.1f}x the mean trials per executor"),
-            evidence={"executors": int(r["workers"]), "trials_per_cell": trials,
+                     f"ran {r['unevenness_median']:.1f}x the mean trials per executor"
+                     + (f"; {idle} executor(s) ran none" if idle > 0 else "")),
+            evidence={"executors": int(r["workers"]), "executors_used": used,
+                      "trials_per_cell": trials,
                       "unevenness": round(r["unevenness_median"], 2),
+                      "max_minus_min_trials": round(spread, 1),
                       "coefficient_of_variation": round(r["cv_median"], 2)},
             recommendation=("Make every executor offer the same slots (equal "
                             "spark.executor.cores, spark.task.cpus dividing them) and keep "
