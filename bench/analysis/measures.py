@@ -39,31 +39,45 @@ def slot_ready_times(suggest, book, refresh, parallelism: int) -> np.ndarray:
     return ready
 
 
-def _task_finish(grp: pd.DataFrame, tasks) -> np.ndarray:
-    """When each trial's Spark task finished (driver clock, event log), else NaN."""
-    out = np.full(len(grp), np.nan)
-    if tasks is None or not len(tasks) or "finish_ts" not in tasks:
-        return out
-    named = tasks.dropna(subset=["cell_id", "tid", "finish_ts"])
+def _task_times(grp: pd.DataFrame, tasks) -> tuple[np.ndarray, np.ndarray]:
+    """When each trial's Spark task launched and finished (driver clock, event log), else
+    NaN. A retried trial keeps its last attempt."""
+    nan = np.full(len(grp), np.nan)
+    if tasks is None or not len(tasks) or "launch_ts" not in tasks or "finish_ts" not in tasks:
+        return nan, nan.copy()
+    named = tasks.dropna(subset=["cell_id", "tid", "launch_ts", "finish_ts"])
     named = named[named["cell_id"].isin(set(grp["cell_id"]))]
     if not len(named):
-        return out
-    finish = named.groupby(["cell_id", "tid"])["finish_ts"].max()
+        return nan, nan.copy()
+    last = named.assign(tid=named["tid"].astype("float64")).sort_values("finish_ts")
+    last = last.drop_duplicates(["cell_id", "tid"], keep="last").set_index(["cell_id", "tid"])
     keys = pd.MultiIndex.from_arrays([grp["cell_id"], grp["tid"].astype("float64")])
-    finish.index = pd.MultiIndex.from_arrays([finish.index.get_level_values(0),
-                                              finish.index.get_level_values(1).astype("float64")])
-    return finish.reindex(keys).to_numpy(float)
+    return (last["launch_ts"].reindex(keys).to_numpy(float),
+            last["finish_ts"].reindex(keys).to_numpy(float))
 
 
-def slot_wait_s(book, release, task_slots: int) -> np.ndarray:
-    """Per trial: time from dispatch until one of the `task_slots` Spark task slots was free
-    for it. Spark runs the jobs of one application first come, first served, so a trial gets
-    a slot once fewer than `task_slots` trials dispatched before it still hold one; a trial
-    holds its slot until `release` (its task's finish from the event log, else the time its
-    result was recorded, which is later by the return time)."""
-    book = np.asarray(book, dtype=float)
-    free = slot_ready_times(book, book, release, task_slots)
-    return np.clip(free - book, 0, None)
+def slot_wait_s(book, until, held_from, held_to, task_slots: int) -> np.ndarray:
+    """Per trial: the part of its wait from dispatch (`book`) to `until` (its task's launch)
+    during which every one of the `task_slots` Spark task slots was held by other trials
+    (trial j holding one from `held_from[j]` to `held_to[j]`). No queueing order is
+    assumed, so trials dispatched in the same millisecond are handled too."""
+    book, until = np.asarray(book, dtype=float), np.asarray(until, dtype=float)
+    s, e = np.asarray(held_from, dtype=float), np.asarray(held_to, dtype=float)
+    known = np.isfinite(s) & np.isfinite(e)
+    out = np.zeros(len(book))
+    for i in range(len(book)):
+        lo, hi = book[i], until[i]
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+            continue
+        others = known.copy()
+        others[i] = False
+        cuts = np.concatenate([[lo, hi], s[others], e[others]])
+        cuts = np.unique(cuts[(cuts >= lo) & (cuts <= hi)])
+        mids = (cuts[:-1] + cuts[1:]) / 2
+        held = ((s[others][None, :] <= mids[:, None])
+                & (mids[:, None] < e[others][None, :])).sum(axis=1)
+        out[i] = float(np.diff(cuts)[held >= task_slots].sum())
+    return out
 
 
 def fixed_costs(trials: pd.DataFrame, cells: pd.DataFrame | None = None,
@@ -74,8 +88,9 @@ def fixed_costs(trials: pd.DataFrame, cells: pd.DataFrame | None = None,
     + start-up + return. Waiting for a busy slot, at either level, is not a fixed cost.
 
     `cells` gives each cell's task slots; `tasks` (spark task records or the joined spark
-    trials, with cell_id, tid, finish_ts) when each slot was released. Without `cells` no
-    task-slot wait is taken out. Serial trials get dispatch_delay_s = wait_dispatch_s.
+    trials, with cell_id, tid, launch_ts, finish_ts) when each task held its slot. Without
+    `cells` no task-slot wait is taken out. Serial trials get dispatch_delay_s =
+    wait_dispatch_s.
     """
     slots_of = {}
     if cells is not None and len(cells) and "task_slots" in cells:
@@ -91,9 +106,15 @@ def fixed_costs(trials: pd.DataFrame, cells: pd.DataFrame | None = None,
             grp["dispatch_delay_s"] = np.clip(grp["book_ts"].to_numpy(float) - ready, 0, None)
             slots = slots_of.get(cell_id)
             if slots is not None and pd.notna(slots) and int(slots) < p:
-                finish = _task_finish(grp, tasks)
-                release = np.where(np.isfinite(finish), finish, grp["refresh_ts"].to_numpy(float))
-                wait = slot_wait_s(grp["book_ts"], release, int(slots))
+                launch, finish = _task_times(grp, tasks)
+                joined = np.isfinite(launch) & np.isfinite(finish)
+                start, end = grp["start_ts"].to_numpy(float), grp["end_ts"].to_numpy(float)
+                # a task holds its slot from launch to finish; without the event log only
+                # while its objective runs, so the start-up of the trial ahead stays in
+                # start-up (an upper bound on start-up, never an underestimate)
+                wait = slot_wait_s(grp["book_ts"], np.where(joined, launch, start),
+                                   np.where(joined, launch, start),
+                                   np.where(joined, finish, end), int(slots))
         else:
             grp["dispatch_delay_s"] = grp["wait_dispatch_s"].clip(lower=0)
         grp["slot_wait_s"] = wait
