@@ -58,9 +58,10 @@ def cell_record(c, trials):
             "best_loss": min(t["loss"] for t in trials), "error": None}
 
 
-def run_of(*pairs, cores=2, **manifest_extra):
+def run_of(*pairs, cores=2, executors=(), **manifest_extra):
     """Records of (cell, trials) pairs as an analysed run; manifest_extra adds or replaces
-    top-level manifest keys (e.g. grid clusters, spark facts)."""
+    top-level manifest keys (e.g. grid clusters, spark facts); `executors` are event-log
+    executor records."""
     trial_recs, cell_recs = [], []
     for c, ts in pairs:
         trial_recs += ts
@@ -69,7 +70,8 @@ def run_of(*pairs, cores=2, **manifest_extra):
                 "environment": {"logical_cores": cores, "usable_cores": cores},
                 "spark": {"task_slots": 2}, **manifest_extra}
     trials, cells, tasks = build_frames(manifest, trial_recs, cell_recs, [])
-    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells, spark_tasks=tasks)
+    run = RunData(path=None, manifest=manifest, trials=trials, cells=cells, spark_tasks=tasks,
+                  spark_executors=pd.DataFrame(list(executors)))
     return run, analyze(run)
 
 
@@ -268,6 +270,35 @@ def test_oversubscription_silent_for_fitting_threads():
     k = cell("spark", p=2, q=2)
     run, an = run_of((s, trials_for(s, threads=2, eff=1.9)),
                      (k, trials_for(k, threads=1, eff=1.0, concurrency=2)), cores=2)
+    assert rules.oversubscription(run, an) == []
+
+
+def _executor(eid, cores):
+    return {"app_id": "app", "executor_id": eid, "host": f"node-{eid}", "cores": cores,
+            "added_ts": T0 - 60, "removed_ts": None}
+
+
+def test_spark_oversubscription_is_judged_per_executor_from_the_event_log():
+    # a cluster of 2 executors x 4 cores (8 slots): two 4-thread trials may share one
+    # executor's 4 cores, though the cluster's 8 cores in total would hold them
+    k = cell("spark", p=2, q=2, slots=8)
+    spark = {"master": "spark://10.0.0.1:7077", "default_parallelism": 8, "task_slots": 8,
+             "executors": 2, "task_cpus": 1}
+    run, an = run_of((k, trials_for(k, threads=4, eff=2.0, concurrency=2)), cores=64,
+                     spark=spark, executors=[_executor("0", 4), _executor("1", 4)])
+    (found,) = rules.oversubscription(run, an)
+    ev = found.evidence
+    assert (ev["cores"], ev["trials_at_once"], ev["thread_demand"]) == (4, 2, 8)
+    assert ev["cores_from"] == "event log"
+
+
+def test_spark_oversubscription_never_uses_the_driver_cores_for_executors():
+    # 2-core driver, executors of 4 cores (spark.executor.cores): 2 threads x 2 trials fit
+    k = cell("spark", p=2, q=2, slots=4)
+    spark = {"master": "spark://10.0.0.1:7077", "executor_cores": "4", "task_slots": 4,
+             "executors": 1}
+    run, an = run_of((k, trials_for(k, threads=2, eff=2.0, concurrency=2)), cores=2,
+                     spark=spark)
     assert rules.oversubscription(run, an) == []
 
 

@@ -299,12 +299,66 @@ def _shapes(run: RunData) -> dict:
     return shapes
 
 
+def _task_cpus(run: RunData, grp: pd.DataFrame, shape: dict | None) -> int:
+    """spark.task.cpus as the trials saw it, else as the shape or the session declared it."""
+    seen = pd.to_numeric(grp["spark_task_cpus"], errors="coerce").dropna()
+    if len(seen):
+        return max(1, int(seen.max()))
+    declared = (shape or {}).get("task_cpus") or (run.manifest.get("spark") or {}).get("task_cpus")
+    try:
+        return max(1, int(declared or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value is not None and not pd.isna(value) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def executor_cores(run: RunData, grp: pd.DataFrame, shape: dict | None):
+    """(cores of one executor, where that number came from) for a spark configuration: the
+    fewest cores among the executors alive while its cells ran (event log ExecutorAdded
+    'Total Cores'), else spark.executor.cores, else the cluster shape's cores per worker,
+    else the session's cores spread over its executors. In local mode the one executor is
+    the driver's process, so the driver's usable cores cap it. (None, '') if unknown."""
+    from ..analysis.placement import available_executors
+
+    spark = run.manifest.get("spark") or {}
+    local = not shape and str(spark.get("master") or "local").startswith("local")
+    cells = run.cells[run.cells["cell_id"].isin(set(grp["cell_id"]))]
+    alive = available_executors(run.manifest, cells, run.spark_executors)
+    logged = [c for a in alive.values() for c in a["cores"].values() if _int_or_none(c)]
+    cores, source = None, ""
+    if logged:
+        cores, source = int(min(logged)), "event log"
+    else:
+        label = grp["cluster_label"].iloc[0]
+        facts = (run.manifest.get("clusters") or {}).get(label) or [] if label else []
+        conf = facts[-1].get("executor_cores") if facts else spark.get("executor_cores")
+        if _int_or_none(conf):
+            cores, source = int(conf), "spark.executor.cores"
+        elif shape and _int_or_none(shape.get("cores")):
+            cores, source = int(shape["cores"]), "cluster shape"
+        elif _int_or_none(spark.get("default_parallelism")):
+            total = int(spark["default_parallelism"])
+            n = 1 if local else (_int_or_none(spark.get("executors")) or 1)
+            cores, source = max(1, total // n), "session cores / executors"
+    if local:
+        driver = driver_cores(run)
+        if driver and (cores is None or driver < cores):
+            cores, source = driver, "driver (local mode)"
+    return cores, source
+
+
 def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
     """Where one configuration's trials ran, as the rules about cores reason about it:
     threads per trial, the cores available to them and how many trials could share those
-    cores at once. Serial: the driver's cores, one trial. Spark on a cluster shape: one
-    executor's cores and the trials its slots hold (min(parallelism, cores / task cpus)).
-    Spark on the run's own session: the session's cores and min(parallelism, task slots)."""
+    cores at once. Serial: the driver's cores, one trial. Spark: one executor's cores (see
+    executor_cores) and the trials its slots hold at once (min(parallelism, executor cores /
+    task cpus)): Spark may place every trial of a cell on the same executor."""
     threads = median(grp["model_threads_effective"])
     if not math.isfinite(threads):
         return None
@@ -318,15 +372,16 @@ def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
     slots = run.cells.set_index("cell_id")["task_slots"].reindex(grp["cell_id"].unique()).dropna()
     # trials of the cell running at once anywhere: with one, its neighbours are not siblings
     in_cell = int(min(p, slots.min())) if len(slots) else p
-    if shape:
-        cores = int(shape["cores"])
-        per_executor = max(1, cores // int(shape.get("task_cpus") or 1))
-        return {"threads": threads, "cores": cores, "at_once": min(p, per_executor),
-                "scope": f"each executor of {first['cluster_label']}", "alone": in_cell == 1}
-    spark = run.manifest.get("spark") or {}
-    cores = spark.get("default_parallelism") or driver_cores(run)
-    return None if not cores else {"threads": threads, "cores": int(cores), "at_once": in_cell,
-                                   "scope": "the local session", "alone": in_cell == 1}
+    cores, source = executor_cores(run, grp, shape)
+    if not cores:
+        return None
+    per_executor = max(1, cores // _task_cpus(run, grp, shape))
+    scope = (f"each executor of {first['cluster_label']}" if shape
+             else "the local session" if source == "driver (local mode)"
+             or str((run.manifest.get("spark") or {}).get("master") or "local").startswith("local")
+             else "each executor")
+    return {"threads": threads, "cores": cores, "at_once": min(p, per_executor, in_cell),
+            "scope": scope, "cores_from": source, "alone": in_cell == 1}
 
 
 #: setting columns for rules about threads and cores: the queue length and evaluation count
@@ -379,6 +434,7 @@ def oversubscription(run: RunData, analysis: Analysis) -> list[Finding]:
                      f"each trial kept {eff:.2f} cores busy"),
             evidence={"threads_per_trial": threads, "trials_at_once": at_once, "cores": cores,
                       "cores_of": place["scope"], "thread_demand": demand,
+                      **({"cores_from": place["cores_from"]} if place.get("cores_from") else {}),
                       "effective_cores": round(eff, 2),
                       "objective_s": round(median(grp["objective_s"]), 3),
                       "emulated": condition != "native"},
