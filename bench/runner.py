@@ -530,8 +530,12 @@ def collect_spark_tasks(folder: RunFolder) -> int:
 
     if not find_eventlogs(folder.eventlog_dir):
         return 0
+    from .analysis.clocks import CLOCK_OFFSETS, offsets_of_records
+
     executors: list[dict] = []
     records = parse_run_eventlog(folder, executors)
     folder.write_spark_tasks(records)
     rewrite_jsonl(folder.path / SPARK_EXECUTORS, executors)
+    rewrite_jsonl(folder.path / CLOCK_OFFSETS,
+                  offsets_of_records(folder.read_trials().records, records))
     return len(records)

@@ -1,6 +1,7 @@
 """Analysis functions on hand-made records whose answers are known by construction."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -12,6 +13,7 @@ from bench.analysis import (analyze, best_loss_curves, bootstrap_median, bootstr
                             build_frames, concurrency_stats, concurrency_steps, group_walls,
                             join_spark_tasks, karp_flatt, latency_split, load_run,
                             placement_table, placement_unevenness, speedups, unevenness)
+from bench.analysis.clocks import clock_offsets, offsets_of_records
 from bench.analysis.frames import n_jobs_label, setting_label
 from bench.errors import BenchError
 from tests import fixture_records as fr
@@ -267,6 +269,76 @@ def test_same_attempt_ids_in_two_applications_never_cross_join():
     assert joined["executor_id"].tolist() == ["2"]
     _, _, only_other = build_frames({}, [trial], [], [first])  # its own task is missing
     assert len(join_spark_tasks(trial_frame, only_other)) == 0
+
+
+_RUN_NUMBER = itertools.count()
+
+
+def _known_records(tmp_path, skew=0.0, fastest_return=None):
+    """The known run's records with every spark trial's probe clock (executor host) shifted
+    by `skew` seconds, its split computed from the shifted stamps as collect.py does it;
+    `fastest_return` sets one task's finish that long after its objective's end."""
+    from bench.storage import read_jsonl
+    folder = fr.write_known_run(tmp_path, run_id=f"skew{next(_RUN_NUMBER)}")
+    trials = read_jsonl(folder.trials_path).records
+    tasks = read_jsonl(folder.spark_tasks_path).records
+    for t in trials:
+        if t["mode"] == "spark":
+            t.update(hostname="executor-host", start_ts=t["start_ts"] + skew,
+                     end_ts=t["end_ts"] + skew)
+            t.update(dispatch_to_start_s=t["start_ts"] - t["book_ts"],
+                     return_s=t["refresh_ts"] - t["end_ts"])
+    if fastest_return is not None:
+        first = next(t for t in trials if t["mode"] == "spark")
+        task = next(k for k in tasks if (k["cell_id"], k["tid"]) == (first["cell_id"], first["tid"]))
+        task["finish_ts"] = first["end_ts"] - skew + fastest_return
+    return trials, read_jsonl(folder.cells_path).records, tasks
+
+
+@pytest.mark.parametrize("skew", [3.0, -3.0])
+def test_executor_clock_skew_is_corrected_per_host(tmp_path, skew):
+    parts = ["dispatch_to_start_s", "return_s", "start_ts", "end_ts"]
+    truth, cells, tasks = _known_records(tmp_path, 0.0, fastest_return=0.0)
+    want, _, _ = build_frames({}, truth, cells, tasks)
+    shifted, _, _ = _known_records(tmp_path, skew, fastest_return=0.0)
+    got, _, task_frame = build_frames({}, shifted, cells, tasks)
+    spark = got["mode"] == "spark"
+    # one task's finish was stamped in its objective's last millisecond: the offset is
+    # exact to the stamps' resolution (the bound allows for the finish stamp's truncation)
+    assert got.loc[spark, parts].to_numpy() == pytest.approx(
+        want.loc[spark, parts].to_numpy(), abs=fr_resolution() + 1e-6)
+    assert got.loc[~spark, parts].equals(want.loc[~spark, parts])  # driver trials untouched
+    assert not got["clock_uncertain"].any()
+    (host,) = clock_offsets(got, task_frame).to_dict("records")
+    assert host["host"] == "executor-host" and host["skewed"]
+    assert host["offset_s"] == pytest.approx(skew, abs=fr_resolution() + 1e-6)
+    assert host["feasible_low_s"] <= host["offset_s"] <= host["feasible_high_s"]
+    (written,) = offsets_of_records(shifted, tasks)  # what the run writes to its folder
+    assert json.loads(json.dumps(written)) == pytest.approx(host)
+    # same records, every task finishing 10 ms after its objective (the fixture's own): the
+    # error is that fastest return, as documented, and no more
+    shifted, _, tasks10 = _known_records(tmp_path, skew)
+    truth10, _, _ = _known_records(tmp_path, 0.0)
+    got, want = build_frames({}, shifted, cells, tasks10)[0], build_frames({}, truth10, cells, tasks10)[0]
+    err = (got.loc[spark, parts] - want.loc[spark, parts]).abs().to_numpy().max()
+    assert err <= 0.01 + fr_resolution() + 1e-6
+
+
+def fr_resolution():
+    from bench.collect import STAMP_RESOLUTION_S
+    return STAMP_RESOLUTION_S
+
+
+def test_unskewed_clocks_are_left_alone_and_a_clock_step_is_flagged(tmp_path):
+    trials, cells, tasks = _known_records(tmp_path, 0.0)
+    frame, _, _ = build_frames({}, trials, cells, tasks)
+    assert (frame["start_ts"] == frame["host_start_ts"]).all() and not frame["clock_uncertain"].any()
+    # the executor clock steps back 2 s half way through the run: no one offset fits
+    spark = [t for t in trials if t["mode"] == "spark"]
+    for t in spark[len(spark) // 2:]:
+        t.update(start_ts=t["start_ts"] - 2.0, end_ts=t["end_ts"] - 2.0)
+    frame, _, _ = build_frames({}, trials, cells, tasks)
+    assert 0 < frame["clock_uncertain"].sum() < len(spark)
 
 
 # --- concurrency ----------------------------------------------------------------------------

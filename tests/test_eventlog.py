@@ -273,6 +273,8 @@ def test_run_executors_are_recorded_for_placement(tmp_path):
     assert (ex["executor_id"], ex["cores"], ex["app_id"], ex["run_id"]) == \
         ("driver", 2, "local-1795858917789", "run-1")
     assert ex["added_ts"] == pytest.approx(1795858917.891) and ex["removed_ts"] is None
+    # the fixture trials carry no probe clocks: no host to state an offset for
+    assert read_jsonl(folder.path / "clock_offsets.jsonl").records == []
 
 
 def test_inprogress_log_of_a_killed_run_is_read_and_the_tear_reported(tmp_path, caplog):

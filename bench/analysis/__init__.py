@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .clocks import clock_offsets, correct_clocks
 from .completeness import Completeness, completeness, trial_errors
 from .concurrency import (cell_concurrency, concurrency_stats, concurrency_steps,
                           group_concurrency)
@@ -44,6 +45,7 @@ class Analysis:
     completeness: Completeness
     sizing: pd.DataFrame           # cluster_sizing
     errors: pd.DataFrame           # trial_errors
+    clocks: pd.DataFrame = None    # clock_offsets (executor hosts against the driver)
 
 
 def manifest_task_slots(manifest: dict):
@@ -80,11 +82,12 @@ def analyze(run: RunData) -> Analysis:
                                   run.orphan_trials),
         sizing=cluster_sizing(cells),
         errors=trial_errors(trials),
+        clocks=clock_offsets(trials, run.spark_tasks),
     )
 
 
 __all__ = ["cluster_sizing", 
-    "Analysis", "Completeness", "Estimate", "GROUP_COLS", "LATENCY_PARTS", "RunData",
+    "Analysis", "Completeness", "clock_offsets", "correct_clocks", "Estimate", "GROUP_COLS", "LATENCY_PARTS", "RunData",
     "analyze", "best_loss_by_setting", "best_loss_curves", "bootstrap_median",
     "bootstrap_median_ratio", "build_frames", "cell_concurrency", "cell_summary",
     "completeness", "concurrency_stats", "concurrency_steps", "final_best_loss",

@@ -17,6 +17,7 @@ from ..grid import env_label
 from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord
 from ..eventlog import SPARK_EXECUTORS
 from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
+from .clocks import correct_clocks
 
 #: Columns that together identify one configuration of settings within a run.
 GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
@@ -172,9 +173,12 @@ def _label_rows(df: pd.DataFrame, show: set[str]) -> None:
     df["setting_order"] = np.array([order[k] for k in keys], dtype="int64")
 
 
-def trials_frame(records: list[dict]) -> pd.DataFrame:
-    """Trial records as a frame, plus latency totals: total_s, pre_objective_s, overhead_s."""
+def trials_frame(records: list[dict], tasks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Trial records as a frame with every executor host's clock moved onto the driver's
+    (bench.analysis.clocks, using the Spark tasks when given), plus latency totals:
+    total_s, pre_objective_s, overhead_s."""
     df = _add_settings(_frame(records, TrialRecord, _TRIAL_FLOATS, _TRIAL_INTS))
+    df = correct_clocks(df, tasks)
     df["pre_objective_s"] = df["wait_dispatch_s"] + df["dispatch_to_start_s"]
     df["total_s"] = df[LATENCY_PARTS].sum(axis=1, min_count=len(LATENCY_PARTS))
     df["overhead_s"] = df["total_s"] - df["objective_s"]
@@ -222,10 +226,11 @@ def build_frames(manifest: dict, trial_records: list[dict], cell_records: list[d
                  task_records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Pure: records -> (trials, cells, spark_tasks) frames with all derived columns."""
     cells = cells_frame(cell_records)
-    trials = trials_frame(trial_records)
+    tasks = spark_tasks_frame(task_records)
+    trials = trials_frame(trial_records, tasks)
     label_settings(trials, cells)
     attach_cell_times(trials, cells)
-    return trials, cells, spark_tasks_frame(task_records)
+    return trials, cells, tasks
 
 
 def load_run(path: Path | str) -> RunData:

@@ -85,7 +85,13 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
     trials = _ok(run.trials)
     complete = run.cells.loc[~run.cells["incomplete"] & ~run.cells["failed"], "cell_id"]
     trials = trials[trials["cell_id"].isin(set(complete))]  # a cell that did not finish its work
-    spark = fixed_costs(trials[trials["mode"] == "spark"], run.cells, analysis.spark_trials)
+    timed = trials[trials["mode"] == "spark"]
+    # a trial whose stamps fit no single clock offset of its host has no trustworthy split
+    unsure = timed["clock_uncertain"].fillna(False).astype(bool) if "clock_uncertain" in timed \
+        else pd.Series(False, index=timed.index)
+    spark = fixed_costs(timed[~unsure], run.cells, analysis.spark_trials)
+    clocks = analysis.clocks if analysis.clocks is not None else pd.DataFrame()
+    skewed = clocks[clocks["skewed"].astype(bool)] if len(clocks) else clocks
     slots = run.cells["task_slots"].dropna()
     at_once = {int(p): min(int(p), int(slots.max())) if len(slots) else int(p)
                for p in set(spark["parallelism"].dropna())}
@@ -113,6 +119,12 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
             "break_even_objective_s": {int(p): _seconds_or_never(break_even_objective_s(
                 fixed, at_once[int(p)])) for p in sorted(set(grp["parallelism"].dropna()))},
         }
+        left_out = int((unsure & (timed["workload"] == workload)).sum())
+        if left_out:
+            evidence["trials_left_out_clock_uncertain"] = left_out
+        if len(skewed):  # executor clocks moved onto the driver's before the split
+            evidence["executor_clock_offset_s"] = {
+                r["host"]: round(r["offset_s"], 3) for r in skewed.to_dict("records")}
         if len(sp_native):
             evidence["native_speedup_by_parallelism"] = {
                 f"p={int(r.parallelism)} q={int(r.max_queue_len)}"
