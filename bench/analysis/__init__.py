@@ -87,7 +87,8 @@ def analyze(run: RunData) -> Analysis:
 
 
 __all__ = ["cluster_sizing", 
-    "Analysis", "Completeness", "clock_offsets", "correct_clocks", "Estimate", "GROUP_COLS", "LATENCY_PARTS", "RunData",
+    "Analysis", "Completeness", "Estimate", "GROUP_COLS", "LATENCY_PARTS", "RunData",
+    "available_executors", "clock_offsets", "correct_clocks",
     "analyze", "best_loss_by_setting", "best_loss_curves", "bootstrap_median",
     "bootstrap_median_ratio", "build_frames", "cell_concurrency", "cell_summary",
     "completeness", "concurrency_stats", "concurrency_steps", "final_best_loss",

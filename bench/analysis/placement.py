@@ -115,7 +115,8 @@ def placement_unevenness(trials: pd.DataFrame, joined: pd.DataFrame,
             "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
             "workers": int(max(len(c) for c in counts.values())),
             "workers_used": int(grp["worker"].nunique()),
-            "unevenness_median": float(pd.Series([unevenness(c) for c in counts.values()]).median()),
+            "unevenness_median": float(pd.Series([unevenness(c)
+                                                  for c in counts.values()]).median()),
             "cv_median": float(pd.Series([coefficient_of_variation(c)
                                           for c in counts.values()]).median()),
             "spread_median": float(pd.Series([max(c) - min(c) for c in counts.values()]).median()),
