@@ -8,13 +8,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .frames import GROUP_COLS
+from .stats import median
 
-
-def _median(series: pd.Series) -> float:
-    """Median as a float; NaN when no trial measured it (every spark trial failed before
-    its objective ran, so the probe never did)."""
-    values = pd.to_numeric(series, errors="coerce").astype("float64")
-    return float(values.median()) if values.notna().any() else float("nan")
+#: NaN when no trial measured it (every spark trial failed before its objective ran)
+_median = median
 
 
 def _quantile(series: pd.Series, q: float) -> float:

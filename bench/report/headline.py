@@ -16,10 +16,9 @@ import pandas as pd
 from ..analysis import Analysis, RunData
 from ..diagnosis import RULES
 from ..diagnosis.finding import SEVERITIES, Finding
-from ..diagnosis.whatif import what_if_for
 from ..formats import fmt_num, fmt_s, fmt_x
 from .markdown import EMULATED_LABEL
-from .whatif import PHRASES
+from .whatif import PHRASES, what_if_for
 
 SECTION_TITLE = "Headline"
 #: rule names in the order the diagnosis lists its rules (most fundamental first)
