@@ -124,11 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the results schema (every field documented)")
     p.set_defaults(func=cmd_schema)
 
-    for name, module in PLUGGABLE.items():
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
+    for module in PLUGGABLE.values():
+        mod = importlib.import_module(module)  # a broken command fails loudly, never vanishes
         p = mod.add_parser(sub)
         p.set_defaults(func=mod.run)
     return parser
