@@ -74,8 +74,9 @@ def cmd_run(args) -> int:
 def _run_on_cluster(args, kwargs) -> Path:
     from . import runner
     from .cluster import standalone
+    from .shapes import parse_shape
 
-    workers, cores = standalone.parse_shape(args.cluster)
+    workers, cores = parse_shape(args.cluster)
     standalone.check_schedulable(kwargs["conf"], workers, cores, args.worker_memory)
     with standalone.running_cluster(workers, cores, args.worker_memory,
                                     Path(args.cluster_dir)) as cluster:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import BenchError
 from .model import MODES
+from .shapes import parse_shape, shape_label
 from .workloads import accepts_n_jobs
 
 BUILTIN_WORKLOADS = ("rf", "lgbm", "sleep")
@@ -320,14 +321,8 @@ def _thread_envs(value: list, key: str, c: "_Checker") -> list[dict]:
     return envs
 
 
-def cluster_label(shape: str, task_cpus: int) -> str:
-    return shape if task_cpus == 1 else f"{shape}/tc{task_cpus}"
-
-
 def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
     """A cluster shape as {shape, workers, cores, task_cpus, memory, label}."""
-    from .cluster.standalone import parse_shape
-
     key = f"clusters[{i}]"
     entry = c.entry(key, entry, "shape", CLUSTER_KEYS, "'NxC'")
     if "shape" not in entry:
@@ -340,9 +335,9 @@ def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
     if task_cpus < 1 or task_cpus > cores:
         c.fail(f"{key}.task_cpus", f"must be between 1 and the worker's {cores} core(s), "
                f"got {task_cpus} (a task needing more cores than a worker has never runs)")
-    shape = f"{workers}x{cores}"
-    return {"shape": shape, "workers": workers, "cores": cores, "task_cpus": task_cpus,
-            "memory": entry.get("memory", "1g"), "label": cluster_label(shape, task_cpus)}
+    return {"shape": shape_label(workers, cores), "workers": workers, "cores": cores,
+            "task_cpus": task_cpus, "memory": entry.get("memory", "1g"),
+            "label": shape_label(workers, cores, task_cpus)}
 
 
 def resolve(raw: dict, profile: str, path: Path) -> dict:
