@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import RunData, group_walls
+from ..conditions import NATIVE
 from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, Prepared, calibrate, measured_shape, prepare,
                         with_variant)
@@ -151,8 +152,8 @@ def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: in
     """Objective length at which the model's SparkTrials (parallelism p, max_queue_len p,
     measured start-up, return and loops, no core contention) matches serial Trials."""
     inp = dataclasses.replace(cal.inputs[key], demand_cores=0.0, background_cores=0.0)
-    serial = cal.serial.get((key[0], key[1], "native")) or next(
-        (s for k, s in sorted(cal.serial.items()) if k[0] == key[0] and k[2] == "native"), None)
+    serial = cal.serial.get((key[0], key[1], NATIVE)) or next(
+        (s for k, s in sorted(cal.serial.items()) if k[0] == key[0] and k[2] == NATIVE), None)
     shape = Shape(1, max(slots, parallelism), 1, parallelism, 0, label="break-even")
 
     def gap(t: float) -> float:

@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from ..conditions import NATIVE
 from .markdown import fmt_x
 
 DPI = 100
@@ -326,7 +327,7 @@ def pick_timeline_cells(cells: pd.DataFrame) -> list[str]:
     chosen = []
     ser = serial[serial["workload"] == workload]
     if len(ser):
-        native = ser[ser["condition"] == "native"]
+        native = ser[ser["condition"] == NATIVE]
         ser = native if len(native) else ser
         ser = ser[ser["setting_order"] == ser["setting_order"].min()]
         chosen.append(_median_cell(ser))
