@@ -560,15 +560,6 @@ def status(state_dir: Path | str | None = None) -> dict:
     }
 
 
-def cluster_from_state(state_dir: Path | str | None = None) -> Cluster:
-    """The Cluster recorded in a state folder by a finished `start`."""
-    state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
-    state = _read_state(state_dir)
-    if state is None or state.get("alive_ts") is None:
-        raise BenchError(f"{_state_path(state_dir)}: no started cluster recorded here")
-    return Cluster.from_dict(state)
-
-
 @contextlib.contextmanager
 def running_cluster(workers: int, cores: int, memory: str,
                     state_dir: Path | str | None = None, **start_options) -> Iterator[Cluster]:

@@ -1,4 +1,4 @@
-"""The report's six charts, drawn with matplotlib's object API (Agg, no pyplot state).
+"""The report's charts, drawn with matplotlib's object API (Agg, no pyplot state).
 
 Each plot_* function takes analysis tables, writes one PNG and returns its path, or raises
 NoData with the reason the chart cannot be drawn (the report prints that reason instead).
