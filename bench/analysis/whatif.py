@@ -8,16 +8,13 @@ predicted, and nothing here is text for people (bench.report.whatif renders them
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..grid import env_label
+from . import Analysis
 from .frames import RunData
 from .stats import median
-
-if TYPE_CHECKING:
-    from . import Analysis
 
 
 def queue_length_effect(walls: pd.DataFrame) -> list[dict]:
@@ -134,7 +131,7 @@ def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def what_if_effects(run: RunData, analysis: "Analysis") -> dict[str, list[dict]]:
+def what_if_effects(run: RunData, analysis: Analysis) -> dict[str, list[dict]]:
     """Every what-if's measured rows in this run, by kind: "queue", "threads", "env"
     (empty lists: not measured)."""
     return {"queue": queue_length_effect(analysis.walls), "threads": pinned_threads_effect(run),
