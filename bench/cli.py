@@ -74,8 +74,9 @@ def cmd_run(args) -> int:
 def _run_on_cluster(args, kwargs) -> Path:
     from . import runner
     from .cluster import standalone
+    from .shapes import parse_shape
 
-    workers, cores = standalone.parse_shape(args.cluster)
+    workers, cores = parse_shape(args.cluster)
     standalone.check_schedulable(kwargs["conf"], workers, cores, args.worker_memory)
     with standalone.running_cluster(workers, cores, args.worker_memory,
                                     Path(args.cluster_dir)) as cluster:
@@ -124,11 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the results schema (every field documented)")
     p.set_defaults(func=cmd_schema)
 
-    for name, module in PLUGGABLE.items():
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
+    for module in PLUGGABLE.values():
+        mod = importlib.import_module(module)  # a broken command fails loudly, never vanishes
         p = mod.add_parser(sub)
         p.set_defaults(func=mod.run)
     return parser

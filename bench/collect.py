@@ -8,6 +8,9 @@ import re
 import time
 from typing import Any, Optional
 
+from hyperopt.base import JOB_STATE_DONE
+
+from .conditions import NATIVE
 from .model import TrialRecord
 
 
@@ -59,8 +62,6 @@ def latency_split(suggest_ts, book_ts, start_ts, end_ts, refresh_ts) -> dict:
             "dispatch_to_start_s": _diff(start_ts, book_ts),
             "return_s": _diff(refresh_ts, end_ts)}
 
-
-_STATE_STATUS = {2: None, 3: "error", 4: "error"}  # JOB_STATE_DONE, _ERROR, _CANCEL
 
 #: hyperopt's log line for a trial whose Spark task failed (hyperopt/spark.py); the trial
 #: document itself keeps only the exception's type.
@@ -181,7 +182,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
     probe: dict[str, Any] = result.get("probe") or {}
     state = doc.get("state")
     trace = result.get("traceback")
-    if state == 2:
+    if state == JOB_STATE_DONE:
         status = "ok" if result.get("status") == "ok" else "fail"
         error = result.get("error")
         if status == "fail" and not error:
@@ -203,7 +204,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
         run_id=run_id, cell_id=cell["cell_id"], mode=cell["mode"], workload=cell["workload"],
         parallelism=cell["parallelism"], max_queue_len=cell["max_queue_len"],
         n_jobs=cell["n_jobs"], max_evals=cell["max_evals"], repeat=cell["repeat"],
-        condition=cell.get("condition", "native"), cluster=cell.get("cluster"),
+        condition=cell.get("condition", NATIVE), cluster=cell.get("cluster"),
         variant=cell.get("variant"), thread_env_set=cell.get("thread_env_set") or {},
         tid=doc["tid"], status=status,
         loss=result.get("loss") if status == "ok" else None, params=params, error=error,

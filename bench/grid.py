@@ -5,11 +5,13 @@ manifest before anything runs and `--resume` can tell what is left.
 """
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from . import variants
+from .conditions import NATIVE
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Cell:
     n_jobs: Any
     max_evals: int
     repeat: int
-    condition: str = "native"
+    condition: str = NATIVE
     order: int = 0
     cluster: Optional[str] = None
     variant: Optional[str] = None  # spark cells: see bench.variants
@@ -72,51 +74,63 @@ def cell_id(workload, mode, condition, parallelism, max_queue_len, n_jobs, max_e
 def _thread_axis(workload: dict, n_jobs: list) -> list:
     """Thread settings that mean something for this workload (a custom objective gets None,
     a workload may name its own)."""
+    from .workloads import accepts_n_jobs, builtin_of
+
     if "n_jobs" in workload:
         return list(workload["n_jobs"])
     if "objective" in workload:  # an own objective sweeps n_jobs only if it takes it
-        from .workloads import accepts_n_jobs
-
         return list(n_jobs) if accepts_n_jobs(workload["objective"]) else [None]
-    builtin = workload.get("builtin", workload["name"])  # 'sleep_0.2s' runs the sleep workload
-    return list(n_jobs) if builtin in ("rf", "lgbm", "sleep") else [None]
+    return list(n_jobs) if builtin_of(workload) is not None else [None]
+
+
+def _serial_cells(settings: dict, workload: dict, base: dict) -> Iterator[Cell]:
+    """Serial cells: one per driver condition (native first, then the emulated ones)."""
+    conditions = [NATIVE, *workload.get("conditions", settings.get("conditions", {}))]
+    for cond in conditions:
+        cid = cell_id(base["workload"], "serial", cond, None, 1, base["n_jobs"],
+                      base["max_evals"], base["repeat"], thread_env=base["thread_env_set"])
+        yield Cell(cid, "serial", parallelism=None, max_queue_len=1, condition=cond, **base)
+
+
+def _spark_cells(settings: dict, base: dict) -> Iterator[Cell]:
+    """SparkTrials cells: every cluster shape x parallelism x queue length x variant."""
+    clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
+    for cluster, p, q_raw, v in itertools.product(clusters, settings["parallelism"],
+                                                  settings["max_queue_len"],
+                                                  settings.get("variants") or ["stock"]):
+        q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
+        cid = cell_id(base["workload"], "spark", NATIVE, p, q, base["n_jobs"],
+                      base["max_evals"], base["repeat"], cluster, v, base["thread_env_set"])
+        yield Cell(cid, "spark", parallelism=p, max_queue_len=q, cluster=cluster, variant=v,
+                   **base)
+
+
+def _pool_cells(settings: dict, base: dict) -> Iterator[Cell]:
+    """Process-pool cells: one per parallelism (the pool has no queue to size)."""
+    for p in settings["parallelism"]:
+        cid = cell_id(base["workload"], "pool", NATIVE, p, p, base["n_jobs"],
+                      base["max_evals"], base["repeat"], thread_env=base["thread_env_set"])
+        yield Cell(cid, "pool", parallelism=p, max_queue_len=p, **base)
 
 
 def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
     """Every cell of one repeat, in declaration order, without duplicates."""
     out: dict[str, Cell] = {}
     for workload in settings["workloads"]:
-        conditions = ["native", *workload.get("conditions", settings.get("conditions", {}))]
-        for n_jobs in _thread_axis(workload, settings["n_jobs"]):
-            for max_evals in settings["max_evals"]:
-                for env in workload.get("thread_env", settings.get("thread_env")) or [{}]:
-                    base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
-                                repeat=repeat, thread_env_set=dict(env))
-                    if "serial" in settings["modes"]:
-                        for cond in conditions:
-                            cid = cell_id(workload["name"], "serial", cond, None, 1, n_jobs,
-                                          max_evals, repeat, thread_env=env)
-                            out.setdefault(cid, Cell(cid, "serial", parallelism=None,
-                                                     max_queue_len=1, condition=cond, **base))
-                    if "spark" in settings["modes"]:
-                        clusters = [c["label"] for c in settings.get("clusters", [])] or [None]
-                        for cluster in clusters:
-                            for p in settings["parallelism"]:
-                                for q_raw in settings["max_queue_len"]:
-                                    for v in settings.get("variants") or ["stock"]:
-                                        q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
-                                        cid = cell_id(workload["name"], "spark", "native", p, q,
-                                                      n_jobs, max_evals, repeat, cluster, v, env)
-                                        out.setdefault(cid, Cell(cid, "spark", parallelism=p,
-                                                                 max_queue_len=q,
-                                                                 cluster=cluster, variant=v,
-                                                                 **base))
-                    if "pool" in settings["modes"]:
-                        for p in settings["parallelism"]:
-                            cid = cell_id(workload["name"], "pool", "native", p, p, n_jobs,
-                                          max_evals, repeat, thread_env=env)
-                            out.setdefault(cid, Cell(cid, "pool", parallelism=p,
-                                                     max_queue_len=p, **base))
+        envs = workload.get("thread_env", settings.get("thread_env")) or [{}]
+        for n_jobs, max_evals, env in itertools.product(
+                _thread_axis(workload, settings["n_jobs"]), settings["max_evals"], envs):
+            base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
+                        repeat=repeat, thread_env_set=dict(env))
+            cells = []
+            if "serial" in settings["modes"]:
+                cells += _serial_cells(settings, workload, base)
+            if "spark" in settings["modes"]:
+                cells += _spark_cells(settings, base)
+            if "pool" in settings["modes"]:
+                cells += _pool_cells(settings, base)
+            for cell in cells:
+                out.setdefault(cell.cell_id, cell)
     return list(out.values())
 
 

@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .conditions import NATIVE
+
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 SCHEMA_VERSION = 1
 
@@ -51,7 +53,7 @@ class TrialRecord(_Record):
     n_jobs: Any = _f("Model thread setting requested by the scenario (None, 0, -1, 1, k).")
     max_evals: int = _f("fmin max_evals of the cell.")
     repeat: int = _f("Repeat index of the cell, 0-based.")
-    condition: str = _f("Driver condition label: 'native' or the name of an emulation.", "native")
+    condition: str = _f("Driver condition label: 'native' or the name of an emulation.", NATIVE)
     cluster: Optional[str] = _f("Cluster shape the spark cell ran on ('2x1', '1x2/tc2' = task "
                                 "cpus 2); null for the run's own session and serial cells.")
     thread_env_set: dict = _f("Thread environment variables the harness set for the cell "
@@ -121,7 +123,7 @@ class CellRecord(_Record):
     n_jobs: Any = _f("Model thread setting requested.")
     max_evals: int = _f("fmin max_evals.")
     repeat: int = _f("Repeat index, 0-based.")
-    condition: str = _f("'native' or the name of the emulated driver condition.", "native")
+    condition: str = _f("'native' or the name of the emulated driver condition.", NATIVE)
     cluster: Optional[str] = _f("Cluster shape the cell ran on; null for the run's own session.")
     variant: Optional[str] = _f("SparkTrials variant (spark cells; see TrialRecord.variant).")
     thread_env_set: dict = _f("Thread environment variables set for the cell ({}: as "

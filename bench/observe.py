@@ -163,12 +163,12 @@ class Observation:
         workload = workload_name(fn)
         p = trials.parallelism if spark else None
         q = kwargs.get("max_queue_len", 1)
-        base = grid.cell_id(workload, "spark" if spark else "serial", "native", p, q, None,
+        base = grid.cell_id(workload, "spark" if spark else "serial", conditions.NATIVE, p, q, None,
                             max_evals, 0)
         repeat = sum(1 for c in self._cells if c["cell_id"].rsplit(".r", 1)[0]
                      == base.rsplit(".r", 1)[0])
         return grid.Cell(
-            cell_id=grid.cell_id(workload, "spark" if spark else "serial", "native", p, q,
+            cell_id=grid.cell_id(workload, "spark" if spark else "serial", conditions.NATIVE, p, q,
                                  None, max_evals, repeat),
             mode="spark" if spark else "serial", workload=workload, parallelism=p,
             max_queue_len=q, n_jobs=None, max_evals=max_evals, repeat=repeat,

@@ -77,6 +77,7 @@ class WarmPool:
             suggested: Optional[dict] = None) -> None:
         """Evaluate the points in order, at most `workers` at a time; fill trials.trials."""
         from hyperopt import space_eval
+        from hyperopt.base import JOB_STATE_DONE, JOB_STATE_ERROR, JOB_STATE_RUNNING
 
         from .points import space_point
 
@@ -90,16 +91,18 @@ class WarmPool:
                 if suggested is not None:
                     suggested[tid] = now
                 params = space_eval(space, space_point(vals))
-                docs[tid] = {"tid": tid, "state": 1, "result": {}, "book_time": now,
-                             "refresh_time": None, "misc": {"tid": tid, "vals": vals}}
+                docs[tid] = {"tid": tid, "state": JOB_STATE_RUNNING, "result": {},
+                             "book_time": now, "refresh_time": None,
+                             "misc": {"tid": tid, "vals": vals}}
                 pending[self.executor.submit(_evaluate, params)] = tid
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 tid = pending.pop(fut)
                 doc = docs[tid]
                 try:
-                    doc.update(state=2, result=fut.result())
+                    doc.update(state=JOB_STATE_DONE, result=fut.result())
                 except Exception as exc:  # the worker died: a Spark-level error's analogue
-                    doc.update(state=3, misc={**doc["misc"], "error": (type(exc).__name__, str(exc))})
+                    doc.update(state=JOB_STATE_ERROR,
+                               misc={**doc["misc"], "error": (type(exc).__name__, str(exc))})
                 doc["refresh_time"] = time.time()
         trials.trials = [docs[t] for t in sorted(docs)]

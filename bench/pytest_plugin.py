@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from .conditions import NATIVE
+
 #: Scenario keys the fixture sets itself; every other scenario key may be passed through.
 _OWN = ("workload", "parallelism", "max_evals", "rounds")
 
@@ -126,7 +128,7 @@ def measurements(path) -> dict:
     ok = data.trials[data.trials["status"] == "ok"]
     spark, serial = ok[ok["mode"] == "spark"], ok[ok["mode"] == "serial"]
     sp = tables.speedups
-    sp = sp[sp["serial_condition"] == "native"]
+    sp = sp[sp["serial_condition"] == NATIVE]
     info = {
         "results": str(path),
         "speedup_vs_serial": _num(sp["speedup"].iloc[0]) if len(sp) else None,

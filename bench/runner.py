@@ -116,7 +116,7 @@ def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, fn,
     records = trial_records(trials, cell, run_id, clock, space, task_errors)
     ok = [r for r in records if r.status == "ok"]
     cell_rec = CellRecord(
-        run_id=run_id, **cell, emulated=cell.get("condition", "native") != conditions.NATIVE,
+        run_id=run_id, **cell, emulated=cell.get("condition", conditions.NATIVE) != conditions.NATIVE,
         start_ts=start_ts, end_ts=start_ts + wall, wall_s=wall, trials_ok=len(ok),
         trials_failed=len(records) - len(ok),
         best_loss=min((r.loss for r in ok), default=None), task_slots=slots,

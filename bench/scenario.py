@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .conditions import NATIVE
 from .errors import BenchError
 from .model import MODES
-from .workloads import accepts_n_jobs
+from .shapes import parse_shape, shape_label
+from .workloads import BUILTINS, SLEEP, accepts_n_jobs
 
-BUILTIN_WORKLOADS = ("rf", "lgbm", "sleep")
 PROFILES = ("quick", "full")
 ALGOS = ("tpe", "rand")
 
@@ -26,7 +27,7 @@ ALGOS = ("tpe", "rand")
 KEYS: dict[str, tuple[tuple, str]] = {
     "name": ((str,), "scenario name"),
     "description": ((str,), "one-paragraph description"),
-    "workloads": ((list,), "workload names (rf, lgbm, sleep) or dicts"),
+    "workloads": ((list,), f"workload names ({', '.join(BUILTINS)}) or dicts"),
     "data": ((dict,), "synthetic data: rows, features, noise, seed"),
     "sleep": ((dict,), "sleep workload: seconds, threads"),
     "max_evals": ((int, list), "evaluations per fmin call"),
@@ -148,8 +149,29 @@ class _Checker:
 
 
 def validate(settings: dict, path: Path) -> dict:
-    """Check a resolved settings dict; returns it with list-valued axes normalised."""
+    """Check a resolved settings dict; returns it with list-valued axes normalised. The
+    first problem found is raised, in the order the checks below run."""
     c = _Checker(path)
+    _check_keys(settings, c)
+    _check_data(settings, c)
+    settings["workloads"] = _workloads(settings, c)
+    _normalise_axes(settings, c)
+    _check_run_options(settings, c)
+    _check_conditions(settings["conditions"], c)
+    settings["thread_env"] = _thread_envs(settings["thread_env"], "thread_env", c)
+    for i, w in enumerate(settings["workloads"]):
+        if "thread_env" in w:
+            w["thread_env"] = _thread_envs(w["thread_env"], f"workloads[{i}].thread_env", c)
+    settings["clusters"] = _clusters(settings.get("clusters", []), c)
+    _check_variants_and_points(settings, c)
+    for k, v in settings["spark_conf"].items():
+        if not isinstance(k, str) or not _is(v, (str, int, float, bool)):
+            c.fail(f"spark_conf.{k}", "keys must be strings and values scalars")
+    return settings
+
+
+def _check_keys(settings: dict, c: _Checker) -> None:
+    """Known top-level keys of the right types; a name and some workloads."""
     for key, value in settings.items():
         if key not in KEYS:
             c.fail(key, f"unknown key (allowed: {', '.join(KEYS)})")
@@ -161,8 +183,12 @@ def validate(settings: dict, path: Path) -> dict:
     if "name" not in settings or not settings["name"].strip():
         c.fail("name", "missing or empty")
     if "workloads" not in settings:
-        c.fail("workloads", "missing: name at least one workload (rf, lgbm, sleep or a dict)")
+        c.fail("workloads", f"missing: name at least one workload ({', '.join(BUILTINS)} "
+               "or a dict)")
 
+
+def _check_data(settings: dict, c: _Checker) -> None:
+    """The synthetic data and the sleep workload's settings."""
     c.check_dict("data", settings["data"], DATA_KEYS)
     for k in ("rows", "features"):
         if settings["data"].get(k, 1) < 1:
@@ -175,48 +201,59 @@ def validate(settings: dict, path: Path) -> dict:
             or settings["sleep"].get("threads", 0) < 0:
         c.fail("sleep", "seconds and threads must be >= 0")
 
+
+def _workloads(settings: dict, c: _Checker) -> list[dict]:
+    """Every workload entry checked, as dicts, with the sleep workload's lengths expanded."""
     workloads = []
     for i, w in enumerate(settings["workloads"]):
-        key = f"workloads[{i}]"
-        w = c.entry(key, w, "name", WORKLOAD_KEYS, "a workload name")
-        name = w.get("name")
-        if not isinstance(name, str) or not name:
-            c.fail(f"{key}.name", "missing")
-        if name not in BUILTIN_WORKLOADS and "objective" not in w:
-            c.fail(f"{key}.name", f"unknown workload {name!r} (built in: "
-                   f"{', '.join(BUILTIN_WORKLOADS)}; or give 'objective' and 'space')")
-        if "objective" in w:
-            if not callable(w["objective"]):
-                c.fail(f"{key}.objective", "must be a function objective(params, data)")
-            if "space" not in w:
-                c.fail(f"{key}.space", "a workload with its own objective needs its own space")
-            if "n_jobs" in w and not accepts_n_jobs(w["objective"]):
-                c.fail(f"{key}.n_jobs", "the objective takes no n_jobs: define it as "
-                       "objective(params, data, n_jobs) to sweep thread settings")
-        if "data" in w:
-            if "objective" in w and not callable(w["data"]):
-                c.fail(f"{key}.data", "must be a function returning the data the objective takes")
-            if "objective" not in w:
-                if not isinstance(w["data"], dict):
-                    c.fail(f"{key}.data", "expected a dict overriding rows/features/noise/seed")
-                c.check_dict(f"{key}.data", w["data"], DATA_KEYS)
-        for v in w.get("n_jobs", []):
-            if v is not None and not _is(v, int):
-                c.fail(f"{key}.n_jobs", f"expected None or a whole number, got {v!r}")
-        if "n_jobs" in w and not w["n_jobs"]:
-            c.fail(f"{key}.n_jobs", "empty grid: no values")
-        for cname in w.get("conditions", []):
-            if cname not in settings["conditions"]:
-                c.fail(f"{key}.conditions", f"unknown condition {cname!r} (declared: "
-                       f"{', '.join(settings['conditions']) or 'none'})")
+        w = _workload_entry(w, f"workloads[{i}]", settings["conditions"], c)
         workloads.extend(_sleep_axis(w, settings["sleep"]))
     if not workloads:
         c.fail("workloads", "empty grid: no workloads")
     names = [w["name"] for w in workloads]
     if len(set(names)) != len(names):
         c.fail("workloads", f"duplicate workload names {names}")
-    settings["workloads"] = workloads
+    return workloads
 
+
+def _workload_entry(w, key: str, conditions: dict, c: _Checker) -> dict:
+    """One workload: a built-in's name, or a dict with its own objective and space."""
+    w = c.entry(key, w, "name", WORKLOAD_KEYS, "a workload name")
+    name = w.get("name")
+    if not isinstance(name, str) or not name:
+        c.fail(f"{key}.name", "missing")
+    if name not in BUILTINS and "objective" not in w:
+        c.fail(f"{key}.name", f"unknown workload {name!r} (built in: "
+               f"{', '.join(BUILTINS)}; or give 'objective' and 'space')")
+    if "objective" in w:
+        if not callable(w["objective"]):
+            c.fail(f"{key}.objective", "must be a function objective(params, data)")
+        if "space" not in w:
+            c.fail(f"{key}.space", "a workload with its own objective needs its own space")
+        if "n_jobs" in w and not accepts_n_jobs(w["objective"]):
+            c.fail(f"{key}.n_jobs", "the objective takes no n_jobs: define it as "
+                   "objective(params, data, n_jobs) to sweep thread settings")
+    if "data" in w:
+        if "objective" in w and not callable(w["data"]):
+            c.fail(f"{key}.data", "must be a function returning the data the objective takes")
+        if "objective" not in w:
+            if not isinstance(w["data"], dict):
+                c.fail(f"{key}.data", "expected a dict overriding rows/features/noise/seed")
+            c.check_dict(f"{key}.data", w["data"], DATA_KEYS)
+    for v in w.get("n_jobs", []):
+        if v is not None and not _is(v, int):
+            c.fail(f"{key}.n_jobs", f"expected None or a whole number, got {v!r}")
+    if "n_jobs" in w and not w["n_jobs"]:
+        c.fail(f"{key}.n_jobs", "empty grid: no values")
+    for cname in w.get("conditions", []):
+        if cname not in conditions:
+            c.fail(f"{key}.conditions", f"unknown condition {cname!r} (declared: "
+                   f"{', '.join(conditions) or 'none'})")
+    return w
+
+
+def _normalise_axes(settings: dict, c: _Checker) -> None:
+    """The grid's axes as non-empty lists of valid values."""
     settings["max_evals"] = _as_list(settings["max_evals"])
     settings["parallelism"] = _as_list(settings["parallelism"])
     settings["max_queue_len"] = _as_list(settings["max_queue_len"])
@@ -243,29 +280,41 @@ def validate(settings: dict, path: Path) -> dict:
     for m in settings["modes"]:
         if m not in MODES:
             c.fail("modes", f"unknown mode {m!r} (allowed: {', '.join(MODES)})")
+
+
+def _check_run_options(settings: dict, c: _Checker) -> None:
+    """timeout, repeats and the search algorithm."""
     if settings["timeout_s"] is not None and settings["timeout_s"] <= 0:
         c.fail("timeout_s", f"must be > 0 seconds, got {settings['timeout_s']}")
     if settings["repeats"] < 1:
         c.fail("repeats", f"must be >= 1, got {settings['repeats']}")
     if settings["algo"] not in ALGOS:
         c.fail("algo", f"unknown algorithm {settings['algo']!r} (allowed: {', '.join(ALGOS)})")
-    for cname, cond in settings["conditions"].items():
-        if cname == "native":
-            c.fail("conditions.native", "'native' is reserved for unemulated cells")
+
+
+def _check_conditions(conditions: dict, c: _Checker) -> None:
+    """Emulated driver conditions: named, each emulating something."""
+    for cname, cond in conditions.items():
+        if cname == NATIVE:
+            c.fail(f"conditions.{NATIVE}", f"'{NATIVE}' is reserved for unemulated cells")
         if not isinstance(cond, dict):
             c.fail(f"conditions.{cname}", "expected a dict of emulation knobs")
         c.check_dict(f"conditions.{cname}", cond, CONDITION_KEYS)
         if not any(k in cond for k in ("omp_threads", "background_load")):
             c.fail(f"conditions.{cname}", "emulates nothing: set omp_threads and/or background_load")
-    settings["thread_env"] = _thread_envs(settings["thread_env"], "thread_env", c)
-    for i, w in enumerate(workloads):
-        if "thread_env" in w:
-            w["thread_env"] = _thread_envs(w["thread_env"], f"workloads[{i}].thread_env", c)
-    settings["clusters"] = [_cluster_entry(entry, i, c)
-                            for i, entry in enumerate(settings.get("clusters", []))]
-    labels = [c["label"] for c in settings["clusters"]]
+
+
+def _clusters(entries: list, c: _Checker) -> list[dict]:
+    """Cluster shapes as dicts, each label once."""
+    clusters = [_cluster_entry(entry, i, c) for i, entry in enumerate(entries)]
+    labels = [cl["label"] for cl in clusters]
     if len(set(labels)) != len(labels):
         c.fail("clusters", f"duplicate cluster shapes {labels}")
+    return clusters
+
+
+def _check_variants_and_points(settings: dict, c: _Checker) -> None:
+    """SparkTrials variants and where the evaluated points come from."""
     from . import points, variants
 
     if not settings["variants"]:
@@ -278,27 +327,16 @@ def validate(settings: dict, path: Path) -> dict:
                f"(allowed: {', '.join(points.POINTS_OPTIONS)})")
     if "pool" in settings["modes"] and settings["points"] != "shared":
         c.fail("modes", "'pool' evaluates pre-drawn points: set \"points\": \"shared\"")
-    for k, v in settings["spark_conf"].items():
-        if not isinstance(k, str) or not _is(v, (str, int, float, bool)):
-            c.fail(f"spark_conf.{k}", "keys must be strings and values scalars")
-    return settings
 
 
 def _sleep_axis(w: dict, sleep: dict) -> list[dict]:
     """The built-in sleep workload with a list of lengths becomes one workload per length
     ('sleep_0.2s'), so trial length is a grid axis like any other."""
     lengths = sleep.get("seconds")
-    if w["name"] != "sleep" or "objective" in w or not isinstance(lengths, list):
+    if w["name"] != SLEEP or "objective" in w or not isinstance(lengths, list):
         return [w]
-    return [{**w, "name": f"sleep_{s:g}s", "builtin": "sleep", "sleep_seconds": s}
+    return [{**w, "name": f"{SLEEP}_{s:g}s", "builtin": SLEEP, "sleep_seconds": s}
             for s in lengths]
-
-
-def builtin_kind(workload: dict):
-    """Which built-in workload an entry runs (None for a scenario's own objective)."""
-    if "objective" in workload:
-        return None
-    return workload.get("builtin", workload["name"])
 
 
 def _thread_envs(value: list, key: str, c: "_Checker") -> list[dict]:
@@ -320,14 +358,8 @@ def _thread_envs(value: list, key: str, c: "_Checker") -> list[dict]:
     return envs
 
 
-def cluster_label(shape: str, task_cpus: int) -> str:
-    return shape if task_cpus == 1 else f"{shape}/tc{task_cpus}"
-
-
 def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
     """A cluster shape as {shape, workers, cores, task_cpus, memory, label}."""
-    from .cluster.standalone import parse_shape
-
     key = f"clusters[{i}]"
     entry = c.entry(key, entry, "shape", CLUSTER_KEYS, "'NxC'")
     if "shape" not in entry:
@@ -340,9 +372,9 @@ def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
     if task_cpus < 1 or task_cpus > cores:
         c.fail(f"{key}.task_cpus", f"must be between 1 and the worker's {cores} core(s), "
                f"got {task_cpus} (a task needing more cores than a worker has never runs)")
-    shape = f"{workers}x{cores}"
-    return {"shape": shape, "workers": workers, "cores": cores, "task_cpus": task_cpus,
-            "memory": entry.get("memory", "1g"), "label": cluster_label(shape, task_cpus)}
+    return {"shape": shape_label(workers, cores), "workers": workers, "cores": cores,
+            "task_cpus": task_cpus, "memory": entry.get("memory", "1g"),
+            "label": shape_label(workers, cores, task_cpus)}
 
 
 def resolve(raw: dict, profile: str, path: Path) -> dict:

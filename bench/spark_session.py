@@ -13,6 +13,15 @@ from pathlib import Path
 from .errors import BenchError
 
 DEFAULT_MASTER = "local[*]"
+#: spark.sql.shuffle.partitions for the run's session. SparkTrials' own jobs shuffle nothing;
+#: this is for an objective or data loader that runs Spark SQL on a small machine, where
+#: Spark's default of 200 partitions turns every little aggregation into 200 tasks.
+#: The scenario's spark_conf or --conf overrides it.
+SHUFFLE_PARTITIONS = 4
+#: Seconds to let further executors register after the first, when the session does not say
+#: how many to expect (no spark.executor.instances: one per worker of a standalone cluster),
+#: so the first cells are not timed on a partly assembled cluster.
+EXECUTOR_SETTLE_S = 3.0
 
 
 
@@ -37,7 +46,7 @@ def session_conf(master: str, user_conf: dict, eventlog_dir: Path | None) -> dic
     """All settings for a new session; the user's --conf and scenario settings win."""
     conf: dict[str, str] = {"spark.ui.showConsoleProgress": "false",
                             "spark.ui.enabled": "false",
-                            "spark.sql.shuffle.partitions": "4"}
+                            "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS)}
     if is_loopback_master(master):
         conf.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
     if eventlog_dir is not None:
@@ -144,7 +153,7 @@ def wait_for_executors(spark, timeout: float = 120.0) -> None:
                     hint=f" on --master {sc.master} (are workers alive and are "
                          "spark.executor.cores/memory schedulable?)")
     if wanted is None:
-        time.sleep(3)  # let the remaining workers' executors register too
+        time.sleep(EXECUTOR_SETTLE_S)  # let the remaining workers' executors register too
 
 
 def session_facts(spark) -> dict:

@@ -7,10 +7,12 @@ training data by value, which is the cost users pay when their objective capture
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -32,25 +34,26 @@ def make_data(rows: int, features: int, noise: float = 10.0, seed: int = 0):
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
-def default_space(name: str):
-    """Search spaces of the built-in workloads (a scenario may give its own)."""
-    if name == "rf":
-        return {
-            "n_estimators": hp.choice("n_estimators", [20, 40]),
-            "max_depth": hp.choice("max_depth", [4, 8, 16]),
-            "min_samples_split": hp.quniform("min_samples_split", 2, 8, 1),
-            "bootstrap": hp.choice("bootstrap", [True, False]),
-        }
-    if name == "lgbm":
-        return {
-            "n_estimators": hp.choice("n_estimators", [50, 100]),
-            "num_leaves": hp.quniform("num_leaves", 8, 64, 8),
-            "learning_rate": hp.loguniform("learning_rate", math.log(0.01), math.log(0.3)),
-            "min_child_samples": hp.quniform("min_child_samples", 5, 40, 5),
-        }
-    if name == "sleep":
-        return {"x": hp.uniform("x", -1.0, 1.0)}
-    raise KeyError(name)
+def _rf_space() -> dict:
+    return {
+        "n_estimators": hp.choice("n_estimators", [20, 40]),
+        "max_depth": hp.choice("max_depth", [4, 8, 16]),
+        "min_samples_split": hp.quniform("min_samples_split", 2, 8, 1),
+        "bootstrap": hp.choice("bootstrap", [True, False]),
+    }
+
+
+def _lgbm_space() -> dict:
+    return {
+        "n_estimators": hp.choice("n_estimators", [50, 100]),
+        "num_leaves": hp.quniform("num_leaves", 8, 64, 8),
+        "learning_rate": hp.loguniform("learning_rate", math.log(0.01), math.log(0.3)),
+        "min_child_samples": hp.quniform("min_child_samples", 5, 40, 5),
+    }
+
+
+def _sleep_space() -> dict:
+    return {"x": hp.uniform("x", -1.0, 1.0)}
 
 
 def _ints(params: dict, keys) -> dict:
@@ -80,29 +83,51 @@ def booster_threads(params: dict):
 
 
 class _ModelObjective:
-    """A model trained on captured data with one thread setting and fixed extra params."""
+    """A regressor trained on captured data with one thread setting and fixed extra params;
+    loss = validation MSE. A subclass names the model's module, its integer parameters,
+    how to construct it and how many threads it really used."""
+
+    #: imported by `prepare`, outside the timed objective (the probe's set-up time)
+    MODULE = ""
+    #: hyperparameters hyperopt draws as floats (quniform) that the model takes as ints
+    INT_PARAMS: tuple[str, ...] = ()
 
     def __init__(self, data, n_jobs=None, params: dict | None = None):
         self.data, self.n_jobs, self.fixed = data, n_jobs, dict(params or {})
+
+    @classmethod
+    def prepare(cls):
+        importlib.import_module(cls.MODULE)
+
+    def model(self, **params):
+        raise NotImplementedError
+
+    def threads_used(self, model) -> int | None:
+        raise NotImplementedError
+
+    def __call__(self, params: dict) -> dict:
+        Xtr, ytr, Xva, yva = self.data
+        model = self.model(**_ints({**self.fixed, **params}, self.INT_PARAMS)).fit(Xtr, ytr)
+        return {"loss": _mse(yva, model.predict(Xva)),
+                "model_threads_requested": self.n_jobs,
+                "model_threads_effective": self.threads_used(model)}
 
 
 class RandomForestObjective(_ModelObjective):
     """sklearn RandomForestRegressor on the captured data; loss = validation MSE."""
 
-    @staticmethod
-    def prepare():
-        import sklearn.ensemble  # noqa: F401
+    MODULE = "sklearn.ensemble"
+    INT_PARAMS = ("n_estimators", "max_depth", "min_samples_split")
 
-    def __call__(self, params: dict) -> dict:
-        from joblib import effective_n_jobs
+    def model(self, **params):
         from sklearn.ensemble import RandomForestRegressor
 
-        Xtr, ytr, Xva, yva = self.data
-        p = _ints({**self.fixed, **params}, ("n_estimators", "max_depth", "min_samples_split"))
-        model = RandomForestRegressor(n_jobs=self.n_jobs, random_state=0, **p).fit(Xtr, ytr)
-        return {"loss": _mse(yva, model.predict(Xva)),
-                "model_threads_requested": self.n_jobs,
-                "model_threads_effective": int(effective_n_jobs(self.n_jobs))}
+        return RandomForestRegressor(n_jobs=self.n_jobs, random_state=0, **params)
+
+    def threads_used(self, model) -> int:
+        from joblib import effective_n_jobs
+
+        return int(effective_n_jobs(self.n_jobs))
 
 
 class LightGBMObjective(_ModelObjective):
@@ -112,23 +137,19 @@ class LightGBMObjective(_ModelObjective):
     behaviour. n_jobs=None is LightGBM 4.x's default: physical cores, ignoring OMP_NUM_THREADS.
     """
 
-    @staticmethod
-    def prepare():
-        import lightgbm  # noqa: F401
+    MODULE = "lightgbm"
+    INT_PARAMS = ("n_estimators", "num_leaves", "min_child_samples", "max_depth")
 
-    def __call__(self, params: dict) -> dict:
+    def model(self, **params):
         from lightgbm import LGBMRegressor
 
-        Xtr, ytr, Xva, yva = self.data
-        p = _ints({**self.fixed, **params},
-                  ("n_estimators", "num_leaves", "min_child_samples", "max_depth"))
-        model = LGBMRegressor(n_jobs=self.n_jobs, verbose=-1, random_state=0, **p).fit(Xtr, ytr)
+        return LGBMRegressor(n_jobs=self.n_jobs, verbose=-1, random_state=0, **params)
+
+    def threads_used(self, model) -> int | None:
         used = booster_threads(model.booster_.params)
         if used is None or int(used) <= 0:
             used = openmp_threads()
-        return {"loss": _mse(yva, model.predict(Xva)),
-                "model_threads_requested": self.n_jobs,
-                "model_threads_effective": None if used is None else int(used)}
+        return None if used is None else int(used)
 
 
 def _burn_until(deadline: float) -> None:
@@ -217,20 +238,58 @@ def load_data(workload: dict, index: int):
                          f"{type(exc).__name__}: {text[0] if text else ''}") from None
 
 
+def _data_settings(workload: dict, settings: dict) -> dict:
+    """The synthetic data's settings: the scenario's, overridden by the workload's own."""
+    own = workload.get("data")
+    return {**settings["data"], **(own if isinstance(own, dict) else {})}
+
+
+def _model(cls: type) -> Callable:
+    def make(workload: dict, settings: dict, n_jobs):
+        return cls(make_data(**_data_settings(workload, settings)), n_jobs=n_jobs,
+                   params=workload.get("params"))
+    return make
+
+
+def _sleep(workload: dict, settings: dict, n_jobs) -> SleepObjective:
+    s = settings["sleep"]
+    seconds = workload.get("sleep_seconds", s.get("seconds", 0.3))
+    return SleepObjective(seconds, s.get("threads", 0), n_jobs)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A workload that ships with bench: its default search space and how a scenario's
+    entry becomes its objective under one thread setting."""
+
+    space: Callable[[], dict]
+    objective: Callable[[dict, dict, Any], Callable[[dict], dict]]
+
+
+SLEEP = "sleep"
+#: The built-in workloads by name: the one list scenarios, the grid and `build` use.
+BUILTINS: dict[str, Builtin] = {
+    "rf": Builtin(_rf_space, _model(RandomForestObjective)),
+    "lgbm": Builtin(_lgbm_space, _model(LightGBMObjective)),
+    SLEEP: Builtin(_sleep_space, _sleep),
+}
+
+
+def builtin_of(workload: dict) -> Builtin | None:
+    """The built-in a scenario's workload runs ('sleep_0.2s' runs sleep); None for an own
+    objective (or a name that is not built in)."""
+    if "objective" in workload:
+        return None
+    return BUILTINS.get(workload.get("builtin", workload["name"]))
+
+
 def build(workload: dict, settings: dict, n_jobs) -> tuple[Callable[[dict], dict], Any]:
     """(objective, space) for one workload of a scenario under one thread setting."""
-    name = workload["name"]
-    d = {**settings["data"], **(workload["data"] if isinstance(workload.get("data"), dict) else {})}
     if "objective" in workload:
-        index = [w["name"] for w in settings["workloads"]].index(name)
-        data = load_data(workload, index) if "data" in workload else make_data(**d)
+        index = [w["name"] for w in settings["workloads"]].index(workload["name"])
+        data = (load_data(workload, index) if "data" in workload
+                else make_data(**_data_settings(workload, settings)))
         return CustomObjective(workload["objective"], data, n_jobs), workload["space"]
-    if workload.get("builtin", name) == "sleep":
-        s = settings["sleep"]
-        seconds = workload.get("sleep_seconds", s.get("seconds", 0.3))
-        return SleepObjective(seconds, s.get("threads", 0), n_jobs), \
-            workload.get("space") or default_space("sleep")
-    space = workload.get("space") or default_space(name)
-    data = make_data(**d)
-    cls = RandomForestObjective if name == "rf" else LightGBMObjective
-    return cls(data, n_jobs=n_jobs, params=workload.get("params")), space
+    builtin = builtin_of(workload)
+    return (builtin.objective(workload, settings, n_jobs),
+            workload.get("space") or builtin.space())

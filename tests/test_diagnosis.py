@@ -460,7 +460,7 @@ def test_driver_contention_fires_for_a_busy_driver_only():
 # --- what-ifs -----------------------------------------------------------------------
 
 def test_what_ifs_pair_cells_that_differ_only_in_the_change():
-    from bench.diagnosis.whatif import pinned_threads_effect, queue_length_effect
+    from bench.analysis.whatif import pinned_threads_effect, queue_length_effect
 
     q1, q2 = cell("spark", p=2, q=1), cell("spark", p=2, q=2)
     s0, k0 = cell("serial", n_jobs=0), cell("spark", p=1, n_jobs=0)

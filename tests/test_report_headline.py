@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.diagnosis import diagnose_data
-from bench.diagnosis.whatif import what_if_effects
+from bench.analysis.whatif import what_if_effects
 from bench.formats import fmt_s, fmt_x
 from bench.report import write_report_files
 from bench.report.headline import headline_markdown, headline_text, headlines
@@ -94,16 +94,38 @@ def test_headline_without_a_diagnosis_says_so():
     assert head.why.startswith("no diagnosis was run") and head.fix == ""
 
 
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a bench source file imports, as absolute dotted names ('from .. import x'
+    counts as importing package.x too)."""
+    package = ["bench", *path.relative_to(BENCH).parent.parts]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            found |= {module} | {f"{module}.{a.name}" for a in node.names}
+    return found
+
+
 def test_diagnosis_imports_nothing_from_the_report():
     """The pipeline runs analysis -> diagnosis -> report: never back."""
-    for path in sorted((BENCH / "diagnosis").glob("*.py")):
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                module = ("." * node.level) + (node.module or "")
-                assert "report" not in module.split("."), f"{path.name} imports {module}"
-            elif isinstance(node, ast.Import):
-                assert not any(a.name.startswith("bench.report") for a in node.names), path.name
+    files = sorted((BENCH / "diagnosis").glob("*.py"))
+    assert files
+    for path in files:
+        back = {m for m in _imported_modules(path) if m.startswith("bench.report")}
+        assert not back, f"{path.name} imports {sorted(back)}"
+
+
+def test_the_import_check_sees_relative_and_package_imports(tmp_path, monkeypatch):
+    probe = BENCH / "diagnosis" / "rules.py"
+    for source in ("from ..report import build\n", "from .. import report\n",
+                   "import bench.report.whatif\n", "from ..report.whatif import WHAT_IFS\n"):
+        monkeypatch.setattr(Path, "read_text", lambda self, *a, _s=source, **k: _s)
+        assert any(m.startswith("bench.report") for m in _imported_modules(probe)), source
+    monkeypatch.undo()
+    assert "bench.analysis" in _imported_modules(probe)
 
 
 def test_an_emulated_drivers_cause_is_labelled_and_kept_to_its_workload():

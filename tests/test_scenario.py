@@ -105,3 +105,15 @@ def test_cli_bad_conf_and_profile(tmp_path):
                                                        [str(SCENARIOS / "smoke.py")]), *args]
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cluster_shapes_validate_without_the_process_manager(tmp_path):
+    """Shapes are one grammar (bench.shapes): checking a scenario loads no cluster code."""
+    path = write_scenario(tmp_path, GOOD % '"clusters": ["2x1", {"shape": "1X2", "task_cpus": 2}]')
+    code = ("import sys; from bench import scenario; "
+            f"s = scenario.load({str(path)!r}); "
+            "print([c['label'] for c in s.settings['clusters']]); "
+            "print('bench.cluster.standalone' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.split("\n")
+    assert out[:2] == ["['2x1', '1x2/tc2']", "False"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bench.analysis import build_frames
-from bench.analysis.sizing import cluster_sizing, parse_label
+from bench.analysis.sizing import cluster_sizing
+from bench.shapes import parse_label
 
 
 def cell(cluster, wall, ok=4, mode="spark", repeat=0, slots=2):

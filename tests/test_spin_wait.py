@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bench.diagnosis import diagnose_data, rules
-from bench.diagnosis.whatif import thread_setting_effect
+from bench.analysis.whatif import thread_setting_effect
+from bench.report.whatif import env_objective_text
 from tests.test_diagnosis import T0, cell_record, trials_for
 from tests.test_diagnosis import run_of as diagnosis_run_of
 
@@ -114,7 +115,7 @@ def test_collapse_names_the_measured_alternatives_and_whatif_shows_them():
     rows = thread_setting_effect(run, an.walls)
     passive = [r for r in rows if r["change"] == "set OMP_WAIT_POLICY=passive"
                and "2x1" in r["setting"]]
-    assert len(passive) == 1 and passive[0]["objective"] == "45.000 s -> 0.200 s (225.00×)"
+    assert len(passive) == 1 and env_objective_text(passive[0]) == "45.000 s -> 0.200 s (225.00×)"
 
 
 def test_no_unexplained_when_every_large_gap_is_covered():

@@ -11,7 +11,7 @@ import pytest
 
 from bench.analysis import analyze, load_run
 from bench.diagnosis import diagnose_data
-from bench.diagnosis.whatif import thread_setting_effect
+from bench.analysis.whatif import thread_setting_effect
 from tests.conftest import ROOT, write_scenario
 
 pytestmark = [pytest.mark.cluster, pytest.mark.spark, pytest.mark.slow]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .groups import configurations
+
 #: The columns that make one line on the chart / one row of the table.
 KEY = ["workload", "mode", "parallelism", "variant_label", "n_jobs_label", "max_evals",
        "condition", "cluster_label"]
@@ -63,8 +65,7 @@ def wall_over_ideal(per_cell: pd.DataFrame) -> pd.DataFrame:
     df["line"] = [_line_name(m, v) for m, v in zip(df["mode"], df["variant_label"])]
     trial_s = df.groupby("workload")["objective_median_s"].median()
     rows = []
-    for key, grp in df.groupby(KEY, dropna=False, sort=False):
-        k = dict(zip(KEY, key))
+    for k, grp in configurations(df, KEY):
         rows.append({"workload": k["workload"], "trial_s": float(trial_s[k["workload"]]),
                      "parallelism": None if pd.isna(k["parallelism"]) else int(k["parallelism"]),
                      "line": grp["line"].iloc[0], "mode": k["mode"],
@@ -72,7 +73,7 @@ def wall_over_ideal(per_cell: pd.DataFrame) -> pd.DataFrame:
                      "wall_s": float(grp["wall_s"].median()),
                      "ideal_s": float(grp["ideal_s"].median()),
                      "wall_over_ideal": float(grp["wall_over_ideal"].median()),
-                     "setting_order": int(grp["setting_order"].iloc[0])})
+                     "setting_order": int(k["setting_order"])})
     return pd.DataFrame(rows, columns=cols).sort_values(
         ["trial_s", "workload", "setting_order"], ignore_index=True)
 

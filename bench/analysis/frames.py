@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..conditions import NATIVE
 from ..grid import env_label
 from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord
 from ..eventlog import SPARK_EXECUTORS
@@ -96,7 +97,7 @@ def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
     # thread environment the harness set ('OMP_WAIT_POLICY=passive'); '' when none
     env = df["thread_env_set"] if "thread_env_set" in df.columns else pd.Series(None, index=df.index)
     df["env_label"] = [env_label(e if isinstance(e, dict) else None) for e in env]
-    df["condition"] = df["condition"].fillna("native").astype(str)
+    df["condition"] = df["condition"].fillna(NATIVE).astype(str)
     df["mode"] = df["mode"].astype(str)
     df["workload"] = df["workload"].astype(str)
     return df
@@ -135,7 +136,7 @@ def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals
             text += f" {variant_label(variant)}"
     else:
         text = str(mode)
-    if condition and condition != "native":
+    if condition and condition != NATIVE:
         text += f" [{condition}]"
     if "n_jobs_label" in show:
         text += f" n_jobs={n_jobs}"
@@ -159,7 +160,7 @@ def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_ev
     queue = 0 if max_queue_len is None or pd.isna(max_queue_len) else int(max_queue_len)
     evals = 0 if max_evals is None or pd.isna(max_evals) else int(max_evals)
     rank = list(VARIANTS).index(variant) if variant in VARIANTS else len(VARIANTS)
-    return ({"serial": 0, "spark": 1}.get(mode, 2), condition != "native", condition,
+    return ({"serial": 0, "spark": 1}.get(mode, 2), condition != NATIVE, condition,
             str(cluster), par, queue, rank, str(n_jobs), evals, env)
 
 

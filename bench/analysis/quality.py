@@ -7,12 +7,13 @@ from __future__ import annotations
 import pandas as pd
 
 from .frames import GROUP_COLS
+from .groups import CONFIG_COLS, CONFIG_ORDER, SETTING_COLS, aggregate_configurations
 
 
 def best_loss_curves(trials: pd.DataFrame) -> pd.DataFrame:
     """Per cell: best ok loss after each evaluation k = 1.. in tid order (failed trials count
     as evaluations but do not improve the best)."""
-    cols = ["cell_id", "tid", "loss"] + GROUP_COLS + ["setting", "setting_order"]
+    cols = ["cell_id", "tid", "loss"] + CONFIG_COLS
     ordered = trials[cols].sort_values(["cell_id", "tid"], kind="stable")
     ordered = ordered.assign(k=ordered.groupby("cell_id", sort=False).cumcount() + 1)
     best = ordered.groupby("cell_id", sort=False)["loss"].cummin()
@@ -24,25 +25,21 @@ def best_loss_by_setting(curves: pd.DataFrame) -> pd.DataFrame:
     """Per configuration and k: median (and quartiles) over repeats of the best loss so far."""
     keys = GROUP_COLS + ["k"]
     if len(curves) == 0:
-        return pd.DataFrame(columns=keys + ["setting", "setting_order", "best_loss_median",
-                                            "best_loss_q25", "best_loss_q75", "cells"])
+        return pd.DataFrame(columns=keys + SETTING_COLS + [
+            "best_loss_median", "best_loss_q25", "best_loss_q75", "cells"])
+    out = aggregate_configurations(curves, keys, best_loss_median=("best_loss", "median"),
+                                   cells=("cell_id", "size"))
     grouped = curves.groupby(keys, dropna=False, sort=False)
-    out = grouped.agg(setting=("setting", "first"), setting_order=("setting_order", "first"),
-                      best_loss_median=("best_loss", "median"),
-                      cells=("cell_id", "size")).reset_index()
     out["best_loss_q25"] = grouped["best_loss"].quantile(0.25).to_numpy()
     out["best_loss_q75"] = grouped["best_loss"].quantile(0.75).to_numpy()
-    return out.sort_values(["workload", "setting_order", "k"], ignore_index=True)
+    return out.sort_values(CONFIG_ORDER + ["k"], ignore_index=True)
 
 
 def final_best_loss(curves: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: median over repeats of the best loss at the end of the cell."""
     if len(curves) == 0:
-        return pd.DataFrame(columns=GROUP_COLS + ["setting", "setting_order",
-                                                  "final_best_loss_median", "cells"])
+        return pd.DataFrame(columns=CONFIG_COLS + ["final_best_loss_median", "cells"])
     last = curves.groupby("cell_id", sort=False).tail(1)
-    out = last.groupby(GROUP_COLS, dropna=False, sort=False).agg(
-        setting=("setting", "first"), setting_order=("setting_order", "first"),
-        final_best_loss_median=("best_loss", "median"), evals=("k", "median"),
-        cells=("cell_id", "size")).reset_index()
-    return out.sort_values(["workload", "setting_order"], ignore_index=True)
+    out = aggregate_configurations(last, final_best_loss_median=("best_loss", "median"),
+                                   evals=("k", "median"), cells=("cell_id", "size"))
+    return out.sort_values(CONFIG_ORDER, ignore_index=True)

@@ -6,23 +6,13 @@ a trial on that shape, whatever its parallelism.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
-_SHAPE = re.compile(r"^(\d+)x(\d+)(?:/tc(\d+))?$")
+from ..shapes import parse_label
 
 SIZING_COLS = ["workload", "n_jobs_label", "parallelism", "max_queue_len", "cluster_label",
                "workers", "cores_per_worker", "task_cpus", "total_cores", "task_slots", "cells",
                "wall_median_s", "trials_ok", "core_s_per_trial"]
-
-
-def parse_label(label: str) -> tuple[int, int, int] | None:
-    """(workers, cores per worker, task cpus) of a shape label, or None."""
-    m = _SHAPE.match(label or "")
-    if not m:
-        return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
 
 
 def cluster_sizing(cells: pd.DataFrame) -> pd.DataFrame:

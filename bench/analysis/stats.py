@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 DEFAULT_BOOT = 2000
 DEFAULT_SEED = 20240611
@@ -142,3 +143,9 @@ def coefficient_of_variation(counts) -> float:
     if len(arr) == 0 or arr.mean() == 0:
         return float("nan")
     return float(arr.std() / arr.mean())
+
+
+def median(values) -> float:
+    """Median as a float of the numeric values; NaN when there is none."""
+    series = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
+    return float(series.median()) if series.notna().any() else float("nan")

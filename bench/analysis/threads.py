@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .frames import GROUP_COLS
+from .groups import CONFIG_COLS, configuration_table, configurations
+from .stats import median
 
-
-def _median(series: pd.Series) -> float:
-    """Median as a float; NaN when no trial measured it (every spark trial failed before
-    its objective ran, so the probe never did)."""
-    values = pd.to_numeric(series, errors="coerce").astype("float64")
-    return float(values.median()) if values.notna().any() else float("nan")
+#: NaN when no trial measured it (every spark trial failed before its objective ran)
+_median = median
 
 
 def _quantile(series: pd.Series, q: float) -> float:
@@ -40,11 +37,9 @@ def thread_usage(trials: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: median effective cores and peak threads per trial, and the
     OMP_NUM_THREADS / model thread values the trials reported."""
     rows = []
-    for key, grp in trials.groupby(GROUP_COLS, dropna=False, sort=False):
+    for settings, grp in configurations(trials):
         rows.append({
-            **dict(zip(GROUP_COLS, key)),
-            "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
-            "trials": len(grp),
+            **settings, "trials": len(grp),
             "effective_cores_median": _median(grp["effective_cores"]),
             "effective_cores_p90": _quantile(grp["effective_cores"], 0.9),
             "peak_threads_median": _median(grp["peak_threads"]),
@@ -52,9 +47,6 @@ def thread_usage(trials: pd.DataFrame) -> pd.DataFrame:
             "model_threads_requested": values_seen(grp["model_threads_requested"], "None"),
             "model_threads_effective": values_seen(grp["model_threads_effective"], "unknown"),
         })
-    if not rows:
-        return pd.DataFrame(columns=GROUP_COLS + [
-            "setting", "setting_order", "trials", "effective_cores_median",
-            "effective_cores_p90", "peak_threads_median", "omp_num_threads",
-            "model_threads_requested", "model_threads_effective"])
-    return pd.DataFrame(rows).sort_values(["workload", "setting_order"], ignore_index=True)
+    return configuration_table(rows, CONFIG_COLS + [
+        "trials", "effective_cores_median", "effective_cores_p90", "peak_threads_median",
+        "omp_num_threads", "model_threads_requested", "model_threads_effective"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .frames import GROUP_COLS
+from .groups import CONFIG_COLS, configuration_table, configurations
 from .stats import bootstrap_median, bootstrap_median_ratio, karp_flatt
 
 #: Settings a serial and a spark configuration must share to be compared.
@@ -37,26 +37,21 @@ def cell_summary(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
 def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
     """Median fmin wall time per configuration across its repeats, with a 95% bootstrap CI."""
     rows = []
-    if len(cells) == 0:
-        return pd.DataFrame(columns=GROUP_COLS + ["setting", "setting_order", "cells",
-                                                  "cells_failed", "cells_incomplete",
-                                                  "trials_ok", "trials_asked", "wall_median_s",
-                                                  "wall_low_s", "wall_high_s", "task_slots"])
-    for key, grp in cells.groupby(GROUP_COLS, dropna=False, sort=False):
+    for settings, grp in configurations(cells):
         usable = _usable(grp)
         est = bootstrap_median(usable["wall_s"])
         slots = grp["task_slots"].dropna()
         rows.append({
-            **dict(zip(GROUP_COLS, key)),
-            "setting": grp["setting"].iloc[0], "setting_order": grp["setting_order"].iloc[0],
-            "cells": len(usable), "cells_failed": int(grp["failed"].sum()),
+            **settings, "cells": len(usable), "cells_failed": int(grp["failed"].sum()),
             "cells_incomplete": int(grp["incomplete"].sum()),
             "trials_ok": int(grp["trials_ok"].fillna(0).sum()),
             "trials_asked": int(grp["max_evals"].fillna(0).sum()),
             "wall_median_s": est.value, "wall_low_s": est.low, "wall_high_s": est.high,
             "task_slots": int(slots.median()) if len(slots) else None,
         })
-    return pd.DataFrame(rows).sort_values(["workload", "setting_order"], ignore_index=True)
+    return configuration_table(rows, CONFIG_COLS + [
+        "cells", "cells_failed", "cells_incomplete", "trials_ok", "trials_asked",
+        "wall_median_s", "wall_low_s", "wall_high_s", "task_slots"])
 
 
 def ideal_speedup(parallelism, task_slots) -> float:
@@ -77,11 +72,8 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
     serial = usable[usable["mode"] == "serial"]
     spark = usable[usable["mode"] != "serial"]  # SparkTrials cells and the process pool
     rows = []
-    if len(serial) == 0 or len(spark) == 0:
-        return pd.DataFrame(columns=_SPEEDUP_COLS)
     serial_groups = {k: g for k, g in serial.groupby(MATCH_COLS + ["condition"], sort=False)}
-    for key, sgrp in spark.groupby(GROUP_COLS, dropna=False, sort=False):
-        settings = dict(zip(GROUP_COLS, key))
+    for settings, sgrp in configurations(spark):
         match = tuple(settings[c] for c in MATCH_COLS)
         slots = sgrp["task_slots"].dropna()
         slots = int(slots.median()) if len(slots) else manifest_task_slots
@@ -98,7 +90,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                 "serial_emulated": bool(rgrp["emulated"].fillna(False).astype(bool).any()),
                 "parallelism": p, "max_queue_len": settings["max_queue_len"],
                 "cluster_label": settings["cluster_label"], "env_label": settings["env_label"],
-                "setting": sgrp["setting"].iloc[0], "setting_order": sgrp["setting_order"].iloc[0],
+                "setting": settings["setting"], "setting_order": settings["setting_order"],
                 "serial_setting": rgrp["setting"].iloc[0],
                 "serial_cells": len(rgrp), "spark_cells": len(sgrp),
                 "serial_wall_s": float(rgrp["wall_s"].median()),
@@ -108,10 +100,8 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                 "efficiency": est.value / ideal if ideal > 0 else float("nan"),
                 "karp_flatt": karp_flatt(est.value, ideal),
             })
-    if not rows:
-        return pd.DataFrame(columns=_SPEEDUP_COLS)
-    return pd.DataFrame(rows).sort_values(
-        ["workload", "serial_condition", "setting_order"], ignore_index=True)
+    return configuration_table(rows, _SPEEDUP_COLS,
+                               ["workload", "serial_condition", "setting_order"])
 
 
 _SPEEDUP_COLS = ["workload", "n_jobs_label", "max_evals", "serial_condition", "serial_emulated",

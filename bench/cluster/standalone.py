@@ -27,6 +27,7 @@ from typing import Iterator, Optional
 import psutil
 
 from ..errors import BenchError
+from ..shapes import parse_shape  # noqa: F401  (the cluster API offers it)
 
 LOOPBACK = "127.0.0.1"
 STATE_FILE = "cluster.json"
@@ -49,17 +50,6 @@ _CHILDREN: dict[int, subprocess.Popen] = {}
 
 
 # --------------------------------------------------------------------------- parsing
-
-def parse_shape(text: str) -> tuple[int, int]:
-    """'NxC' -> (workers, cores per worker), e.g. parse_shape('2x1') == (2, 1)."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(text))
-    if not m:
-        raise BenchError(f"cluster shape {text!r}: expected WORKERSxCORES, e.g. 2x1")
-    workers, cores = int(m.group(1)), int(m.group(2))
-    if workers < 1 or cores < 1:
-        raise BenchError(f"cluster shape {text!r}: workers and cores must both be at least 1")
-    return workers, cores
-
 
 _UNITS = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
 
@@ -568,15 +558,6 @@ def status(state_dir: Path | str | None = None) -> dict:
         "active_apps": [{"id": a.get("id"), "name": a.get("name"), "cores": a.get("cores")}
                         for a in (summary or {}).get("activeapps", [])],
     }
-
-
-def cluster_from_state(state_dir: Path | str | None = None) -> Cluster:
-    """The Cluster recorded in a state folder by a finished `start`."""
-    state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
-    state = _read_state(state_dir)
-    if state is None or state.get("alive_ts") is None:
-        raise BenchError(f"{_state_path(state_dir)}: no started cluster recorded here")
-    return Cluster.from_dict(state)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import GROUP_COLS, Analysis, RunData
+from ..conditions import NATIVE
 from ..formats import fmt_x
 from .finding import Finding
 from ..analysis.measures import break_even_objective_s, fixed_costs, median, slot_occupancy
@@ -104,7 +105,7 @@ def fixed_overhead(run: RunData, analysis: Analysis) -> list[Finding]:
         if share < T("overhead_share"):
             continue
         sp = analysis.speedups[analysis.speedups["workload"] == workload]
-        sp_native = sp[sp["serial_condition"] == "native"]
+        sp_native = sp[sp["serial_condition"] == NATIVE]
         p_top = at_once[int(grp["parallelism"].max())]
         evidence = {
             "fixed_s_per_trial": round(fixed, 3),
@@ -242,7 +243,7 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
             if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
                 continue
             workload, n_jobs, _, env = key
-            emulated = condition != "native"
+            emulated = condition != NATIVE
             sp = analysis.speedups
             sp = sp[(sp["workload"] == workload) & (sp["n_jobs_label"] == n_jobs)
                     & (sp["serial_condition"] == condition)]
@@ -408,7 +409,7 @@ def _configs(trials: pd.DataFrame, cols=GROUP_COLS):
 
 
 def _where(cfg: dict, label: str) -> str:
-    return label + ("" if cfg["condition"] == "native" or f"[{cfg['condition']}]" in label
+    return label + ("" if cfg["condition"] == NATIVE or f"[{cfg['condition']}]" in label
                     else f" [{cfg['condition']}]")
 
 
@@ -449,7 +450,7 @@ def oversubscription(run: RunData, analysis: Analysis) -> list[Finding]:
                       **({"cores_from": place["cores_from"]} if place.get("cores_from") else {}),
                       "effective_cores": round(eff, 2),
                       "objective_s": round(median(grp["objective_s"]), 3),
-                      "emulated": condition != "native"},
+                      "emulated": condition != NATIVE},
             recommendation=("Keep threads per trial x parallelism <= cores: set n_jobs (LightGBM "
                             "num_threads) explicitly, e.g. to spark.task.cpus, and never leave "
                             "an OpenMP library to size itself from the visible CPU count."),
@@ -711,7 +712,7 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
         return []
     out = []
     for key, grp in final.groupby(["workload", "n_jobs_label", "max_evals"], sort=True):
-        serial = grp[(grp["mode"] == "serial") & (grp["condition"] == "native")]
+        serial = grp[(grp["mode"] == "serial") & (grp["condition"] == NATIVE)]
         spark = grp[grp["mode"] == "spark"]
         if not len(serial) or not len(spark):
             continue
@@ -754,12 +755,12 @@ def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
             continue
         slowdown = {}
         for (workload, n_jobs), g in grp.groupby(["workload", "n_jobs_label"], sort=True):
-            base = trials[(trials["mode"] == "serial") & (trials["condition"] == "native")
+            base = trials[(trials["mode"] == "serial") & (trials["condition"] == NATIVE)
                           & (trials["workload"] == workload) & (trials["n_jobs_label"] == n_jobs)]
-            if condition != "native" and len(base):
+            if condition != NATIVE and len(base):
                 slowdown[f"{workload} n_jobs={n_jobs}"] = round(
                     median(g["objective_s"]) / median(base["objective_s"]), 1)
-        emulated = condition != "native"
+        emulated = condition != NATIVE
         evidence = {"condition": condition, "emulated": emulated,
                     "other_busy_cores": round(other, 2), "cores": cores,
                     "serial_trials": len(grp)}
@@ -850,7 +851,7 @@ def _reference(cfg: dict, walls: pd.DataFrame) -> dict | None:
     the same spark configuration at its lowest parallelism."""
     w = walls[(walls["workload"] == cfg["workload"]) & (walls["n_jobs_label"] == cfg["n_jobs_label"])
               & (walls["max_evals"] == cfg["max_evals"])]
-    serial = w[(w["mode"] == "serial") & (w["condition"] == "native")]
+    serial = w[(w["mode"] == "serial") & (w["condition"] == NATIVE)]
     for cand in (serial[serial["env_label"] == cfg["env_label"]], serial[serial["env_label"] == ""]):
         if len(cand):
             ref = cand.iloc[0].to_dict()

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import GROUP_COLS, RunData
-from ..analysis.sizing import parse_label
+from ..shapes import parse_label
 from ..errors import BenchError
 from .simulate import Inputs, Shape
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..analysis import load_run
 from ..errors import BenchError
+from ..shapes import shape_label
 from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mechanism_checks,
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
@@ -101,8 +102,7 @@ def run(args) -> int:
           f"{'q':>4} {'wall s':>8} {'interval':>15} {'core-s/trial':>12} {'slot use':>8}")
     for p in preds:
         s = p.shape
-        tc = f"/tc{s.task_cpus}" if s.task_cpus != 1 else ""
-        print(f"{p.workload:<10} {p.n_jobs:<6} {f'{s.executors}x{s.cores}{tc}':<18} "
+        print(f"{p.workload:<10} {p.n_jobs:<6} {shape_label(s.executors, s.cores, s.task_cpus):<18} "
               f"{s.slots:>5} {s.p:>4} {s.q:>4} {p.wall_s:>8.1f} "
               f"{f'{p.wall_low_s:.1f}-{p.wall_high_s:.1f}':>15} {p.core_s_per_trial:>12.2f} "
               f"{p.utilisation:>8.0%}")

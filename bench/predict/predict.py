@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..conditions import NATIVE
 from .calibrate import Calibration
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
@@ -79,7 +80,7 @@ def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
                       else float("nan"), draws=draws)
 
 
-def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = "native",
+def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = NATIVE,
                    draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
     """(median, low, high) wall of serial Trials for the class, or None if never measured."""
     inp = cal.serial.get((key[0], key[1], condition))

@@ -24,9 +24,9 @@ REPORT_DRAWS = 3
 
 
 def markdown(run: RunData, analysis: Analysis, out_dir: Path,
-             findings: list[dict] | None = None) -> list[str]:
+             findings: list | None = None) -> list[str]:
     """Both sections for the stock variant (and each other variant measured). `findings`
-    are the diagnosis' (dicts); without them the break-even check is left out."""
+    are the diagnosis' Finding objects; without them the break-even check is left out."""
     variants = [v for v in variants_in(run) if len(spark_configs(run, v)) >= 2]
     if not variants:
         return []

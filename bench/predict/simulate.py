@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..shapes import shape_label
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -67,8 +69,7 @@ class Shape:
     def name(self) -> str:
         if self.label:
             return self.label
-        tc = f"/tc{self.task_cpus}" if self.task_cpus != 1 else ""
-        return f"{self.executors}x{self.cores}{tc} p={self.p} q={self.q}"
+        return f"{shape_label(self.executors, self.cores, self.task_cpus)} p={self.p} q={self.q}"
 
 
 @dataclass(frozen=True)

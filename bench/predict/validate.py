@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import RunData, group_walls
+from ..conditions import NATIVE
 from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, Prepared, calibrate, measured_shape, prepare,
                         with_variant)
@@ -151,8 +152,8 @@ def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: in
     """Objective length at which the model's SparkTrials (parallelism p, max_queue_len p,
     measured start-up, return and loops, no core contention) matches serial Trials."""
     inp = dataclasses.replace(cal.inputs[key], demand_cores=0.0, background_cores=0.0)
-    serial = cal.serial.get((key[0], key[1], "native")) or next(
-        (s for k, s in sorted(cal.serial.items()) if k[0] == key[0] and k[2] == "native"), None)
+    serial = cal.serial.get((key[0], key[1], NATIVE)) or next(
+        (s for k, s in sorted(cal.serial.items()) if k[0] == key[0] and k[2] == NATIVE), None)
     shape = Shape(1, max(slots, parallelism), 1, parallelism, 0, label="break-even")
 
     def gap(t: float) -> float:
@@ -182,25 +183,25 @@ def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: in
 
 
 def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
-                     analysis=None, findings: list[dict] | None = None) -> list[dict]:
+                     analysis=None, findings: list | None = None) -> list[dict]:
     """The model's break-even objective length against the `fixed-overhead` finding's, per
-    workload and parallelism the finding reports. `findings` (dicts, as the report gets
-    them) saves running the diagnosis again."""
+    workload and parallelism the finding reports. `findings` (the diagnosis' Finding
+    objects, as the report has them) saves running the diagnosis again."""
     if findings is None:
         from ..diagnosis import diagnose_data
 
-        findings = [f.to_dict() for f in diagnose_data(run, analysis)]
+        findings = diagnose_data(run, analysis)
     out = []
     slots = run.cells["task_slots"].dropna()
     n_slots = int(slots.max()) if len(slots) else 1
     for f in findings:
-        if (f.get("rule") or str(f.get("id", "")).split(":")[0]) != "fixed-overhead":
+        if f.rule != "fixed-overhead":
             continue
-        workload = str(f["id"]).split(":", 1)[1]
+        workload = f.id.split(":", 1)[1]
         keys = [k for k in cal.classes() if k[0] == workload]
         if not keys:
             continue
-        for p, be in sorted(((f.get("evidence") or {}).get("break_even_objective_s") or {}).items()):
+        for p, be in sorted((f.evidence.get("break_even_objective_s") or {}).items()):
             p = int(p)
             if not isinstance(be, (int, float)) or p < 2 or p > n_slots:
                 continue
@@ -213,7 +214,7 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
 
 
 def mechanism_checks(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
-                     analysis=None, findings: list[dict] | None = None) -> dict:
+                     analysis=None, findings: list | None = None) -> dict:
     """Both checks; `analysis` / `findings` of the run save recomputing them."""
     key = cal.classes()[0]
     return {"launch_rate": launch_rate_check(cal, key, draws=draws),

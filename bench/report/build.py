@@ -10,7 +10,7 @@ from typing import Callable, Optional
 from ..analysis import Analysis, analyze, load_run, manifest_task_slots
 from ..analysis.frames import RunData
 from ..diagnosis.finding import Finding
-from ..diagnosis.whatif import what_if_effects
+from ..analysis.whatif import what_if_effects
 from ..errors import BenchError
 from . import captions, charts, cure, headline, html, sections, whatif
 
@@ -87,7 +87,7 @@ class ReportContext:
     run: RunData
     analysis: Analysis
     findings: Optional[list[Finding]]
-    effects: dict                    # measured what-ifs (bench.diagnosis.whatif)
+    effects: dict                    # measured what-ifs (bench.analysis.whatif)
     charts: list[ChartResult]
     headlines: list[headline.WorkloadHeadline]
     out: Path                        # the report folder (sections may write their own chart)
@@ -135,8 +135,7 @@ def prediction_section(ctx: ReportContext) -> list[str]:
     """The model's check and cluster-sizing sections (bench.predict), with their chart."""
     from ..predict.report import markdown
 
-    return markdown(ctx.run, ctx.analysis, ctx.out,
-                    [f.to_dict() for f in ctx.findings] if ctx.findings is not None else None)
+    return markdown(ctx.run, ctx.analysis, ctx.out, ctx.findings)
 
 
 def render_markdown(ctx: ReportContext) -> str:

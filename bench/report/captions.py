@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..conditions import NATIVE
 from .markdown import fmt_num, fmt_pct, fmt_s, fmt_x, fmt_x_ci, is_missing
 
 
 def _native_first(speedups: pd.DataFrame) -> pd.DataFrame:
-    native = speedups[speedups["serial_condition"] == "native"]
+    native = speedups[speedups["serial_condition"] == NATIVE]
     return native if len(native) else speedups
 
 
@@ -36,7 +37,7 @@ def objective_caption(trials: pd.DataFrame) -> str:
         return ""
     parts = []
     for workload, grp in data.groupby("workload", sort=True):
-        serial = grp[(grp["mode"] == "serial") & (grp["condition"] == "native")]
+        serial = grp[(grp["mode"] == "serial") & (grp["condition"] == NATIVE)]
         if serial.empty:
             serial = grp[grp["mode"] == "serial"]
         spark = grp[grp["mode"] == "spark"]

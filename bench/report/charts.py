@@ -1,4 +1,4 @@
-"""The report's six charts, drawn with matplotlib's object API (Agg, no pyplot state).
+"""The report's charts, drawn with matplotlib's object API (Agg, no pyplot state).
 
 Each plot_* function takes analysis tables, writes one PNG and returns its path, or raises
 NoData with the reason the chart cannot be drawn (the report prints that reason instead).
@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from ..conditions import NATIVE
 from .markdown import fmt_x
 
 DPI = 100
@@ -326,7 +327,7 @@ def pick_timeline_cells(cells: pd.DataFrame) -> list[str]:
     chosen = []
     ser = serial[serial["workload"] == workload]
     if len(ser):
-        native = ser[ser["condition"] == "native"]
+        native = ser[ser["condition"] == NATIVE]
         ser = native if len(native) else ser
         ser = ser[ser["setting_order"] == ser["setting_order"].min()]
         chosen.append(_median_cell(ser))

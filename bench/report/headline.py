@@ -14,12 +14,12 @@ from typing import Optional
 import pandas as pd
 
 from ..analysis import Analysis, RunData
+from ..conditions import NATIVE
 from ..diagnosis import RULES
 from ..diagnosis.finding import SEVERITIES, Finding
-from ..diagnosis.whatif import what_if_for
 from ..formats import fmt_num, fmt_s, fmt_x
 from .markdown import EMULATED_LABEL
-from .whatif import PHRASES
+from .whatif import PHRASES, what_if_for
 
 SECTION_TITLE = "Headline"
 #: rule names in the order the diagnosis lists its rules (most fundamental first)
@@ -67,7 +67,7 @@ def speedup_lines(speedups: pd.DataFrame, workload: str) -> tuple[str, str]:
                 "settings"), ""
     native = sp[~sp["serial_emulated"].astype(bool)]
     conditions = list(dict.fromkeys(native["serial_condition"])) if len(native) else []
-    against = "native" if "native" in conditions else (conditions[0] if conditions else None)
+    against = NATIVE if NATIVE in conditions else (conditions[0] if conditions else None)
     main = ""
     if against is not None:
         main = (f"SparkTrials vs serial Trials [{against}]: "
@@ -166,7 +166,7 @@ def _pick_row(key: str, rows: list[dict], finding: Finding) -> dict:
     ev = finding.evidence if isinstance(finding.evidence, dict) else {}
     cond, n_jobs = ev.get("condition"), ev.get("n_jobs")
     for match in (lambda r: r["condition"] == cond and r["from_n_jobs"] == n_jobs,
-                  lambda r: r["condition"] == cond, lambda r: r["condition"] == "native"):
+                  lambda r: r["condition"] == cond, lambda r: r["condition"] == NATIVE):
         hit = [r for r in rows if match(r)]
         if hit:
             return max(hit, key=lambda r: r["gap_before"])

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
+from ..conditions import NATIVE
 from ..diagnosis.finding import Finding
 from ..errors import BenchError
 from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
@@ -75,7 +76,7 @@ def what_was_run(manifest: dict, analysis: Analysis) -> list[str]:
 
 
 def conditions(manifest: dict, analysis: Analysis) -> list[str]:
-    conds = manifest.get("conditions") or {"native": {"emulated": False}}
+    conds = manifest.get("conditions") or {NATIVE: {"emulated": False}}
     used = set(analysis.cells["condition"]) if len(analysis.cells) else set()
     emulated = [name for name, c in conds.items() if (c or {}).get("emulated")]
     lines = ["## Native and emulated results", ""]
@@ -146,7 +147,7 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
     for workload, grp in walls.groupby("workload", sort=True):
         lines += [f"### {workload}", ""] + failed_modes_note(grp)
         sp = speed[speed["workload"] == workload]
-        native = sp[sp["serial_condition"] == "native"]
+        native = sp[sp["serial_condition"] == NATIVE]
         ref = native if len(native) else sp
         against = ref["serial_condition"].iloc[0] if len(ref) else None
         ref = ref[ref["serial_condition"] == against] if against else ref
@@ -396,7 +397,7 @@ def missing_section(analysis: Analysis, max_listed: int = 20) -> list[str]:
     if c.missing_cells:
         lines.append(f"- **{len(c.missing_cells)} of {c.planned} planned cells did not "
                      "finish** and are not in any number above:")
-        summary = Counter((m.get("workload"), m.get("mode"), m.get("condition", "native"),
+        summary = Counter((m.get("workload"), m.get("mode"), m.get("condition", NATIVE),
                            m.get("parallelism")) for m in c.missing_cells)
         for (wl, mode, cond, par), n in sorted(summary.items(), key=lambda kv: str(kv[0])):
             par_text = f", parallelism {par}" if mode == "spark" else ""

@@ -1,9 +1,39 @@
 """The what-ifs as text: the report's 'What the recommended changes did' section, and the
-one-phrase effect the headline quotes. The numbers come from bench.diagnosis.whatif."""
+one-phrase effect the headline quotes. The numbers come from bench.analysis.whatif.
+
+WHAT_IFS names, per what-if, the findings whose fix it measures and the scenario cells that
+measure it, so a report can say what to add when a run has none.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..formats import fmt_s, fmt_x
 from .markdown import EMULATED_LABEL, table
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A recommended change that a scenario can measure beside the original setting."""
+    key: str                 # "queue" | "threads": its rows in bench.analysis.whatif's effects
+    change: str              # the change, as a user would make it
+    rules: tuple[str, ...]   # findings whose recommendation includes this change
+    add_cells: str           # the scenario cells that would measure it
+
+
+WHAT_IFS: tuple[WhatIf, ...] = (
+    WhatIf("threads", "pin the model's threads to spark.task.cpus (n_jobs=1) in both modes",
+           ("thread-mismatch", "oversubscription"),
+           'cells with n_jobs=1 beside the current setting ("n_jobs": [<current>, 1])'),
+    WhatIf("queue", "max_queue_len = parallelism",
+           ("fixed-overhead", "dispatch-starvation"),
+           'cells with "max_queue_len": [1, "parallelism"] at parallelism >= 2'),
+)
+
+
+def what_if_for(rule: str) -> WhatIf | None:
+    """The what-if that measures a rule's recommended change, if there is one."""
+    return next((w for w in WHAT_IFS if rule in w.rules), None)
 
 SECTION_TITLE = "What the recommended changes did (measured)"
 
@@ -31,6 +61,23 @@ def _faster(effect: float) -> str:
 
 
 PHRASES = {"queue": queue_phrase, "threads": threads_phrase}
+
+
+def change_text(before: float, after: float, digits: int) -> str:
+    """'45.000 s -> 0.200 s (225.00×)'; 'n/a' when a side was not measured."""
+    if not (before == before and after == after and after > 0):
+        return "n/a"
+    return f"{before:.{digits}f} s -> {after:.{digits}f} s ({fmt_x(before / after)})"
+
+
+def env_objective_text(row: dict) -> str:
+    """A thread-setting row's median objective per trial, before -> after."""
+    return change_text(row["objective_before_s"], row["objective_after_s"], 3)
+
+
+def env_wall_text(row: dict) -> str:
+    """A thread-setting row's median fmin wall time, before -> after."""
+    return change_text(row["wall_before_s"], row["wall_after_s"], 2)
 
 
 def what_if_section(effects: dict[str, list[dict]], emulated: set[str] = frozenset()
@@ -73,6 +120,7 @@ def what_if_section(effects: dict[str, list[dict]], emulated: set[str] = frozens
                   "", table(["change", "workload", "configuration (before)",
                              "objective per trial", "fmin wall"],
                             [[r["change"].replace("->", "→"), r["workload"], r["setting"],
-                              r["objective"].replace("->", "→"), r["wall"].replace("->", "→")]
+                              env_objective_text(r).replace("->", "→"),
+                              env_wall_text(r).replace("->", "→")]
                              for r in e]), ""]
     return lines

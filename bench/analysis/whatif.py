@@ -4,19 +4,17 @@ A scenario tests a recommendation by running the changed setting beside the orig
 (max_queue_len = parallelism beside 1; n_jobs pinned to spark.task.cpus beside the model's
 default). These functions pair such cells and return the measured numbers; nothing here is
 predicted, and nothing here is text for people (bench.report.whatif renders them).
-WHAT_IFS names, per what-if, the findings whose fix it measures and the scenario cells that
-measure it, so a report can say what to add when a run has none.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pandas as pd
 
-from ..analysis import Analysis, RunData
-from ..formats import fmt_x
-from ..analysis.measures import median
+from ..grid import env_label
+from . import Analysis
+from .frames import RunData
+from .stats import median
 
 
 def queue_length_effect(walls: pd.DataFrame) -> list[dict]:
@@ -88,8 +86,6 @@ def _task_cpus(run: RunData, cluster_label: str):
 def baseline_env(run: RunData, workload: str) -> str:
     """The thread environment a scenario's others are compared with: the first of its
     thread_env axis (the workload's own, else the scenario's); '' when it declares none."""
-    from ..grid import env_label
-
     grid = run.manifest.get("grid") or {}
     for w in grid.get("workloads") or []:
         if isinstance(w, dict) and w.get("name") == workload and w.get("thread_env"):
@@ -102,7 +98,8 @@ def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
     """Per configuration: median objective and fmin wall before and after one thread change
     measured beside it in the same run: a thread environment set (e.g. OMP_WAIT_POLICY=
     passive, against the inherited environment) or, for spark cells, n_jobs pinned to the
-    session's spark.task.cpus (against the workload's other thread settings)."""
+    session's spark.task.cpus (against the workload's other thread settings). Times are
+    NaN where a side measured none."""
     trials = run.trials[run.trials["status"] == "ok"]
     obj = trials.groupby(["setting"])["objective_s"].median()
     rows = []
@@ -125,42 +122,17 @@ def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
                     setting = a["setting"]
                 else:
                     continue
-                ob, oa = obj.get(a["setting"]), obj.get(b["setting"])
-                wb, wa = a["wall_median_s"], b["wall_median_s"]
                 rows.append({
                     "change": change, "workload": a["workload"], "setting": setting,
-                    "objective": (f"{ob:.3f} s -> {oa:.3f} s ({fmt_x(ob / oa)})"
-                                  if pd.notna(ob) and pd.notna(oa) and oa > 0 else "n/a"),
-                    "wall": (f"{wb:.2f} s -> {wa:.2f} s ({fmt_x(wb / wa)})"
-                             if pd.notna(wb) and pd.notna(wa) and wa > 0 else "n/a")})
+                    "objective_before_s": float(obj.get(a["setting"], float("nan"))),
+                    "objective_after_s": float(obj.get(b["setting"], float("nan"))),
+                    "wall_before_s": float(a["wall_median_s"]),
+                    "wall_after_s": float(b["wall_median_s"])})
     return rows
 
 
-@dataclass(frozen=True)
-class WhatIf:
-    """A recommended change that a scenario can measure beside the original setting."""
-    key: str                 # "queue" | "threads"
-    change: str              # the change, as a user would make it
-    rules: tuple[str, ...]   # findings whose recommendation includes this change
-    add_cells: str           # the scenario cells that would measure it
-
-
-WHAT_IFS: tuple[WhatIf, ...] = (
-    WhatIf("threads", "pin the model's threads to spark.task.cpus (n_jobs=1) in both modes",
-           ("thread-mismatch", "oversubscription"),
-           'cells with n_jobs=1 beside the current setting ("n_jobs": [<current>, 1])'),
-    WhatIf("queue", "max_queue_len = parallelism",
-           ("fixed-overhead", "dispatch-starvation"),
-           'cells with "max_queue_len": [1, "parallelism"] at parallelism >= 2'),
-)
-
-
-def what_if_for(rule: str) -> WhatIf | None:
-    """The what-if that measures a rule's recommended change, if there is one."""
-    return next((w for w in WHAT_IFS if rule in w.rules), None)
-
-
 def what_if_effects(run: RunData, analysis: Analysis) -> dict[str, list[dict]]:
-    """Every what-if's measured rows in this run, by WhatIf.key (empty lists: not measured)."""
+    """Every what-if's measured rows in this run, by kind: "queue", "threads", "env"
+    (empty lists: not measured)."""
     return {"queue": queue_length_effect(analysis.walls), "threads": pinned_threads_effect(run),
             "env": thread_setting_effect(run, analysis.walls)}
