@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import GROUP_COLS, Analysis, RunData
+from ..environment import usable_cores
 from ..formats import fmt_x
 from .finding import Finding
 from .measures import break_even_objective_s, fixed_costs, median, slot_occupancy
@@ -268,14 +269,9 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
 
 
 def driver_cores(run: RunData):
-    """Cores the driver's serial trials can use: CPU affinity, capped by a cgroup CPU quota
-    where the manifest recorded one."""
-    env = run.manifest.get("environment") or {}
-    cores = env.get("usable_cores") or env.get("logical_cores")
-    quota = env.get("cpu_quota_cores")
-    if cores and quota:
-        return min(cores, quota)
-    return cores or quota
+    """Cores the driver's serial trials can use: visible CPUs narrowed by the affinity mask,
+    capped by a cgroup CPU quota (environment.usable_cores)."""
+    return usable_cores(run.manifest.get("environment") or {})
 
 
 def _shapes(run: RunData) -> dict:
@@ -316,7 +312,9 @@ def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
                 "scope": f"each executor of {first['cluster_label']}", "alone": in_cell == 1}
     spark = run.manifest.get("spark") or {}
     cores = spark.get("default_parallelism") or driver_cores(run)
-    return None if not cores else {"threads": threads, "cores": int(cores), "at_once": in_cell,
+    if str(spark.get("master") or "local").startswith("local") and driver_cores(run):
+        cores = min(cores, driver_cores(run))  # local executors share the driver's cores
+    return None if not cores else {"threads": threads, "cores": cores, "at_once": in_cell,
                                    "scope": "the local session", "alone": in_cell == 1}
 
 
@@ -668,8 +666,7 @@ def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
     neighbours are mostly sibling trials of the same cell."""
     trials = _ok(run.trials)
     serial = trials[(trials["mode"] == "serial") & trials["other_busy_cores"].notna()]
-    env = run.manifest.get("environment") or {}
-    cores = env.get("usable_cores") or env.get("logical_cores")
+    cores = driver_cores(run)
     out = []
     for condition, grp in serial.groupby("condition", sort=True):
         other = median(grp["other_busy_cores"])
