@@ -1,7 +1,6 @@
 """The probe in the driver process: ground truth from the sleep workload."""
 from __future__ import annotations
 
-import contextlib
 import os
 
 import numpy as np
@@ -114,15 +113,15 @@ def test_host_busy_counts_only_affinity_cpus_and_not_steal(tmp_path, monkeypatch
     assert probe.host_busy_seconds() == pytest.approx(2.1)  # cpu1: 100+100+5+5 ticks
 
 
-def _fork_busy_child(seconds):
-    """An objective that forks a helper process which spins for `seconds`, and waits for it."""
+def _fork_busy_child(cpu_seconds):
+    """An objective that forks a helper process which spins until it has used `cpu_seconds`
+    of CPU (however loaded the machine), and waits for it."""
     import time
 
     def objective(params):
         pid = os.fork()
-        if pid == 0:  # the child: busy until the deadline, then leave at once
-            end = time.perf_counter() + seconds
-            while time.perf_counter() < end:
+        if pid == 0:  # the child: busy, then leave at once
+            while time.process_time() < cpu_seconds:
                 pass
             os._exit(0)
         os.waitpid(pid, 0)
@@ -131,31 +130,25 @@ def _fork_busy_child(seconds):
     return objective
 
 
-def _tree_cpu_seconds():
-    """CPU of this process and its children only: a host where nothing else runs."""
-    import psutil
-
-    me = psutil.Process()
-    t, kids = me.cpu_times(), 0.0
-    for child in me.children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            c = child.cpu_times()
-            kids += c.user + c.system
-    return t.user + t.system + t.children_user + t.children_system + kids
+def _trial_cpu_seconds():
+    """CPU of this process and its reaped children only: a host where nothing else runs."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def test_a_forked_busy_child_is_the_trial_s_own_cpu_not_other_processes(monkeypatch):
     from bench import probe
 
-    out = run_probed(_fork_busy_child(0.6), {})
+    out = run_probed(_fork_busy_child(0.4), {})
     p = out["probe"]
     assert out["status"] == "ok"
-    assert p["children_cpu_s"] >= 0.3 and p["effective_cores"] >= 0.5  # the child's core
+    assert 0.38 <= p["children_cpu_s"] <= p["cpu_s"]
+    assert p["effective_cores"] == pytest.approx(p["cpu_s"] / p["objective_s"])
 
-    # on a host where only this process tree runs, nothing is "other"
-    monkeypatch.setattr(probe, "host_busy_seconds", _tree_cpu_seconds)
-    quiet = [run_probed(_fork_busy_child(0.4), {})["probe"] for _ in range(2)]
-    assert all(q["other_busy_cores"] < 0.2 for q in quiet), quiet
+    # on a host where only this trial runs, nothing is "other"
+    monkeypatch.setattr(probe, "host_busy_seconds", _trial_cpu_seconds)
+    quiet = [run_probed(_fork_busy_child(0.3), {})["probe"] for _ in range(2)]
+    assert all(q["other_busy_cores"] < 0.1 for q in quiet), quiet
 
     from tests.test_diagnosis import cell, run_of, trials_for
     from bench.diagnosis import rules
