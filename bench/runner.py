@@ -236,11 +236,13 @@ class CellRunner:
             slots, job_group = spark_session.task_slots(self.spark), cell.cell_id
         error = None
         task_errors = SparkTaskErrors()
-        with self.pool_for(cell, fn) as warm_pool:  # started and warmed before the clock
+        # the warm pool and the emulated condition are set up before the clock starts
+        with self.pool_for(cell, fn) as warm_pool, \
+                conditions.applied(cell.condition, cond_spec, self.run.path):
             start_ts = time.time()
             t0 = time.perf_counter()
             try:
-                with conditions.applied(cell.condition, cond_spec), task_errors, \
+                with task_errors, \
                         cancel_on_interrupt(self.spark if job_group else None, job_group):
                     if warm_pool is not None:
                         slots = warm_pool.workers
@@ -320,6 +322,7 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
     if resume is not None:
         folder = RunFolder(resume)
         manifest = folder.manifest()
+        conditions.refuse_if_loaded(folder.path)
         scn = _scenario_for_resume(folder)
         master = master or manifest.get("requested", {}).get("master")
         conf = {**manifest.get("requested", {}).get("conf", {}), **conf}
