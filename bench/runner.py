@@ -281,8 +281,10 @@ def _manifest(scn, run_id, cells, argv, master, conf, results_dir) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "status": "running", "scenario": scn.manifest_entry(), "profile": scn.profile,
         "grid": scenario_mod.describe_settings(scn.settings),
-        "cells": [c.to_dict() for c in cells], "argv": command_line(argv),
-        "requested": {"master": master, "conf": conf, "results_dir": str(results_dir)},
+        "cells": [c.to_dict() for c in cells],
+        "argv": command_line(spark_session.redact_argv(argv)),
+        "requested": {"master": master, "conf": spark_session.redact_conf(conf),
+                      "results_dir": str(results_dir)},
         "environment": environment.capture(Path(__file__).resolve().parent.parent),
         "conditions": conditions.manifest_entries(scn.settings["conditions"]),
     }
@@ -325,7 +327,7 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         conditions.refuse_if_loaded(folder.path)
         scn = _scenario_for_resume(folder)
         master = master or manifest.get("requested", {}).get("master")
-        conf = {**manifest.get("requested", {}).get("conf", {}), **conf}
+        conf = spark_session.resumed_conf(manifest.get("requested", {}).get("conf"), conf)
         cells = [grid.Cell(**c) for c in manifest["cells"]]
         folder.drop_unfinished_trials()
     else:
@@ -370,7 +372,10 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.update_manifest(status="failed")
         raise
     finally:
-        sessions.close_all()
+        try:
+            sessions.close_all()
+        finally:
+            spark_session.redact_run_logs(folder.path)
     collect_spark_tasks(folder)
     return folder.path
 
