@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -495,10 +496,12 @@ class Sessions:
         stack = contextlib.ExitStack()
         state_dir = self.folder.path / "clusters" / label.replace("/", "-")
         # free ports, so a sweep never collides with a cluster the user already runs
+        # the state folder is kept with the results: the cluster's secret lives elsewhere
         running = stack.enter_context(standalone.running_cluster(
             shape["workers"], shape["cores"], shape["memory"], state_dir=state_dir,
             master_port=standalone.free_port(), webui_port=standalone.free_port(),
-            worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])]))
+            worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])],
+            secret_dir=tempfile.mkdtemp(prefix="bench-cluster-auth-")))
         self._cluster = (label, stack, running)
         return running
 
