@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import cellproc, conditions, environment, grid, points, pool, shipping, variants, workloads
+from . import cellproc, conditions, environment, grid, points, pool, shipping, variants, versions, workloads
 from . import scenario as scenario_mod
 from . import spark_session
 from .collect import SparkTaskErrors, SuggestClock, trial_records
@@ -321,6 +321,7 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
     Pass `spark=` an existing SparkSession (a notebook's) to run inside it; it is left running.
     """
     quiet_third_party()
+    versions.check_hyperopt()
     conf = dict(conf or {})
     if resume is not None:
         folder = RunFolder(resume)
@@ -542,4 +543,7 @@ def collect_spark_tasks(folder: RunFolder) -> int:
         return 0
     records = parse_run_eventlog(folder)
     folder.write_spark_tasks(records)
+    note = versions.unjoined_note(records, folder.read_trials().records)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     return len(records)
