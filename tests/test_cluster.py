@@ -346,3 +346,15 @@ def test_a_driver_without_the_secret_is_refused(spark_cluster, tmp_path):
     assert "intruder" not in names, names
     master_log = Path(spark_cluster.processes[0]["log"]).read_text(errors="replace")
     assert "SASL" in master_log or "authentication" in master_log.lower()
+
+
+def test_run_master_finds_the_secret_of_the_cluster_started_here(tmp_path):
+    auth = standalone.write_auth(tmp_path)
+    record = _cluster_record(state_dir=str(tmp_path), auth_file=str(auth)).to_dict()
+    (tmp_path / standalone.STATE_FILE).write_text(json.dumps(record))
+    conf = standalone.auth_for_master("spark://127.0.0.1:17077", tmp_path)
+    assert conf["spark.authenticate"] == "true" and len(conf["spark.authenticate.secret"]) == 64
+    assert standalone.auth_for_master("spark://127.0.0.1:7", tmp_path) == {}
+    assert standalone.auth_for_master("local[2]", tmp_path) == {}
+    standalone._forget_auth(record)
+    assert not auth.exists() and tmp_path.exists()

@@ -239,6 +239,22 @@ def read_auth(path: str | Path) -> dict[str, str]:
     return {k: v.strip() for k, v in conf.items()}
 
 
+def auth_for_master(master: str | None, state_dir: Path | str | None = None) -> dict[str, str]:
+    """The settings that authenticate to the cluster `cluster start` recorded in `state_dir`
+    when `master` is its URL (so `run --master spark://127.0.0.1:7077` just works); {}
+    otherwise."""
+    if not master or not str(master).startswith("spark://"):
+        return {}
+    state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+    try:
+        state = _read_state(state_dir)
+    except BenchError:
+        return {}
+    if not state or state.get("master_url") != master or not state.get("auth_file"):
+        return {}
+    return read_auth(state["auth_file"])
+
+
 def _forget_auth(state: dict) -> None:
     """Delete the secret of a stopped cluster (and its private folder when it has its own)."""
     path = state.get("auth_file")
