@@ -22,6 +22,8 @@ from .storage import dumps
 
 #: set in the child so its CellRunner runs the cell in-process instead of recursing
 IN_CHILD = "BENCH_CELL_PROCESS"
+#: the runner's pid: the cell process dies with it (and so does its emulated load)
+PARENT = "BENCH_CELL_PARENT"
 
 
 def in_child() -> bool:
@@ -39,7 +41,7 @@ def run_serial_cell(scn, run_folder: Path, cell) -> tuple[dict | None, list[dict
                                   "run": str(Path(run_folder).resolve()),
                                   "cell": cell.to_dict(), "answer": str(answer)}))
         env = {**os.environ, **{k: str(v) for k, v in cell.thread_env_set.items()},
-               IN_CHILD: "1"}
+               IN_CHILD: "1", PARENT: str(os.getpid())}
         proc = subprocess.run([sys.executable, "-m", "bench.cellproc", str(request)], env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if proc.returncode == 0 and answer.exists():
@@ -56,6 +58,10 @@ def _main(request_path: str) -> int:
     from .grid import Cell
     from .storage import RunFolder
 
+    from .conditions import die_with_parent
+
+    if os.environ.get(PARENT):
+        die_with_parent(int(os.environ[PARENT]))
     req = json.loads(Path(request_path).read_text())
     runner.quiet_third_party()
     scn = scenario_mod.load(req["scenario"], req["profile"])

@@ -49,6 +49,10 @@ def cmd_run(args) -> int:
     if stack:  # re-run this command in the stack's venv (driver and Spark workers)
         return stacks.run_in_stack(stack, stacks.strip_stack_option(args.argv))
     conf = spark_session.parse_conf(args.conf)
+    if args.master and not args.cluster:  # a cluster `cluster start` runs here: its secret
+        from .cluster import standalone
+
+        conf = {**standalone.auth_for_master(args.master, args.cluster_dir), **conf}
     kwargs = dict(profile=args.profile, master=args.master, conf=conf,
                   results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
                   argv=sys.argv)
@@ -114,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start a standalone cluster of N workers x C cores on 127.0.0.1 for "
                         "this run and stop it afterwards")
     p.add_argument("--worker-memory", default="1g", help="memory per worker with --cluster")
-    p.add_argument("--cluster-dir", default=".cluster", help="state/log folder for --cluster")
+    p.add_argument("--cluster-dir", default=".cluster", help="state/log folder for --cluster (run --master finds a started "
+                        "cluster's secret there)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--stack", metavar="NAME",
                    help="run in a software stack's venv (python -m bench stack list)")

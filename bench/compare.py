@@ -210,7 +210,8 @@ class Row:
         return {"settings": self.settings, "label": self.label,
                 "base": self.base.to_dict(), "new": self.new.to_dict(),
                 "ratio": _json_num(self.ratio.value), "ratio_low": _json_num(self.ratio.low),
-                "ratio_high": _json_num(self.ratio.high), "paired": self.paired,
+                "ratio_high": _json_num(self.ratio.high), "ratio_interval": self.ratio.kind,
+                "ratio_n": self.ratio.n, "paired": self.paired,
                 "verdict": self.verdict, "regression": self.regression, "reason": self.reason,
                 "cause": self.cause, "attribution": self.attribution}
 
@@ -428,7 +429,7 @@ def _pair_text(base: float, new: float) -> str:
     return f"{fmt_s(base)} -> {fmt_s(new)}"
 
 
-_HEADERS = ["configuration", "base wall", "new wall", "new/base (95% CI)", "objective s/trial",
+_HEADERS = ["configuration", "base wall", "new wall", "new/base (interval, n)", "objective s/trial",
             "overhead s/trial", "model threads", "verdict", "why"]
 
 
@@ -444,9 +445,7 @@ def _threads_text(base: Side, new: Side) -> str:
 def _table_rows(result: Comparison) -> list[list[str]]:
     rows = []
     for r in result.rows:
-        ratio = fmt_x_ci(r.ratio.value, r.ratio.low, r.ratio.high)
-        if r.paired and r.ratio.n > 1:
-            ratio += " paired"
+        ratio = fmt_x_ci(r.ratio.value, r.ratio.low, r.ratio.high, r.ratio.n, r.ratio.kind)
         why = r.reason
         if r.verdict in (SLOWER, FASTER):
             why = f"cause: {r.cause_text}" + (f" ({r.reason})" if "bound" in r.reason else "")

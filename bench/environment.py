@@ -52,28 +52,123 @@ def git_commit(folder: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def cpu_quota_cores() -> float | None:
-    """CPUs a cgroup quota allows this process (cgroup v2 cpu.max, v1 cfs files), or None."""
+#: Where the kernel mounts the cgroup hierarchy; a parameter so tests can use a fake tree.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
+def _read(path: Path) -> str | None:
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        return None if quota == "max" else round(int(quota) / int(period), 2)
-    except (OSError, ValueError):
-        pass
-    try:
-        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
-        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
-        return None if quota <= 0 else round(quota / period, 2)
-    except (OSError, ValueError):
+        return path.read_text().strip()
+    except OSError:
         return None
+
+
+def _cgroup_paths(proc_cgroup: Path) -> dict:
+    """This process's cgroup per controller from /proc/self/cgroup: '' for the unified (v2)
+    hierarchy, the controller list (e.g. 'cpu,cpuacct') for v1."""
+    out = {}
+    for line in (_read(proc_cgroup) or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            out[parts[1]] = parts[2]
+    return out
+
+
+def _ancestors(base: Path, rel: str) -> list[Path]:
+    """base/rel and every folder above it up to base: a quota on any ancestor applies."""
+    rel = rel.strip("/")
+    parts = rel.split("/") if rel else []
+    return [base.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def _v2_quota(folder: Path) -> float | None:
+    text = _read(folder / "cpu.max")
+    if not text:
+        return None
+    fields = text.split()
+    if fields[0] == "max" or len(fields) < 2:
+        return None
+    try:
+        return int(fields[0]) / int(fields[1])
+    except ValueError:
+        return None
+
+
+def _v1_quota(folder: Path) -> float | None:
+    try:
+        quota = int(_read(folder / "cpu.cfs_quota_us") or "")
+        period = int(_read(folder / "cpu.cfs_period_us") or "")
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def cpu_quota_cores(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> float | None:
+    """CPUs a cgroup CPU quota allows this process, or None when unlimited or unknown.
+
+    cgroup v2: `cpu.max` ("QUOTA PERIOD" or "max ...") of this process's cgroup and of every
+    ancestor; cgroup v1: `cpu.cfs_quota_us` / `cpu.cfs_period_us` of the cpu controller's
+    cgroup and its ancestors. The smallest quota found wins (a parent caps its children).
+    Inside a container the process's cgroup path is often not visible under the mount: the
+    mount's own files (the container's cgroup) are read then.
+    """
+    root = Path(root)
+    cgroups = _cgroup_paths(Path(proc_cgroup))
+    found = []
+    places = [(root, cgroups.get("", "/"), _v2_quota)]
+    for controllers, rel in cgroups.items():
+        if "cpu" in controllers.split(","):
+            places += [(root / controllers, rel, _v1_quota), (root / "cpu", rel, _v1_quota)]
+    places += [(root / "cpu", "/", _v1_quota)]  # no /proc/self/cgroup (or no cpu line)
+    for base, rel, read in places:
+        if not base.is_dir():
+            continue
+        folders = [f for f in _ancestors(base, rel) if f.is_dir()] or [base]
+        found += [q for q in (read(f) for f in folders) if q is not None]
+    return round(min(found), 2) if found else None
+
+
+def affinity_cpus() -> int | None:
+    """CPUs this process may be scheduled on (sched_getaffinity), or None where unknown."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def usable_cores_of(visible, affinity, quota):
+    """Cores this process can really keep busy: visible CPUs, narrowed by the affinity mask,
+    capped by a cgroup CPU quota (which may be fractional, e.g. 1.5)."""
+    limits = [float(x) for x in (visible, affinity, quota) if x]
+    if not limits:
+        return None
+    usable = min(limits)
+    return int(usable) if usable == int(usable) else usable
+
+
+def cpu_facts(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> dict:
+    """The manifest's CPU entries: visible CPUs, affinity, cgroup quota and usable cores."""
+    visible = os.cpu_count()
+    affinity = affinity_cpus()
+    quota = cpu_quota_cores(root, proc_cgroup)
+    return {"visible_cpus": visible, "affinity_cpus": affinity, "cpu_quota_cores": quota,
+            "usable_cores": usable_cores_of(visible, affinity, quota)}
+
+
+def usable_cores(env: dict | None = None):
+    """Usable cores from a manifest's environment (older manifests recorded the affinity
+    count as usable_cores and the quota beside it), or of this process when env is None."""
+    if env is None:
+        return cpu_facts()["usable_cores"]
+    return usable_cores_of(env.get("visible_cpus") or env.get("logical_cores"),
+                           env.get("affinity_cpus") or env.get("usable_cores"),
+                           env.get("cpu_quota_cores"))
 
 
 def capture(project_dir: Path | None = None) -> dict:
     import psutil
 
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
     return {
         "python": sys.version.split()[0],
         "python_executable": sys.executable,
@@ -84,8 +179,7 @@ def capture(project_dir: Path | None = None) -> dict:
         "cpu_model": cpu_model(),
         "logical_cores": psutil.cpu_count(logical=True),
         "physical_cores": psutil.cpu_count(logical=False),
-        "usable_cores": affinity,
-        "cpu_quota_cores": cpu_quota_cores(),
+        **cpu_facts(),
         "memory_bytes": psutil.virtual_memory().total,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},

@@ -40,14 +40,22 @@ def fmt_s(value) -> str:
     return f"{value:.3f}"
 
 
-def fmt_ci(value, low, high, fmt=fmt_s, suffix: str = "") -> str:
-    """'4.00 (3.90–4.10)', or just the value when the interval is a point or missing."""
+def fmt_ci(value, low, high, fmt=fmt_s, suffix: str = "", n=None, kind=None) -> str:
+    """'4.00 (95% CI 3.90–4.10, n=8)', '4.00 (range 3.90–4.10, n=3)', '4.00 (n=1)': the value,
+    the interval named by its kind (stats.interval_label) and the n behind it. Without a kind
+    the interval is shown bare, as before."""
+    from .analysis.stats import interval_label
+
     if is_missing(value):
         return "—"
     text = fmt(value) + suffix
-    if is_missing(low) or is_missing(high) or (fmt(low) == fmt(value) == fmt(high)):
-        return text
-    return f"{text} ({fmt(low)}–{fmt(high)})"
+    parts = []
+    if not (is_missing(low) or is_missing(high) or (fmt(low) == fmt(value) == fmt(high))):
+        label = interval_label(kind) if kind else ""
+        parts.append((label + " " if label else "") + f"{fmt(low)}–{fmt(high)}")
+    if n is not None and not is_missing(n):
+        parts.append(f"n={int(n)}")
+    return f"{text} ({', '.join(parts)})" if parts else text
 
 
 def fmt_ratio(value) -> str:
@@ -71,9 +79,9 @@ def fmt_x(value) -> str:
     return "—" if is_missing(value) else fmt_ratio(value) + "×"
 
 
-def fmt_x_ci(value, low, high) -> str:
-    """A speedup with its interval: '2.00× (1.93–2.08)'."""
-    return fmt_ci(value, low, high, fmt_ratio, "×")
+def fmt_x_ci(value, low, high, n=None, kind=None) -> str:
+    """A speedup with its interval: '2.00× (95% CI 1.93–2.08, n=5)'."""
+    return fmt_ci(value, low, high, fmt_ratio, "×", n, kind)
 
 
 def fmt_pct(value, digits: int = 0) -> str:

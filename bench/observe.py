@@ -107,6 +107,7 @@ class Observation:
             if self.own_spark is not None:
                 self.own_spark.stop()  # closes the event log so it can be read whole
                 self.own_spark = None
+            spark_session.redact_run_logs(self.folder.path)
             collect_spark_tasks(self.folder)
         finally:
             self.folder.update_manifest(status=status)
@@ -122,8 +123,8 @@ class Observation:
                          "observed": True,
                          "description": "fmin calls recorded by bench.observe"
                                         + (f" in {caller}" if caller else "")},
-            "grid": {}, "cells": [], "argv": command_line(sys.argv),
-            "requested": {"master": self.master, "conf": self.conf,
+            "grid": {}, "cells": [], "argv": command_line(spark_session.redact_argv(sys.argv)),
+            "requested": {"master": self.master, "conf": spark_session.redact_conf(self.conf),
                           "results_dir": str(self.results_dir)},
             "environment": environment.capture(Path(__file__).resolve().parent.parent),
             "conditions": conditions.manifest_entries({}),

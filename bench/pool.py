@@ -41,7 +41,9 @@ def _evaluate(params: dict) -> dict:
 
 
 def workers_for(parallelism: int) -> int:
-    return max(1, min(int(parallelism), os.cpu_count() or 1))
+    from .environment import usable_cores
+
+    return max(1, min(int(parallelism), int(usable_cores() or 1)))
 
 
 class PoolTrials:

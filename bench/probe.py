@@ -102,23 +102,125 @@ def spark_task() -> dict:
 
 _STAT = "/proc/stat"
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+#: /proc/stat per-CPU columns that are work: user, nice, system, irq, softirq (guest time is
+#: already inside user/nice). Not idle, iowait, or steal (time the hypervisor gave to
+#: another guest: no process here ran then).
+_BUSY_COLUMNS = (0, 1, 2, 5, 6)
+
+
+def _affinity() -> set | None:
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
 
 
 def host_busy_seconds() -> float | None:
-    """CPU-seconds all processes of the host have spent busy since boot (Linux), or None."""
+    """CPU-seconds all processes have spent busy since boot on the CPUs this process may run
+    on (its affinity mask; per-CPU lines of /proc/stat), steal excluded; None off Linux."""
+    cpus = _affinity()
     try:
         with open(_STAT, "rb") as fh:
-            fields = fh.readline().split()[1:]
+            lines = fh.read().splitlines()
     except OSError:
         return None
-    ticks = [int(x) for x in fields[:8]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks) - idle) / _TICKS
+    total = 0
+    for line in lines:
+        if not line.startswith(b"cpu") or line.startswith(b"cpu "):
+            continue
+        name, *fields = line.split()
+        if not name[3:].isdigit():
+            break
+        if cpus is not None and int(name[3:]) not in cpus:
+            continue
+        total += sum(int(fields[i]) for i in _BUSY_COLUMNS if i < len(fields))
+    return total / _TICKS
 
 
 def _cpu_seconds() -> float:
     """Process CPU time (user+sys, all threads) at nanosecond resolution."""
     return time.process_time()
+
+
+def _children_proc(pid: int) -> list[int]:
+    """Child pids of a process from /proc/PID/task/*/children (raises OSError where the
+    kernel does not provide the lists)."""
+    kids = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+            kids += [int(x) for x in fh.read().split()]
+    return kids
+
+
+def _descendants_proc(pid: int) -> dict:
+    out = {}
+    todo = _children_proc(pid)
+    while todo:
+        child = todo.pop()
+        try:
+            with open(f"/proc/{child}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            todo += _children_proc(child)
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        # after the command: state=0 ... utime=11, stime=12, starttime=19 (in ticks)
+        out[(child, int(fields[19]))] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return out
+
+
+#: Descendant processes an objective started ((pid, start time) -> None): a reused worker
+#: pool (joblib/loky) started by one trial works for the next ones too.
+_OBJECTIVE_CHILDREN: dict = {}
+
+
+class ChildCpu:
+    """CPU time of the objective's own child processes (joblib/loky workers, a forked
+    helper) while it runs: children reaped in the meantime (os.times' children counters)
+    plus what the live descendants an objective started spent since the start. Processes
+    that were there before any objective started them (Spark's JVM beside the driver, an
+    emulated background load) are other processes, not the trial's."""
+
+    def __init__(self):
+        self._reaped0 = self._reaped()
+        self._live0 = self._live()
+
+    @staticmethod
+    def _reaped() -> float:
+        t = os.times()
+        return t.children_user + t.children_system
+
+    @staticmethod
+    def _live() -> dict:
+        """(pid, start time) -> CPU seconds of every live descendant. Linux: the kernel's
+        per-thread children lists and /proc/PID/stat (~0.1 ms); elsewhere psutil's scan of
+        every process (milliseconds)."""
+        try:
+            return _descendants_proc(os.getpid())
+        except OSError:
+            pass
+        try:
+            import psutil
+
+            out = {}
+            for child in psutil.Process().children(recursive=True):
+                try:
+                    c = child.cpu_times()
+                    out[(child.pid, child.create_time())] = c.user + c.system
+                except psutil.Error:
+                    continue
+            return out
+        except Exception:
+            return {}
+
+    def seconds(self) -> float:
+        live = self._live()
+        for key in live.keys() - self._live0.keys():
+            _OBJECTIVE_CHILDREN[key] = None
+        spent = sum(cpu - self._live0.get(key, 0.0) for key, cpu in live.items()
+                    if key in _OBJECTIVE_CHILDREN)
+        for key in _OBJECTIVE_CHILDREN.keys() - live.keys():
+            del _OBJECTIVE_CHILDREN[key]  # exited
+        return max(0.0, spent + self._reaped() - self._reaped0)
 
 
 def _prepare(objective) -> float:
@@ -179,6 +281,7 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
     with PeakThreadSampler() as sampler:
         start_ts = time.time()
         host0 = host_busy_seconds()
+        children = ChildCpu()
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         out = None
@@ -193,15 +296,17 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
             trace = traceback.format_exc(limit=-8)
         t1 = time.perf_counter()
         cpu1 = _cpu_seconds()
+        child_s = children.seconds()
         host1 = host_busy_seconds()
         end_ts = time.time()
     objective_s = t1 - t0
-    cpu_s = cpu1 - cpu0
+    cpu_s = cpu1 - cpu0 + child_s  # the objective's helper processes are its own work
     other = None
     if host0 is not None and host1 is not None and objective_s > 0:
         other = max(0.0, (host1 - host0) - cpu_s) / objective_s
     probe = {
         "setup_s": setup_s, "start_ts": start_ts, "end_ts": end_ts, "objective_s": objective_s, "cpu_s": cpu_s,
+        "children_cpu_s": child_s,
         "effective_cores": cpu_s / objective_s if objective_s > 0 else None,
         "peak_threads": sampler.peak, "other_busy_cores": other,
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),

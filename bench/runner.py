@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -16,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import cellproc, conditions, environment, grid, points, pool, shipping, variants, workloads
+from . import cellproc, conditions, environment, grid, points, pool, shipping, variants, versions, workloads
 from . import scenario as scenario_mod
 from . import spark_session
 from .collect import SparkTaskErrors, SuggestClock, trial_records
@@ -236,11 +237,13 @@ class CellRunner:
             slots, job_group = spark_session.task_slots(self.spark), cell.cell_id
         error = None
         task_errors = SparkTaskErrors()
-        with self.pool_for(cell, fn) as warm_pool:  # started and warmed before the clock
+        # the warm pool and the emulated condition are set up before the clock starts
+        with self.pool_for(cell, fn) as warm_pool, \
+                conditions.applied(cell.condition, cond_spec, self.run.path):
             start_ts = time.time()
             t0 = time.perf_counter()
             try:
-                with conditions.applied(cell.condition, cond_spec), task_errors, \
+                with task_errors, \
                         cancel_on_interrupt(self.spark if job_group else None, job_group):
                     if warm_pool is not None:
                         slots = warm_pool.workers
@@ -279,8 +282,10 @@ def _manifest(scn, run_id, cells, argv, master, conf, results_dir) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "status": "running", "scenario": scn.manifest_entry(), "profile": scn.profile,
         "grid": scenario_mod.describe_settings(scn.settings),
-        "cells": [c.to_dict() for c in cells], "argv": command_line(argv),
-        "requested": {"master": master, "conf": conf, "results_dir": str(results_dir)},
+        "cells": [c.to_dict() for c in cells],
+        "argv": command_line(spark_session.redact_argv(argv)),
+        "requested": {"master": master, "conf": spark_session.redact_conf(conf),
+                      "results_dir": str(results_dir)},
         "environment": environment.capture(Path(__file__).resolve().parent.parent),
         "conditions": conditions.manifest_entries(scn.settings["conditions"]),
     }
@@ -316,13 +321,15 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
     Pass `spark=` an existing SparkSession (a notebook's) to run inside it; it is left running.
     """
     quiet_third_party()
+    versions.check_hyperopt()
     conf = dict(conf or {})
     if resume is not None:
         folder = RunFolder(resume)
         manifest = folder.manifest()
+        conditions.refuse_if_loaded(folder.path)
         scn = _scenario_for_resume(folder)
         master = master or manifest.get("requested", {}).get("master")
-        conf = {**manifest.get("requested", {}).get("conf", {}), **conf}
+        conf = spark_session.resumed_conf(manifest.get("requested", {}).get("conf"), conf)
         cells = [grid.Cell(**c) for c in manifest["cells"]]
         folder.drop_unfinished_trials()
     else:
@@ -367,7 +374,10 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.update_manifest(status="failed")
         raise
     finally:
-        sessions.close_all()
+        try:
+            sessions.close_all()
+        finally:
+            spark_session.redact_run_logs(folder.path)
     collect_spark_tasks(folder)
     return folder.path
 
@@ -487,10 +497,12 @@ class Sessions:
         stack = contextlib.ExitStack()
         state_dir = self.folder.path / "clusters" / label.replace("/", "-")
         # free ports, so a sweep never collides with a cluster the user already runs
+        # the state folder is kept with the results: the cluster's secret lives elsewhere
         running = stack.enter_context(standalone.running_cluster(
             shape["workers"], shape["cores"], shape["memory"], state_dir=state_dir,
             master_port=standalone.free_port(), webui_port=standalone.free_port(),
-            worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])]))
+            worker_webui_ports=[standalone.free_port() for _ in range(shape["workers"])],
+            secret_dir=tempfile.mkdtemp(prefix="bench-cluster-auth-")))
         self._cluster = (label, stack, running)
         return running
 
@@ -538,4 +550,7 @@ def collect_spark_tasks(folder: RunFolder) -> int:
     rewrite_jsonl(folder.path / SPARK_EXECUTORS, executors)
     rewrite_jsonl(folder.path / CLOCK_OFFSETS,
                   offsets_of_records(folder.read_trials().records, records))
+    note = versions.unjoined_note(records, folder.read_trials().records)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     return len(records)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psutil
@@ -295,3 +298,63 @@ def test_running_cluster_stops_on_exception(tmp_path):
             raise KeyboardInterrupt
     assert len(seen) == 2
     assert [p for p in seen if _running(p)] == []
+
+
+@pytest.mark.cluster
+def test_cluster_authenticates_with_a_private_secret_kept_off_command_lines(spark_cluster):
+    import stat
+
+    import psutil
+
+    auth = Path(spark_cluster.auth_file)
+    assert stat.S_IMODE(auth.stat().st_mode) == 0o600
+    conf = spark_conf_for(spark_cluster)
+    secret = conf["spark.authenticate.secret"]
+    assert conf["spark.authenticate"] == "true" and len(secret) >= 32
+    assert secret not in json.dumps(spark_cluster.to_dict())  # the record names the file only
+    for pid in spark_cluster.pids:
+        proc = psutil.Process(pid)
+        assert secret not in " ".join(proc.cmdline())
+        assert str(auth) in proc.cmdline()  # the daemons read it from the 0600 file
+
+
+@pytest.mark.cluster
+def test_a_driver_without_the_secret_is_refused(spark_cluster, tmp_path):
+    """An application that does not know the secret never registers with the master."""
+    driver = (
+        "import sys, time\n"
+        "from pyspark.sql import SparkSession\n"
+        "b = SparkSession.builder.master(sys.argv[1]).appName('intruder')\n"
+        "for k, v in {'spark.driver.host': '127.0.0.1', 'spark.driver.bindAddress': "
+        "'127.0.0.1', 'spark.ui.enabled': 'false'}.items():\n"
+        "    b = b.config(k, v)\n"
+        "s = b.getOrCreate()\n"
+        "time.sleep(float(sys.argv[2]))\n"
+        "print(s.sparkContext.applicationId)\n"
+        "s.stop()\n")
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    proc = subprocess.Popen([sys.executable, "-c", driver, spark_cluster.master_url, "8"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    summary = standalone.master_json(spark_cluster.webui_port)
+    names = [a.get("name") for a in summary.get("activeapps", []) + summary.get("completedapps", [])]
+    assert "intruder" not in names, names
+    master_log = Path(spark_cluster.processes[0]["log"]).read_text(errors="replace")
+    assert "SASL" in master_log or "authentication" in master_log.lower()
+
+
+def test_run_master_finds_the_secret_of_the_cluster_started_here(tmp_path):
+    auth = standalone.write_auth(tmp_path)
+    record = _cluster_record(state_dir=str(tmp_path), auth_file=str(auth)).to_dict()
+    (tmp_path / standalone.STATE_FILE).write_text(json.dumps(record))
+    conf = standalone.auth_for_master("spark://127.0.0.1:17077", tmp_path)
+    assert conf["spark.authenticate"] == "true" and len(conf["spark.authenticate.secret"]) == 64
+    assert standalone.auth_for_master("spark://127.0.0.1:7", tmp_path) == {}
+    assert standalone.auth_for_master("local[2]", tmp_path) == {}
+    standalone._forget_auth(record)
+    assert not auth.exists() and tmp_path.exists()

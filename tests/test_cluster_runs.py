@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -32,6 +33,13 @@ def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
     facts = folder.manifest()["clusters"]["2x1"][0]
     assert facts["executors"] == 2 and facts["task_slots"] == 2
     assert facts["master"].startswith("spark://127.0.0.1:")
+    # the cluster authenticated the run's session; its secret is kept out of the results
+    from bench.spark_session import REDACTED
+
+    assert facts["conf"]["spark.authenticate"] == "true"
+    assert facts["conf"]["spark.authenticate.secret"] == REDACTED
+    auth = Path(facts["cluster"]["auth_file"])
+    assert not auth.exists() and folder.path not in auth.parents
     # the cluster was stopped after its cells: none of its daemons is left
     pids = [p["pid"] for p in facts["cluster"]["processes"]]
     assert pids and not [p for p in pids if psutil.pid_exists(p)

@@ -96,3 +96,84 @@ def test_other_busy_cores_sees_a_busy_neighbour():
         spinner.wait()
     # the sleeping objective uses no CPU; the spinner keeps about one core busy
     assert out["probe"]["other_busy_cores"] >= 0.7
+
+
+def test_host_busy_counts_only_affinity_cpus_and_not_steal(tmp_path, monkeypatch):
+    from bench import probe
+
+    stat = tmp_path / "stat"
+    #              user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  900 0 900 100 0 0 0 5000 0 0\n"
+                    "cpu0 800 0 800 50 0 0 0 4000 0 0\n"
+                    "cpu1 100 0 100 50 10 5 5 1000 0 0\n"
+                    "intr 123\n")
+    monkeypatch.setattr(probe, "_STAT", str(stat))
+    monkeypatch.setattr(probe, "_TICKS", 100)
+    monkeypatch.setattr(probe.os, "sched_getaffinity", lambda pid: {1})
+    assert probe.host_busy_seconds() == pytest.approx(2.1)  # cpu1: 100+100+5+5 ticks
+
+
+def _fork_busy_child(cpu_seconds):
+    """An objective that forks a helper process which spins until it has used `cpu_seconds`
+    of CPU (however loaded the machine), and waits for it."""
+    import time
+
+    def objective(params):
+        pid = os.fork()
+        if pid == 0:  # the child: busy, then leave at once
+            while time.process_time() < cpu_seconds:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return 0.0
+
+    return objective
+
+
+def _trial_cpu_seconds():
+    """CPU of this process and its reaped children only: a host where nothing else runs."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def test_a_forked_busy_child_is_the_trial_s_own_cpu_not_other_processes(monkeypatch):
+    from bench import probe
+
+    out = run_probed(_fork_busy_child(0.4), {})
+    p = out["probe"]
+    assert out["status"] == "ok"
+    assert 0.38 <= p["children_cpu_s"] <= p["cpu_s"]
+    assert p["effective_cores"] == pytest.approx(p["cpu_s"] / p["objective_s"])
+
+    # on a host where only this trial runs, nothing is "other"
+    monkeypatch.setattr(probe, "host_busy_seconds", _trial_cpu_seconds)
+    quiet = [run_probed(_fork_busy_child(0.3), {})["probe"] for _ in range(2)]
+    assert all(q["other_busy_cores"] < 0.1 for q in quiet), quiet
+
+    from tests.test_diagnosis import cell, run_of, trials_for
+    from bench.diagnosis import rules
+
+    s = cell("serial", evals=2)
+    ts = trials_for(s, objective=0.4)
+    for t, q in zip(ts, quiet):
+        t.update(objective_s=q["objective_s"], cpu_s=q["cpu_s"],
+                 effective_cores=q["effective_cores"], other_busy_cores=q["other_busy_cores"])
+    run, an = run_of((s, ts))
+    assert rules.driver_contention(run, an) == []
+
+
+def test_driver_contention_weighs_trials_by_their_wall_time():
+    from tests.test_diagnosis import cell, run_of, trials_for
+    from bench.diagnosis import rules
+
+    s = cell("serial", evals=4)
+    ts = trials_for(s, objective=0.05)
+    # three 50 ms trials whose share rests on a few 10 ms ticks, one 5 s trial on a quiet host
+    for t, (wall, other) in zip(ts, [(0.05, 2.0), (0.05, 2.0), (0.05, 2.0), (5.0, 0.0)]):
+        t.update(objective_s=wall, other_busy_cores=other)
+    run, an = run_of((s, ts))
+    assert rules.driver_contention(run, an) == []
+    for t in ts:
+        t["other_busy_cores"] = 1.0
+    run, an = run_of((s, ts))
+    assert [f.evidence["other_busy_cores"] for f in rules.driver_contention(run, an)] == [1.0]

@@ -87,7 +87,7 @@ def test_emulated_condition_is_stated(known_report):
 def test_captions_are_computed_from_data(known_report):
     _, _, text = known_report
     assert "trials spent 38% of their latency before the objective started" in text
-    assert "best 2.67× (95% CI" in text
+    assert "best 2.67× (range " in text and ", n=3) at parallelism" in text  # 3 repeats
     assert "the host has 2 logical cores" in text
 
 

@@ -123,3 +123,11 @@ def test_may2022_stack_builds_and_runs_the_smoke_scenario(tmp_path):
     spark = [t for t in trials if t["mode"] == "spark"]
     assert spark and all(t["spark_task_attempt_id"] is not None for t in spark)
     assert not driver & {t["pid"] for t in spark}
+    # hyperopt 0.2.7 passed the start-up check of internals and adopted every cell's job
+    # group: each spark trial is joined to its Spark task
+    assert "could not be joined" not in out.stderr
+    from bench.storage import read_jsonl
+
+    joined = {(t["cell_id"], t["tid"]) for t in read_jsonl(folder.spark_tasks_path).records
+              if t.get("tid") is not None}
+    assert {(t["cell_id"], t["tid"]) for t in spark} <= joined

@@ -1,6 +1,11 @@
-"""Small statistics used across the analysis: seeded bootstrap CIs, Karp–Flatt, unevenness.
+"""Small statistics used across the analysis: intervals, Karp–Flatt, unevenness.
 
-Bootstraps are seeded so the same results folder always gives the same report.
+Intervals are honest about how many repeats stand behind them: with fewer than
+MIN_BOOTSTRAP_N values a bootstrap of the median is not a 95% interval (three values have
+only ten distinct resamples), so the interval is the observed min–max range and says so.
+From MIN_BOOTSTRAP_N on it is a percentile bootstrap, seeded so the same results folder
+always gives the same report, paired by repeat where both sides ran in the same repeat
+blocks. Every Estimate carries its n and the kind of interval it is.
 """
 from __future__ import annotations
 
@@ -12,16 +17,34 @@ import pandas as pd
 DEFAULT_BOOT = 2000
 DEFAULT_SEED = 20240611
 DEFAULT_LEVEL = 0.95
+#: Fewer values than this get their min–max range instead of a bootstrap interval.
+MIN_BOOTSTRAP_N = 5
+
+#: Kinds of interval an Estimate carries.
+NO_INTERVAL, RANGE, BOOTSTRAP, PAIRED_BOOTSTRAP = "none", "range", "bootstrap", "paired bootstrap"
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with its confidence interval (equal to the point when n == 1)."""
+    """A point estimate with an interval of the named kind (equal to the point when n <= 1):
+    'range' = the min–max of what was observed, 'bootstrap' / 'paired bootstrap' = a 95%
+    percentile bootstrap interval. n = values behind it (the smaller side of a ratio)."""
 
     value: float
     low: float
     high: float
     n: int
+    kind: str = NO_INTERVAL
+
+    @property
+    def label(self) -> str:
+        """How a report names the interval: 'range', '95% CI', '95% CI, paired'."""
+        return interval_label(self.kind, DEFAULT_LEVEL)
+
+
+def interval_label(kind: str, level: float = DEFAULT_LEVEL) -> str:
+    pct = f"{level * 100:g}% CI"
+    return {RANGE: "range", BOOTSTRAP: pct, PAIRED_BOOTSTRAP: pct + ", paired"}.get(kind, "")
 
 
 _NAN = Estimate(float("nan"), float("nan"), float("nan"), 0)
@@ -52,8 +75,19 @@ def bootstrap_median(values, n_boot: int = DEFAULT_BOOT, level: float = DEFAULT_
     median = float(np.median(arr))
     if len(arr) == 1:
         return Estimate(median, median, median, 1)
+    if len(arr) < MIN_BOOTSTRAP_N:
+        return Estimate(median, float(arr.min()), float(arr.max()), len(arr), RANGE)
     low, high = _bounds(_boot_medians(arr, n_boot, np.random.default_rng(seed)), level)
-    return Estimate(median, low, high, len(arr))
+    return Estimate(median, low, high, len(arr), BOOTSTRAP)
+
+
+def _ratio_range(value: float, num: np.ndarray, den: np.ndarray) -> Estimate:
+    """The ratio's range over what was observed: min(num)/max(den) to max(num)/min(den)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = num.min() / den.max(), num.max() / den.min()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return Estimate(value, float("nan"), float("nan"), min(len(num), len(den)), RANGE)
+    return Estimate(value, float(low), float(high), min(len(num), len(den)), RANGE)
 
 
 def bootstrap_median_ratio(numerator, denominator, n_boot: int = DEFAULT_BOOT,
@@ -68,6 +102,8 @@ def bootstrap_median_ratio(numerator, denominator, n_boot: int = DEFAULT_BOOT,
     value = _safe_ratio(float(np.median(num)), float(np.median(den)))
     if len(num) == 1 and len(den) == 1:
         return Estimate(value, value, value, 1)
+    if min(len(num), len(den)) < MIN_BOOTSTRAP_N:
+        return _ratio_range(value, num, den)
     rng = np.random.default_rng(seed)
     num_b = _boot_medians(num, n_boot, rng) if len(num) > 1 else np.full(n_boot, num[0])
     den_b = _boot_medians(den, n_boot, rng) if len(den) > 1 else np.full(n_boot, den[0])
@@ -75,9 +111,9 @@ def bootstrap_median_ratio(numerator, denominator, n_boot: int = DEFAULT_BOOT,
         ratios = num_b / den_b
     ratios = ratios[np.isfinite(ratios)]
     if len(ratios) == 0:
-        return Estimate(value, float("nan"), float("nan"), min(len(num), len(den)))
+        return Estimate(value, float("nan"), float("nan"), min(len(num), len(den)), BOOTSTRAP)
     low, high = _bounds(ratios, level)
-    return Estimate(value, low, high, min(len(num), len(den)))
+    return Estimate(value, low, high, min(len(num), len(den)), BOOTSTRAP)
 
 
 def bootstrap_paired_median_ratio(numerator, denominator, n_boot: int = DEFAULT_BOOT,
@@ -100,14 +136,31 @@ def bootstrap_paired_median_ratio(numerator, denominator, n_boot: int = DEFAULT_
     value = _safe_ratio(float(np.median(num)), float(np.median(den)))
     if len(num) == 1:
         return Estimate(value, value, value, 1)
+    if len(num) < MIN_BOOTSTRAP_N:
+        return _ratio_range(value, num, den)
     idx = np.random.default_rng(seed).integers(0, len(num), size=(n_boot, len(num)))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.median(num[idx], axis=1) / np.median(den[idx], axis=1)
     ratios = ratios[np.isfinite(ratios)]
     if len(ratios) == 0:
-        return Estimate(value, float("nan"), float("nan"), len(num))
+        return Estimate(value, float("nan"), float("nan"), len(num), PAIRED_BOOTSTRAP)
     low, high = _bounds(ratios, level)
-    return Estimate(value, low, high, len(num))
+    return Estimate(value, low, high, len(num), PAIRED_BOOTSTRAP)
+
+
+def paired_by_repeat(numerator, denominator, num_repeats, den_repeats,
+                     **kwargs) -> Estimate:
+    """median(numerator) / median(denominator), resampled in pairs when both sides ran in
+    the same repeat blocks (the same repeat indices, once each): repeat r of one side
+    shares its block's machine state with repeat r of the other. Otherwise independently."""
+    num_r, den_r = list(num_repeats), list(den_repeats)
+    if sorted(num_r) == sorted(den_r) and len(set(num_r)) == len(num_r) and len(num_r) > 1:
+        num = dict(zip(num_r, np.asarray(numerator, dtype="float64")))
+        den = dict(zip(den_r, np.asarray(denominator, dtype="float64")))
+        reps = sorted(num_r)
+        return bootstrap_paired_median_ratio([num[r] for r in reps], [den[r] for r in reps],
+                                             **kwargs)
+    return bootstrap_median_ratio(numerator, denominator, **kwargs)
 
 
 def _safe_ratio(a: float, b: float) -> float:

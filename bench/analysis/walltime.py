@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .groups import CONFIG_COLS, configuration_table, configurations
-from .stats import bootstrap_median, bootstrap_median_ratio, karp_flatt
+from .stats import bootstrap_median, karp_flatt, paired_by_repeat
 
 #: Settings a serial and a spark configuration must share to be compared.
 MATCH_COLS = ["workload", "n_jobs_label", "max_evals", "env_label"]
@@ -35,7 +35,8 @@ def cell_summary(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
-    """Median fmin wall time per configuration across its repeats, with a 95% bootstrap CI."""
+    """Median fmin wall time per configuration across its repeats, with its interval (a
+    min–max range under 5 repeats, else a 95% bootstrap interval; see stats)."""
     rows = []
     for settings, grp in configurations(cells):
         usable = _usable(grp)
@@ -47,11 +48,12 @@ def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
             "trials_ok": int(grp["trials_ok"].fillna(0).sum()),
             "trials_asked": int(grp["max_evals"].fillna(0).sum()),
             "wall_median_s": est.value, "wall_low_s": est.low, "wall_high_s": est.high,
+            "wall_interval": est.kind,
             "task_slots": int(slots.median()) if len(slots) else None,
         })
     return configuration_table(rows, CONFIG_COLS + [
         "cells", "cells_failed", "cells_incomplete", "trials_ok", "trials_asked",
-        "wall_median_s", "wall_low_s", "wall_high_s", "task_slots"])
+        "wall_median_s", "wall_low_s", "wall_high_s", "wall_interval", "task_slots"])
 
 
 def ideal_speedup(parallelism, task_slots) -> float:
@@ -65,9 +67,10 @@ def ideal_speedup(parallelism, task_slots) -> float:
 
 def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
     """Speedup = median serial wall / median spark wall, per spark configuration and serial
-    condition, with a bootstrap CI over the repeats of both sides; plus the ideal (min(
-    parallelism, task slots)), and parallel efficiency and Karp–Flatt with that ideal as the
-    processor count: trials beyond the task slots queue, they add no processors."""
+    condition, with an interval over the repeats of both sides (stats: min–max range under
+    5 repeats, else a bootstrap, paired by repeat block); plus the ideal (min(parallelism,
+    task slots)), and parallel efficiency and Karp–Flatt with that ideal as the processor
+    count: trials beyond the task slots queue, they add no processors."""
     usable = _usable(cells)
     serial = usable[usable["mode"] == "serial"]
     spark = usable[usable["mode"] != "serial"]  # SparkTrials cells and the process pool
@@ -80,7 +83,8 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
         for (*rkey, condition), rgrp in serial_groups.items():
             if tuple(rkey) != match:
                 continue
-            est = bootstrap_median_ratio(rgrp["wall_s"], sgrp["wall_s"])
+            est = paired_by_repeat(rgrp["wall_s"], sgrp["wall_s"], rgrp["repeat"],
+                                   sgrp["repeat"])
             par = settings["parallelism"]
             p = None if pd.isna(par) else int(par)
             ideal = ideal_speedup(p, slots)
@@ -96,6 +100,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                 "serial_wall_s": float(rgrp["wall_s"].median()),
                 "spark_wall_s": float(sgrp["wall_s"].median()),
                 "speedup": est.value, "speedup_low": est.low, "speedup_high": est.high,
+                "speedup_interval": est.kind, "speedup_n": est.n,
                 "task_slots": slots, "ideal": ideal,
                 "efficiency": est.value / ideal if ideal > 0 else float("nan"),
                 "karp_flatt": karp_flatt(est.value, ideal),
@@ -107,5 +112,5 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
 _SPEEDUP_COLS = ["workload", "n_jobs_label", "max_evals", "serial_condition", "serial_emulated",
                  "parallelism", "max_queue_len", "cluster_label", "env_label", "setting", "setting_order",
                  "serial_setting", "serial_cells", "spark_cells", "serial_wall_s", "spark_wall_s",
-                 "speedup", "speedup_low", "speedup_high", "task_slots", "ideal", "efficiency",
-                 "karp_flatt"]
+                 "speedup", "speedup_low", "speedup_high", "speedup_interval", "speedup_n",
+                 "task_slots", "ideal", "efficiency", "karp_flatt"]

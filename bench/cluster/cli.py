@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{cluster.workers} worker(s) x {cluster.cores_per_worker} core(s), "
               f"{cluster.memory} each: ALIVE after {cluster.startup_s:.1f} s")
         print(f"pids {' '.join(str(p) for p in cluster.pids)}; state in {cluster.state_dir}")
+        print(f"authenticated: its secret is in {cluster.auth_file} (mode 0600); `python -m "
+              f"bench run --master {cluster.master_url}` from this project uses it")
         return 0
     if args.cluster_command == "status":
         return _print_status(standalone.status(args.state_dir))

@@ -4,6 +4,11 @@ The pip pyspark package ships `bin/spark-class` but no start scripts, so the mas
 workers are started directly as JVMs (spark-class execs java: the pid we get is the daemon's).
 Everything the cluster writes (logs, worker work dirs, the pid record) lives in one state
 folder, and `stop` ends exactly the processes recorded there, never anything found by name.
+
+The cluster authenticates every connection (spark.authenticate) with a secret generated at
+start: it lives in a properties file readable by its owner only (mode 0600), given to the
+daemons by path (never on a command line) and to the run's session by spark_conf_for, so
+another local user can neither submit an application nor join as a worker.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,6 +37,8 @@ from ..shapes import parse_shape  # noqa: F401  (the cluster API offers it)
 
 LOOPBACK = "127.0.0.1"
 STATE_FILE = "cluster.json"
+#: Spark properties file holding the cluster's authentication secret (mode 0600).
+AUTH_FILE = "auth.conf"
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
 #: Spark refuses executors with less heap than 1.5 x its 300 MiB reserved memory.
@@ -161,6 +169,7 @@ class Cluster:
     processes: tuple  # ({role, pid, create_time, log}, ...), master first
     launched_ts: float
     alive_ts: float  # when every worker was ALIVE
+    auth_file: Optional[str] = None  # the 0600 properties file with the secret (not the secret)
 
     @property
     def startup_s(self) -> float:
@@ -193,7 +202,60 @@ def spark_conf_for(cluster: Cluster) -> dict[str, str]:
         "spark.cores.max": str(cluster.workers * cluster.cores_per_worker),
         "spark.driver.host": LOOPBACK,
         "spark.driver.bindAddress": LOOPBACK,
+        **(read_auth(cluster.auth_file) if cluster.auth_file else {}),
     }
+
+
+def write_auth(folder: Path) -> Path:
+    """A new secret in `folder`/auth.conf, created readable and writable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / AUTH_FILE
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # a stale one from a cluster that is gone
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"spark.authenticate true\nspark.authenticate.secret {secrets.token_hex(32)}\n")
+    return path
+
+
+def read_auth(path: str | Path) -> dict[str, str]:
+    """The driver settings that authenticate to the cluster, from its auth file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BenchError(f"{path}: cannot read the cluster's secret ({exc.strerror}); "
+                         f"restart the cluster") from None
+    conf = dict(line.split(None, 1) for line in text.splitlines() if line.strip())
+    return {k: v.strip() for k, v in conf.items()}
+
+
+def auth_for_master(master: str | None, state_dir: Path | str | None = None) -> dict[str, str]:
+    """The settings that authenticate to the cluster `cluster start` recorded in `state_dir`
+    when `master` is its URL (so `run --master spark://127.0.0.1:7077` just works); {}
+    otherwise."""
+    if not master or not str(master).startswith("spark://"):
+        return {}
+    state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+    try:
+        state = _read_state(state_dir)
+    except BenchError:
+        return {}
+    if not state or state.get("master_url") != master or not state.get("auth_file"):
+        return {}
+    return read_auth(state["auth_file"])
+
+
+def _forget_auth(state: dict) -> None:
+    """Delete the secret of a stopped cluster (and its private folder when it has its own)."""
+    path = state.get("auth_file")
+    if not path:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        Path(path).unlink()
+    folder = Path(path).parent
+    if folder != Path(state["state_dir"]):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _state_path(state_dir: Path) -> Path:
@@ -374,11 +436,40 @@ def _refuse_if_running(state_dir: Path) -> None:
 
 def start(workers: int, cores: int, memory: str, state_dir: Path | str | None = None,
           master_port: int = 7077, webui_port: int = 8080, timeout: float = 120.0,
-          worker_webui_ports: Optional[list[int]] = None) -> Cluster:
+          worker_webui_ports: Optional[list[int]] = None,
+          secret_dir: Path | str | None = None) -> Cluster:
     """Start a master and `workers` workers of `cores` cores and `memory` each, all on
-    127.0.0.1, and return once every worker is ALIVE. On timeout, failure or interrupt,
-    everything started is stopped again before the error propagates."""
+    127.0.0.1 and authenticated with a new secret, and return once every worker is ALIVE.
+    The secret goes to `secret_dir` (default: the state folder; give a private folder when
+    the state folder is kept with results). On timeout, failure or interrupt, everything
+    started is stopped again before the error propagates."""
     state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+    ports = {"master port": master_port, "master web UI port": webui_port}
+    _check_start(workers, cores, memory, ports, worker_webui_ports)
+    _prepare_state_dir(state_dir, ports)
+    state = {"state_dir": str(state_dir), "master_url": f"spark://{LOOPBACK}:{master_port}",
+             "webui_url": f"http://{LOOPBACK}:{webui_port}", "workers": workers,
+             "cores_per_worker": cores, "memory": memory, "master_port": master_port,
+             "webui_port": webui_port, "processes": [], "launched_ts": time.time(),
+             "alive_ts": None}
+    try:
+        state["auth_file"] = str(write_auth(Path(secret_dir) if secret_dir else state_dir))
+        _launch(state, _daemon_env(state_dir), time.monotonic() + timeout, worker_webui_ports)
+        state["alive_ts"] = time.time()
+        _refuse_exposed(state)
+        _write_state(state_dir, state)
+    except BaseException:
+        _stop_processes(state["processes"], timeout=15.0)
+        _forget_auth(state)
+        with contextlib.suppress(FileNotFoundError):
+            _state_path(state_dir).unlink()
+        raise
+    return Cluster.from_dict(state)
+
+
+def _check_start(workers: int, cores: int, memory: str, ports: dict,
+                 worker_webui_ports: Optional[list[int]]) -> None:
+    """Refuse settings no cluster could start with, before anything is launched."""
     if workers < 1 or cores < 1:
         raise BenchError(f"cluster of {workers} worker(s) x {cores} core(s): both must be at "
                          f"least 1")
@@ -390,15 +481,18 @@ def start(workers: int, cores: int, memory: str, state_dir: Path | str | None = 
     if worker_mb * workers > total_mb:
         raise BenchError(f"{workers} worker(s) x {memory} is more than this machine's "
                          f"{total_mb} MiB of memory")
-    ports = {"master port": master_port, "master web UI port": webui_port}
     for label, port in ports.items():
         if not 1 <= port <= 65535:
             raise BenchError(f"{label} {port}: not a TCP port")
-    if master_port == webui_port:
-        raise BenchError(f"master port and web UI port are both {master_port}")
+    if len(set(ports.values())) < len(ports):
+        raise BenchError(f"master port and web UI port are both {next(iter(ports.values()))}")
     if worker_webui_ports is not None and len(worker_webui_ports) != workers:
         raise BenchError(f"{len(worker_webui_ports)} worker web UI port(s) for {workers} workers")
 
+
+def _prepare_state_dir(state_dir: Path, ports: dict) -> None:
+    """The state folder with its logs/ and work/, no cluster of its own still running, and
+    the ports free."""
     state_dir.mkdir(parents=True, exist_ok=True)
     _refuse_if_running(state_dir)
     for label, port in ports.items():
@@ -408,46 +502,41 @@ def start(workers: int, cores: int, memory: str, state_dir: Path | str | None = 
     for sub in ("logs", "work"):
         (state_dir / sub).mkdir(exist_ok=True)
 
-    env = _daemon_env(state_dir)
-    master_url = f"spark://{LOOPBACK}:{master_port}"
-    state = {"state_dir": str(state_dir), "master_url": master_url,
-             "webui_url": f"http://{LOOPBACK}:{webui_port}", "workers": workers,
-             "cores_per_worker": cores, "memory": memory, "master_port": master_port,
-             "webui_port": webui_port, "processes": [], "launched_ts": time.time(),
-             "alive_ts": None}
-    deadline = time.monotonic() + timeout
-    try:
+
+def _launch(state: dict, env: dict, deadline: float,
+            worker_webui_ports: Optional[list[int]]) -> None:
+    """Spawn the master, then the workers, recording each pid before waiting on it (so
+    `stop` can always clean up), until every worker is ALIVE."""
+    state_dir = Path(state["state_dir"])
+    auth = ["--properties-file", state["auth_file"]]
+    state["processes"].append(_spawn(
+        [MASTER_CLASS, "--host", LOOPBACK, "--port", str(state["master_port"]),
+         "--webui-port", str(state["webui_port"]), *auth],
+        env, state_dir / "logs" / "master.out", "master"))
+    _write_state(state_dir, state)
+    _wait(state, deadline, lambda s: s is not None and s.get("status") == "ALIVE",
+          "the master to come up")
+    workers = state["workers"]
+    for i in range(workers):
+        work_dir = state_dir / "work" / f"worker-{i}"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        ui_port = worker_webui_ports[i] if worker_webui_ports else free_port()
         state["processes"].append(_spawn(
-            [MASTER_CLASS, "--host", LOOPBACK, "--port", str(master_port),
-             "--webui-port", str(webui_port)],
-            env, state_dir / "logs" / "master.out", "master"))
-        _write_state(state_dir, state)  # recorded before waiting: `stop` can always clean up
-        _wait(state, deadline, lambda s: s is not None and s.get("status") == "ALIVE",
-              "the master to come up")
-        for i in range(workers):
-            work_dir = state_dir / "work" / f"worker-{i}"
-            work_dir.mkdir(parents=True, exist_ok=True)
-            ui_port = worker_webui_ports[i] if worker_webui_ports else free_port()
-            state["processes"].append(_spawn(
-                [WORKER_CLASS, "--host", LOOPBACK, "--cores", str(cores), "--memory", memory,
-                 "--work-dir", str(work_dir), "--webui-port", str(ui_port), master_url],
-                env, state_dir / "logs" / f"worker-{i}.out", f"worker-{i}"))
-            _write_state(state_dir, state)
-        _wait(state, deadline, lambda s: len(_alive_workers(s)) >= workers,
-              f"{workers} worker(s) to register as ALIVE")
-        state["alive_ts"] = time.time()
-        exposed = [s for s in listening_sockets(p["pid"] for p in state["processes"])
-                   if s[1] != LOOPBACK]
-        if exposed:
-            raise BenchError("cluster daemons listen beyond loopback: " + ", ".join(
-                f"pid {pid} on {ip}:{port}" for pid, ip, port in exposed))
+            [WORKER_CLASS, "--host", LOOPBACK, "--cores", str(state["cores_per_worker"]),
+             "--memory", state["memory"], "--work-dir", str(work_dir),
+             "--webui-port", str(ui_port), *auth, state["master_url"]],
+            env, state_dir / "logs" / f"worker-{i}.out", f"worker-{i}"))
         _write_state(state_dir, state)
-    except BaseException:
-        _stop_processes(state["processes"], timeout=15.0)
-        with contextlib.suppress(FileNotFoundError):
-            _state_path(state_dir).unlink()
-        raise
-    return Cluster.from_dict(state)
+    _wait(state, deadline, lambda s: len(_alive_workers(s)) >= workers,
+          f"{workers} worker(s) to register as ALIVE")
+
+
+def _refuse_exposed(state: dict) -> None:
+    exposed = [s for s in listening_sockets(p["pid"] for p in state["processes"])
+               if s[1] != LOOPBACK]
+    if exposed:
+        raise BenchError("cluster daemons listen beyond loopback: " + ", ".join(
+            f"pid {pid} on {ip}:{port}" for pid, ip, port in exposed))
 
 
 def _wait(state: dict, deadline: float, done, what: str) -> None:
@@ -526,6 +615,7 @@ def stop(state_dir: Path | str | None = None, timeout: float = 30.0) -> dict:
         raise BenchError(f"{_state_path(state_dir)}: no cluster recorded here")
     began = time.monotonic()
     result = _stop_processes(state["processes"], timeout=timeout)
+    _forget_auth(state)
     _state_path(state_dir).unlink()
     result["seconds"] = time.monotonic() - began
     return result

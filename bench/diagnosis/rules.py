@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..analysis import GROUP_COLS, Analysis, RunData
 from ..conditions import NATIVE
+from ..environment import usable_cores
 from ..formats import fmt_x
 from .finding import Finding
 from ..analysis.measures import break_even_objective_s, fixed_costs, median, slot_occupancy
@@ -290,14 +291,9 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
 
 
 def driver_cores(run: RunData):
-    """Cores the driver's serial trials can use: CPU affinity, capped by a cgroup CPU quota
-    where the manifest recorded one."""
-    env = run.manifest.get("environment") or {}
-    cores = env.get("usable_cores") or env.get("logical_cores")
-    quota = env.get("cpu_quota_cores")
-    if cores and quota:
-        return min(cores, quota)
-    return cores or quota
+    """Cores the driver's serial trials can use: visible CPUs narrowed by the affinity mask,
+    capped by a cgroup CPU quota (environment.usable_cores)."""
+    return usable_cores(run.manifest.get("environment") or {})
 
 
 def _shapes(run: RunData) -> dict:
@@ -740,19 +736,34 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
     return out
 
 
+def other_busy_cores(grp: pd.DataFrame) -> float:
+    """Cores other processes kept busy beside a set of trials: their CPU-seconds over the
+    trials' wall seconds (sum over sum). A median of per-trial ratios would weigh a 50 ms
+    trial, whose share rests on a few 10 ms ticks, like a 5 s one."""
+    ok = grp[grp["other_busy_cores"].notna() & grp["objective_s"].notna()
+             & (grp["objective_s"] > 0)]
+    wall = float(ok["objective_s"].sum())
+    return float((ok["other_busy_cores"] * ok["objective_s"]).sum()) / wall if wall > 0 \
+        else float("nan")
+
+
 def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
     """Serial trials shared the driver's CPUs with other processes (a busy driver): their
-    time measures the driver's load as much as the model. Spark trials are left out: their
-    neighbours are mostly sibling trials of the same cell."""
+    time measures the driver's load as much as the model. Judged per configuration (the
+    other processes' CPU-seconds over the trials' wall seconds); one finding per condition.
+    Spark trials are left out: their neighbours are mostly sibling trials of the same cell."""
     trials = _ok(run.trials)
     serial = trials[(trials["mode"] == "serial") & trials["other_busy_cores"].notna()]
-    env = run.manifest.get("environment") or {}
-    cores = env.get("usable_cores") or env.get("logical_cores")
+    cores = driver_cores(run)
     out = []
     for condition, grp in serial.groupby("condition", sort=True):
-        other = median(grp["other_busy_cores"])
-        if not other >= T("contention_cores"):
+        by_config = {_label(g) or str(i): other_busy_cores(g)
+                     for i, (_, g) in enumerate(_configs(grp))}
+        busy = {k: v for k, v in by_config.items() if v >= T("contention_cores")}
+        if not busy:
             continue
+        other = other_busy_cores(grp[grp["setting"].isin(busy)]) if "setting" in grp \
+            else max(busy.values())
         slowdown = {}
         for (workload, n_jobs), g in grp.groupby(["workload", "n_jobs_label"], sort=True):
             base = trials[(trials["mode"] == "serial") & (trials["condition"] == NATIVE)
@@ -764,6 +775,9 @@ def driver_contention(run: RunData, analysis: Analysis) -> list[Finding]:
         evidence = {"condition": condition, "emulated": emulated,
                     "other_busy_cores": round(other, 2), "cores": cores,
                     "serial_trials": len(grp)}
+        if len(by_config) > 1:
+            evidence["other_busy_cores_by_configuration"] = {k: round(v, 2)
+                                                             for k, v in by_config.items()}
         if slowdown:
             evidence["objective_slowdown_vs_native_serial"] = slowdown
         out.append(Finding(

@@ -19,12 +19,10 @@ def speedup_caption(speedups: pd.DataFrame) -> str:
     parts = []
     for workload, grp in data.groupby("workload", sort=True):
         best = grp.loc[grp["speedup"].idxmax()]
-        ci = fmt_x_ci(best["speedup"], best["speedup_low"], best["speedup_high"])
-        if ci == fmt_x(best["speedup"]):
-            ci += " (one repeat per side, no interval)" if best["serial_cells"] == 1 == best[
-                "spark_cells"] else ""
-        else:
-            ci = ci.replace(" (", " (95% CI ")
+        ci = fmt_x_ci(best["speedup"], best["speedup_low"], best["speedup_high"],
+                      best.get("speedup_n"), best.get("speedup_interval"))
+        if best["serial_cells"] == 1 == best["spark_cells"]:
+            ci = fmt_x(best["speedup"]) + " (one repeat per side, no interval)"
         parts.append(f"{workload}: best {ci} at parallelism {int(best['parallelism'])}, "
                      f"where the ideal is {fmt_num(best['ideal'], 0)}×")
     against = data["serial_condition"].iloc[0]

@@ -98,7 +98,7 @@ def _short(label: str, width: int = 22) -> str:
 
 # 1 -------------------------------------------------------------------------------------
 def plot_speedup(speedups: pd.DataFrame, path: Path) -> Path:
-    """Speedup vs parallelism with 95% CI bars, the ideal line and y = 1: one panel per
+    """Speedup vs parallelism with interval bars (stats: range or 95% CI), the ideal line and y = 1: one panel per
     workload (and per n_jobs / max_evals when those vary), one line per serial condition
     (and queue length / cluster shape when those vary), same colour for a line in every panel."""
     data = speedups.dropna(subset=["speedup", "parallelism"])
@@ -147,7 +147,8 @@ def plot_speedup(speedups: pd.DataFrame, path: Path) -> Path:
         ax.set_xlabel("SparkTrials parallelism (trials at once)")
         ax.grid(alpha=0.3)
     _shared_legend(fig, axes)
-    fig.suptitle("Speedup of SparkTrials over serial Trials (median of repeats, 95% CI)")
+    fig.suptitle("Speedup of SparkTrials over serial Trials (median of repeats; bars: "
+                 "min–max range under 5 repeats, else 95% CI)")
     return _save(fig, path)
 
 

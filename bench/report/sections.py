@@ -137,9 +137,12 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
     lines = ["## Summary per workload", ""]
     if len(walls) == 0:
         return lines + ["No cell has finished yet.", ""]
-    lines += ["Wall = one fmin call, median over repeats with a 95% bootstrap interval. "
-              "Speedup = median serial wall ÷ median spark wall (interval: bootstrap over "
-              "the repeats of both). Efficiency = speedup ÷ parallelism. Overhead = per-trial "
+    lines += ["Wall = one fmin call, median over repeats. Intervals: with fewer than 5 "
+              "repeats the min–max range of what was observed (labelled range; not a "
+              "confidence interval), from 5 repeats a 95% bootstrap interval (CI); n = "
+              "repeats behind it. Speedup = median serial wall ÷ median spark wall (interval "
+              "over the repeats of both, paired by repeat when both ran in the same repeat "
+              "blocks). Efficiency = speedup ÷ parallelism. Overhead = per-trial "
               "latency (suggested → result recorded) minus objective time.", ""]
     latency = _by_setting(analysis.latency)
     threads = _by_setting(analysis.threads)
@@ -162,16 +165,18 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
                                    if w["cells_failed"] else "")
                 + (f" (+{w['cells_incomplete']} incomplete: {w['trials_ok']} of "
                    f"{w['trials_asked']} trials ok)" if w.get("cells_incomplete") else ""),
-                fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"]),
-                fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"]) if s else "—",
+                fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"],
+                       n=w["cells"], kind=w.get("wall_interval")),
+                fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"], s.get("speedup_n"),
+                         s.get("speedup_interval")) if s else "—",
                 fmt_num(s["efficiency"]) if s else "—",
                 fmt_s(lat.get("median_objective_s")), fmt_s(lat.get("median_overhead_s")),
                 fmt_num(thr.get("effective_cores_median")),
                 fmt_num(thr.get("peak_threads_median"), 0),
             ])
-        head = f"speedup vs serial [{against}] (95% CI)" if against else "speedup"
+        head = f"speedup vs serial [{against}] (interval, n)" if against else "speedup"
         lines += [table(
-            ["configuration", "cells", "fmin wall, s (95% CI)", head, "efficiency",
+            ["configuration", "cells", "fmin wall, s (interval, n)", head, "efficiency",
              "objective, s (median)", "overhead per trial, s (median)",
              "effective cores (median)", "peak threads (median)"], rows), ""]
     return lines
@@ -223,12 +228,13 @@ def speedup_detail(analysis: Analysis) -> list[str]:
     rows = [[r["workload"], r["setting"], r["serial_setting"]
              + (" " + EMULATED_LABEL if r["serial_emulated"] else ""),
              fmt_s(r["serial_wall_s"]), fmt_s(r["spark_wall_s"]),
-             fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"]),
+             fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"], r.get("speedup_n"),
+                      r.get("speedup_interval")),
              fmt_num(r["ideal"], 0), fmt_num(r["efficiency"]), fmt_num(r["karp_flatt"]),
              f"{r['serial_cells']} / {r['spark_cells']}"]
             for r in sp.to_dict("records")]
     return lines + [table(["workload", "spark configuration", "serial configuration",
-                           "serial wall, s", "spark wall, s", "speedup (95% CI)", "ideal",
+                           "serial wall, s", "spark wall, s", "speedup (interval, n)", "ideal",
                            "efficiency", "Karp–Flatt e", "cells serial / spark"], rows), ""]
 
 
