@@ -120,3 +120,32 @@ def test_failing_objective_is_recorded_and_run_goes_on(spark, tmp_path):
         assert all((t["pid"] == os.getpid()) == (mode == "serial") for t in mine)
     for c in folder.read_cells().records:
         assert c["trials_ok"] + c["trials_failed"] == 6 and c["error"] is None
+
+
+def test_cells_record_the_parallelism_sparktrials_ran_with(truth_run):
+    for c in truth_run.read_cells().records:
+        expected = c["parallelism"] if c["mode"] == "spark" else None
+        assert c["parallelism_effective"] == expected, c
+
+
+TOO_PARALLEL = '''SCENARIO = {
+    "name": "wide", "workloads": ["sleep"], "sleep": {"seconds": 0.01},
+    "max_evals": 2, "modes": ["spark"], "parallelism": [2, 200], "algo": "rand", "seed": 1}
+'''
+
+
+def test_parallelism_hyperopt_would_cap_is_refused_before_anything_runs(spark, tmp_path):
+    from hyperopt.spark import SparkTrials
+
+    from bench.errors import BenchError
+    cap = SparkTrials.MAX_CONCURRENT_JOBS_ALLOWED
+    with pytest.raises(BenchError, match=rf"parallelism 200: .*at most {cap} trials at once"):
+        runner.run(write_scenario(tmp_path, TOO_PARALLEL), spark=spark,
+                   results_dir=tmp_path / "results", quiet=True)
+    (folder,) = (tmp_path / "results").iterdir()
+    assert not RunFolder(folder).read_cells().records  # refused before the p=2 cells ran
+
+
+def test_unknown_closure_size_is_null(tmp_path):
+    import threading
+    assert runner.closure_bytes(lambda p: threading.Lock(), {"lock": threading.Lock()}) is None

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..grid import env_label
 from ..model import CellRecord, SparkTaskRecord, TrialRecord
-from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
+from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 
 #: Columns that together identify one configuration of settings within a run.
 GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
@@ -31,8 +31,8 @@ _TRIAL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "tid", "pe
                "model_threads_effective", "pid", "spark_stage_id", "spark_partition_id",
                "spark_task_attempt_id", "spark_task_cpus"]
 _CELL_FLOATS = ["start_ts", "end_ts", "wall_s", "best_loss"]
-_CELL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "order", "trials_ok",
-              "trials_failed", "task_slots"]
+_CELL_INTS = ["parallelism", "parallelism_effective", "max_queue_len", "max_evals", "repeat",
+              "order", "trials_ok", "trials_failed", "task_slots"]
 _TASK_FLOATS = ["job_submit_ts", "job_end_ts", "launch_ts", "finish_ts", "scheduler_delay_s",
                 "deserialize_s", "run_s", "cpu_s", "result_serialize_s", "gc_s"]
 _TASK_INTS = ["tid", "job_id", "stage_id", "task_attempt_id"]
@@ -233,16 +233,11 @@ def load_run(path: Path | str) -> RunData:
     """
     folder = RunFolder(path)
     manifest = folder.manifest()
-    cells_read = read_jsonl(folder.cells_path)
-    cell_records = [c for c in cells_read.records if "cell_id" in c]
-    done = {c["cell_id"] for c in cell_records}
-    trials_read = read_jsonl(folder.trials_path)
-    trial_records = [t for t in trials_read.records if t.get("cell_id") in done]
+    got = folder.committed(manifest["schema_version"])
     tasks_read = read_jsonl(folder.spark_tasks_path)
-    trials, cells, tasks = build_frames(manifest, trial_records, cell_records, tasks_read.records)
-    bad = {name: read.bad_lines for name, read in
-           ((CELLS, cells_read), (TRIALS, trials_read), (SPARK_TASKS, tasks_read))
-           if read.bad_lines}
+    trials, cells, tasks = build_frames(manifest, got.trials, got.cells, tasks_read.records)
+    bad = dict(got.bad_lines)
+    if tasks_read.bad_lines:
+        bad[SPARK_TASKS] = tasks_read.bad_lines
     return RunData(path=folder.path, manifest=manifest, trials=trials, cells=cells,
-                   spark_tasks=tasks, bad_lines=bad,
-                   orphan_trials=len(trials_read.records) - len(trial_records))
+                   spark_tasks=tasks, bad_lines=bad, orphan_trials=got.orphan_trials)
