@@ -411,7 +411,7 @@ def parse_run_eventlog(run_folder: RunFolder | Path | str) -> list[dict]:
         tasks.extend(elog.tasks)
     for task in tasks:
         task["run_id"] = folder.run_id
-    return join_tasks(tasks, folder.read_trials().records)
+    return join_tasks(tasks, folder.committed().trials)
 
 
 # --------------------------------------------------------------------------- joining

@@ -308,16 +308,6 @@ class RunFolder:
         return Committed(cells=cells, trials=trials, bad_lines=bad,
                          orphan_trials=len(trials_read.records) - len(trials))
 
-    def read_cells(self) -> JsonlRead:
-        """Committed cell records (see committed), with the cell file's unparseable lines."""
-        got = self.committed()
-        return JsonlRead(got.cells, got.bad_lines.get(CELLS, []))
-
-    def read_trials(self) -> JsonlRead:
-        """Committed trial records (see committed), with the trial file's unparseable lines."""
-        got = self.committed()
-        return JsonlRead(got.trials, got.bad_lines.get(TRIALS, []))
-
     def drop_unfinished_trials(self) -> int:
         """Before resuming: remove trial lines of cells that never finished (and torn lines),
         so the re-run cell's trials are not mixed with a killed attempt's. Returns lines removed."""
