@@ -29,13 +29,18 @@ RUN_STATUSES = ("running", "finished", "interrupted", "failed")
 MODES = ("serial", "spark", "pool")
 
 
-def _f(doc: str, default: Any = None, *, required: bool = False):
+def _f(doc: str, default: Any = None, *, required: bool = False, source: Optional[str] = None):
     """A dataclass field carrying its documentation (and, for the manifest, whether every
-    reader needs it)."""
-    meta = {"doc": doc, "required": required}
+    reader needs it; for a trial, who measures it)."""
+    meta = {"doc": doc, "required": required, "source": source}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def _probe(doc: str, default: Any = None):
+    """A trial field measured by the probe inside the objective (bench.probe), copied as is."""
+    return _f(doc, default, source="probe")
 
 
 class _Record:
@@ -157,31 +162,31 @@ class TrialRecord(_Record):
     book_ts: Optional[float] = _f("hyperopt book_time: when the trial was dispatched (ms resolution).")
     refresh_ts: Optional[float] = _f("hyperopt refresh_time: when the result was recorded (ms resolution).")
     # --- probe, measured inside the objective (executor in spark mode) ---
-    setup_s: Optional[float] = _f(
+    setup_s: Optional[float] = _probe(
         "Importing the model library in the trial's process just before the objective; large "
         "when a fresh Python worker ran the trial. Included in dispatch_to_start_s.")
-    start_ts: Optional[float] = _f("Epoch seconds when the objective started (host of the objective).")
-    end_ts: Optional[float] = _f("Epoch seconds when the objective ended.")
-    objective_s: Optional[float] = _f("Objective duration from perf_counter, seconds.")
-    cpu_s: Optional[float] = _f("Process CPU time (user+sys) used during the objective, seconds.")
-    effective_cores: Optional[float] = _f("cpu_s / objective_s: cores the objective really kept busy.")
-    peak_threads: Optional[int] = _f("Peak OS thread count of the objective's process while it ran.")
-    other_busy_cores: Optional[float] = _f(
+    start_ts: Optional[float] = _probe("Epoch seconds when the objective started (host of the objective).")
+    end_ts: Optional[float] = _probe("Epoch seconds when the objective ended.")
+    objective_s: Optional[float] = _probe("Objective duration from perf_counter, seconds.")
+    cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds.")
+    effective_cores: Optional[float] = _probe("cpu_s / objective_s: cores the objective really kept busy.")
+    peak_threads: Optional[int] = _probe("Peak OS thread count of the objective's process while it ran.")
+    other_busy_cores: Optional[float] = _probe(
         "Cores other processes kept busy on the trial's host while the objective ran (host CPU "
         "from /proc/stat minus this process, per second of objective; 10 ms resolution). "
         "Includes concurrent trials of the same cell under SparkTrials.")
-    omp_num_threads: Optional[str] = _f("OMP_NUM_THREADS seen by the objective's process (null if unset).")
-    thread_env: dict = _f("Thread-related environment variables seen by the objective.", {})
-    threadpools: list = _f("threadpoolctl pools loaded: [{library, api, num_threads}].", [])
-    model_threads_requested: Any = _f("Thread setting passed to the model (n_jobs as given).")
-    model_threads_effective: Optional[int] = _f(
+    omp_num_threads: Optional[str] = _probe("OMP_NUM_THREADS seen by the objective's process (null if unset).")
+    thread_env: dict = _probe("Thread-related environment variables seen by the objective.", {})
+    threadpools: list = _probe("threadpoolctl pools loaded: [{library, api, num_threads}].", [])
+    model_threads_requested: Any = _probe("Thread setting passed to the model (n_jobs as given).")
+    model_threads_effective: Optional[int] = _probe(
         "Threads the model really used: LightGBM booster num_threads, RF joblib effective n_jobs.")
-    pid: Optional[int] = _f("Process id that ran the objective.")
-    hostname: Optional[str] = _f("Host that ran the objective.")
-    spark_stage_id: Optional[int] = _f("Spark TaskContext.stageId(), spark mode only.")
-    spark_partition_id: Optional[int] = _f("Spark TaskContext.partitionId(), spark mode only.")
-    spark_task_attempt_id: Optional[int] = _f("Spark TaskContext.taskAttemptId(): joins the event log.")
-    spark_task_cpus: Optional[int] = _f("spark.task.cpus as seen by the task (TaskContext.cpus()).")
+    pid: Optional[int] = _probe("Process id that ran the objective.")
+    hostname: Optional[str] = _probe("Host that ran the objective.")
+    spark_stage_id: Optional[int] = _probe("Spark TaskContext.stageId(), spark mode only.")
+    spark_partition_id: Optional[int] = _probe("Spark TaskContext.partitionId(), spark mode only.")
+    spark_task_attempt_id: Optional[int] = _probe("Spark TaskContext.taskAttemptId(): joins the event log.")
+    spark_task_cpus: Optional[int] = _probe("spark.task.cpus as seen by the task (TaskContext.cpus()).")
     # --- latency split derived from the clocks above ---
     wait_dispatch_s: Optional[float] = _f("book_ts - suggest_ts: trial waited in hyperopt's queue.")
     dispatch_to_start_s: Optional[float] = _f(
@@ -253,6 +258,22 @@ class SparkTaskRecord(_Record):
     result_serialize_s: Optional[float] = _f("Result Serialization Time, seconds.")
     gc_s: Optional[float] = _f("JVM GC Time, seconds.")
     successful: Optional[bool] = _f("False when the task failed or was killed.")
+
+
+#: Trial fields the probe measures inside the objective, in declaration order.
+PROBE_FIELDS = tuple(f.name for f in dataclasses.fields(TrialRecord)
+                     if f.metadata.get("source") == "probe")
+
+
+def numeric_fields(record_type) -> tuple[list[str], list[str]]:
+    """(float fields, int fields) of a record type, from its annotations: the column types
+    a reader gives them."""
+    kinds = {"float": [], "int": []}
+    for f in dataclasses.fields(record_type):
+        kind = str(f.type).removeprefix("Optional[").removesuffix("]")
+        if kind in kinds:
+            kinds[kind].append(f.name)
+    return kinds["float"], kinds["int"]
 
 
 def schema_markdown() -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..grid import env_label
-from ..model import CellRecord, SparkTaskRecord, TrialRecord
+from ..model import CellRecord, SparkTaskRecord, TrialRecord, numeric_fields
 from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 
 #: Columns that together identify one configuration of settings within a run.
@@ -24,18 +24,9 @@ GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
 #: The four clocks-derived parts of one trial's latency, in the order they happen.
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
 
-_TRIAL_FLOATS = ["loss", "suggest_ts", "book_ts", "refresh_ts", "start_ts", "end_ts",
-                 "objective_s", "cpu_s", "effective_cores", "other_busy_cores", "wait_dispatch_s",
-                 "dispatch_to_start_s", "return_s"]
-_TRIAL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "tid", "peak_threads",
-               "model_threads_effective", "pid", "spark_stage_id", "spark_partition_id",
-               "spark_task_attempt_id", "spark_task_cpus"]
-_CELL_FLOATS = ["start_ts", "end_ts", "wall_s", "best_loss"]
-_CELL_INTS = ["parallelism", "parallelism_effective", "max_queue_len", "max_evals", "repeat",
-              "order", "trials_ok", "trials_failed", "task_slots"]
-_TASK_FLOATS = ["job_submit_ts", "job_end_ts", "launch_ts", "finish_ts", "scheduler_delay_s",
-                "deserialize_s", "run_s", "cpu_s", "result_serialize_s", "gc_s"]
-_TASK_INTS = ["tid", "job_id", "stage_id", "task_attempt_id"]
+_TRIAL_FLOATS, _TRIAL_INTS = numeric_fields(TrialRecord)
+_CELL_FLOATS, _CELL_INTS = numeric_fields(CellRecord)
+_TASK_FLOATS, _TASK_INTS = numeric_fields(SparkTaskRecord)
 
 
 @dataclass
