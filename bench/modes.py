@@ -12,6 +12,7 @@ from typing import Optional
 
 from . import cellproc, pool, shipping, spark_session, variants
 from .errors import BenchError
+from .model import MODES
 
 
 @dataclass
@@ -138,17 +139,19 @@ class PoolMode(Mode):
         placement.pool.run(algo.points, space, trials, clock.suggested)
 
 
-MODES = {m.name: m for m in (SerialMode(), SparkMode(), PoolMode())}
+#: mode name (bench.model.MODES) -> its executor
+EXECUTORS = {m.name: m for m in (SerialMode(), SparkMode(), PoolMode())}
+assert tuple(EXECUTORS) == MODES, "every mode of the model has one executor"
 
 
 def of(cell) -> Mode:
     """The executor of a cell's mode."""
-    return MODES[cell.mode]
+    return EXECUTORS[cell.mode]
 
 
 def check(cells: list, where: str) -> None:
     """Every mode's refusals for the cells about to run, before any runs."""
-    for name, mode in MODES.items():
+    for name, mode in EXECUTORS.items():
         mode.check([c for c in cells if c.mode == name], where)
 
 

@@ -25,7 +25,7 @@ from . import conditions, environment, grid, spark_session
 from .collect import SparkTaskErrors, SuggestClock
 from .errors import BenchError
 from .model import SCHEMA_VERSION, Manifest
-from .modes import MODES
+from .modes import EXECUTORS
 from .probe import Probed, run_probed
 from .runner import (cancel_on_interrupt, collect_spark_tasks, command_line, error_line,
                      new_run_id, record_call)
@@ -216,7 +216,7 @@ class Observation:
                 spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
             docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
                     if d["tid"] not in before]
-            mode = MODES[cell["mode"]]
+            mode = EXECUTORS[cell["mode"]]
             cell_rec, trial_recs = record_call(
                 self.folder.run_id, cell, types.SimpleNamespace(trials=docs), clock, space,
                 start_ts=start_ts, wall=wall, error=error,

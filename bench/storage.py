@@ -282,8 +282,8 @@ class RunFolder:
                              "remove it if no bench runs this folder)")
         where = f" on {host}" if host != socket.gethostname() else ""
         raise BenchError(f"{self.path}: in use by pid {pid}{where} since "
-                         f"{holder.get('since', '?')} ({LOCK}); wait for it to finish, or "
-                         "stop it, before running this folder again")
+                         f"{holder.get('since', '?')} ({LOCK}); wait for it or stop it (if that "
+                         f"pid is no bench run, delete {LOCK})")
 
     # --- records ---
     def append_cell(self, cell: dict, trials: list[dict]) -> None:
