@@ -11,7 +11,7 @@ from typing import Any, Optional
 from hyperopt.base import JOB_STATE_DONE
 
 from .conditions import NATIVE
-from .model import TrialRecord
+from .model import PROBE_FIELDS, TrialRecord
 
 
 class SuggestClock:
@@ -193,11 +193,8 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
     book_ts, refresh_ts = epoch(doc.get("book_time")), epoch(doc.get("refresh_time"))
     split = latency_split(suggest_ts, book_ts, probe.get("start_ts"), probe.get("end_ts"),
                           refresh_ts)
-    known = {k: probe.get(k) for k in (
-        "setup_s", "start_ts", "end_ts", "objective_s", "cpu_s", "effective_cores", "peak_threads", "other_busy_cores",
-        "omp_num_threads", "model_threads_requested", "model_threads_effective", "pid",
-        "hostname", "spark_stage_id", "spark_partition_id", "spark_task_attempt_id",
-        "spark_task_cpus")}
+    known = {k: probe.get(k) for k in PROBE_FIELDS}
+    known.update(thread_env=known["thread_env"] or {}, threadpools=known["threadpools"] or [])
     extra = {k: json_safe(v) for k, v in result.items()
              if k not in ("status", "loss", "error", "traceback", "probe")}
     return TrialRecord(
@@ -209,9 +206,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
         tid=doc["tid"], status=status,
         loss=result.get("loss") if status == "ok" else None, params=params, error=error,
         traceback=trace, extra=extra,
-        suggest_ts=suggest_ts, book_ts=book_ts, refresh_ts=refresh_ts,
-        thread_env=probe.get("thread_env") or {}, threadpools=probe.get("threadpools") or [],
-        **known, **split)
+        suggest_ts=suggest_ts, book_ts=book_ts, refresh_ts=refresh_ts, **known, **split)
 
 
 def trial_records(trials, cell: dict, run_id: str, clock: SuggestClock, space,

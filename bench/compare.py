@@ -15,7 +15,6 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -25,7 +24,6 @@ from .analysis.frames import setting_label, setting_sort_key, varying_settings
 from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio
 from .analysis.measures import fixed_costs, median
 from .errors import BenchError
-from .model import SCHEMA_VERSION
 from .report.markdown import fmt_s, fmt_x_ci, is_missing, table
 
 SLOWER, FASTER = "slower", "faster"
@@ -357,19 +355,8 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
         environment=environment_differences(base.manifest, new.manifest))
 
 
-def load_checked(path) -> RunData:
-    """A results folder, with its schema version checked (records of another version may
-    mean something else)."""
-    run = load_run(path)
-    version = run.manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise BenchError(f"{Path(path) / 'manifest.json'}: schema version {version!r}, this "
-                         f"bench reads version {SCHEMA_VERSION}")
-    return run
-
-
 def compare_folders(base, new, threshold: Threshold | str = DEFAULT_THRESHOLD) -> Comparison:
-    b, n = load_checked(base), load_checked(new)
+    b, n = load_run(base), load_run(new)  # schema versions checked (and upgraded) on read
     result = compare_runs(b, n, threshold)
     if not result.rows:
         raise BenchError(f"{base} and {new}: no configuration in common (base has "

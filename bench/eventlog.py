@@ -427,7 +427,7 @@ def parse_run_eventlog(run_folder: RunFolder | Path | str,
             executors.extend(executor_records(elog, folder.run_id))
     for task in tasks:
         task["run_id"] = folder.run_id
-    return join_tasks(tasks, folder.read_trials().records)
+    return join_tasks(tasks, folder.committed().trials)
 
 
 # --------------------------------------------------------------------------- joining

@@ -1,4 +1,4 @@
-"""The data model: immutable trial and cell records and the versioned results schema.
+"""The data model: the run manifest, immutable trial and cell records, the versioned schema.
 
 Kept apart from the code that runs things (as pyperf does) so that analysis, reports and
 other tools can read results without importing Spark or hyperopt. Every field is documented
@@ -13,16 +13,36 @@ from typing import Any, Optional
 from .conditions import NATIVE
 
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
-SCHEMA_VERSION = 1
+#: Record every version in SCHEMA_HISTORY: readers accept exactly the versions listed there.
+SCHEMA_VERSION = 2
+
+#: What each schema version changed. A reader upgrades older records on load
+#: (bench.storage.RunFolder.committed), so every version listed here stays readable.
+SCHEMA_HISTORY = {
+    1: "First versioned schema: manifest.json, trials.jsonl, cells.jsonl, spark_tasks.jsonl. "
+       "An unknown closure size (objective that could not be pickled) was written as -1.",
+    2: "cells.jsonl closure_bytes is null when the size is unknown (version 1 wrote -1; read "
+       "as null). Added, without changing any meaning: cells.jsonl parallelism_effective.",
+}
+
+#: Values of the manifest's `status`.
+RUN_STATUSES = ("running", "finished", "interrupted", "failed")
 
 MODES = ("serial", "spark", "pool")
 
 
-def _f(doc: str, default: Any = None):
-    """A dataclass field carrying its documentation."""
+def _f(doc: str, default: Any = None, *, required: bool = False, source: Optional[str] = None):
+    """A dataclass field carrying its documentation (and, for the manifest, whether every
+    reader needs it; for a trial, who measures it)."""
+    meta = {"doc": doc, "required": required, "source": source}
     if isinstance(default, (dict, list)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata={"doc": doc})
-    return field(default=default, metadata={"doc": doc})
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _probe(doc: str, default: Any = None):
+    """A trial field measured by the probe inside the objective (bench.probe), copied as is."""
+    return _f(doc, default, source="probe")
 
 
 class _Record:
@@ -36,6 +56,72 @@ class _Record:
     def from_dict(cls, data: dict):
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Manifest(_Record):
+    """What a run was asked to do, where and on what. Written when the run starts and
+    rewritten whole (atomically) by the few bench.storage.RunFolder methods that add to it."""
+
+    schema_version: int = _f("Results schema version of the folder (see the history below).",
+                             SCHEMA_VERSION, required=True)
+    run_id: str = _f("Run folder name.", required=True)
+    created: str = _f("When the run started, ISO 8601 UTC.", required=True)
+    status: str = _f("'running', 'finished', 'interrupted' (Ctrl-C) or 'failed'.",
+                     required=True)
+    resumed: Optional[str] = _f("When the last --resume started, ISO 8601 UTC.")
+    scenario: dict = _f("Scenario file: name, path, sha256, source, description "
+                        "(observed: true for a folder recorded by bench.observe).",
+                        {}, required=True)
+    profile: Optional[str] = _f("Scenario profile: 'quick', 'full' ('observed' for bench.observe).")
+    grid: dict = _f("The scenario's settings as run (functions and spaces named), or how "
+                    "each observed fmin was called (calls).", {})
+    cells: list = _f("Every planned cell in execution order (grid.Cell fields): what "
+                     "--resume still has to run.", [], required=True)
+    argv: list = _f("Command line that started the run.", [])
+    requested: dict = _f("Spark master, Spark settings and results folder as requested.", {})
+    environment: dict = _f("Machine and software: Python, packages, Java, CPU, cores, memory, "
+                           "host, thread environment, git commit, load, software stack.", {})
+    conditions: dict = _f("Driver conditions by name: emulated or not, and what they do.", {})
+    shipping: Optional[dict] = _f("Per spark workload: pickled bytes of objective and space, "
+                                  "and where unpickling them was tried.")
+    spark: Optional[dict] = _f("The run's Spark session: master, version, parallelism, task "
+                               "slots, settings; provided_by_caller when it was the caller's.")
+    clusters: Optional[dict] = _f("Per cluster shape: the sessions started on it (cluster, "
+                                  "start-up and executor wait seconds, thread environment).")
+    warmup_s: Optional[dict] = _f("Seconds spent warming up before the first measured cell, "
+                                  "per session ('session') or cluster shape.")
+
+    def to_dict(self) -> dict:
+        """Fields not known yet (null) are left out of the file, as readers expect."""
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if v is not None or _FIELDS_REQUIRED.get(k)}
+
+
+#: manifest field -> whether every reader needs it
+_FIELDS_REQUIRED = {f.name: f.metadata.get("required", False)
+                    for f in dataclasses.fields(Manifest)}
+
+
+def manifest_problem(data) -> Optional[str]:
+    """Why `data` (a parsed manifest.json) cannot be read by this bench, or None."""
+    if not isinstance(data, dict):
+        return f"not a JSON object (found {type(data).__name__})"
+    missing = [name for name, required in _FIELDS_REQUIRED.items()
+               if required and name not in data]
+    if missing:
+        return f"lacks {', '.join(missing)}; is this a results folder?"
+    version = data["schema_version"]
+    if isinstance(version, bool) or version not in SCHEMA_HISTORY:
+        return (f"schema version {version!r} is not one this bench reads "
+                f"({', '.join(map(str, SCHEMA_HISTORY))})")
+    for name, kind in (("scenario", dict), ("cells", list)):
+        if not isinstance(data[name], kind):
+            return f"{name}: expected a {'list' if kind is list else 'JSON object'}, " \
+                   f"found {type(data[name]).__name__}"
+    if any(not isinstance(c, dict) or "cell_id" not in c for c in data["cells"]):
+        return "cells: every planned cell needs a cell_id"
+    return None
 
 
 @dataclass(frozen=True)
@@ -78,31 +164,31 @@ class TrialRecord(_Record):
     book_ts: Optional[float] = _f("hyperopt book_time: when the trial was dispatched (ms resolution).")
     refresh_ts: Optional[float] = _f("hyperopt refresh_time: when the result was recorded (ms resolution).")
     # --- probe, measured inside the objective (executor in spark mode) ---
-    setup_s: Optional[float] = _f(
+    setup_s: Optional[float] = _probe(
         "Importing the model library in the trial's process just before the objective; large "
         "when a fresh Python worker ran the trial. Included in dispatch_to_start_s.")
-    start_ts: Optional[float] = _f("Epoch seconds when the objective started (host of the objective).")
-    end_ts: Optional[float] = _f("Epoch seconds when the objective ended.")
-    objective_s: Optional[float] = _f("Objective duration from perf_counter, seconds.")
-    cpu_s: Optional[float] = _f("Process CPU time (user+sys) used during the objective, seconds.")
-    effective_cores: Optional[float] = _f("cpu_s / objective_s: cores the objective really kept busy.")
-    peak_threads: Optional[int] = _f("Peak OS thread count of the objective's process while it ran.")
-    other_busy_cores: Optional[float] = _f(
+    start_ts: Optional[float] = _probe("Epoch seconds when the objective started (host of the objective).")
+    end_ts: Optional[float] = _probe("Epoch seconds when the objective ended.")
+    objective_s: Optional[float] = _probe("Objective duration from perf_counter, seconds.")
+    cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds.")
+    effective_cores: Optional[float] = _probe("cpu_s / objective_s: cores the objective really kept busy.")
+    peak_threads: Optional[int] = _probe("Peak OS thread count of the objective's process while it ran.")
+    other_busy_cores: Optional[float] = _probe(
         "Cores other processes kept busy on the trial's host while the objective ran (host CPU "
         "from /proc/stat minus this process, per second of objective; 10 ms resolution). "
         "Includes concurrent trials of the same cell under SparkTrials.")
-    omp_num_threads: Optional[str] = _f("OMP_NUM_THREADS seen by the objective's process (null if unset).")
-    thread_env: dict = _f("Thread-related environment variables seen by the objective.", {})
-    threadpools: list = _f("threadpoolctl pools loaded: [{library, api, num_threads}].", [])
-    model_threads_requested: Any = _f("Thread setting passed to the model (n_jobs as given).")
-    model_threads_effective: Optional[int] = _f(
+    omp_num_threads: Optional[str] = _probe("OMP_NUM_THREADS seen by the objective's process (null if unset).")
+    thread_env: dict = _probe("Thread-related environment variables seen by the objective.", {})
+    threadpools: list = _probe("threadpoolctl pools loaded: [{library, api, num_threads}].", [])
+    model_threads_requested: Any = _probe("Thread setting passed to the model (n_jobs as given).")
+    model_threads_effective: Optional[int] = _probe(
         "Threads the model really used: LightGBM booster num_threads, RF joblib effective n_jobs.")
-    pid: Optional[int] = _f("Process id that ran the objective.")
-    hostname: Optional[str] = _f("Host that ran the objective.")
-    spark_stage_id: Optional[int] = _f("Spark TaskContext.stageId(), spark mode only.")
-    spark_partition_id: Optional[int] = _f("Spark TaskContext.partitionId(), spark mode only.")
-    spark_task_attempt_id: Optional[int] = _f("Spark TaskContext.taskAttemptId(): joins the event log.")
-    spark_task_cpus: Optional[int] = _f("spark.task.cpus as seen by the task (TaskContext.cpus()).")
+    pid: Optional[int] = _probe("Process id that ran the objective.")
+    hostname: Optional[str] = _probe("Host that ran the objective.")
+    spark_stage_id: Optional[int] = _probe("Spark TaskContext.stageId(), spark mode only.")
+    spark_partition_id: Optional[int] = _probe("Spark TaskContext.partitionId(), spark mode only.")
+    spark_task_attempt_id: Optional[int] = _probe("Spark TaskContext.taskAttemptId(): joins the event log.")
+    spark_task_cpus: Optional[int] = _probe("spark.task.cpus as seen by the task (TaskContext.cpus()).")
     # --- latency split derived from the clocks above ---
     wait_dispatch_s: Optional[float] = _f("book_ts - suggest_ts: trial waited in hyperopt's queue.")
     dispatch_to_start_s: Optional[float] = _f(
@@ -118,7 +204,11 @@ class CellRecord(_Record):
     cell_id: str = _f("Cell id, stable across --resume.")
     mode: str = _f("'serial', 'spark' or 'pool'.")
     workload: str = _f("Workload name.")
-    parallelism: Optional[int] = _f("SparkTrials parallelism; null in serial mode.")
+    parallelism: Optional[int] = _f("SparkTrials parallelism the scenario asked for; null in "
+                                    "serial mode.")
+    parallelism_effective: Optional[int] = _f(
+        "Parallelism SparkTrials really ran with (its own `parallelism` after capping the "
+        "request, e.g. at MAX_CONCURRENT_JOBS_ALLOWED); null for serial and pool cells.")
     max_queue_len: int = _f("fmin max_queue_len actually passed.")
     n_jobs: Any = _f("Model thread setting requested.")
     max_evals: int = _f("fmin max_evals.")
@@ -140,7 +230,8 @@ class CellRecord(_Record):
     task_slots: Optional[int] = _f("Spark task slots available when the cell ran (spark mode).")
     spark_job_group: Optional[str] = _f("Spark job group the cell's trials ran under (spark mode).")
     closure_bytes: Optional[int] = _f(
-        "Bytes of the pickled objective and space that SparkTrials ships with every trial.")
+        "Bytes of the pickled objective and space that SparkTrials ships with every trial; "
+        "null in serial mode and when they cannot be pickled here.")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 
@@ -187,18 +278,34 @@ class SparkExecutorRecord(_Record):
     removed_reason: Optional[str] = _f("Why it was removed, as Spark logged it.")
 
 
-def field_docs(record_type) -> list[tuple[str, str]]:
-    """(name, doc) for every field of a record type, in declaration order."""
-    return [(f.name, f.metadata.get("doc", "")) for f in dataclasses.fields(record_type)]
+#: Trial fields the probe measures inside the objective, in declaration order.
+PROBE_FIELDS = tuple(f.name for f in dataclasses.fields(TrialRecord)
+                     if f.metadata.get("source") == "probe")
+
+
+def numeric_fields(record_type) -> tuple[list[str], list[str]]:
+    """(float fields, int fields) of a record type, from its annotations: the column types
+    a reader gives them."""
+    kinds = {"float": [], "int": []}
+    for f in dataclasses.fields(record_type):
+        kind = str(f.type).removeprefix("Optional[").removesuffix("]")
+        if kind in kinds:
+            kinds[kind].append(f.name)
+    return kinds["float"], kinds["int"]
 
 
 def schema_markdown() -> str:
     """The results schema as Markdown, generated from the record types above."""
     out = [f"# Results schema (version {SCHEMA_VERSION})", ""]
-    for title, rtype in (("trials.jsonl", TrialRecord), ("cells.jsonl", CellRecord),
-                        ("spark_tasks.jsonl", SparkTaskRecord),
-                        ("spark_executors.jsonl", SparkExecutorRecord)):
-        out += [f"## {title}: {rtype.__doc__}", "", "| field | meaning |", "| --- | --- |"]
-        out += [f"| `{name}` | {doc} |" for name, doc in field_docs(rtype)]
+    for title, rtype in (("manifest.json", Manifest), ("trials.jsonl", TrialRecord),
+                         ("cells.jsonl", CellRecord), ("spark_tasks.jsonl", SparkTaskRecord),
+                         ("spark_executors.jsonl", SparkExecutorRecord)):
+        doc = " ".join(rtype.__doc__.split())
+        out += [f"## {title}: {doc}", "", "| field | meaning |", "| --- | --- |"]
+        for f in dataclasses.fields(rtype):
+            required = " (required)" if f.metadata.get("required") else ""
+            out.append(f"| `{f.name}` | {f.metadata.get('doc', '')}{required} |")
         out.append("")
+    out += ["## Version history", ""]
+    out += [f"- **{version}**: {text}" for version, text in SCHEMA_HISTORY.items()]
     return "\n".join(out)

@@ -24,7 +24,8 @@ from typing import Optional
 from . import conditions, environment, grid, spark_session
 from .collect import SparkTaskErrors, SuggestClock
 from .errors import BenchError
-from .model import SCHEMA_VERSION
+from .model import SCHEMA_VERSION, Manifest
+from .modes import EXECUTORS
 from .probe import Probed, run_probed
 from .runner import (cancel_on_interrupt, collect_spark_tasks, command_line, error_line,
                      new_run_id, record_call)
@@ -96,7 +97,7 @@ class Observation:
         try:
             self._start_spark()
         except BaseException:
-            self.folder.update_manifest(status="failed")
+            self.folder.set_status("failed")
             raise
         return self
 
@@ -110,25 +111,24 @@ class Observation:
             spark_session.redact_run_logs(self.folder.path)
             collect_spark_tasks(self.folder)
         finally:
-            self.folder.update_manifest(status=status)
+            self.folder.set_status(status)
         return False
 
-    def _manifest(self) -> dict:
+    def _manifest(self) -> Manifest:
         caller = _caller_file()
-        return {
-            "schema_version": SCHEMA_VERSION, "run_id": self.folder.run_id,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "status": "running", "profile": PROFILE,
-            "scenario": {"name": self.name, "path": caller, "sha256": None, "source": None,
-                         "observed": True,
-                         "description": "fmin calls recorded by bench.observe"
-                                        + (f" in {caller}" if caller else "")},
-            "grid": {}, "cells": [], "argv": command_line(spark_session.redact_argv(sys.argv)),
-            "requested": {"master": self.master, "conf": spark_session.redact_conf(self.conf),
-                          "results_dir": str(self.results_dir)},
-            "environment": environment.capture(Path(__file__).resolve().parent.parent),
-            "conditions": conditions.manifest_entries({}),
-        }
+        return Manifest(
+            schema_version=SCHEMA_VERSION, run_id=self.folder.run_id,
+            created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            status="running", profile=PROFILE,
+            scenario={"name": self.name, "path": caller, "sha256": None, "source": None,
+                      "observed": True,
+                      "description": "fmin calls recorded by bench.observe"
+                                     + (f" in {caller}" if caller else "")},
+            grid={}, cells=[], argv=command_line(spark_session.redact_argv(sys.argv)),
+            requested={"master": self.master, "conf": spark_session.redact_conf(self.conf),
+                       "results_dir": str(self.results_dir)},
+            environment=environment.capture(Path(__file__).resolve().parent.parent),
+            conditions=conditions.manifest_entries({}))
 
     def _start_spark(self) -> None:
         """With spark='auto', start a loopback session with its event log in the run folder
@@ -154,9 +154,9 @@ class Observation:
         if self._facts_recorded:
             return
         self._facts_recorded = True
-        self.folder.update_manifest(spark={**spark_session.session_facts(spark),
-                                           "provided_by_caller": self.own_spark is None,
-                                           "event_log": self.own_spark is not None})
+        self.folder.record_spark({**spark_session.session_facts(spark),
+                                  "provided_by_caller": self.own_spark is None,
+                                  "event_log": self.own_spark is not None})
 
     # ------------------------------------------------------------------ fmin
     def _cell(self, fn, trials, max_evals, kwargs) -> dict:
@@ -193,7 +193,7 @@ class Observation:
                             "timeout_s": kwargs.get("timeout"),
                             "trials": type(trials).__name__,
                             "earlier_trials_in_object": len(before)})
-        self.folder.update_manifest(cells=self._cells, grid={"calls": self._calls})
+        self.folder.record_observed_calls(self._cells, self._calls)
         spark = trials._spark if cell["mode"] == "spark" else None
         if spark is not None:
             self._record_spark(spark)
@@ -217,12 +217,15 @@ class Observation:
                 spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
             docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
                     if d["tid"] not in before]
+            mode = EXECUTORS[cell["mode"]]
             cell_rec, trial_recs = record_call(
                 self.folder.run_id, cell, types.SimpleNamespace(trials=docs), clock, space,
-                probed, start_ts=start_ts, wall=wall, error=error,
+                start_ts=start_ts, wall=wall, error=error,
                 task_errors=task_errors.by_tid,
                 slots=spark_session.task_slots(spark) if spark is not None else None,
-                job_group=cell["cell_id"] if spark is not None else None)
+                job_group=cell["cell_id"] if spark is not None else None,
+                closure_bytes=mode.closure_bytes(probed, space),
+                parallelism_effective=mode.parallelism_effective(trials))
             self.folder.append_cell(cell_rec, trial_recs)
         return result
 

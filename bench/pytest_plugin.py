@@ -89,22 +89,22 @@ class CellBenchmark:
         results = self.folder / "results"
         results.mkdir(exist_ok=True)
         run_id = runner.new_run_id(scn.name, results)
-        run = RunFolder(results / run_id).create(
-            runner._manifest(scn, run_id, cells, ["pytest", self.test_name],
-                             self.spark.sparkContext.master, {}, results))
-        run.update_manifest(spark=spark_session.session_facts(self.spark))
-        cell_runner = runner.CellRunner(scn, run, self.spark)
-        cell_runner.warm_up(cells)
+        folder = RunFolder(results / run_id).create(
+            runner.new_manifest(scn, run_id, cells, ["pytest", self.test_name],
+                                self.spark.sparkContext.master, {}, results))
+        folder.record_spark(spark_session.session_facts(self.spark))
+        cell_runner = runner.CellRunner(scn, folder)
+        cell_runner.warm_up(cells, self.spark)
         for cell in serial:  # the baseline, untimed by pytest-benchmark
-            run.append_cell(*cell_runner.run_cell(cell))
+            folder.append_cell(*cell_runner.run_cell(cell, self.spark))
         pending = iter(spark)
 
         def one_round():
-            run.append_cell(*cell_runner.run_cell(next(pending)))
+            folder.append_cell(*cell_runner.run_cell(next(pending), self.spark))
 
         self.benchmark.pedantic(one_round, rounds=len(spark), iterations=1)
-        run.update_manifest(status="finished")
-        info = measurements(run.path)
+        folder.set_status("finished")
+        info = measurements(folder.path)
         self.benchmark.extra_info.update(info)
         return info
 

@@ -2,19 +2,26 @@
 
 Like hyperfine, a crash loses at most the unit of work in flight. Reading is tolerant: a
 line cut off by a kill is skipped and reported, never fatal, so partial runs stay readable.
+The manifest is the exception: it is checked on every read (bench.model.manifest_problem),
+because every reader relies on it.
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import math
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Optional
 
 from .errors import BenchError
+from .model import SCHEMA_VERSION, Manifest, manifest_problem
 
 MANIFEST = "manifest.json"
+LOCK = "run.lock"
 TRIALS = "trials.jsonl"
 CELLS = "cells.jsonl"
 SPARK_TASKS = "spark_tasks.jsonl"
@@ -71,10 +78,6 @@ class JsonlRead:
     records: list = field(default_factory=list)
     bad_lines: list = field(default_factory=list)  # 1-based line numbers
 
-    @property
-    def truncated(self) -> bool:
-        return bool(self.bad_lines)
-
 
 def read_jsonl(path: Path) -> JsonlRead:
     """Read every parseable line; a torn or corrupt line is recorded, not raised."""
@@ -97,8 +100,42 @@ def read_jsonl(path: Path) -> JsonlRead:
     return out
 
 
-def iter_jsonl(path: Path) -> Iterator[dict]:
-    yield from read_jsonl(path).records
+@dataclass
+class Committed:
+    """What a results folder holds for certain: the cells that have a cell line and the
+    trials those lines commit, with what was skipped on the way."""
+
+    cells: list = field(default_factory=list)
+    trials: list = field(default_factory=list)
+    #: file name -> 1-based numbers of lines that could not be parsed (torn or corrupt)
+    bad_lines: dict = field(default_factory=dict)
+    #: trial lines whose cell has no cell line (cell killed before it finished)
+    orphan_trials: int = 0
+
+    @property
+    def cell_ids(self) -> set[str]:
+        return {c["cell_id"] for c in self.cells}
+
+
+def _upgrade_cell(cell: dict, version: int) -> dict:
+    """A cell record of an older schema version as the current version means it."""
+    if version < 2 and isinstance(cell.get("closure_bytes"), int) and cell["closure_bytes"] < 0:
+        cell = {**cell, "closure_bytes": None}  # version 1 wrote -1 for "unknown"
+    return cell
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 class RunFolder:
@@ -117,58 +154,171 @@ class RunFolder:
     spark_tasks_path = property(lambda self: self.path / SPARK_TASKS)
     eventlog_dir = property(lambda self: self.path / EVENTLOG_DIR)
 
-    def create(self, manifest: dict) -> "RunFolder":
+    lock_path = property(lambda self: self.path / LOCK)
+
+    # --- the manifest: created once, then changed only through the named methods below ---
+    def create(self, manifest: Manifest | dict) -> "RunFolder":
+        data = manifest.to_dict() if isinstance(manifest, Manifest) else dict(manifest)
+        problem = manifest_problem(data)
+        if problem:  # a bug in the writer, named before anything is on disk
+            raise BenchError(f"{self.manifest_path}: {problem}")
         self.path.mkdir(parents=True, exist_ok=False)
-        write_json(self.manifest_path, manifest)
+        write_json(self.manifest_path, data)
         return self
 
     def manifest(self) -> dict:
-        """The manifest, or a clear error naming the folder when it is absent or unreadable."""
+        """The manifest, checked: a clear one-line error naming the file when it is absent,
+        unreadable, not a manifest or of a schema version this bench does not read."""
         if not self.path.is_dir():
             raise BenchError(f"{self.path}: no such results folder")
         if not self.manifest_path.exists():
             raise BenchError(f"{self.manifest_path}: missing; is this a results folder?")
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise BenchError(f"{self.manifest_path}: not valid JSON ({exc.msg}, line {exc.lineno})")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BenchError(f"{self.manifest_path}: cannot be read ({exc})")
+        problem = manifest_problem(data)
+        if problem:
+            raise BenchError(f"{self.manifest_path}: {problem}")
+        return data
 
-    def update_manifest(self, **changes) -> None:
+    def _change_manifest(self, change: Callable[[dict], None]) -> None:
+        """Read, change and rewrite the manifest whole (atomically); keys this version of
+        bench does not know (a newer writer's) are kept."""
         data = self.manifest()
-        data.update(changes)
+        change(data)
         write_json(self.manifest_path, data)
 
+    def set_status(self, status: str, *, resumed: bool = False) -> None:
+        """The run's status ('running', 'finished', 'interrupted', 'failed'); `resumed`
+        stamps the start of a --resume."""
+        def change(m):
+            m["status"] = status
+            if resumed:
+                m["resumed"] = _now()
+        self._change_manifest(change)
+
+    def upgrade(self) -> None:
+        """Before appending to a folder of an older schema version (--resume): rewrite its
+        cell records as the current version means them, then mark the folder current, so
+        old and new records never mix meanings. Safe to repeat after a crash in between."""
+        version = self.manifest()["schema_version"]
+        if version == SCHEMA_VERSION:
+            return
+        if self.cells_path.exists():
+            read = read_jsonl(self.cells_path)
+            rewrite_jsonl(self.cells_path, [_upgrade_cell(c, version) for c in read.records])
+        self._change_manifest(lambda m: m.update(schema_version=SCHEMA_VERSION))
+
+    def record_shipping(self, shipping: dict) -> None:
+        """Per spark workload: what SparkTrials will pickle and ship (bench.shipping)."""
+        self._change_manifest(lambda m: m.update(shipping=shipping))
+
+    def record_spark(self, facts: dict) -> None:
+        """Facts about the run's (or the caller's) Spark session."""
+        self._change_manifest(lambda m: m.update(spark=facts))
+
+    def add_cluster_session(self, shape: str, facts: dict) -> None:
+        """One more session started on a cluster shape."""
+        self._change_manifest(lambda m: m.setdefault("clusters", {}).setdefault(
+            shape, []).append(facts))
+
+    def add_warmup(self, where: str, seconds: float) -> None:
+        """Seconds of warm-up spent on a session ('session') or cluster shape."""
+        def change(m):
+            warm = m.get("warmup_s") if isinstance(m.get("warmup_s"), dict) else {}
+            warm[where] = round(warm.get(where, 0.0) + seconds, 3)
+            m["warmup_s"] = warm
+        self._change_manifest(change)
+
+    def record_observed_calls(self, cells: list[dict], calls: list[dict]) -> None:
+        """bench.observe: the cells so far and how each fmin was called."""
+        self._change_manifest(lambda m: m.update(cells=cells, grid={"calls": calls}))
+
+    # --- one process at a time ---
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the folder for this process while it runs cells: a second run or --resume
+        of the same folder is refused while the holder lives. The lock file names the
+        holder; one left behind by a process that died (kill -9) is taken over."""
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                self._clear_stale_lock()
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(me) + "\n")
+            break
+        else:
+            raise BenchError(f"{self.lock_path}: in use by another process that just took it")
+        try:
+            yield self
+        finally:
+            with contextlib.suppress(OSError):
+                if self._lock_holder().get("pid") == me["pid"]:
+                    self.lock_path.unlink()
+
+    def _lock_holder(self) -> dict:
+        try:
+            holder = json.loads(self.lock_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return holder if isinstance(holder, dict) else {}
+
+    def _clear_stale_lock(self) -> None:
+        """Remove the lock file if its holder is dead; otherwise say who holds it."""
+        holder = self._lock_holder()
+        pid, host = holder.get("pid"), holder.get("host")
+        if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
+            with contextlib.suppress(FileNotFoundError):
+                self.lock_path.unlink()
+            return
+        if not holder:  # being written this instant, or unreadable: not ours to remove
+            raise BenchError(f"{self.lock_path}: in use (the lock file names no process; "
+                             "remove it if no bench runs this folder)")
+        where = f" on {host}" if host != socket.gethostname() else ""
+        raise BenchError(f"{self.path}: in use by pid {pid}{where} since "
+                         f"{holder.get('since', '?')} ({LOCK}); wait for it or stop it (if that "
+                         f"pid is no bench run, delete {LOCK})")
+
+    # --- records ---
     def append_cell(self, cell: dict, trials: list[dict]) -> None:
         """Trials first, then the cell line: a cell line is the commit mark of its trials."""
         append_jsonl(self.trials_path, trials)
         append_jsonl(self.cells_path, [cell])
 
-    def read_cells(self) -> JsonlRead:
-        return read_jsonl(self.cells_path)
-
-    def read_trials(self) -> JsonlRead:
-        """Trials of finished cells only: trials of a cell killed mid-write are left out."""
-        done = {c["cell_id"] for c in self.read_cells().records if "cell_id" in c}
-        raw = read_jsonl(self.trials_path)
-        raw.records = [t for t in raw.records if t.get("cell_id") in done]
-        return raw
+    def committed(self, version: Optional[int] = None) -> Committed:
+        """The one reader of cells and trials: cells with a cell line and the trials they
+        commit (a cell line is written after its trials, so trials without one belong to a
+        cell killed mid-write), upgraded from the folder's schema version; torn lines and
+        orphan trials are counted, never fatal."""
+        if version is None:
+            version = self.manifest()["schema_version"]
+        cells_read = read_jsonl(self.cells_path)
+        cells = [_upgrade_cell(c, version) for c in cells_read.records if "cell_id" in c]
+        done = {c["cell_id"] for c in cells}
+        trials_read = read_jsonl(self.trials_path)
+        trials = [t for t in trials_read.records if t.get("cell_id") in done]
+        bad = {name: read.bad_lines for name, read in
+               ((CELLS, cells_read), (TRIALS, trials_read)) if read.bad_lines}
+        return Committed(cells=cells, trials=trials, bad_lines=bad,
+                         orphan_trials=len(trials_read.records) - len(trials))
 
     def drop_unfinished_trials(self) -> int:
         """Before resuming: remove trial lines of cells that never finished (and torn lines),
         so the re-run cell's trials are not mixed with a killed attempt's. Returns lines removed."""
         if not self.trials_path.exists():
             return 0
-        done = self.finished_cell_ids()
-        raw = read_jsonl(self.trials_path)
-        keep = [t for t in raw.records if t.get("cell_id") in done]
-        removed = len(raw.records) - len(keep) + len(raw.bad_lines)
+        got = self.committed()
+        removed = got.orphan_trials + len(got.bad_lines.get(TRIALS, []))
         if removed:
-            rewrite_jsonl(self.trials_path, keep)
+            rewrite_jsonl(self.trials_path, got.trials)
         return removed
 
     def write_spark_tasks(self, records: list[dict]) -> None:
         """Replace spark_tasks.jsonl: it is derived from the event logs, rebuilt whole."""
         rewrite_jsonl(self.spark_tasks_path, records)
-
-    def finished_cell_ids(self) -> set[str]:
-        return {c["cell_id"] for c in self.read_cells().records if "cell_id" in c}

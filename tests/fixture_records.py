@@ -210,7 +210,7 @@ def interrupt_run(folder: RunFolder, torn: str = "cells") -> dict:
     (orphans) and its cell line is cut in half (torn='cells'), or the kill hits while its
     trials are written, leaving a half trial line (torn='trials'). Returns that cell."""
     man = folder.manifest()
-    done = folder.finished_cell_ids()
+    done = folder.committed().cell_ids
     cell = next(c for c in man["cells"] if c["cell_id"] not in done)
     trials = _known_cell_trials(cell, man["run_id"], BASE_TS + 1000.0, _Ids())
     line_trials = [t for t in trials]
@@ -221,7 +221,7 @@ def interrupt_run(folder: RunFolder, torn: str = "cells") -> dict:
         append_jsonl(folder.trials_path, line_trials)
         _append_torn(folder.cells_path, _cell_record(cell, man["run_id"], BASE_TS + 1000.0,
                                                      5.0, trials))
-    folder.update_manifest(status="interrupted")
+    folder.set_status("interrupted")
     return cell
 
 

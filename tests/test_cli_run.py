@@ -36,7 +36,7 @@ def test_smoke_run_prints_folder_last_and_keeps_terminal_quiet(tmp_path):
     # Spark's console output goes to the run's log, not the terminal
     assert "log level" not in out.stderr and "WARN" not in out.stderr, out.stderr
     assert (folder.path / "logs" / "spark-session.log").stat().st_size > 0
-    trials = folder.read_trials().records
+    trials = folder.committed().trials
     assert {t["mode"] for t in trials} == {"serial", "spark"}
     assert len(trials) == 4 * 4 and all(t["status"] == "ok" for t in trials)
     manifest = folder.manifest()
@@ -73,7 +73,7 @@ def test_kill_9_then_resume_finishes_without_redoing_cells(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: python and its JVM
         proc.wait()
     folder = RunFolder(cells_file.parent)
-    before = {c["cell_id"]: c for c in folder.read_cells().records}
+    before = {c["cell_id"]: c for c in folder.committed().cells}
     planned = {c["cell_id"] for c in folder.manifest()["cells"]}
     assert 2 <= len(before) < len(planned) == 6
     with open(folder.trials_path, "a") as fh:  # a trial line torn by the kill
@@ -82,11 +82,11 @@ def test_kill_9_then_resume_finishes_without_redoing_cells(tmp_path):
     out = bench("run", "--resume", str(folder.path), "--quiet")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == str(folder.path)
-    after = folder.read_cells().records
+    after = folder.committed().cells
     assert sorted(c["cell_id"] for c in after) == sorted(planned)
     for cid, cell in before.items():  # finished cells were not redone
         assert [c for c in after if c["cell_id"] == cid] == [cell]
-    trials = folder.read_trials()
-    assert not trials.bad_lines and len(trials.records) == 6 * 3
-    assert len({(t["cell_id"], t["tid"]) for t in trials.records}) == 18
+    committed = folder.committed()
+    assert not committed.bad_lines.get("trials.jsonl") and len(committed.trials) == 6 * 3
+    assert len({(t["cell_id"], t["tid"]) for t in committed.trials}) == 18
     assert json.loads(folder.manifest_path.read_text())["status"] == "finished"

@@ -28,7 +28,7 @@ def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
     *headline, html, report = out.stdout.strip().splitlines()
     assert html.endswith("report.html") and any(h.startswith("sleep  ") for h in headline)
     folder = RunFolder(next((tmp_path / "results").iterdir()))
-    trials = folder.read_trials().records
+    trials = folder.committed().trials
     assert len(trials) == 4 and all(t["status"] == "ok" and t["cluster"] == "2x1" for t in trials)
     facts = folder.manifest()["clusters"]["2x1"][0]
     assert facts["executors"] == 2 and facts["task_slots"] == 2

@@ -10,7 +10,7 @@ import pytest
 
 from bench import compare
 from bench.errors import BenchError
-from bench.storage import RunFolder
+from bench.storage import RunFolder, write_json
 from tests.conftest import ROOT
 from tests.fixture_records import BASE_TS, _cell_record, _trial, cell_dict, manifest
 
@@ -192,6 +192,6 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path):
     assert out.returncode == 2 and "--threshold" in out.stderr
     old = write_run(tmp_path, "old", {"spark": FLAT})
     man = RunFolder(old).manifest()
-    RunFolder(old).update_manifest(schema_version=man["schema_version"] + 1)
+    write_json(RunFolder(old).manifest_path, {**man, "schema_version": man["schema_version"] + 1})
     out = bench_compare(base, old)
     assert out.returncode == 2 and "schema version" in out.stderr

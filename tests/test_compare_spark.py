@@ -68,7 +68,7 @@ def _compare(base, new):
 
 def test_trials_ran_in_spark_python_workers(runs):
     for path, driver_pid in runs.values():
-        trials = RunFolder(path).read_trials().records
+        trials = RunFolder(path).committed().trials
         assert trials and all(t["mode"] == "spark" and t["status"] == "ok" for t in trials)
         assert all(t["spark_task_attempt_id"] is not None for t in trials)
         assert driver_pid not in {t["pid"] for t in trials}

@@ -55,7 +55,7 @@ def _events(folder) -> list[dict]:
 def test_background_load_starts_before_and_stops_after_the_cell_clock(tmp_path):
     scn = write_scenario(tmp_path, BUSY.replace("SECONDS", "0.1"))
     folder = runner.run(scn, results_dir=tmp_path / "r", quiet=True)
-    busy = [c for c in RunFolder(folder).read_cells().records if c["condition"] == "busy"]
+    busy = [c for c in RunFolder(folder).committed().cells if c["condition"] == "busy"]
     events = _events(folder)
     assert [e["event"] for e in events] == ["started", "stopped"]
     started, stopped = events

@@ -15,6 +15,7 @@ from bench.eventlog import (
     read_eventlog, read_run_eventlogs, scheduler_delay_ms, trials_without_task)
 from bench.model import SparkTaskRecord
 from bench.storage import RunFolder, append_jsonl
+from tests.fixture_records import manifest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eventlogs"
 PLAIN = FIXTURES / "sparktrials_local.jsonl"
@@ -246,7 +247,7 @@ def test_parsed_tasks_carry_their_application_id():
 # --------------------------------------------------------------------------- run folders
 
 def _run_folder(tmp_path: Path, log_source: Path, log_name: str, trials: list[dict]) -> RunFolder:
-    folder = RunFolder(tmp_path / "run-1").create({"run_id": "run-1", "status": "running"})
+    folder = RunFolder(tmp_path / "run-1").create(manifest("run-1", [], status="running"))
     folder.eventlog_dir.mkdir()
     shutil.copy(log_source, folder.eventlog_dir / log_name)
     folder.append_cell({"cell_id": GROUP, "mode": "spark"},
@@ -295,7 +296,7 @@ def test_trials_of_unfinished_cells_are_not_joined(tmp_path):
 
 
 def test_rolling_log_folder_in_a_run_is_found(tmp_path):
-    folder = RunFolder(tmp_path / "run-2").create({"run_id": "run-2"})
+    folder = RunFolder(tmp_path / "run-2").create(manifest("run-2", []))
     folder.eventlog_dir.mkdir()
     shutil.copytree(ZSTD_DIR, folder.eventlog_dir / ZSTD_DIR.name)
     (folder.eventlog_dir / ".hidden.crc").write_bytes(b"")
@@ -305,6 +306,6 @@ def test_rolling_log_folder_in_a_run_is_found(tmp_path):
 
 
 def test_run_without_an_eventlog_is_a_clear_error(tmp_path):
-    folder = RunFolder(tmp_path / "run-3").create({"run_id": "run-3"})
+    folder = RunFolder(tmp_path / "run-3").create(manifest("run-3", []))
     with pytest.raises(BenchError, match="no Spark event log found"):
         parse_run_eventlog(folder)

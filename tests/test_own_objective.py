@@ -98,7 +98,7 @@ def _by_mode(trials, workload):
 
 
 def test_own_objective_runs_in_executors_and_reports(own_run):
-    by_mode = _by_mode(own_run.read_trials().records, "rf-int")
+    by_mode = _by_mode(own_run.committed().trials, "rf-int")
     statuses = {m: [t["status"] for t in ts] for m, ts in by_mode.items()}
     print("rf-int statuses by mode:", statuses)
     assert statuses == {"serial": ["ok"] * 3, "spark": ["ok"] * 3}
@@ -113,7 +113,7 @@ def test_own_objective_runs_in_executors_and_reports(own_run):
 
 
 def test_failing_own_objective_names_the_parameter_and_reports_no_speedup(own_run):
-    by_mode = _by_mode(own_run.read_trials().records, "rf-float")
+    by_mode = _by_mode(own_run.committed().trials, "rf-float")
     statuses = {m: [t["status"] for t in ts] for m, ts in by_mode.items()}
     print("rf-float statuses by mode:", statuses)
     print("first spark error:", by_mode["spark"][0]["error"].splitlines()[0])
@@ -193,7 +193,7 @@ def test_hyperopt_conventions_fail_trials_with_messages_and_the_run_goes_on(tmp_
     path = runner.run(write_scenario(tmp_path, CONVENTIONS), results_dir=tmp_path / "r",
                       quiet=True)
     folder = RunFolder(path)
-    errors = {t["workload"]: t["error"] for t in folder.read_trials().records}
+    errors = {t["workload"]: t["error"] for t in folder.committed().trials}
     assert errors == {
         "status-fail": "objective returned status 'fail': diverged",
         "string": "loss must be a finite number, got str: '0.5'",
@@ -201,9 +201,9 @@ def test_hyperopt_conventions_fail_trials_with_messages_and_the_run_goes_on(tmp_
         "inf": "loss must be a finite number, got inf",
         "array": "loss must be a finite number, got ndarray of shape (2,): '[1. 2.]'",
         "good": None}
-    cells = folder.read_cells().records
+    cells = folder.committed().cells
     assert len(cells) == 6 and all(c["error"] is None for c in cells)
-    good = [t for t in folder.read_trials().records if t["workload"] == "good"]
+    good = [t for t in folder.committed().trials if t["workload"] == "good"]
     assert all(t["status"] == "ok" and t["extra"] == {"auc": 0.75} for t in good)
 
 
@@ -247,11 +247,11 @@ def test_n_jobs_reaches_objectives_that_take_it_and_timeout_ends_a_cell(tmp_path
     path = runner.run(write_scenario(tmp_path, N_JOBS.replace("EXTRA", "")),
                       results_dir=tmp_path / "r", quiet=True)
     folder = RunFolder(path)
-    cells = {c["cell_id"]: c for c in folder.read_cells().records}
+    cells = {c["cell_id"]: c for c in folder.committed().cells}
     assert sorted(cells) == ["ignores.serial.native.njNone.e3.r0",
                              "takes.serial.native.nj1.e3.r0", "takes.serial.native.nj2.e3.r0"]
     seen = {(t["n_jobs"], t["extra"]["n_jobs_seen"], t["model_threads_requested"])
-            for t in folder.read_trials().records if t["workload"] == "takes"}
+            for t in folder.committed().trials if t["workload"] == "takes"}
     assert seen == {(1, 1, 1), (2, 2, 2)}
     # 0.3 s trials under timeout_s 0.5: fmin starts no trial after 0.5 s, so 3 never finish
     assert cells["ignores.serial.native.njNone.e3.r0"]["trials_ok"] < 3
@@ -312,8 +312,8 @@ def test_observe_records_a_notebooks_fmin_calls(spark, tmp_path):
     assert best_serial == plain and set(best) == {"w"}
     folder = RunFolder(obs.path)
     assert folder.manifest()["status"] == "finished"
-    trials = folder.read_trials().records
-    counts = {c["cell_id"]: (c["trials_ok"], c["trials_failed"]) for c in folder.read_cells().records}
+    trials = folder.committed().trials
+    counts = {c["cell_id"]: (c["trials_ok"], c["trials_failed"]) for c in folder.committed().cells}
     assert counts == {"hyp_obj.spark.p2q1.njNone.e3.r0": (3, 0),
                       "hyp_obj.serial.native.njNone.e3.r0": (3, 0),
                       "broken_obj.spark.p2q1.njNone.e2.r0": (0, 2)}

@@ -57,7 +57,7 @@ def test_baseline_then_slower_candidate_fails_the_gate(tmp_path):
     assert bench["stats"]["rounds"] == 2
     assert info["speedup_vs_serial"] > 0 and info["fixed_overhead_s_per_trial"] > 0
     assert 0.04 < info["objective_s_spark"] < 0.5 and info["trials_failed"] == 0
-    trials = RunFolder(info["results"]).read_trials().records
+    trials = RunFolder(info["results"]).committed().trials
     driver = {t["pid"] for t in trials if t["mode"] == "serial"}
     spark = [t for t in trials if t["mode"] == "spark"]
     assert len(spark) == 4 and not driver & {t["pid"] for t in spark}

@@ -14,6 +14,7 @@ from bench.errors import BenchError
 from bench.report import build_report, default_out_dir, write_report_files
 from bench.report import cli as report_cli
 from bench.report.build import REPORT_NAME
+from bench.storage import write_json
 from tests import fixture_records as fr
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -184,7 +185,7 @@ def test_serial_only_run_skips_spark_charts_with_a_reason(tmp_path):
         kept = [line for line in p.read_text().splitlines() if '"mode": "spark"' not in line]
         p.write_text("\n".join(kept) + "\n")
     (folder.path / "spark_tasks.jsonl").unlink()
-    folder.update_manifest(cells=plan)
+    write_json(folder.manifest_path, {**folder.manifest(), "cells": plan})
     path = build_report(folder.path)
     text = path.read_text()
     assert "*Chart skipped: no spark configuration has a finished serial counterpart" in text

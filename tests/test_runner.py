@@ -35,7 +35,7 @@ def by_cell(trials):
 
 
 def test_sleep_ground_truth_in_both_modes(truth_run):
-    trials = truth_run.read_trials().records
+    trials = truth_run.committed().trials
     cores = os.cpu_count()
     cells = by_cell(trials)
     assert len(cells) == 6 and all(len(v) == 3 for v in cells.values())
@@ -51,7 +51,7 @@ def test_sleep_ground_truth_in_both_modes(truth_run):
 
 def test_spark_trials_see_task_cpus_and_run_elsewhere(truth_run, spark):
     task_cpus = spark.sparkContext.getConf().get("spark.task.cpus", "1")
-    trials = truth_run.read_trials().records
+    trials = truth_run.committed().trials
     spark_trials = [t for t in trials if t["mode"] == "spark"]
     serial_trials = [t for t in trials if t["mode"] == "serial"]
     assert spark_trials and serial_trials
@@ -73,12 +73,12 @@ def test_every_documented_field_is_filled(truth_run):
                 "return_s", "threadpools"]
     spark_only = ["parallelism", "spark_stage_id", "spark_task_attempt_id", "spark_task_cpus",
                   "omp_num_threads"]
-    for t in truth_run.read_trials().records:
+    for t in truth_run.committed().trials:
         missing = [f for f in required + (spark_only if t["mode"] == "spark" else [])
                    if t.get(f) is None]
         assert not missing, (t["cell_id"], missing)
         assert t["status"] == "ok" and "x" in t["params"]
-    cells = truth_run.read_cells().records
+    cells = truth_run.committed().cells
     assert all(c["wall_s"] > 0 and c["trials_ok"] == 3 and c["best_loss"] is not None
                for c in cells)
     spark_cells = [c for c in cells if c["mode"] == "spark"]
@@ -106,7 +106,7 @@ def test_failing_objective_is_recorded_and_run_goes_on(spark, tmp_path):
     path = runner.run(write_scenario(tmp_path, FAILING), spark=spark,
                       results_dir=tmp_path / "results", quiet=True)
     folder = RunFolder(path)
-    trials = folder.read_trials().records
+    trials = folder.committed().trials
     assert len(trials) == 12
     for mode in ("serial", "spark"):  # the objective really ran in both modes
         mine = [t for t in trials if t["mode"] == mode]
@@ -118,5 +118,34 @@ def test_failing_objective_is_recorded_and_run_goes_on(spark, tmp_path):
         assert all(t["params"]["x"] <= 0 and t["loss"] == pytest.approx(t["params"]["x"] ** 2)
                    for t in ok)
         assert all((t["pid"] == os.getpid()) == (mode == "serial") for t in mine)
-    for c in folder.read_cells().records:
+    for c in folder.committed().cells:
         assert c["trials_ok"] + c["trials_failed"] == 6 and c["error"] is None
+
+
+def test_cells_record_the_parallelism_sparktrials_ran_with(truth_run):
+    for c in truth_run.committed().cells:
+        expected = c["parallelism"] if c["mode"] == "spark" else None
+        assert c["parallelism_effective"] == expected, c
+
+
+TOO_PARALLEL = '''SCENARIO = {
+    "name": "wide", "workloads": ["sleep"], "sleep": {"seconds": 0.01},
+    "max_evals": 2, "modes": ["spark"], "parallelism": [2, 200], "algo": "rand", "seed": 1}
+'''
+
+
+def test_parallelism_hyperopt_would_cap_is_refused_before_anything_runs(spark, tmp_path):
+    from hyperopt.spark import SparkTrials
+
+    from bench.errors import BenchError
+    cap = SparkTrials.MAX_CONCURRENT_JOBS_ALLOWED
+    with pytest.raises(BenchError, match=rf"parallelism 200: .*at most {cap} trials at once"):
+        runner.run(write_scenario(tmp_path, TOO_PARALLEL), spark=spark,
+                   results_dir=tmp_path / "results", quiet=True)
+    (folder,) = (tmp_path / "results").iterdir()
+    assert not RunFolder(folder).committed().cells  # refused before the p=2 cells ran
+
+
+def test_unknown_closure_size_is_null(tmp_path):
+    import threading
+    assert runner.closure_bytes(lambda p: threading.Lock(), {"lock": threading.Lock()}) is None

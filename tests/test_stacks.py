@@ -117,7 +117,7 @@ def test_may2022_stack_builds_and_runs_the_smoke_scenario(tmp_path):
     assert env["packages"]["hyperopt"] == "0.2.7"
     assert env["packages"]["lightgbm"].startswith("3.3.")
     assert env["python_executable"] == python and env["pyspark_python"] == python
-    trials = folder.read_trials().records
+    trials = folder.committed().trials
     assert len(trials) == 16 and all(t["status"] == "ok" for t in trials)
     driver = {t["pid"] for t in trials if t["mode"] == "serial"}
     spark = [t for t in trials if t["mode"] == "spark"]

@@ -37,7 +37,7 @@ def tiny_run(spark, tmp_path_factory):
 def _cells(run: RunFolder) -> dict:
     """(mode, variant) -> that cell's trials, in tid order."""
     out: dict = {}
-    for t in run.read_trials().records:
+    for t in run.committed().trials:
         out.setdefault((t["mode"], t["variant"]), []).append(t)
     return {k: sorted(v, key=lambda t: t["tid"]) for k, v in out.items()}
 
@@ -50,7 +50,7 @@ def test_every_variant_and_pool_evaluate_the_same_points(tiny_run):
     assert len(reference) == 4 and all(t["status"] == "ok" for t in cells[("spark", "stock")])
     for key, trials in cells.items():
         assert [(t["params"], t["loss"]) for t in trials] == reference, key
-    records = tiny_run.read_cells().records
+    records = tiny_run.committed().cells
     assert {c["variant"] for c in records if c["mode"] == "spark"} == set(variants.VARIANTS)
     assert all(c["variant"] is None for c in records if c["mode"] != "spark")
 
@@ -73,7 +73,7 @@ def test_reuse_runs_several_trials_per_python_worker(tiny_run):
 
 def test_queue_puts_parallelism_trials_in_flight_at_once(tiny_run):
     cells = _cells(tiny_run)
-    cell_q = {c["variant"]: c["max_queue_len"] for c in tiny_run.read_cells().records
+    cell_q = {c["variant"]: c["max_queue_len"] for c in tiny_run.committed().cells
               if c["mode"] == "spark"}
     assert cell_q == {"stock": 1, "queue": 2, "reuse": 1, "fastpoll": 1, "tuned": 2}
 

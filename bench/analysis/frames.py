@@ -15,9 +15,9 @@ import pandas as pd
 
 from ..conditions import NATIVE
 from ..grid import env_label
-from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord
+from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord, numeric_fields
 from ..eventlog import SPARK_EXECUTORS
-from ..storage import CELLS, SPARK_TASKS, TRIALS, RunFolder, read_jsonl
+from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 from .clocks import correct_clocks
 
 #: Columns that together identify one configuration of settings within a run.
@@ -27,18 +27,9 @@ GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
 #: The four clocks-derived parts of one trial's latency, in the order they happen.
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
 
-_TRIAL_FLOATS = ["loss", "suggest_ts", "book_ts", "refresh_ts", "start_ts", "end_ts",
-                 "objective_s", "cpu_s", "effective_cores", "other_busy_cores", "wait_dispatch_s",
-                 "dispatch_to_start_s", "return_s"]
-_TRIAL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "tid", "peak_threads",
-               "model_threads_effective", "pid", "spark_stage_id", "spark_partition_id",
-               "spark_task_attempt_id", "spark_task_cpus"]
-_CELL_FLOATS = ["start_ts", "end_ts", "wall_s", "best_loss"]
-_CELL_INTS = ["parallelism", "max_queue_len", "max_evals", "repeat", "order", "trials_ok",
-              "trials_failed", "task_slots"]
-_TASK_FLOATS = ["job_submit_ts", "job_end_ts", "launch_ts", "finish_ts", "scheduler_delay_s",
-                "deserialize_s", "run_s", "cpu_s", "result_serialize_s", "gc_s"]
-_TASK_INTS = ["tid", "job_id", "stage_id", "task_attempt_id"]
+_TRIAL_FLOATS, _TRIAL_INTS = numeric_fields(TrialRecord)
+_CELL_FLOATS, _CELL_INTS = numeric_fields(CellRecord)
+_TASK_FLOATS, _TASK_INTS = numeric_fields(SparkTaskRecord)
 
 
 @dataclass
@@ -242,21 +233,15 @@ def load_run(path: Path | str) -> RunData:
     """
     folder = RunFolder(path)
     manifest = folder.manifest()
-    cells_read = read_jsonl(folder.cells_path)
-    cell_records = [c for c in cells_read.records if "cell_id" in c]
-    done = {c["cell_id"] for c in cell_records}
-    trials_read = read_jsonl(folder.trials_path)
-    trial_records = [t for t in trials_read.records if t.get("cell_id") in done]
+    got = folder.committed(manifest["schema_version"])
     tasks_read = read_jsonl(folder.spark_tasks_path)
-    trials, cells, tasks = build_frames(manifest, trial_records, cell_records, tasks_read.records)
-    bad = {name: read.bad_lines for name, read in
-           ((CELLS, cells_read), (TRIALS, trials_read), (SPARK_TASKS, tasks_read))
-           if read.bad_lines}
+    trials, cells, tasks = build_frames(manifest, got.trials, got.cells, tasks_read.records)
+    bad = dict(got.bad_lines)
+    if tasks_read.bad_lines:
+        bad[SPARK_TASKS] = tasks_read.bad_lines
     executors = read_jsonl(folder.path / SPARK_EXECUTORS).records \
         if (folder.path / SPARK_EXECUTORS).exists() else []
     return RunData(path=folder.path, manifest=manifest, trials=trials, cells=cells,
-                   spark_tasks=tasks, bad_lines=bad,
-                   orphan_trials=len(trials_read.records) - len(trial_records),
-                   spark_executors=_frame(executors, SparkExecutorRecord, ["added_ts",
-                                                                          "removed_ts"],
-                                          ["cores"]))
+                   spark_tasks=tasks, bad_lines=bad, orphan_trials=got.orphan_trials,
+                   spark_executors=_frame(executors, SparkExecutorRecord,
+                                          *numeric_fields(SparkExecutorRecord)))
