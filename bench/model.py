@@ -22,7 +22,8 @@ SCHEMA_HISTORY = {
     1: "First versioned schema: manifest.json, trials.jsonl, cells.jsonl, spark_tasks.jsonl. "
        "An unknown closure size (objective that could not be pickled) was written as -1.",
     2: "cells.jsonl closure_bytes is null when the size is unknown (version 1 wrote -1; read "
-       "as null). Added, without changing any meaning: cells.jsonl parallelism_effective.",
+       "as null). Added, without changing any meaning: cells.jsonl parallelism_effective, "
+       "trials.jsonl children_cpu_s, spark_tasks.jsonl app_id, spark_executors.jsonl.",
 }
 
 #: Values of the manifest's `status`.
@@ -170,7 +171,10 @@ class TrialRecord(_Record):
     start_ts: Optional[float] = _probe("Epoch seconds when the objective started (host of the objective).")
     end_ts: Optional[float] = _probe("Epoch seconds when the objective ended.")
     objective_s: Optional[float] = _probe("Objective duration from perf_counter, seconds.")
-    cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds.")
+    cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds, "
+                                    "its child processes included (children_cpu_s).")
+    children_cpu_s: Optional[float] = _probe("CPU time of the child processes the objective started "
+                                             "(e.g. joblib/loky workers), seconds; part of cpu_s.")
     effective_cores: Optional[float] = _probe("cpu_s / objective_s: cores the objective really kept busy.")
     peak_threads: Optional[int] = _probe("Peak OS thread count of the objective's process while it ran.")
     other_busy_cores: Optional[float] = _probe(
