@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from .errors import BenchError
-from .model import SCHEMA_VERSION, Manifest, manifest_problem
+from .model import RUN_STATUSES, SCHEMA_VERSION, Manifest, manifest_problem
 
 MANIFEST = "manifest.json"
 LOCK = "run.lock"
@@ -194,6 +194,9 @@ class RunFolder:
     def set_status(self, status: str, *, resumed: bool = False) -> None:
         """The run's status ('running', 'finished', 'interrupted', 'failed'); `resumed`
         stamps the start of a --resume."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"run status {status!r} is not one of {RUN_STATUSES}")
+
         def change(m):
             m["status"] = status
             if resumed:
