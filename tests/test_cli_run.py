@@ -52,6 +52,7 @@ RESUMABLE = '''SCENARIO = {"name": "resumable", "workloads": ["sleep"], "sleep":
 '''
 
 
+@pytest.mark.long
 def test_kill_9_then_resume_finishes_without_redoing_cells(tmp_path):
     scn = write_scenario(tmp_path, RESUMABLE)
     results = tmp_path / "results"

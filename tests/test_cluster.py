@@ -319,6 +319,7 @@ def test_cluster_authenticates_with_a_private_secret_kept_off_command_lines(spar
 
 
 @pytest.mark.cluster
+@pytest.mark.long
 def test_a_driver_without_the_secret_is_refused(spark_cluster, tmp_path):
     """An application that does not know the secret never registers with the master."""
     driver = (

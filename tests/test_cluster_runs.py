@@ -20,6 +20,7 @@ SHAPED = '''SCENARIO = {"name": "shaped", "workloads": ["sleep"], "sleep": {"sec
 '''
 
 
+@pytest.mark.long
 def test_shape_sweep_runs_on_two_executors_and_joins_spark_tasks(tmp_path):
     out = subprocess.run([sys.executable, "-m", "bench", "run", str(write_scenario(tmp_path, SHAPED)),
                           "--results-dir", str(tmp_path / "results"), "--quiet", "--report"],

@@ -23,7 +23,7 @@ from bench import compare
 from bench.storage import RunFolder
 from tests.conftest import ROOT, write_scenario
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.long]
 
 DELAY = 8.0  # seconds injected per trial, inside the objective or before it
 

@@ -29,6 +29,7 @@ SCENARIO = {"name": "spin", "workloads": [{"name": "lgbm", "n_jobs": [2],
 '''
 
 
+@pytest.mark.long
 def test_collapse_on_2x1_fires_for_active_waiting_and_passive_is_faster(tmp_path):
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     out = subprocess.run([sys.executable, "-m", "bench", "run",
