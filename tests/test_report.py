@@ -263,3 +263,15 @@ def test_report_of_a_real_smoke_run(spark, tmp_path):
         assert speedup and float(speedup.group(1)) > 0, row
         assert float(row[5]) > 0  # median objective seconds
     assert "## Missing data" not in text
+
+
+def test_effective_cores_caption_names_the_usable_cores_under_a_quota():
+    import pandas as pd
+
+    from bench.report.captions import effective_cores_caption
+
+    threads = pd.DataFrame([{"workload": "lgbm", "setting": "serial", "mode": "serial",
+                             "effective_cores_median": 1.9}])
+    quota = effective_cores_caption(threads, 64, 2)
+    assert "the host has 64 logical cores, of which this process may keep 2 busy" in quota
+    assert "keep" not in effective_cores_caption(threads, 2, 2)  # no quota: nothing to add

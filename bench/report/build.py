@@ -11,6 +11,7 @@ from ..analysis import Analysis, analyze, load_run, manifest_task_slots
 from ..analysis.frames import RunData
 from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
+from ..environment import usable_cores
 from ..errors import BenchError
 from . import captions, charts, cure, headline, html, sections, whatif
 
@@ -38,6 +39,7 @@ def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
     """(key, title, filename, draw(path), caption()) for the charts, in report order."""
     env = run.manifest.get("environment") or {}
     logical, physical = env.get("logical_cores"), env.get("physical_cores")
+    usable = usable_cores(env)
     slots = manifest_task_slots(run.manifest)
     timeline_cells = charts.pick_timeline_cells(run.cells)
     return [
@@ -55,8 +57,8 @@ def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
          lambda: captions.timeline_caption(run.trials, run.cells, timeline_cells,
                                            analysis.cell_concurrency, slots)),
         ("cores", "Effective cores per trial", "effective_cores.png",
-         lambda p: charts.plot_effective_cores(run.trials, logical, physical, p),
-         lambda: captions.effective_cores_caption(analysis.threads, logical)),
+         lambda p: charts.plot_effective_cores(run.trials, logical, physical, usable, p),
+         lambda: captions.effective_cores_caption(analysis.threads, logical, usable)),
         ("loss", "Best loss vs evaluations", "best_loss.png",
          lambda p: charts.plot_best_loss(analysis.loss_curves, p),
          lambda: captions.best_loss_caption(analysis.final_loss)),

@@ -101,7 +101,7 @@ def timeline_caption(trials: pd.DataFrame, cells: pd.DataFrame, cell_ids: list[s
     return "In the cells shown, " + "; ".join(parts) + "."
 
 
-def effective_cores_caption(threads: pd.DataFrame, logical_cores) -> str:
+def effective_cores_caption(threads: pd.DataFrame, logical_cores, usable_cores=None) -> str:
     data = threads.dropna(subset=["effective_cores_median"])
     if data.empty:
         return ""
@@ -111,6 +111,9 @@ def effective_cores_caption(threads: pd.DataFrame, logical_cores) -> str:
         by_mode = data.groupby("mode")["effective_cores_median"].median()
         bits = [f"{mode} {fmt_num(v)}" for mode, v in by_mode.items()]
     host = f"; the host has {int(logical_cores)} logical cores" if logical_cores else ""
+    if usable_cores and logical_cores and usable_cores < logical_cores:
+        host += (f", of which this process may keep {usable_cores:g} busy (CPU quota or "
+                 "affinity)")
     return "Median effective cores per trial: " + ", ".join(bits) + host + "."
 
 

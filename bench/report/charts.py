@@ -405,10 +405,14 @@ def plot_timeline(trials: pd.DataFrame, cells: pd.DataFrame, cell_ids: list[str]
 
 
 # 5 -------------------------------------------------------------------------------------
-def plot_effective_cores(trials: pd.DataFrame, logical_cores, physical_cores,
+def plot_effective_cores(trials: pd.DataFrame, logical_cores, physical_cores, usable_cores,
                          path: Path) -> Path:
-    """Effective cores per trial by configuration, with the host's core counts marked."""
+    """Effective cores per trial by configuration, with the host's core counts marked (and the
+    usable cores, when a CPU quota or the affinity mask allows fewer than the host has)."""
     lines = []
+    if usable_cores and logical_cores and usable_cores < logical_cores:
+        lines.append((float(usable_cores), "-.",
+                      f"usable cores: quota/affinity ({usable_cores:g})"))
     if logical_cores:
         lines.append((float(logical_cores), "--", f"host logical cores ({int(logical_cores)})"))
     if physical_cores and physical_cores != logical_cores:
