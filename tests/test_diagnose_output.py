@@ -30,7 +30,8 @@ def test_text_output_has_aligned_evidence_and_no_json(known, capsys):
     assert "{" not in out and "}" not in out and '"' not in out
     findings = diagnose(known)
     blocks = out.strip().split("\n\n")
-    assert blocks[0] == "4 finding(s): 3 medium, 1 low"
+    # (search quality is not judged at 4 evaluations: within TPE's random start-up)
+    assert blocks[0] == "3 finding(s): 3 medium"
     for f, block in zip(findings, blocks[1:]):
         lines = block.splitlines()
         assert lines[0] == f"{f.severity.upper()}  {f.id}"  # plain: stdout is not a terminal

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from bench.report import sections
+
 from bench.analysis import RunData, analyze, build_frames
 from bench.diagnosis import THRESHOLDS, diagnose_data
 from bench.diagnosis import rules
@@ -232,6 +234,26 @@ def test_thread_mismatch_fires_with_thread_numbers_of_each_mode():
     assert f.evidence["emulated"] is True and "emulated" in f.summary
 
 
+def test_thread_mismatch_pairs_trials_by_point_when_the_modes_shared_them():
+    s = cell("serial", condition="busy")
+    k = cell("spark", p=1)
+    serial = trials_for(s, objective=3.0, threads=32, omp="32", eff=0.4)
+    spark = trials_for(k, objective=0.2, threads=1, omp="1")
+    # shared points: the same hyperparameters in the same order in both modes; the serial
+    # cell's last point is 10x dearer, which a median of each side would not see paired
+    for tid, (a, b) in enumerate(zip(serial, spark)):
+        a["params"] = b["params"] = {"x": tid}
+    serial[-1]["objective_s"] = 30.0
+    spark[-1]["objective_s"] = 2.0
+    f = rules.thread_mismatch(*run_of((s, serial), (k, spark)))[0]
+    assert f.evidence["points_paired"] == 4
+    assert f.evidence["objective_ratio_serial_over_spark"] == pytest.approx(15.0)
+    for t in spark:  # the search picked other points in each mode: nothing to pair
+        t["params"] = {"x": 100 + t["tid"]}
+    f = rules.thread_mismatch(*run_of((s, serial), (k, spark)))[0]
+    assert f.evidence["points_paired"] == 0
+
+
 def test_thread_mismatch_silent_when_threads_equal_or_time_equal():
     s, k = cell("serial"), cell("spark", p=1)
     # equal model threads: a different OMP_NUM_THREADS alone (busy driver) is not the cause
@@ -338,13 +360,18 @@ def test_large_closure_threshold():
 
 # --- search-quality -----------------------------------------------------------------
 
-def _quality_run(spark_losses, repeats):
+def _quality_run(spark_losses, repeats, evals=24, grid=None):
+    """Serial and spark losses over `evals` evaluations: the listed losses come last (earlier
+    evaluations score 2.0), so the best loss at the end is the listed one."""
+    pad = [2.0] * (evals - 4)
     pairs = []
     for r in range(repeats):
-        s, k = cell("serial", repeat=r), cell("spark", p=2, q=2, repeat=r)
-        pairs.append((s, trials_for(s, losses=[1.0, 0.8, 0.5, 0.4], start=T0 + 100 * r)))
-        pairs.append((k, trials_for(k, losses=spark_losses, concurrency=2, start=T0 + 100 * r + 50)))
-    return run_of(*pairs)
+        s = cell("serial", repeat=r, evals=evals)
+        k = cell("spark", p=2, q=2, repeat=r, evals=evals)
+        pairs.append((s, trials_for(s, losses=pad + [1.0, 0.8, 0.5, 0.4], start=T0 + 100 * r)))
+        pairs.append((k, trials_for(k, losses=pad + spark_losses, concurrency=2,
+                                    start=T0 + 100 * r + 50)))
+    return run_of(*pairs, grid=grid or {"algo": "tpe", "points": "search"})
 
 
 def test_search_quality_fires_only_with_repeats_and_a_real_gap():
@@ -352,6 +379,18 @@ def test_search_quality_fires_only_with_repeats_and_a_real_gap():
         "search-quality:w:njNone"}
     assert rules.search_quality(*_quality_run([1.0, 0.9, 0.6, 0.5], repeats=1)) == []
     assert rules.search_quality(*_quality_run([1.0, 0.9, 0.6, 0.41], repeats=2)) == []
+
+
+def test_search_quality_is_not_judged_where_there_was_no_search_to_compare():
+    gap = [1.0, 0.9, 0.6, 0.5]  # 25% worse at the end: fires when judged (test above)
+    # within TPE's 20 random start-up suggestions every mode searched at random
+    assert rules.search_quality(*_quality_run(gap, repeats=2, evals=20)) == []
+    assert rules.search_quality(*_quality_run(gap, repeats=2, evals=21)) != []
+    # shared points: every mode evaluated the same points; random search does not adapt
+    assert rules.search_quality(*_quality_run(gap, 2, grid={"points": "shared"})) == []
+    assert rules.search_quality(*_quality_run(gap, 2, grid={"algo": "rand"})) == []
+    text = "\n".join(sections.quality_detail(_quality_run(gap, 2, evals=8)[1], {"algo": "tpe"}))
+    assert "Not judged at 8 evaluations: 8 evaluations are all within TPE's 20 random" in text
 
 
 def test_engine_orders_by_severity_and_ids_are_stable():

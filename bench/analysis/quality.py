@@ -4,10 +4,33 @@ Best loss after k evaluations, in suggestion (tid) order, median over the repeat
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
+from hyperopt.tpe import _default_n_startup_jobs
+
 
 from .frames import GROUP_COLS
 from .groups import CONFIG_COLS, CONFIG_ORDER, SETTING_COLS, aggregate_configurations
+
+#: TPE suggests this many points at random before it models any result (hyperopt's
+#: n_startup_jobs); up to there parallelism cannot cost the search its adaptivity.
+TPE_RANDOM_STARTUP = _default_n_startup_jobs
+
+
+def search_not_comparable(grid: dict, max_evals) -> Optional[str]:
+    """Why the modes' best losses say nothing about the search at this evaluation count (the
+    reason, to print), or None when they can be compared."""
+    if grid.get("points") == "shared":
+        return ("every mode evaluated the same pre-drawn points (points: shared): there was no "
+                "search to compare")
+    if grid.get("algo", "tpe") != "tpe":
+        return (f"the search algorithm is {grid.get('algo')!r}, which does not learn from "
+                "finished trials: running them at once cannot hurt it")
+    if max_evals is not None and int(max_evals) <= TPE_RANDOM_STARTUP:
+        return (f"{int(max_evals)} evaluations are all within TPE's {TPE_RANDOM_STARTUP} random "
+                "start-up suggestions: every mode searched at random")
+    return None
 
 
 def best_loss_curves(trials: pd.DataFrame) -> pd.DataFrame:

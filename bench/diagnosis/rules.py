@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import GROUP_COLS, Analysis, RunData
+from ..analysis.quality import search_not_comparable
 from ..conditions import NATIVE
 from ..environment import usable_cores
 from ..formats import fmt_x
@@ -236,7 +237,11 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
             d = _thread_summary(serial)
             if d["objective_s"] <= 0 or s["objective_s"] <= 0:
                 continue
-            ratio = d["objective_s"] / s["objective_s"]
+            # on the same hyperparameter points where both ran them (shared points), else
+            # median over median
+            ratio, paired = objective_ratio(serial, p1)
+            if not ratio > 0:
+                continue
             if d["threads"] is not None and s["threads"] is not None:
                 differs = d["threads"] != s["threads"]  # what the model really used
             else:  # model threads unknown (own objective): the OpenMP cap is the evidence
@@ -252,7 +257,8 @@ def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
             wall = sp[sp["parallelism"] == p_min]["speedup"]
             evidence = {"condition": condition, "emulated": emulated, "n_jobs": n_jobs,
                         "serial": d, f"spark_p{p_min}": s,
-                        "objective_ratio_serial_over_spark": round(ratio, 2)}
+                        "objective_ratio_serial_over_spark": round(ratio, 2),
+                        "points_paired": paired}
             if len(wall):
                 evidence[f"fmin_wall_ratio_serial_over_spark_p{p_min}"] = round(float(wall.median()), 2)
             alt = {e or "inherited environment": round(median(g["objective_s"]), 3)
@@ -707,7 +713,10 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
     if not len(final) or "cells" not in final:
         return []
     out = []
+    grid = run.manifest.get("grid") or {}
     for key, grp in final.groupby(["workload", "n_jobs_label", "max_evals"], sort=True):
+        if search_not_comparable(grid, key[2]):
+            continue  # the report's search-quality section says why
         serial = grp[(grp["mode"] == "serial") & (grp["condition"] == NATIVE)]
         spark = grp[grp["mode"] == "spark"]
         if not len(serial) or not len(spark):

@@ -127,7 +127,7 @@ SECTIONS: list[Callable[[ReportContext], list[str]]] = [
     lambda ctx: sections.threads_detail(ctx.analysis),
     lambda ctx: sections.sizing_detail(ctx.analysis),
     lambda ctx: sections.placement_detail(ctx.analysis),
-    lambda ctx: sections.quality_detail(ctx.analysis),
+    lambda ctx: sections.quality_detail(ctx.analysis, ctx.run.manifest.get("grid")),
     lambda ctx: sections.what_was_run(ctx.run.manifest, ctx.analysis),
     lambda ctx: sections.environment(ctx.run.manifest),
 ]

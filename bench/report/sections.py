@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
+from ..analysis.quality import search_not_comparable
 from ..conditions import NATIVE
 from ..diagnosis.finding import Finding
 from ..errors import BenchError
@@ -344,11 +345,15 @@ def placement_detail(analysis: Analysis) -> list[str]:
     return lines
 
 
-def quality_detail(analysis: Analysis) -> list[str]:
+def quality_detail(analysis: Analysis, grid: Optional[dict] = None) -> list[str]:
     fin = analysis.final_loss
     lines = ["## Search quality", ""]
     if len(fin) == 0 or fin["final_best_loss_median"].isna().all():
         return lines + ["No trial returned a loss.", ""]
+    for evals in sorted(fin["evals"].dropna().unique()):
+        reason = search_not_comparable(grid or {}, evals)
+        if reason:
+            lines += [f"Not judged at {fmt_int(evals)} evaluations: {reason}.", ""]
     rows = [[r["workload"], r["setting"], fmt_int(r["evals"]), r["cells"],
              f"{r['final_best_loss_median']:.4g}" if not is_missing(
                  r["final_best_loss_median"]) else "—"] for r in fin.to_dict("records")]
