@@ -21,8 +21,8 @@ import pandas as pd
 from .analysis import GROUP_COLS, RunData, group_walls, latency_split, load_run, thread_usage
 from .analysis.completeness import completeness
 from .analysis.frames import setting_label, setting_sort_key, varying_settings
-from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio
-from .analysis.measures import fixed_costs, median
+from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio, median
+from .analysis.measures import fixed_costs
 from .errors import BenchError
 from .report.markdown import fmt_s, fmt_x_ci, is_missing, table
 

@@ -121,7 +121,8 @@ def measurements(path) -> dict:
     """The harness's numbers for one fixture run: speedup vs serial (with its interval), fixed
     overhead and objective time per trial by mode, model threads, and the results folder."""
     from .analysis import analyze, load_run
-    from .analysis.measures import fixed_costs, median
+    from .analysis.measures import fixed_costs
+    from .analysis.stats import median
 
     data = load_run(path)
     tables = analyze(data)

@@ -140,11 +140,6 @@ def break_even_objective_s(fixed_s: float, parallelism: int) -> float:
     return fixed_s / (parallelism - 1)
 
 
-def median(values) -> float:
-    s = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
-    return float(s.median()) if len(s) else float("nan")
-
-
 def slot_occupancy(trials: pd.DataFrame) -> pd.DataFrame:
     """Per spark cell: the time-weighted mean number of trials holding a slot (from dispatch,
     book_ts, to result recorded, refresh_ts) between the first dispatch and the last result."""

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..analysis.frames import RunData
 from .finding import Finding
-from ..analysis.measures import fixed_costs, median
+from ..analysis.measures import fixed_costs
+from ..analysis.stats import median
 
 #: Variants that run hyperopt unmodified (stock, and the public max_queue_len knob).
 UNMODIFIED = ("", "stock", "queue")

@@ -18,7 +18,8 @@ from ..conditions import NATIVE
 from ..environment import usable_cores
 from ..formats import fmt_x
 from .finding import Finding
-from ..analysis.measures import break_even_objective_s, fixed_costs, median, slot_occupancy
+from ..analysis.measures import break_even_objective_s, fixed_costs, slot_occupancy
+from ..analysis.stats import median
 
 #: name -> (value, why). Rules use only these numbers.
 THRESHOLDS: dict[str, tuple[float, str]] = {
