@@ -14,7 +14,7 @@ from .conditions import NATIVE
 
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 #: Record every version in SCHEMA_HISTORY: readers accept exactly the versions listed there.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: What each schema version changed. A reader upgrades older records on load
 #: (bench.storage.RunFolder.committed), so every version listed here stays readable.
@@ -24,6 +24,8 @@ SCHEMA_HISTORY = {
     2: "cells.jsonl closure_bytes is null when the size is unknown (version 1 wrote -1; read "
        "as null). Added, without changing any meaning: cells.jsonl parallelism_effective, "
        "trials.jsonl children_cpu_s, spark_tasks.jsonl app_id, spark_executors.jsonl.",
+    3: "cells.jsonl workers_prewarmed and prewarm_s: reuse variants start their Python "
+       "workers before the clock (null in older records, whose reuse cells started none).",
 }
 
 #: Values of the manifest's `status`.
@@ -236,6 +238,10 @@ class CellRecord(_Record):
     closure_bytes: Optional[int] = _f(
         "Bytes of the pickled objective and space that SparkTrials ships with every trial; "
         "null in serial mode and when they cannot be pickled here.")
+    workers_prewarmed: Optional[int] = _f(
+        "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
+        "null for cells that start none.")
+    prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 

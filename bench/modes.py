@@ -22,6 +22,7 @@ class Placement:
     slots: Optional[int] = None         # task slots (spark) or pool workers
     job_group: Optional[str] = None     # Spark job group the cell's trials run under
     pool: Optional[pool.WarmPool] = None
+    prewarmed: Optional[variants.Prewarmed] = None  # reuse variants' workers started early
 
 
 def closure_bytes(fn, space) -> Optional[int]:
@@ -104,10 +105,16 @@ class SparkMode(Mode):
 
     @contextlib.contextmanager
     def placed(self, cell, fn, spark):
+        """The cell's job group; for a reuse variant, its Python workers started first
+        (outside the job group, before the clock), as the pool's are."""
+        slots = spark_session.task_slots(spark)
+        warm = None
+        if cell.variant and variants.get(cell.variant).reuse:
+            warm = variants.prewarm(spark, fn, min(cell.parallelism or 1, slots))
         context = spark.sparkContext
         context.setLocalProperty("spark.jobGroup.id", cell.cell_id)  # SparkTrials adopts it
         try:
-            yield Placement(slots=spark_session.task_slots(spark), job_group=cell.cell_id)
+            yield Placement(slots=slots, job_group=cell.cell_id, prewarmed=warm)
         finally:
             context.setLocalProperty("spark.jobGroup.id", None)
 

@@ -107,7 +107,7 @@ def cancel_on_interrupt(spark, job_group: str):
 def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
                 start_ts: float, wall: float, error: str | None, task_errors: dict,
                 slots=None, job_group=None, closure_bytes=None,
-                parallelism_effective=None) -> tuple[dict, list[dict]]:
+                parallelism_effective=None, prewarmed=None) -> tuple[dict, list[dict]]:
     """One finished fmin call as a cell record and its trial records (runner and observe)."""
     records = trial_records(trials, cell, run_id, clock, space, task_errors)
     ok = [r for r in records if r.status == "ok"]
@@ -117,7 +117,9 @@ def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
         trials_failed=len(records) - len(ok),
         best_loss=min((r.loss for r in ok), default=None), task_slots=slots,
         spark_job_group=job_group, closure_bytes=closure_bytes,
-        parallelism_effective=parallelism_effective, error=error)
+        parallelism_effective=parallelism_effective, error=error,
+        workers_prewarmed=prewarmed.workers if prewarmed else None,
+        prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None)
     return cell_rec.to_dict(), [r.to_dict() for r in records]
 
 
@@ -237,6 +239,7 @@ class CellRunner:
                            start_ts=start_ts, wall=wall, error=error,
                            task_errors=task_errors.by_tid, slots=placed.slots,
                            job_group=placed.job_group, closure_bytes=mode.closure_bytes(fn, space),
+                           prewarmed=placed.prewarmed,
                            parallelism_effective=mode.parallelism_effective(trials))
 
     def _run_in_child(self, cell: grid.Cell) -> tuple[dict, list[dict]]:

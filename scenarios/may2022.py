@@ -17,7 +17,7 @@ LightGBM space in both modes, with:
   OMP_WAIT_POLICY=passive (idle OpenMP threads sleep instead of spinning) beside the inherited
   environment, which separates the thread count from the wait policy on the emulated driver;
 - 'tuned' cells: SparkTrials with every measured fixed cost removed (queue = parallelism,
-  Python worker reuse, 50 ms polling) — a MODIFICATION of hyperopt applied for those cells
+  Python worker reuse, 20 ms polling) — a MODIFICATION of hyperopt applied for those cells
   only (bench.variants), to show stock vs tuned vs ideal.
 """
 import math

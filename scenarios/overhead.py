@@ -4,7 +4,7 @@ The deterministic sleep workload at several trial lengths (the sleep length is a
 one workload per length, 'sleep_0.2s'), each length run serially, in a local process pool
 (the practical ideal) and under SparkTrials as installed ('stock') and with each measured
 cost removed: 'queue' (max_queue_len = parallelism, a public knob), and — MODIFIED
-hyperopt, applied for the cell only — 'reuse' (Python worker reuse), 'fastpoll' (50 ms
+hyperopt, applied for the cell only — 'reuse' (Python worker reuse), 'fastpoll' (20 ms
 polling instead of 1 s) and 'tuned' (all three). Every mode evaluates the same pre-drawn
 points. The report's "cure" section plots wall ÷ ideal per trial length for each line and
 tabulates the per-trial cost each variant removes.

@@ -71,6 +71,15 @@ def test_reuse_runs_several_trials_per_python_worker(tiny_run):
     assert len({t["pid"] for t in cells[("spark", "stock")]}) == 4
 
 
+def test_reuse_variants_start_their_workers_before_the_clock(tiny_run):
+    records = {c["variant"]: c for c in tiny_run.committed().cells if c["mode"] == "spark"}
+    for variant, cell in records.items():
+        if variants.get(variant).reuse:
+            assert cell["workers_prewarmed"] >= 1 and cell["prewarm_s"] > 0, cell
+        else:
+            assert cell["workers_prewarmed"] is None and cell["prewarm_s"] is None, cell
+
+
 def test_queue_puts_parallelism_trials_in_flight_at_once(tiny_run):
     cells = _cells(tiny_run)
     cell_q = {c["variant"]: c["max_queue_len"] for c in tiny_run.committed().cells
@@ -145,6 +154,8 @@ def test_tuned_spark_trials_in_a_notebook(spark):
 
     trials = TunedSparkTrials(parallelism=2, spark_session=spark)
     assert isinstance(trials, SparkTrials)
+    warmed = trials.prewarm(objective)
+    assert warmed.workers >= 1 and os.getpid() not in warmed.pids
     t0 = time.perf_counter()
     fmin(objective, {"x": hp.uniform("x", -1, 1)}, algo=tpe.suggest, max_evals=4,
          trials=trials, show_progressbar=False)
@@ -152,6 +163,8 @@ def test_tuned_spark_trials_in_a_notebook(spark):
     results = [t["result"] for t in trials.trials]
     assert len(results) == 4 and all(r["status"] == "ok" for r in results)
     assert all(r["pid"] != os.getpid() for r in results)
+    # the first trials took the workers started before fmin: no fresh interpreter
+    assert {r["pid"] for r in results} <= set(warmed.pids), (warmed.pids, results)
     assert not variants.patched()
     print(f"TunedSparkTrials: 4 trials in {wall:.2f} s")
 

@@ -57,8 +57,8 @@ def _line_name(mode: str, variant: str) -> str:
 def wall_over_ideal(per_cell: pd.DataFrame) -> pd.DataFrame:
     """Per workload (trial length), parallelism and line (serial, pool, each variant):
     median wall, ideal and wall ÷ ideal over repeats."""
-    cols = ["workload", "trial_s", "parallelism", "line", "mode", "variant_label", "cells",
-            "wall_s", "ideal_s", "wall_over_ideal", "setting_order"]
+    cols = ["workload", "trial_s", "parallelism", "line", "mode", "variant_label", "setting",
+            "cells", "wall_s", "ideal_s", "wall_over_ideal", "setting_order"]
     if len(per_cell) == 0:
         return pd.DataFrame(columns=cols)
     df = per_cell.copy()
@@ -69,7 +69,8 @@ def wall_over_ideal(per_cell: pd.DataFrame) -> pd.DataFrame:
         rows.append({"workload": k["workload"], "trial_s": float(trial_s[k["workload"]]),
                      "parallelism": None if pd.isna(k["parallelism"]) else int(k["parallelism"]),
                      "line": grp["line"].iloc[0], "mode": k["mode"],
-                     "variant_label": k["variant_label"], "cells": len(grp),
+                     "variant_label": k["variant_label"], "setting": grp["setting"].iloc[0],
+                     "cells": len(grp),
                      "wall_s": float(grp["wall_s"].median()),
                      "ideal_s": float(grp["ideal_s"].median()),
                      "wall_over_ideal": float(grp["wall_over_ideal"].median()),

@@ -91,6 +91,7 @@ def section(run: RunData, out_dir: Path) -> list[str]:
               "**pool**: the same points in a local pool of min(parallelism, cores) persistent "
               "worker processes with OMP_NUM_THREADS = task cpus (the practical ideal on one "
               "machine). **Ideal** = Σ objective time ÷ min(parallelism, task slots).", ""]
+    lines += _prewarm_lines(run)
     shared = (run.manifest.get("grid") or {}).get("points") == "shared"
     lines += ["Every mode evaluated the same pre-drawn points in the same order (points: shared)."
               if shared else "Points were chosen by the search algorithm in each cell "
@@ -102,11 +103,12 @@ def section(run: RunData, out_dir: Path) -> list[str]:
         lines += [f"*Chart skipped: {why}.*", ""]
     rows = [[r["workload"], fmt_s(r["trial_s"]), fmt_int(r["parallelism"]),
              r["line"] + (" (modified hyperopt)" if r["line"] in VARIANTS
-                          and VARIANTS[r["line"]].modifies_hyperopt else ""),
+                          and VARIANTS[r["line"]].modifies_hyperopt else ""), r["setting"],
              r["cells"], fmt_s(r["wall_s"]), fmt_s(r["ideal_s"]), fmt_num(r["wall_over_ideal"])]
             for r in lines_df.to_dict("records")]
     lines += ["### Wall ÷ ideal", "", table(
-        ["workload", "trial length, s", "parallelism", "line", "cells", "wall, s (median)",
+        ["workload", "trial length, s", "parallelism", "line", "setting", "cells",
+         "wall, s (median)",
          "ideal, s", "wall ÷ ideal"], rows), ""]
     if len(savings):
         rows = [[r["workload"], r["parallelism"], variant_label(r["variant"]) or r["variant"],
@@ -128,6 +130,25 @@ def section(run: RunData, out_dir: Path) -> list[str]:
                          "tail, s", "fixed removed vs stock, s", "wall, s",
                          "wall saved vs stock, s", "share of saving"], rows), ""]
     return lines
+
+
+def _prewarm_lines(run: RunData) -> list[str]:
+    """How the reuse cells' workers were started: before the clock (like the pool's), or
+    cold in older runs, where the first wave of trials paid the interpreter start."""
+    cells = run.cells
+    reuse = cells[cells["variant_label"].isin([v.name for v in VARIANTS.values() if v.reuse])]
+    if len(reuse) == 0:
+        return []
+    warmed = reuse.get("workers_prewarmed", pd.Series(dtype=float)).dropna()
+    if len(warmed) == 0:
+        return ["Reuse cells of this run started their Python workers inside the timed "
+                "window: their first wave of trials paid the interpreter start and imports.", ""]
+    seconds = reuse.loc[warmed.index, "prewarm_s"]
+    return [f"Reuse cells ({len(warmed)}) started their Python workers before the clock, as "
+            f"the pool does: median {warmed.median():g} workers in {fmt_s(seconds.median())} s, "
+            "not counted in their wall time. In a notebook, the first fmin with "
+            "TunedSparkTrials pays that once unless `trials.prewarm(objective)` is called "
+            "first.", ""]
 
 
 def _run_hyperopt(run: RunData) -> str:
