@@ -24,6 +24,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,12 +34,45 @@ from ..shapes import parse_label
 from ..errors import BenchError
 from .simulate import Inputs, Shape
 
-#: Key of one objective: workload and the model's thread setting.
-ClassKey = tuple  # (workload, n_jobs_label)
-
 STOCK = "stock"
-#: Columns naming one measured configuration: the analysis' groups, which carry the variant.
-CONFIG_COLS = list(GROUP_COLS)  # includes variant_label ("stock" for unmodified spark cells)
+#: Columns naming one measured configuration: the analysis' groups, which carry the variant
+#: ("stock" for unmodified spark cells) and the thread environment.
+CONFIG_COLS = list(GROUP_COLS)
+#: Columns naming one objective the model simulates: the workload, the model's thread
+#: setting and the thread environment the harness set for the cell (bench.analysis'
+#: env_label: '' as inherited, e.g. 'OMP_WAIT_POLICY=passive'); the wait policy alone can
+#: change how fast the same model runs on shared cores.
+CLASS_COLS = ["workload", "n_jobs_label", "env_label"]
+
+
+class ClassKey(NamedTuple):
+    """One objective (the values of CLASS_COLS): what its measured inputs are keyed by."""
+
+    workload: str
+    n_jobs: str
+    env: str = ""
+
+    @classmethod
+    def of(cls, row) -> "ClassKey":
+        """The key of a frame row, a groupby key tuple in CLASS_COLS order, or a mapping."""
+        values = (tuple(row[c] for c in CLASS_COLS) if hasattr(row, "keys")
+                  else tuple(row) + ("",) * (len(CLASS_COLS) - len(row)))
+        return cls(*("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                     for v in values))
+
+    def text(self) -> str:
+        env = f" {{{self.env}}}" if self.env else ""
+        return f"{self.workload} n_jobs={self.n_jobs}{env}"
+
+
+def config_key(row) -> tuple:
+    """The key of one configuration (a frame row or mapping with CONFIG_COLS)."""
+    return _key(tuple(row[c] for c in CONFIG_COLS))
+
+
+def config_keys(df: pd.DataFrame) -> list[tuple]:
+    """config_key of every row of a frame, in order."""
+    return [_key(row) for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,7 +99,7 @@ class Calibration:
     task_cpus: int
     inputs: dict = field(default_factory=dict)       # ClassKey -> Inputs
     trials_used: dict = field(default_factory=dict)  # ClassKey -> spark trials used
-    serial: dict = field(default_factory=dict)       # (workload, n_jobs, condition) -> Inputs
+    serial: dict = field(default_factory=dict)       # (ClassKey, condition) -> Inputs
     loops: dict = field(default_factory=dict)        # measured loop constants
     background_cores: float = 0.0
     queue_is_parallelism: bool = False               # the variant's cells used q = p
@@ -75,12 +109,27 @@ class Calibration:
     def classes(self) -> list:
         return sorted(self.inputs)
 
+    def source_for(self, key: ClassKey) -> tuple[ClassKey | None, str]:
+        """The class whose inputs stand for `key`, and a note when it is not `key` itself:
+        the same workload and n_jobs measured in another thread environment (the inherited
+        one first) when `key`'s own environment has no spark trials here; None if neither."""
+        key = ClassKey.of(key)
+        if key in self.inputs:
+            return key, ""
+        others = sorted((k for k in self.inputs if k[:2] == key[:2]),
+                        key=lambda k: (k.env != "", k.env))
+        if not others:
+            return None, ""
+        used = others[0]
+        return used, (f"objective times from the {used.env or 'inherited environment'} "
+                      f"trials: no other configuration ran {key.text()} under SparkTrials")
+
     def summary(self) -> dict:
         out = {"run_id": self.run_id, "variant": self.variant, "host_cores": self.host_cores,
                "background_cores": round(self.background_cores, 3),
                "loops": {k: round(v, 4) for k, v in self.loops.items()}, "objectives": {}}
         for key, inp in sorted(self.inputs.items()):
-            out["objectives"][f"{key[0]} n_jobs={key[1]}"] = {
+            out["objectives"][key.text()] = {
                 "trials": self.trials_used.get(key, 0),
                 "objective_median_s": round(float(np.median(inp.objective_s)), 4),
                 "demand_cores": round(inp.demand_cores, 3),
@@ -106,23 +155,19 @@ def variants_in(run: RunData) -> list[str]:
 
 def config_ids(trials: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict]:
     """One integer per configuration for trials and cells, and key tuple -> integer."""
-    def keys(df):
-        return [tuple(None if pd.isna(v) else v for v in row)
-                for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
-
     ids: dict = {}
     out = []
     for df in (cells, trials):
         col = []
-        for k in keys(df):
+        for k in config_keys(df):
             col.append(ids.setdefault(k, len(ids)))
         out.append(pd.Series(col, index=df.index, dtype="int64"))
     return out[1], out[0], ids
 
 
 def _key(key: tuple) -> tuple:
-    return tuple(None if (v is None or (isinstance(v, float) and math.isnan(v))) else v
-                 for v in key)
+    return tuple(None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))
+                 else v for v in key)
 
 
 def host_cores(manifest: dict) -> int:
@@ -353,7 +398,9 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataF
         no_wait = spark
         cal.notes.append("every cell ran more trials at once than task slots: start-up times "
                          "include waits for a slot")
-    for (workload, n_jobs), grp in spark.groupby(["workload", "n_jobs_label"], sort=True):
+    for values, grp in spark.groupby(CLASS_COLS, sort=True):
+        key = ClassKey.of(values)
+        workload = key.workload
         alone = grp[grp["overlap_share"] < 0.05]
         eff = _arr(alone["effective_cores"]) if len(alone) else _arr(grp["effective_cores"])
         demand = float(min(np.median(eff), cores)) if len(eff) else 0.0
@@ -368,7 +415,7 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataF
             fresh = _arr(mine["dispatch_to_start_s"])
         reuse_prob = _reuse_prob(cells[cells["workload"] == workload]
                                  .pipe(lambda c: c[c["cell_id"].isin(set(mine["cell_id"]))]))
-        cal.inputs[(workload, n_jobs)] = Inputs(
+        cal.inputs[key] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,
             startup_fresh_s=fresh, startup_reused_s=reused if reuse_prob > 0 else reused[:0],
             reuse_prob=reuse_prob, return_s=_arr(mine["return_s"]),
@@ -376,7 +423,7 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataF
             dispatch_period_s=cal.loops["dispatch_period_s"],
             first_suggest_s=cal.loops["first_suggest_s"], dispatch_phase_s=cal.dispatch_phases,
             background_cores=cal.background_cores)
-        cal.trials_used[(workload, n_jobs)] = len(grp)
+        cal.trials_used[key] = len(grp)
 
 
 def _reuse_prob(cells: pd.DataFrame) -> float:
@@ -400,13 +447,13 @@ def _fit_serial(cal: Calibration, trials: pd.DataFrame, cells: pd.DataFrame) -> 
     everywhere = _arr(per_trial)
     some = next(iter(cal.inputs.values()), None)
     base = some if some is not None else _empty_inputs()
-    for (workload, n_jobs, cond), grp in serial.groupby(
-            ["workload", "n_jobs_label", "condition"], sort=True):
+    for values, grp in serial.groupby(CLASS_COLS + ["condition"], sort=True):
+        cond = values[-1]
         # hyperopt's own cost per serial trial (suggest, record, probe), per driver condition
         overhead = by_condition.get(cond)
         if overhead is None or not len(overhead):
             overhead = everywhere if len(everywhere) else np.zeros(1)
-        cal.serial[(workload, n_jobs, cond)] = Inputs(
+        cal.serial[(ClassKey.of(values[:-1]), cond)] = Inputs(
             **{**base.__dict__, "serial_objective_s": _arr(grp["objective_s"]),
                "serial_overhead_s": overhead})
 
