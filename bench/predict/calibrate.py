@@ -2,11 +2,13 @@
 
 Everything comes from the frames bench.analysis.load_run builds:
 
-- objective durations per workload and thread setting (spark trials), with the slowdown
-  from sharing the host's cores taken out: each trial's load is its own demand, the demand of
-  the trials of its cell that overlapped it, and the host's other busy cores the probe saw
-  (`other_busy_cores` minus those overlapping trials' own use); under processor sharing it
-  ran at min(1, cores / load), so alone it would have taken duration x that rate;
+- objective durations per objective (ClassKey: workload, n_jobs and the thread environment
+  the harness set, since the wait policy alone changes the speed; spark trials), with the
+  slowdown from sharing the host's cores taken out: each trial's load is its own demand,
+  the demand of the trials of its cell that overlapped it, and the host's other busy cores
+  the probe saw (`other_busy_cores` minus those overlapping trials' own use); under
+  processor sharing it ran at min(1, cores / load), so alone it would have taken duration x
+  that rate;
 - demand: median effective cores of the trials that ran alone in their cell;
 - start-up (booked -> objective start: Spark job, task launch, Python worker, imports) and
   result return per workload, from trials that cannot have waited for a task slot
