@@ -50,9 +50,11 @@ def _loop_times(p: int, q: int, objective: float = LOOP["objective"]
 
 def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objective"],
                                                              CONFIGS),),
-                   run_id: str = "loop-run"):
+                   run_id: str = "loop-run", scale: float = 1.0, variant=None):
     """Spark cells with the timestamps above, plus serial, per objective: (thread
-    environment set, n_jobs, objective seconds, spark (parallelism, queue) configurations)."""
+    environment set, n_jobs, objective seconds, spark (parallelism, queue) configurations).
+    `scale` multiplies every time (the loops' 1 s included), as a variant with shorter
+    loops would (`variant` names it)."""
     from bench.storage import RunFolder
 
     plan, seconds = [], {}
@@ -61,7 +63,8 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
             cells = [fx.cell_dict("loop", "serial", "sleep", None, repeat, max_evals=6,
                                   n_jobs=n_jobs, thread_env=env)]
             cells += [fx.cell_dict("loop", "spark", "sleep", p, repeat, max_queue_len=q,
-                                   max_evals=6, n_jobs=n_jobs, thread_env=env)
+                                   max_evals=6, n_jobs=n_jobs, thread_env=env,
+                                   variant=variant)
                       for p, q in configs]
             seconds.update({c["cell_id"]: objective for c in cells})
             plan += cells
@@ -72,31 +75,32 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
     for cell in plan:
         objective = seconds[cell["cell_id"]]
         if cell["mode"] == "serial":
-            step = objective + 0.01
-            trials = [fx._trial(cell, "loop", k, start + k * step, (0.0, 0.0, objective, 0.01),
-                                1.0, spark=False, pid=fx.DRIVER_PID, attempt=None)
-                      for k in range(6)]
+            step = (objective + 0.01) * scale
+            trials = [fx._trial(cell, "loop", k, start + k * step,
+                                (0.0, 0.0, objective * scale, 0.01 * scale), 1.0, spark=False,
+                                pid=fx.DRIVER_PID, attempt=None) for k in range(6)]
             wall = 6 * step
         else:
             suggested, booked, wall = _loop_times(cell["parallelism"], cell["max_queue_len"],
                                                   objective)
-            trials = [fx._trial(cell, "loop", k, start + s, (b - s, LOOP["startup"],
-                                objective, LOOP["ret"]), 1.0, spark=True,
-                                pid=ids.next_pid(), attempt=ids.next_attempt())
-                      for k, (s, b) in enumerate(zip(suggested, booked))]
+            wall *= scale
+            trials = [fx._trial(cell, "loop", k, start + s * scale, (
+                (b - s) * scale, LOOP["startup"] * scale, objective * scale,
+                LOOP["ret"] * scale), 1.0, spark=True, pid=ids.next_pid(),
+                attempt=ids.next_attempt()) for k, (s, b) in enumerate(zip(suggested, booked))]
         folder.append_cell(fx._cell_record(cell, "loop", start, wall, trials), trials)
         start += wall + 5.0
     return folder
 
 
 def inputs(objective=1.0, startup=0.0, ret=0.0, period=1e-3, phase=0.0, demand=0.0,
-           background=0.0, reused=None, reuse_prob=0.0) -> Inputs:
+           background=0.0, reused=None, reuse_prob=0.0, warm_start_prob=0.0) -> Inputs:
     one = lambda x: np.array([float(x)])  # noqa: E731
     return Inputs(objective_s=one(objective), demand_cores=demand, startup_fresh_s=one(startup),
                   startup_reused_s=one(reused) if reused is not None else np.zeros(0),
                   reuse_prob=reuse_prob, return_s=one(ret), fmin_period_s=period,
                   dispatch_period_s=period, first_suggest_s=0.0, dispatch_phase_s=one(phase),
-                  background_cores=background)
+                  background_cores=background, warm_start_prob=warm_start_prob)
 
 
 def run_once(inp, shape, n, seed=0):
@@ -160,6 +164,15 @@ def test_reused_workers_start_faster_after_the_first_trial_per_slot():
     assert run_once(reuse, shape, 4).wall_s == pytest.approx(1.5 + 3 * 0.6, abs=0.01)
 
 
+def test_a_slot_that_starts_with_a_kept_worker_skips_the_worker_start():
+    # one slot, 3 trials of 0.5 s; a fresh worker costs 1 s, a kept one 0.1 s
+    cold = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4)
+    warm = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4, warm_start_prob=1.0)
+    shape = Shape(1, 1, max_queue_len=0)
+    assert run_once(cold, shape, 3).wall_s == pytest.approx(4.5, abs=0.01)
+    assert run_once(warm, shape, 3).wall_s == pytest.approx(0.6 + 2 * 1.5, abs=0.01)
+
+
 def test_loop_period_counts_turns_between_events():
     gaps = np.diff([0.0, 1.01, 3.03, 3.035, 4.04])   # 1, 2 and 1 turns; one same-turn pair
     assert loop_period(gaps, 1.0) == pytest.approx(4.035 / 4, rel=1e-3)
@@ -195,6 +208,62 @@ def test_calibration_removes_core_sharing_from_objective_times(known):
     p2 = ("sleep", "spark", "native", 2, 1, "1", 4, "", "stock", "")
     cal = calibrate(known, exclude=p2)
     assert np.median(cal.inputs[ClassKey("sleep", "1")].objective_s) == pytest.approx(0.5)
+
+
+def test_a_variant_with_shorter_loops_is_calibrated_on_its_own_loop_length(tmp_path):
+    """The tuned variant polls every FAST_POLL_S instead of 1 s: the same loop run with every
+    time scaled by it must calibrate that period and reproduce its walls."""
+    from bench.variants import FAST_POLL_S
+
+    run = load_run(write_loop_run(tmp_path, scale=FAST_POLL_S, variant="tuned").path)
+    cal = calibrate(run, "tuned")
+    assert cal.loops["fmin_period_s"] == pytest.approx(FAST_POLL_S, rel=0.01)
+    assert cal.loops["dispatch_period_s"] == pytest.approx(FAST_POLL_S, rel=0.01)
+    rows = validate(run, "tuned", draws=3)
+    assert [r.measured_s for r in rows] == pytest.approx([x * FAST_POLL_S
+                                                          for x in (13.4, 8.4, 7.4)])
+    assert all(abs(r.error) <= 0.02 for r in rows), [(r.setting, r.error) for r in rows]
+
+
+def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
+    import pandas as pd
+
+    from bench.predict.startup import fit_startup, worker_flags
+
+    # cell a (1 slot, parallelism 2): trials 0 and 1 booked together, 1 waits for the slot;
+    # cell b later finds worker 11 of cell a kept (0.1 s) and starts worker 12 (1.0 s)
+    rows = [("a", 0, 10, 0.0, 2.0, 1.0), ("a", 1, 11, 0.0, 4.0, 3.0),
+            ("b", 0, 11, 10.0, 11.0, 0.1), ("b", 1, 12, 11.0, 13.0, 1.0)]
+    df = pd.DataFrame(rows, columns=["cell_id", "tid", "pid", "book_ts", "refresh_ts",
+                                     "dispatch_to_start_s"])
+    df = df.assign(hostname="h", task_slots=[1, 1, 2, 2], parallelism=[2, 2, 2, 2],
+                   return_s=0.01, fresh=True)
+    flags = worker_flags(df, df)
+    assert flags["free_slot"].tolist() == [True, False, True, True]
+    assert flags["new_worker"].tolist() == [True, True, False, True]
+    start = fit_startup(df.join(flags))
+    assert start.fresh_s.tolist() == [1.0, 1.0] and start.reused_s.tolist() == [0.1]
+    assert start.warm_start_prob == pytest.approx(0.25)    # 1 of 4 first-in-cell trials
+    assert start.reuse_prob == 0.0
+
+
+def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold():
+    from bench.predict.calibrate import Calibration
+    from bench.predict.predict import inputs_for
+    from bench.predict.startup import Startup
+
+    one = lambda x: np.array([float(x)])  # noqa: E731
+    cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
+                      inputs={ClassKey("w", "1"): inputs(startup=1.5, background=0.5,
+                                                         warm_start_prob=0.3)},
+                      startups={("w", "2x1"): Startup(one(1.2), one(0.1), 0.0, 0.5,
+                                                      one(0.02), 8)})
+    on_2x1 = inputs_for(cal, ClassKey("w", "1"), Shape(2, 1, host_cores=2, label="2x1"))
+    assert on_2x1.startup_fresh_s.tolist() == [1.2] and on_2x1.warm_start_prob == 0.5
+    on_1x2 = inputs_for(cal, ClassKey("w", "1"), Shape(1, 2, host_cores=2, label="1x2"))
+    assert on_1x2.startup_fresh_s.tolist() == [1.5] and on_1x2.background_cores == 0.5
+    big = inputs_for(cal, ClassKey("w", "1"), Shape(16, 4))
+    assert big.background_cores == 0.0 and big.warm_start_prob == 0.0
 
 
 def test_a_variant_the_run_lacks_is_an_error_not_a_guess(known):

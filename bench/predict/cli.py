@@ -5,6 +5,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from ..analysis import load_run
 from ..errors import BenchError
 from ..shapes import shape_label
@@ -131,14 +133,18 @@ def calibration_lines(cal) -> list[str]:
              f"this machine: {cal.host_cores} cores, {cal.background_cores:.2f} busy with "
              f"other work during trials"]
     for key, inp in sorted(cal.inputs.items()):
-        import numpy as np
-
-        reused = (f", reused worker {np.median(inp.startup_reused_s):.2f} s "
-                  f"(p={inp.reuse_prob:.2f})" if len(inp.startup_reused_s) else "")
+        reused = (f", kept worker {np.median(inp.startup_reused_s):.2f} s "
+                  f"(next trial p={inp.reuse_prob:.2f}, first trial "
+                  f"p={inp.warm_start_prob:.2f})" if len(inp.startup_reused_s) else "")
         lines.append(f"  {key.text()}: {cal.trials_used[key]} trials, objective "
                      f"{np.median(inp.objective_s):.3f} s alone using {inp.demand_cores:.2f} "
                      f"cores, start-up {np.median(inp.startup_fresh_s):.2f} s{reused}, return "
                      f"{np.median(inp.return_s):.3f} s")
+    shapes = {shape for _, shape in cal.startups}
+    if len(shapes) > 1:  # start-up as measured on each shape (used for that shape)
+        for (workload, shape), start in sorted(cal.startups.items()):
+            lines.append(f"  {workload} start-up on {shape}: {np.median(start.fresh_s):.2f} s "
+                         f"({start.trials} trials with a free slot)")
     lines += [f"  note: {n}" for n in cal.notes]
     return lines
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..conditions import NATIVE
-from .calibrate import Calibration, ClassKey
+from .calibrate import Calibration, ClassKey, startup_fields
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
 DEFAULT_DRAWS = 5
@@ -55,12 +55,15 @@ class Prediction:
 
 
 def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
-    """The class's inputs for a shape: this machine's background load only applies to shapes
-    on this machine; a predicted executor is a host of its own."""
-    inp = cal.inputs[ClassKey.of(key)]
+    """The class's inputs for a shape. A shape measured on this machine keeps its background
+    load and the start-up measured on that shape (when other configurations ran on it); a
+    predicted executor is a host of its own, idle, whose Python workers start cold."""
+    key = ClassKey.of(key)
+    inp = cal.inputs[key]
     if shape.host_cores:
-        return inp
-    return dataclasses.replace(inp, background_cores=0.0)
+        start = cal.startups.get((key.workload, shape.label))
+        return dataclasses.replace(inp, **startup_fields(start)) if start else inp
+    return dataclasses.replace(inp, background_cores=0.0, warm_start_prob=0.0)
 
 
 def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
