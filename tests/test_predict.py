@@ -59,9 +59,12 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
 
     plan, seconds = [], {}
     for repeat in range(repeats):
+        serial = set()  # one serial cell per thread environment and n_jobs
         for env, n_jobs, objective, configs in objectives:
-            cells = [fx.cell_dict("loop", "serial", "sleep", None, repeat, max_evals=6,
-                                  n_jobs=n_jobs, thread_env=env)]
+            cells = [] if (str(env), n_jobs) in serial else [fx.cell_dict(
+                "loop", "serial", "sleep", None, repeat, max_evals=6, n_jobs=n_jobs,
+                thread_env=env)]
+            serial.add((str(env), n_jobs))
             cells += [fx.cell_dict("loop", "spark", "sleep", p, repeat, max_queue_len=q,
                                    max_evals=6, n_jobs=n_jobs, thread_env=env,
                                    variant=variant)
@@ -264,6 +267,16 @@ def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold()
     assert on_1x2.startup_fresh_s.tolist() == [1.5] and on_1x2.background_cores == 0.5
     big = inputs_for(cal, ClassKey("w", "1"), Shape(16, 4))
     assert big.background_cores == 0.0 and big.warm_start_prob == 0.0
+
+
+def test_objective_times_come_from_trials_that_ran_alone_when_there_are_some(tmp_path):
+    # parallelism 1: alone, 0.5 s; parallelism 2: beside a sibling, 2.5 s (five times, where
+    # sharing two cores explains nothing): the objective's own time is the 0.5 s
+    run = load_run(write_loop_run(tmp_path, objectives=(
+        ({}, 1, LOOP["objective"], ((1, 1),)), ({}, 1, SLOW, ((2, 1), (2, 2))))).path)
+    inp = calibrate(run).inputs[ClassKey("sleep", "1")]
+    assert np.median(inp.objective_s) == pytest.approx(LOOP["objective"])
+    assert len(inp.objective_s) == 12                  # the 2 x 6 trials at parallelism 1
 
 
 def test_a_variant_the_run_lacks_is_an_error_not_a_guess(known):

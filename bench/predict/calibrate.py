@@ -9,6 +9,10 @@ Everything comes from the frames bench.analysis.load_run builds:
   the probe saw (`other_busy_cores` minus those overlapping trials' own use); under
   processor sharing it ran at min(1, cores / load), so alone it would have taken duration x
   that rate;
+- when some trials of the objective ran alone in their cell, only those give its durations
+  (with the host's other busy cores taken out): beside siblings an objective can slow down
+  more than processor sharing explains (OpenMP threads spin-waiting on shared cores), and
+  such durations would carry that into every shape;
 - demand: median effective cores of the trials that ran alone in their cell;
 - start-up (booked -> objective start: Spark job, task launch, Python worker, imports) and
   result return per workload, from trials that cannot have waited for a task slot
@@ -432,6 +436,10 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cores: int) -> 
         background = grp["background"].fillna(cal.background_cores)
         objective = (grp["objective_s"].to_numpy(float)
                      * _sharing_rate(grp["overlap_share"], background, demand, cores))
+        if len(alone):
+            # beside siblings an objective can slow down more than sharing explains
+            # (spin-waiting threads): its own speed is what the trials alone measured
+            objective = objective[(grp["overlap_share"] < ALONE_SHARE).to_numpy()]
         mine = spark[spark["workload"] == key.workload]
         start = fit_startup(mine) or fit_startup(mine.assign(free_slot=True))
         cal.inputs[key] = Inputs(
