@@ -228,6 +228,16 @@ def test_a_variant_with_shorter_loops_is_calibrated_on_its_own_loop_length(tmp_p
     assert all(abs(r.error) <= 0.02 for r in rows), [(r.setting, r.error) for r in rows]
 
 
+def test_the_break_even_check_compares_stock_only(tmp_path, capsys):
+    from bench.variants import FAST_POLL_S
+
+    run = write_loop_run(tmp_path, scale=FAST_POLL_S, variant="tuned").path
+    assert main(["predict", str(run), "--validate", "--variant", "tuned", "--draws", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "not compared (the `fixed-overhead` finding measures stock SparkTrials, not " \
+           "tuned)" in out
+
+
 def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
     import pandas as pd
 

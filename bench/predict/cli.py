@@ -196,7 +196,10 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
               f"max_queue_len=64: {lr['launch_rate_q_parallelism_per_s']:.2f}/s; wall "
               f"{lr['wall_q1_s']:.0f} s vs {lr['wall_q_parallelism_s']:.0f} s for "
               f"{lr['max_evals']} evaluations"]
-    if not checks["break_even"]:
+    if not checks["break_even"] and variant != STOCK:
+        lines.append(f"- break-even objective length: not compared (the `fixed-overhead` "
+                     f"finding measures stock SparkTrials, not {variant})")
+    elif not checks["break_even"]:
         lines.append("- break-even objective length: nothing to compare with (no "
                      "`fixed-overhead` finding at a parallelism >= 2, or no diagnosis run)")
     for b in checks["break_even"]:

@@ -183,6 +183,8 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
     """The model's break-even objective length against the `fixed-overhead` finding's, per
     workload and parallelism the finding reports. `findings` (the diagnosis' Finding
     objects, as the report has them) saves running the diagnosis again."""
+    if cal.variant != STOCK:  # the finding measures stock SparkTrials' fixed costs
+        return []
     if findings is None:
         from ..diagnosis import diagnose_data
 
