@@ -39,15 +39,25 @@ SPARK_TASK = {"submit": 0.05, "schedule": 0.02, "scheduler_delay": 0.02,
 
 
 def cell_dict(run_id, mode, workload, parallelism, repeat, *, max_queue_len=None, n_jobs=1,
-              max_evals=4, condition="native", order=0) -> dict:
-    """A planned cell as the manifest lists it."""
+              max_evals=4, condition="native", order=0, thread_env=None,
+              variant=None) -> dict:
+    """A planned cell as the manifest lists it (`thread_env`: the variables the harness set
+    for it, e.g. {"OMP_WAIT_POLICY": "passive"}; none by default; `variant`: the SparkTrials
+    variant of a spark cell, stock when None)."""
     queue = max_queue_len if max_queue_len is not None else (1 if mode == "serial" else 1)
     par = parallelism if mode == "spark" else None
     tag = f"p{par}q{queue}" if mode == "spark" else condition
-    return {"cell_id": f"{workload}-{mode}-{tag}-n{n_jobs}-e{max_evals}-r{repeat}",
+    tag += f"-{variant}" if variant and mode == "spark" else ""
+    env = "".join(f"-{k.lower()}-{str(v).lower()}" for k, v in sorted((thread_env or {}).items()))
+    cell = {"cell_id": f"{workload}-{mode}-{tag}-n{n_jobs}-e{max_evals}{env}-r{repeat}",
             "mode": mode, "workload": workload, "parallelism": par, "max_queue_len": queue,
             "n_jobs": n_jobs, "max_evals": max_evals, "repeat": repeat,
             "condition": condition, "order": order}
+    if thread_env:
+        cell["thread_env_set"] = dict(thread_env)
+    if variant and mode == "spark":
+        cell["variant"] = variant
+    return cell
 
 
 def manifest(run_id: str, cells: list[dict], *, status="finished", task_slots=TASK_SLOTS,
@@ -85,7 +95,9 @@ def _trial(cell: dict, run_id: str, tid: int, start: float, parts, loss, *, spar
         "workload": cell["workload"], "parallelism": cell["parallelism"],
         "max_queue_len": cell["max_queue_len"], "n_jobs": cell["n_jobs"],
         "max_evals": cell["max_evals"], "repeat": cell["repeat"],
-        "condition": cell["condition"], "tid": tid, "status": "ok", "loss": loss,
+        "condition": cell["condition"], "thread_env_set": cell.get("thread_env_set", {}),
+        "variant": cell.get("variant"),
+        "tid": tid, "status": "ok", "loss": loss,
         "params": {"x": tid}, "error": None,
         "suggest_ts": suggest, "book_ts": book, "refresh_ts": end + ret,
         "start_ts": begin, "end_ts": end, "objective_s": obj,

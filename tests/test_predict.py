@@ -12,20 +12,31 @@ from bench.analysis import load_run
 from bench.cli import main
 from bench.predict import (Inputs, Shape, calibrate, error_summary, predict, recommend,
                            simulate, validate)
-from bench.predict.calibrate import loop_period
+from bench.predict.calibrate import ClassKey, loop_period
 from bench.predict.predict import Prediction
 from bench.predict.validate import model_break_even_s
 from tests import fixture_records as fx
 
 # --- a run whose timestamps follow hyperopt's loops by hand ----------------------------------
 # fmin wakes at 0.01 + k s, the dispatcher at 0.4 + k s; every trial starts 1.2 s after it
-# is booked, runs 0.5 s and is recorded 0.05 s later; 6 evaluations on 2 task slots.
+# is booked, runs 0.5 s (or SLOW s) and is recorded 0.05 s later; 6 evaluations on 2 slots.
 LOOP = {"first": 0.01, "phase": 0.4, "startup": 1.2, "objective": 0.5, "ret": 0.05}
+SLOW = 2.5                  # booked -> recorded 3.75 s: four loop turns at parallelism 1
+CONFIGS = ((1, 1), (2, 1), (2, 2))
+PASSIVE = {"OMP_WAIT_POLICY": "passive"}
 
 
-def _loop_times(p: int, q: int) -> tuple[list, list, float]:
+def _loop_times(p: int, q: int, objective: float = LOOP["objective"]
+                ) -> tuple[list, list, float]:
     """(suggested, booked, wall) per trial, worked out from fmin.py / spark.py by hand."""
     f, d = LOOP["first"], LOOP["phase"]
+    if objective == SLOW:   # a trial holds its lane for four dispatcher turns
+        return {(1, 1): ([f, f + 1, f + 5, f + 9, f + 13, f + 17],   # last done 24.15
+                         [d + 4 * k for k in range(6)], 25.4),
+                (2, 1): ([f, f + 1, f + 2, f + 5, f + 6, f + 9],     # last done 13.15
+                         [d, d + 1, d + 4, d + 5, d + 8, d + 9], 14.4),
+                (2, 2): ([f, f, f + 1, f + 1, f + 5, f + 5],         # last done 12.15
+                         [d, d, d + 4, d + 4, d + 8, d + 8], 13.4)}[(p, q)]
     if (p, q) == (1, 1):    # one trial per two loop turns: booked, done 1.75 s later
         booked = [d + 2 * k for k in range(6)]
         suggested = [f] + [f + 2 * k - 1 for k in range(1, 6)]
@@ -37,44 +48,62 @@ def _loop_times(p: int, q: int) -> tuple[list, list, float]:
     raise ValueError((p, q))
 
 
-def write_loop_run(root: Path, repeats: int = 2):
-    """Spark cells at (p, q) = (1, 1), (2, 1), (2, 2) with the timestamps above, plus serial."""
+def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objective"],
+                                                             CONFIGS),),
+                   run_id: str = "loop-run", scale: float = 1.0, variant=None):
+    """Spark cells with the timestamps above, plus serial, per objective: (thread
+    environment set, n_jobs, objective seconds, spark (parallelism, queue) configurations).
+    `scale` multiplies every time (the loops' 1 s included), as a variant with shorter
+    loops would (`variant` names it)."""
     from bench.storage import RunFolder
 
-    plan = []
+    plan, seconds = [], {}
     for repeat in range(repeats):
-        plan.append(fx.cell_dict("loop", "serial", "sleep", None, repeat, max_evals=6))
-        for p, q in ((1, 1), (2, 1), (2, 2)):
-            plan.append(fx.cell_dict("loop", "spark", "sleep", p, repeat, max_queue_len=q,
-                                     max_evals=6))
+        serial = set()  # one serial cell per thread environment and n_jobs
+        for env, n_jobs, objective, configs in objectives:
+            cells = [] if (str(env), n_jobs) in serial else [fx.cell_dict(
+                "loop", "serial", "sleep", None, repeat, max_evals=6, n_jobs=n_jobs,
+                thread_env=env)]
+            serial.add((str(env), n_jobs))
+            cells += [fx.cell_dict("loop", "spark", "sleep", p, repeat, max_queue_len=q,
+                                   max_evals=6, n_jobs=n_jobs, thread_env=env,
+                                   variant=variant)
+                      for p, q in configs]
+            seconds.update({c["cell_id"]: objective for c in cells})
+            plan += cells
     for order, cell in enumerate(plan):
         cell["order"] = order
-    folder = RunFolder(Path(root) / "results" / "loop-run").create(fx.manifest("loop", plan))
+    folder = RunFolder(Path(root) / "results" / run_id).create(fx.manifest("loop", plan))
     ids, start = fx._Ids(), fx.BASE_TS
     for cell in plan:
+        objective = seconds[cell["cell_id"]]
         if cell["mode"] == "serial":
-            trials = [fx._trial(cell, "loop", k, start + k * 0.51, (0.0, 0.0, 0.5, 0.01), 1.0,
-                                spark=False, pid=fx.DRIVER_PID, attempt=None) for k in range(6)]
-            wall = 6 * 0.51
+            step = (objective + 0.01) * scale
+            trials = [fx._trial(cell, "loop", k, start + k * step,
+                                (0.0, 0.0, objective * scale, 0.01 * scale), 1.0, spark=False,
+                                pid=fx.DRIVER_PID, attempt=None) for k in range(6)]
+            wall = 6 * step
         else:
-            suggested, booked, wall = _loop_times(cell["parallelism"], cell["max_queue_len"])
-            trials = [fx._trial(cell, "loop", k, start + s, (b - s, LOOP["startup"],
-                                LOOP["objective"], LOOP["ret"]), 1.0, spark=True,
-                                pid=ids.next_pid(), attempt=ids.next_attempt())
-                      for k, (s, b) in enumerate(zip(suggested, booked))]
+            suggested, booked, wall = _loop_times(cell["parallelism"], cell["max_queue_len"],
+                                                  objective)
+            wall *= scale
+            trials = [fx._trial(cell, "loop", k, start + s * scale, (
+                (b - s) * scale, LOOP["startup"] * scale, objective * scale,
+                LOOP["ret"] * scale), 1.0, spark=True, pid=ids.next_pid(),
+                attempt=ids.next_attempt()) for k, (s, b) in enumerate(zip(suggested, booked))]
         folder.append_cell(fx._cell_record(cell, "loop", start, wall, trials), trials)
         start += wall + 5.0
     return folder
 
 
 def inputs(objective=1.0, startup=0.0, ret=0.0, period=1e-3, phase=0.0, demand=0.0,
-           background=0.0, reused=None, reuse_prob=0.0) -> Inputs:
+           background=0.0, reused=None, reuse_prob=0.0, warm_start_prob=0.0) -> Inputs:
     one = lambda x: np.array([float(x)])  # noqa: E731
     return Inputs(objective_s=one(objective), demand_cores=demand, startup_fresh_s=one(startup),
                   startup_reused_s=one(reused) if reused is not None else np.zeros(0),
                   reuse_prob=reuse_prob, return_s=one(ret), fmin_period_s=period,
                   dispatch_period_s=period, first_suggest_s=0.0, dispatch_phase_s=one(phase),
-                  background_cores=background)
+                  background_cores=background, warm_start_prob=warm_start_prob)
 
 
 def run_once(inp, shape, n, seed=0):
@@ -138,6 +167,15 @@ def test_reused_workers_start_faster_after_the_first_trial_per_slot():
     assert run_once(reuse, shape, 4).wall_s == pytest.approx(1.5 + 3 * 0.6, abs=0.01)
 
 
+def test_a_slot_that_starts_with_a_kept_worker_skips_the_worker_start():
+    # one slot, 3 trials of 0.5 s; a fresh worker costs 1 s, a kept one 0.1 s
+    cold = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4)
+    warm = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4, warm_start_prob=1.0)
+    shape = Shape(1, 1, max_queue_len=0)
+    assert run_once(cold, shape, 3).wall_s == pytest.approx(4.5, abs=0.01)
+    assert run_once(warm, shape, 3).wall_s == pytest.approx(0.6 + 2 * 1.5, abs=0.01)
+
+
 def test_loop_period_counts_turns_between_events():
     gaps = np.diff([0.0, 1.01, 3.03, 3.035, 4.04])   # 1, 2 and 1 turns; one same-turn pair
     assert loop_period(gaps, 1.0) == pytest.approx(4.035 / 4, rel=1e-3)
@@ -152,7 +190,7 @@ def known(tmp_path):
 def test_calibration_recovers_the_known_runs_parts(known):
     p4 = ("sleep", "spark", "native", 4, 1, "1", 4, "", "stock", "")
     cal = calibrate(known, exclude=p4)
-    inp = cal.inputs[("sleep", "1")]
+    inp = cal.inputs[ClassKey("sleep", "1")]
     wait, d2s, obj, ret = fx.SPARK_PARTS
     # trials every 2.0 s per lane: two loop turns of 1 s
     assert cal.loops["fmin_period_s"] == pytest.approx(1.0)
@@ -162,17 +200,93 @@ def test_calibration_recovers_the_known_runs_parts(known):
     assert np.median(inp.return_s) == pytest.approx(ret)
     assert inp.reuse_prob == 0.0                       # every trial ran in a new pid
     assert inp.demand_cores == pytest.approx(1.0)
-    serial = cal.serial[("sleep", "1", "native")]
+    serial = cal.serial[(ClassKey("sleep", "1"), "native")]
     # native serial walls 7.9/8.0/8.1 s for 4 trials of 1.9 s: 0.075/0.1/0.125 s per trial
     assert np.median(serial.serial_overhead_s) == pytest.approx(0.1)
-    assert cal.trials_used[("sleep", "1")] == 12
+    assert cal.trials_used[ClassKey("sleep", "1")] == 12
 
 
 def test_calibration_removes_core_sharing_from_objective_times(known):
     # the p=4 cells ran 4 one-core objectives at once on 2 cores: each at half speed
     p2 = ("sleep", "spark", "native", 2, 1, "1", 4, "", "stock", "")
     cal = calibrate(known, exclude=p2)
-    assert np.median(cal.inputs[("sleep", "1")].objective_s) == pytest.approx(0.5)
+    assert np.median(cal.inputs[ClassKey("sleep", "1")].objective_s) == pytest.approx(0.5)
+
+
+def test_a_variant_with_shorter_loops_is_calibrated_on_its_own_loop_length(tmp_path):
+    """The tuned variant polls every FAST_POLL_S instead of 1 s: the same loop run with every
+    time scaled by it must calibrate that period and reproduce its walls."""
+    from bench.variants import FAST_POLL_S
+
+    run = load_run(write_loop_run(tmp_path, scale=FAST_POLL_S, variant="tuned").path)
+    cal = calibrate(run, "tuned")
+    assert cal.loops["fmin_period_s"] == pytest.approx(FAST_POLL_S, rel=0.01)
+    assert cal.loops["dispatch_period_s"] == pytest.approx(FAST_POLL_S, rel=0.01)
+    rows = validate(run, "tuned", draws=3)
+    assert [r.measured_s for r in rows] == pytest.approx([x * FAST_POLL_S
+                                                          for x in (13.4, 8.4, 7.4)])
+    assert all(abs(r.error) <= 0.02 for r in rows), [(r.setting, r.error) for r in rows]
+
+
+def test_the_break_even_check_compares_stock_only(tmp_path, capsys):
+    from bench.variants import FAST_POLL_S
+
+    run = write_loop_run(tmp_path, scale=FAST_POLL_S, variant="tuned").path
+    assert main(["predict", str(run), "--validate", "--variant", "tuned", "--draws", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "not compared (the `fixed-overhead` finding measures stock SparkTrials, not " \
+           "tuned)" in out
+
+
+def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
+    import pandas as pd
+
+    from bench.predict.startup import fit_startup, worker_flags
+
+    # cell a (1 slot, parallelism 2): trials 0 and 1 booked together, 1 waits for the slot;
+    # cell b later finds worker 11 of cell a kept (0.1 s) and starts worker 12 (1.0 s)
+    rows = [("a", 0, 10, 0.0, 2.0, 1.0), ("a", 1, 11, 0.0, 4.0, 3.0),
+            ("b", 0, 11, 10.0, 11.0, 0.1), ("b", 1, 12, 11.0, 13.0, 1.0)]
+    df = pd.DataFrame(rows, columns=["cell_id", "tid", "pid", "book_ts", "refresh_ts",
+                                     "dispatch_to_start_s"])
+    df = df.assign(hostname="h", task_slots=[1, 1, 2, 2], parallelism=[2, 2, 2, 2],
+                   return_s=0.01, fresh=True)
+    flags = worker_flags(df, df)
+    assert flags["free_slot"].tolist() == [True, False, True, True]
+    assert flags["new_worker"].tolist() == [True, True, False, True]
+    start = fit_startup(df.join(flags))
+    assert start.fresh_s.tolist() == [1.0, 1.0] and start.reused_s.tolist() == [0.1]
+    assert start.warm_start_prob == pytest.approx(0.25)    # 1 of 4 first-in-cell trials
+    assert start.reuse_prob == 0.0
+
+
+def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold():
+    from bench.predict.calibrate import Calibration
+    from bench.predict.predict import inputs_for
+    from bench.predict.startup import Startup
+
+    one = lambda x: np.array([float(x)])  # noqa: E731
+    cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
+                      inputs={ClassKey("w", "1"): inputs(startup=1.5, background=0.5,
+                                                         warm_start_prob=0.3)},
+                      startups={("w", "2x1"): Startup(one(1.2), one(0.1), 0.0, 0.5,
+                                                      one(0.02), 8)})
+    on_2x1 = inputs_for(cal, ClassKey("w", "1"), Shape(2, 1, host_cores=2, label="2x1"))
+    assert on_2x1.startup_fresh_s.tolist() == [1.2] and on_2x1.warm_start_prob == 0.5
+    on_1x2 = inputs_for(cal, ClassKey("w", "1"), Shape(1, 2, host_cores=2, label="1x2"))
+    assert on_1x2.startup_fresh_s.tolist() == [1.5] and on_1x2.background_cores == 0.5
+    big = inputs_for(cal, ClassKey("w", "1"), Shape(16, 4))
+    assert big.background_cores == 0.0 and big.warm_start_prob == 0.0
+
+
+def test_objective_times_come_from_trials_that_ran_alone_when_there_are_some(tmp_path):
+    # parallelism 1: alone, 0.5 s; parallelism 2: beside a sibling, 2.5 s (five times, where
+    # sharing two cores explains nothing): the objective's own time is the 0.5 s
+    run = load_run(write_loop_run(tmp_path, objectives=(
+        ({}, 1, LOOP["objective"], ((1, 1),)), ({}, 1, SLOW, ((2, 1), (2, 2))))).path)
+    inp = calibrate(run).inputs[ClassKey("sleep", "1")]
+    assert np.median(inp.objective_s) == pytest.approx(LOOP["objective"])
+    assert len(inp.objective_s) == 12                  # the 2 x 6 trials at parallelism 1
 
 
 def test_a_variant_the_run_lacks_is_an_error_not_a_guess(known):
@@ -212,13 +326,57 @@ def test_validate_reproduces_the_loop_runs_walls_within_the_target(tmp_path):
     assert summary["configurations"] == 3
 
 
+def test_validate_predicts_each_thread_environment_from_its_own_measurements(tmp_path):
+    """The same model in two thread environments: spinning OpenMP threads (inherited) make
+    its objective 2.5 s, passive waiting 0.5 s. A held-out configuration is predicted from
+    the configurations of its own environment, so every wall is reproduced; pooling the two
+    environments would miss each by far more than the target."""
+    run = load_run(write_loop_run(tmp_path, objectives=(
+        ({}, None, SLOW, CONFIGS), (PASSIVE, None, LOOP["objective"], CONFIGS))).path)
+    rows = validate(run, draws=3)
+    measured = sorted(r.measured_s for r in rows)
+    assert measured == [7.4, 8.4, 13.4, 13.4, 14.4, 25.4]
+    assert all(abs(r.error) <= 0.02 for r in rows), [(r.setting, r.error) for r in rows]
+    assert not any(r.note for r in rows)
+    cal = calibrate(run)
+    assert {k: round(float(np.median(v.objective_s)), 3) for k, v in cal.inputs.items()} == {
+        ClassKey("sleep", "None", ""): SLOW,
+        ClassKey("sleep", "None", "OMP_WAIT_POLICY=passive"): LOOP["objective"]}
+
+
+def test_an_environment_measured_nowhere_else_falls_back_and_says_so(tmp_path, capsys):
+    # passive waiting only at p=2 q=2: held out, only the inherited environment is left
+    folder = write_loop_run(tmp_path, objectives=(
+        ({}, None, LOOP["objective"], CONFIGS), (PASSIVE, None, LOOP["objective"], ((2, 2),))))
+    rows = validate(load_run(folder.path), draws=3)
+    noted = [r for r in rows if r.note]
+    assert [r.setting for r in noted] == ["spark p=2 q=2 {OMP_WAIT_POLICY=passive}"]
+    assert math.isfinite(noted[0].predicted_s) and abs(noted[0].error) <= 0.02
+    assert "inherited environment" in noted[0].note
+    assert "sleep n_jobs=None {OMP_WAIT_POLICY=passive}" in noted[0].note
+    assert main(["predict", str(folder.path), "--validate", "--draws", "2"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "passive} |" in x)
+    assert "objective times from the inherited environment trials" in line
+
+
+def test_validate_leaves_the_configuration_out(tmp_path):
+    # n_jobs 2 ran in one configuration only: held out, nothing is left to calibrate it on
+    run = load_run(write_loop_run(tmp_path, objectives=(
+        ({}, 1, LOOP["objective"], CONFIGS), ({}, 2, LOOP["objective"], ((2, 2),)))).path)
+    rows = {(r.setting, r.n_jobs): r for r in validate(run, draws=2)}
+    alone = rows[("spark p=2 q=2 n_jobs=2", "2")]
+    assert not math.isfinite(alone.predicted_s)
+    assert alone.note.startswith("not predictable: no other configuration ran")
+    assert sum(math.isfinite(r.predicted_s) for r in rows.values()) == 3
+
+
 def test_break_even_matches_the_fixed_cost_formula_when_loops_vanish():
     # F = start-up + return with no loop delay: the model's break-even is F / (p - 1)
     from bench.predict.calibrate import Calibration
 
     cal = Calibration(run_id="r", variant="stock", host_cores=4, task_cpus=1,
-                      inputs={("w", "1"): inputs(startup=1.0, ret=0.2, period=1e-3)})
-    assert model_break_even_s(cal, ("w", "1"), parallelism=3, slots=4, max_evals=60) == \
+                      inputs={ClassKey("w", "1"): inputs(startup=1.0, ret=0.2, period=1e-3)})
+    assert model_break_even_s(cal, ClassKey("w", "1"), parallelism=3, slots=4, max_evals=60) == \
         pytest.approx(1.2 / 2, rel=0.05)
 
 

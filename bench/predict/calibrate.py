@@ -2,11 +2,17 @@
 
 Everything comes from the frames bench.analysis.load_run builds:
 
-- objective durations per workload and thread setting (spark trials), with the slowdown
-  from sharing the host's cores taken out: each trial's load is its own demand, the demand of
-  the trials of its cell that overlapped it, and the host's other busy cores the probe saw
-  (`other_busy_cores` minus those overlapping trials' own use); under processor sharing it
-  ran at min(1, cores / load), so alone it would have taken duration x that rate;
+- objective durations per objective (ClassKey: workload, n_jobs and the thread environment
+  the harness set, since the wait policy alone changes the speed; spark trials), with the
+  slowdown from sharing the host's cores taken out: each trial's load is its own demand,
+  the demand of the trials of its cell that overlapped it, and the host's other busy cores
+  the probe saw (`other_busy_cores` minus those overlapping trials' own use); under
+  processor sharing it ran at min(1, cores / load), so alone it would have taken duration x
+  that rate;
+- when some trials of the objective ran alone in their cell, only those give its durations
+  (with the host's other busy cores taken out): beside siblings an objective can slow down
+  more than processor sharing explains (OpenMP threads spin-waiting on shared cores), and
+  such durations would carry that into every shape;
 - demand: median effective cores of the trials that ran alone in their cell;
 - start-up (booked -> objective start: Spark job, task launch, Python worker, imports) and
   result return per workload, from trials that cannot have waited for a task slot
@@ -24,6 +30,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,21 +38,57 @@ import pandas as pd
 from ..analysis import GROUP_COLS, RunData
 from ..shapes import parse_label
 from ..errors import BenchError
+from ..variants import FAST_POLL_S, VARIANTS
 from .simulate import Inputs, Shape
-
-#: Key of one objective: workload and the model's thread setting.
-ClassKey = tuple  # (workload, n_jobs_label)
+from .startup import Startup, fit_startup, shape_key, worker_flags
 
 STOCK = "stock"
-#: Columns naming one measured configuration: the analysis' groups, which carry the variant.
-CONFIG_COLS = list(GROUP_COLS)  # includes variant_label ("stock" for unmodified spark cells)
+#: A trial ran alone when siblings of its cell overlapped less than this share of it.
+ALONE_SHARE = 0.05
+#: Columns naming one measured configuration: the analysis' groups, which carry the variant
+#: ("stock" for unmodified spark cells) and the thread environment.
+CONFIG_COLS = list(GROUP_COLS)
+#: Columns naming one objective the model simulates: the workload, the model's thread
+#: setting and the thread environment the harness set for the cell (bench.analysis'
+#: env_label: '' as inherited, e.g. 'OMP_WAIT_POLICY=passive'); the wait policy alone can
+#: change how fast the same model runs on shared cores.
+CLASS_COLS = ["workload", "n_jobs_label", "env_label"]
+
+
+class ClassKey(NamedTuple):
+    """One objective (the values of CLASS_COLS): what its measured inputs are keyed by."""
+
+    workload: str
+    n_jobs: str
+    env: str = ""
+
+    @classmethod
+    def of(cls, row) -> "ClassKey":
+        """The key of a frame row, a groupby key tuple in CLASS_COLS order, or a mapping."""
+        values = (tuple(row[c] for c in CLASS_COLS) if hasattr(row, "keys")
+                  else tuple(row) + ("",) * (len(CLASS_COLS) - len(row)))
+        return cls(*("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                     for v in values))
+
+    def text(self) -> str:
+        env = f" {{{self.env}}}" if self.env else ""
+        return f"{self.workload} n_jobs={self.n_jobs}{env}"
+
+
+def config_key(row) -> tuple:
+    """The key of one configuration (a frame row or mapping with CONFIG_COLS)."""
+    return _key(tuple(row[c] for c in CONFIG_COLS))
+
+
+def config_keys(df: pd.DataFrame) -> list[tuple]:
+    """config_key of every row of a frame, in order."""
+    return [_key(row) for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
 
 
 @functools.lru_cache(maxsize=1)
-def nominal_poll_s() -> float:
+def _hyperopt_poll_s() -> float:
     """hyperopt's fmin poll interval (FMinIter's poll_interval_secs default; the dispatcher
-    sleeps the same 1 s), read from hyperopt's source without importing it. Used only to
-    count loop turns between two timestamps; the period itself is measured."""
+    sleeps the same 1 s), read from hyperopt's source without importing it."""
     try:
         spec = importlib.util.find_spec("hyperopt")
         folder = Path(next(iter(spec.submodule_search_locations)))
@@ -53,6 +96,14 @@ def nominal_poll_s() -> float:
         return float(re.search(r"poll_interval_secs\s*=\s*([0-9.]+)", text).group(1))
     except Exception:  # hyperopt missing or changed: counting turns still needs a guess
         return 1.0
+
+
+def nominal_poll_s(variant: str = STOCK) -> float:
+    """The loops' nominal sleep for a SparkTrials variant: hyperopt's own, or the harness'
+    shortened one for variants that shorten it (bench.variants). Used only to count loop
+    turns between two timestamps; the period itself is measured."""
+    spec = VARIANTS.get(variant)
+    return FAST_POLL_S if spec is not None and spec.fastpoll else _hyperopt_poll_s()
 
 
 @dataclass
@@ -65,7 +116,8 @@ class Calibration:
     task_cpus: int
     inputs: dict = field(default_factory=dict)       # ClassKey -> Inputs
     trials_used: dict = field(default_factory=dict)  # ClassKey -> spark trials used
-    serial: dict = field(default_factory=dict)       # (workload, n_jobs, condition) -> Inputs
+    serial: dict = field(default_factory=dict)       # (ClassKey, condition) -> Inputs
+    startups: dict = field(default_factory=dict)     # (workload, measured shape) -> Startup
     loops: dict = field(default_factory=dict)        # measured loop constants
     background_cores: float = 0.0
     queue_is_parallelism: bool = False               # the variant's cells used q = p
@@ -75,12 +127,27 @@ class Calibration:
     def classes(self) -> list:
         return sorted(self.inputs)
 
+    def source_for(self, key: ClassKey) -> tuple[ClassKey | None, str]:
+        """The class whose inputs stand for `key`, and a note when it is not `key` itself:
+        the same workload and n_jobs measured in another thread environment (the inherited
+        one first) when `key`'s own environment has no spark trials here; None if neither."""
+        key = ClassKey.of(key)
+        if key in self.inputs:
+            return key, ""
+        others = sorted((k for k in self.inputs if k[:2] == key[:2]),
+                        key=lambda k: (k.env != "", k.env))
+        if not others:
+            return None, ""
+        used = others[0]
+        return used, (f"objective times from the {used.env or 'inherited environment'} "
+                      f"trials: no other configuration ran {key.text()} under SparkTrials")
+
     def summary(self) -> dict:
         out = {"run_id": self.run_id, "variant": self.variant, "host_cores": self.host_cores,
                "background_cores": round(self.background_cores, 3),
                "loops": {k: round(v, 4) for k, v in self.loops.items()}, "objectives": {}}
         for key, inp in sorted(self.inputs.items()):
-            out["objectives"][f"{key[0]} n_jobs={key[1]}"] = {
+            out["objectives"][key.text()] = {
                 "trials": self.trials_used.get(key, 0),
                 "objective_median_s": round(float(np.median(inp.objective_s)), 4),
                 "demand_cores": round(inp.demand_cores, 3),
@@ -88,7 +155,11 @@ class Calibration:
                 "startup_reused_median_s": (round(float(np.median(inp.startup_reused_s)), 4)
                                             if len(inp.startup_reused_s) else None),
                 "reuse_prob": round(inp.reuse_prob, 3),
+                "warm_start_prob": round(inp.warm_start_prob, 3),
                 "return_median_s": round(float(np.median(inp.return_s)), 4)}
+        out["startup_by_shape"] = {
+            f"{workload} on {shape}": round(float(np.median(start.fresh_s)), 4)
+            for (workload, shape), start in sorted(self.startups.items())}
         return out
 
 
@@ -106,23 +177,19 @@ def variants_in(run: RunData) -> list[str]:
 
 def config_ids(trials: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict]:
     """One integer per configuration for trials and cells, and key tuple -> integer."""
-    def keys(df):
-        return [tuple(None if pd.isna(v) else v for v in row)
-                for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
-
     ids: dict = {}
     out = []
     for df in (cells, trials):
         col = []
-        for k in keys(df):
+        for k in config_keys(df):
             col.append(ids.setdefault(k, len(ids)))
         out.append(pd.Series(col, index=df.index, dtype="int64"))
     return out[1], out[0], ids
 
 
 def _key(key: tuple) -> tuple:
-    return tuple(None if (v is None or (isinstance(v, float) and math.isnan(v))) else v
-                 for v in key)
+    return tuple(None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))
+                 else v for v in key)
 
 
 def host_cores(manifest: dict) -> int:
@@ -253,16 +320,13 @@ def _within_cell_gaps(trials: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _cell_stats(spark: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Per spark cell: trials, trials that reused a worker, and when its first trial was
-    suggested and booked (seconds after fmin was called)."""
+    """Per spark cell: when its first trial was suggested and booked (seconds after fmin
+    was called)."""
     t0 = cells.drop_duplicates("cell_id").set_index("cell_id")["start_ts"]
-    stats = spark.groupby("cell_id").agg(trials=("tid", "size"), fresh=("fresh", "sum"),
-                                         first_suggest=("suggest_ts", "min"),
+    stats = spark.groupby("cell_id").agg(first_suggest=("suggest_ts", "min"),
                                          first_book=("book_ts", "min"))
     start = t0.reindex(stats.index)
-    return pd.DataFrame({"trials": stats["trials"],
-                         "reused": stats["trials"] - stats["fresh"],
-                         "first_suggest_s": stats["first_suggest"] - start,
+    return pd.DataFrame({"first_suggest_s": stats["first_suggest"] - start,
                          "first_book_s": stats["first_book"] - start}, index=stats.index)
 
 
@@ -275,16 +339,20 @@ def prepare(run: RunData) -> Prepared:
     spark = trials[trials["mode"] == "spark"].dropna(subset=_SPARK_NEEDS)
     serial = trials[trials["mode"] == "serial"]
     if len(spark):
+        slots = cells.drop_duplicates("cell_id").set_index("cell_id")["task_slots"]
+        spark = spark.assign(task_slots=spark["cell_id"].map(slots).astype(float),
+                             shape=[shape_key(c) for c in spark["cluster_label"]])
         spark = spark.join(contention(spark, cores))
+        spark = spark.join(worker_flags(spark, run.trials[run.trials["mode"] == "spark"]))
         spark = spark.assign(suggest_gap=_within_cell_gaps(spark, "suggest_ts"),
                              book_gap=_within_cell_gaps(spark, "book_ts"))
         cells = cells.join(_cell_stats(spark, cells), on="cell_id")
     else:
         spark = spark.assign(**{c: pd.Series(dtype=float) for c in (
-            "overlap_share", "background", "suggest_gap", "book_gap")},
-            fresh=pd.Series(dtype=bool))
-        cells = cells.assign(**{c: np.nan for c in ("trials", "reused", "first_suggest_s",
-                                                    "first_book_s")})
+            "overlap_share", "background", "suggest_gap", "book_gap", "task_slots")},
+            **{c: pd.Series(dtype=bool) for c in ("fresh", "free_slot", "new_worker")},
+            shape=pd.Series(dtype=object))
+        cells = cells.assign(**{c: np.nan for c in ("first_suggest_s", "first_book_s")})
     trials = pd.concat([spark, serial])
     trial_ids, cell_ids, ids = config_ids(trials, cells)
     return Prepared(run=run, trials=trials.assign(config_id=trial_ids),
@@ -309,7 +377,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
                       task_cpus=manifest_task_cpus(run.manifest))
     spark_cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
     spark = trials[(trials["mode"] == "spark") & (trials["variant"] == variant)]
-    spark = spark.assign(fresh=spark["fresh"].astype(bool))
+    spark = spark.assign(**{c: spark[c].astype(bool) for c in ("fresh", "free_slot", "new_worker")})
     if spark.empty:
         raise BenchError(f"{run.path}: no finished '{variant}' spark trials with timings to "
                          f"calibrate from")
@@ -317,13 +385,20 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
         (spark_cells["max_queue_len"] == spark_cells["parallelism"]).all()
         and (spark_cells["parallelism"] > 1).any())
     _fit_loops(cal, spark, spark_cells)
-    _fit_spark_objectives(cal, spark, spark_cells, cores)
+    _fit_spark_objectives(cal, spark, cores)
     _fit_serial(cal, trials[trials["mode"] == "serial"], cells)
     return cal
 
 
+def startup_fields(start: Startup) -> dict:
+    """The Inputs fields a Startup fills."""
+    return dict(startup_fresh_s=start.fresh_s, startup_reused_s=start.reused_s,
+                reuse_prob=start.reuse_prob, warm_start_prob=start.warm_start_prob,
+                return_s=start.return_s)
+
+
 def _fit_loops(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame) -> None:
-    nominal = nominal_poll_s()
+    nominal = nominal_poll_s(cal.variant)
     pf = loop_period(spark["suggest_gap"].to_numpy(float), nominal)
     pd_ = loop_period(spark["book_gap"].to_numpy(float), nominal)
     if not math.isfinite(pf):
@@ -341,51 +416,47 @@ def _fit_loops(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame) -> No
     cal.dispatch_phases = phases if len(phases) else np.zeros(1)
 
 
-def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame,
-                          cores: int) -> None:
+def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cores: int) -> None:
     background = _arr(spark["background"])
     cal.background_cores = float(np.median(background)) if len(background) else 0.0
-    # start-up and return: per workload, from cells where every trial had a free slot
-    slots = cells.drop_duplicates("cell_id").set_index("cell_id")["task_slots"]
-    cell_slots = spark["cell_id"].map(slots).astype(float)
-    no_wait = spark[~(cell_slots.notna() & (spark["parallelism"].astype(float) > cell_slots))]
-    if no_wait.empty:
-        no_wait = spark
-        cal.notes.append("every cell ran more trials at once than task slots: start-up times "
-                         "include waits for a slot")
-    for (workload, n_jobs), grp in spark.groupby(["workload", "n_jobs_label"], sort=True):
-        alone = grp[grp["overlap_share"] < 0.05]
+    # start-up and return per workload, and per workload on each measured shape
+    if not spark["free_slot"].any():
+        spark = spark.assign(free_slot=True)
+        cal.notes.append("no trial found a free task slot when it was booked: start-up "
+                         "times include waits for a slot")
+    for (workload, shape), grp in spark.groupby(["workload", "shape"], sort=True):
+        fitted = fit_startup(grp)
+        if fitted is not None:
+            cal.startups[(workload, shape)] = fitted
+    for values, grp in spark.groupby(CLASS_COLS, sort=True):
+        key = ClassKey.of(values)
+        alone = grp[grp["overlap_share"] < ALONE_SHARE]
         eff = _arr(alone["effective_cores"]) if len(alone) else _arr(grp["effective_cores"])
         demand = float(min(np.median(eff), cores)) if len(eff) else 0.0
-        load = (grp["background"].fillna(cal.background_cores) + demand
-                + demand * grp["overlap_share"]).to_numpy(float)
-        rate = np.minimum(1.0, cores / np.maximum(load, 1e-9))
-        objective = grp["objective_s"].to_numpy(float) * rate
-        mine = no_wait[no_wait["workload"] == workload]
-        fresh = _arr(mine.loc[mine["fresh"], "dispatch_to_start_s"])
-        reused = _arr(mine.loc[~mine["fresh"], "dispatch_to_start_s"])
-        if not len(fresh):
-            fresh = _arr(mine["dispatch_to_start_s"])
-        reuse_prob = _reuse_prob(cells[cells["workload"] == workload]
-                                 .pipe(lambda c: c[c["cell_id"].isin(set(mine["cell_id"]))]))
-        cal.inputs[(workload, n_jobs)] = Inputs(
+        background = grp["background"].fillna(cal.background_cores)
+        objective = (grp["objective_s"].to_numpy(float)
+                     * _sharing_rate(grp["overlap_share"], background, demand, cores))
+        if len(alone):
+            # beside siblings an objective can slow down more than sharing explains
+            # (spin-waiting threads): its own speed is what the trials alone measured
+            objective = objective[(grp["overlap_share"] < ALONE_SHARE).to_numpy()]
+        mine = spark[spark["workload"] == key.workload]
+        start = fit_startup(mine) or fit_startup(mine.assign(free_slot=True))
+        cal.inputs[key] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,
-            startup_fresh_s=fresh, startup_reused_s=reused if reuse_prob > 0 else reused[:0],
-            reuse_prob=reuse_prob, return_s=_arr(mine["return_s"]),
-            fmin_period_s=cal.loops["fmin_period_s"],
+            **startup_fields(start), fmin_period_s=cal.loops["fmin_period_s"],
             dispatch_period_s=cal.loops["dispatch_period_s"],
             first_suggest_s=cal.loops["first_suggest_s"], dispatch_phase_s=cal.dispatch_phases,
             background_cores=cal.background_cores)
-        cal.trials_used[(workload, n_jobs)] = len(grp)
+        cal.trials_used[key] = len(grp)
 
 
-def _reuse_prob(cells: pd.DataFrame) -> float:
-    """Share of the trials that could have reused a worker (all but the first per usable
-    slot in each cell) that did (their pid had run a trial of the cell before)."""
-    usable = np.minimum(cells["parallelism"].astype(float),
-                        cells["task_slots"].astype(float).fillna(np.inf))
-    could = float(np.clip(cells["trials"].astype(float) - usable, 0, None).sum())
-    return min(1.0, float(cells["reused"].sum()) / could) if could else 0.0
+def _sharing_rate(overlap, background, demand: float, cores: int) -> np.ndarray:
+    """Each trial's speed under processor sharing: min(1, cores / load), the load being the
+    host's other busy cores, its own demand and its overlapping siblings' demand."""
+    load = (np.asarray(background, float) + demand
+            + demand * np.asarray(overlap, float))
+    return np.minimum(1.0, cores / np.maximum(load, 1e-9))
 
 
 def _fit_serial(cal: Calibration, trials: pd.DataFrame, cells: pd.DataFrame) -> None:
@@ -400,13 +471,13 @@ def _fit_serial(cal: Calibration, trials: pd.DataFrame, cells: pd.DataFrame) -> 
     everywhere = _arr(per_trial)
     some = next(iter(cal.inputs.values()), None)
     base = some if some is not None else _empty_inputs()
-    for (workload, n_jobs, cond), grp in serial.groupby(
-            ["workload", "n_jobs_label", "condition"], sort=True):
+    for values, grp in serial.groupby(CLASS_COLS + ["condition"], sort=True):
+        cond = values[-1]
         # hyperopt's own cost per serial trial (suggest, record, probe), per driver condition
         overhead = by_condition.get(cond)
         if overhead is None or not len(overhead):
             overhead = everywhere if len(everywhere) else np.zeros(1)
-        cal.serial[(workload, n_jobs, cond)] = Inputs(
+        cal.serial[(ClassKey.of(values[:-1]), cond)] = Inputs(
             **{**base.__dict__, "serial_objective_s": _arr(grp["objective_s"]),
                "serial_overhead_s": overhead})
 

@@ -26,9 +26,9 @@ def _series(preds: list[Prediction]) -> dict:
 
 
 def plot_sizing(preds: list[Prediction], path: Path, title: str = "") -> Path:
-    """One panel per objective (workload, n_jobs): wall with its interval (left axis, solid)
+    """One panel per objective (workload, n_jobs, thread environment): wall with its interval (left axis, solid)
     and core-seconds per trial (right axis, dashed) against total executor cores."""
-    keys = sorted({(p.workload, p.n_jobs) for p in preds})
+    keys = sorted({p.key for p in preds})
     if not keys:
         raise ValueError("no predictions to draw")
     ncols = min(2, len(keys))
@@ -40,7 +40,7 @@ def plot_sizing(preds: list[Prediction], path: Path, title: str = "") -> Path:
         ax.set_visible(False)
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
     for ax, key in zip(axes, keys):
-        mine = [p for p in preds if (p.workload, p.n_jobs) == key]
+        mine = [p for p in preds if p.key == key]
         cost_ax = ax.twinx()
         for i, (name, series) in enumerate(sorted(_series(mine).items())):
             color = colors[i % len(colors)]
@@ -65,7 +65,7 @@ def plot_sizing(preds: list[Prediction], path: Path, title: str = "") -> Path:
         ax.set_xlabel("total executor cores (log scale)")
         ax.set_ylabel("predicted fmin wall, s")
         cost_ax.set_ylabel("core-seconds per trial (dashed)")
-        ax.set_title(f"{key[0]} n_jobs={key[1]}: {mine[0].max_evals} evaluations", fontsize=10)
+        ax.set_title(f"{key.text()}: {mine[0].max_evals} evaluations", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle(title or "Predicted wall time and cost by cluster size (model, not measured)")

@@ -5,6 +5,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from ..analysis import load_run
 from ..errors import BenchError
 from ..shapes import shape_label
@@ -80,7 +82,7 @@ def run(args) -> int:
         raise BenchError(f"--workload {args.workload!r}: not in this run's spark trials "
                          f"(workloads: {have})")
     preds = predict_many(cal, shapes, evals, keys, draws)
-    recs = {k: recommend([p for p in preds if (p.workload, p.n_jobs) == k]) for k in keys}
+    recs = {k: recommend([p for p in preds if p.key == k]) for k in keys}
     serial = {k: predict_serial(cal, k, evals, draws=draws) for k in keys}
     chart = Path(args.chart) if args.chart else _default_chart(run_data.path)
     chart.parent.mkdir(parents=True, exist_ok=True)
@@ -89,20 +91,21 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"calibration": cal.summary(), "notes": cal.notes,
                           "predictions": [p.to_dict() for p in preds],
-                          "serial_wall_s": {f"{k[0]} n_jobs={k[1]}": (round(v[0], 2) if v else None)
+                          "serial_wall_s": {k.text(): (round(v[0], 2) if v else None)
                                             for k, v in serial.items()},
-                          "recommendations": {f"{k[0]} n_jobs={k[1]}": r.to_dict()
+                          "recommendations": {k.text(): r.to_dict()
                                               for k, r in recs.items()},
                           "chart": str(chart)}, indent=2))
         return 0
     print("\n".join(calibration_lines(cal)))
     print(f"\nPredicted fmin wall for {evals} evaluations ({draws} draws per shape; interval "
           f"= 5th-95th percentile of the draws):")
-    print(f"{'workload':<10} {'n_jobs':<6} {'executors x cores':<18} {'slots':>5} {'p':>4} "
+    width = max([len("objective")] + [len(k.text()) for k in keys])
+    print(f"{'objective':<{width}} {'executors x cores':<18} {'slots':>5} {'p':>4} "
           f"{'q':>4} {'wall s':>8} {'interval':>15} {'core-s/trial':>12} {'slot use':>8}")
     for p in preds:
         s = p.shape
-        print(f"{p.workload:<10} {p.n_jobs:<6} {shape_label(s.executors, s.cores, s.task_cpus):<18} "
+        print(f"{p.key.text():<{width}} {shape_label(s.executors, s.cores, s.task_cpus):<18} "
               f"{s.slots:>5} {s.p:>4} {s.q:>4} {p.wall_s:>8.1f} "
               f"{f'{p.wall_low_s:.1f}-{p.wall_high_s:.1f}':>15} {p.core_s_per_trial:>12.2f} "
               f"{p.utilisation:>8.0%}")
@@ -110,7 +113,7 @@ def run(args) -> int:
     for k in keys:
         s = serial[k]
         if s:
-            print(f"serial Trials ({k[0]} n_jobs={k[1]}, driver as measured): {s[0]:.1f} s")
+            print(f"serial Trials ({k.text()}, driver as measured): {s[0]:.1f} s")
     for k in keys:
         print("recommendation: " + recs[k].sentence())
     print(f"(model, not measurement: see `--validate` for its error on this run) chart: {chart}")
@@ -130,14 +133,18 @@ def calibration_lines(cal) -> list[str]:
              f"this machine: {cal.host_cores} cores, {cal.background_cores:.2f} busy with "
              f"other work during trials"]
     for key, inp in sorted(cal.inputs.items()):
-        import numpy as np
-
-        reused = (f", reused worker {np.median(inp.startup_reused_s):.2f} s "
-                  f"(p={inp.reuse_prob:.2f})" if len(inp.startup_reused_s) else "")
-        lines.append(f"  {key[0]} n_jobs={key[1]}: {cal.trials_used[key]} trials, objective "
+        reused = (f", kept worker {np.median(inp.startup_reused_s):.2f} s "
+                  f"(next trial p={inp.reuse_prob:.2f}, first trial "
+                  f"p={inp.warm_start_prob:.2f})" if len(inp.startup_reused_s) else "")
+        lines.append(f"  {key.text()}: {cal.trials_used[key]} trials, objective "
                      f"{np.median(inp.objective_s):.3f} s alone using {inp.demand_cores:.2f} "
                      f"cores, start-up {np.median(inp.startup_fresh_s):.2f} s{reused}, return "
                      f"{np.median(inp.return_s):.3f} s")
+    shapes = {shape for _, shape in cal.startups}
+    if len(shapes) > 1:  # start-up as measured on each shape (used for that shape)
+        for (workload, shape), start in sorted(cal.startups.items()):
+            lines.append(f"  {workload} start-up on {shape}: {np.median(start.fresh_s):.2f} s "
+                         f"({start.trials} trials with a free slot)")
     lines += [f"  note: {n}" for n in cal.notes]
     return lines
 
@@ -164,12 +171,14 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
     lines = [f"Model check on {run_id} ({variant} SparkTrials): each spark configuration "
              f"predicted from the other configurations", "",
              "| configuration | workload | shape | evals | cells | measured wall | predicted "
-             "wall [interval] | error |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "wall [interval] | error | note |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        pred = (f"{r.predicted_s:.1f} s [{r.low_s:.1f}-{r.high_s:.1f}]"
-                if math.isfinite(r.predicted_s) else r.note)
+        predicted = math.isfinite(r.predicted_s)
+        pred = f"{r.predicted_s:.1f} s [{r.low_s:.1f}-{r.high_s:.1f}]" if predicted else r.note
         lines.append(f"| {r.setting} | {r.workload} | {r.shape} | {r.max_evals} | {r.cells} | "
-                     f"{r.measured_s:.1f} s | {pred} | {_pct(r.error)} |")
+                     f"{r.measured_s:.1f} s | {pred} | {_pct(r.error)} | "
+                     f"{r.note if predicted else ''} |")
     lines.append("")
     if summary["configurations"]:
         ok = "within" if summary["within_target"] else "NOT within"
@@ -187,7 +196,10 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
               f"max_queue_len=64: {lr['launch_rate_q_parallelism_per_s']:.2f}/s; wall "
               f"{lr['wall_q1_s']:.0f} s vs {lr['wall_q_parallelism_s']:.0f} s for "
               f"{lr['max_evals']} evaluations"]
-    if not checks["break_even"]:
+    if not checks["break_even"] and variant != STOCK:
+        lines.append(f"- break-even objective length: not compared (the `fixed-overhead` "
+                     f"finding measures stock SparkTrials, not {variant})")
+    elif not checks["break_even"]:
         lines.append("- break-even objective length: nothing to compare with (no "
                      "`fixed-overhead` finding at a parallelism >= 2, or no diagnosis run)")
     for b in checks["break_even"]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..conditions import NATIVE
-from .calibrate import Calibration
+from .calibrate import Calibration, ClassKey, startup_fields
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
 DEFAULT_DRAWS = 5
@@ -34,10 +34,16 @@ class Prediction:
     utilisation: float            # share of slot-seconds held by trials
     launch_rate: float            # trials booked per second, first to last booking
     draws: int
+    env: str = ""                 # thread environment the objective was measured in
+
+    @property
+    def key(self) -> ClassKey:
+        return ClassKey(self.workload, self.n_jobs, self.env)
 
     def to_dict(self) -> dict:
         s = self.shape
-        return {"workload": self.workload, "n_jobs": self.n_jobs, "shape": s.name(),
+        return {"workload": self.workload, "n_jobs": self.n_jobs, "thread_env": self.env,
+                "objective": self.key.text(), "shape": s.name(),
                 "executors": s.executors, "cores_per_executor": s.cores,
                 "task_cpus": s.task_cpus, "total_cores": s.total_cores, "task_slots": s.slots,
                 "parallelism": s.p, "max_queue_len": s.q, "max_evals": self.max_evals,
@@ -49,12 +55,15 @@ class Prediction:
 
 
 def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
-    """The class's inputs for a shape: this machine's background load only applies to shapes
-    on this machine; a predicted executor is a host of its own."""
+    """The class's inputs for a shape. A shape measured on this machine keeps its background
+    load and the start-up measured on that shape (when other configurations ran on it); a
+    predicted executor is a host of its own, idle, whose Python workers start cold."""
+    key = ClassKey.of(key)
     inp = cal.inputs[key]
     if shape.host_cores:
-        return inp
-    return dataclasses.replace(inp, background_cores=0.0)
+        start = cal.startups.get((key.workload, shape.label))
+        return dataclasses.replace(inp, **startup_fields(start)) if start else inp
+    return dataclasses.replace(inp, background_cores=0.0, warm_start_prob=0.0)
 
 
 def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
@@ -72,7 +81,9 @@ def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
     walls = np.array(walls)
     wall = float(np.median(walls))
     low, high = (float(x) for x in np.percentile(walls, INTERVAL))
-    return Prediction(workload=key[0], n_jobs=key[1], shape=shape, max_evals=max_evals,
+    key = ClassKey.of(key)
+    return Prediction(workload=key.workload, n_jobs=key.n_jobs, env=key.env, shape=shape,
+                      max_evals=max_evals,
                       wall_s=wall, wall_low_s=low, wall_high_s=high,
                       core_s_per_trial=wall * shape.total_cores / max_evals,
                       utilisation=float(np.nanmedian(util)),
@@ -83,7 +94,7 @@ def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
 def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = NATIVE,
                    draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
     """(median, low, high) wall of serial Trials for the class, or None if never measured."""
-    inp = cal.serial.get((key[0], key[1], condition))
+    inp = cal.serial.get((ClassKey.of(key), condition))
     if inp is None or not len(inp.serial_objective_s):
         return None
     rng = np.random.default_rng(seed)

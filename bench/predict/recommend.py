@@ -32,7 +32,7 @@ class Recommendation:
 
     def sentence(self) -> str:
         r, b = self.recommended, self.best
-        text = (f"{r.workload} n_jobs={r.n_jobs}: take {r.shape.name()} "
+        text = (f"{r.key.text()}: take {r.shape.name()} "
                 f"({r.shape.total_cores} cores): {r.wall_s:.0f} s predicted, "
                 f"{r.core_s_per_trial:.1f} core-s per trial "
                 f"(best {b.wall_s:.0f} s on {b.shape.name()})")

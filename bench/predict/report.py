@@ -67,13 +67,13 @@ def markdown(run: RunData, analysis: Analysis, out_dir: Path,
               "trial | more slots stop paying beyond |", "| --- | --- | --- | --- | --- | --- |"]
     for key in cal.classes():
         for q, name in ((1, "1"), (0, "parallelism")):
-            mine = [p for p in preds if (p.workload, p.n_jobs) == key and p.shape.max_queue_len == q]
+            mine = [p for p in preds if p.key == key and p.shape.max_queue_len == q]
             rec = recommend(mine)
             r = rec.recommended
             top = max(p.shape.total_cores for p in mine)
             knee = (f"parallelism {rec.knee_parallelism}" if rec.knee_parallelism is not None
                     else f"not reached (up to {top} cores)")
-            lines.append(f"| {key[0]} n_jobs={key[1]} | {name} | {r.shape.executors} x "
+            lines.append(f"| {key.text()} | {name} | {r.shape.executors} x "
                          f"{r.shape.cores} cores ({r.shape.slots} slots) | {r.wall_s:.0f} s "
                          f"[{r.wall_low_s:.0f}-{r.wall_high_s:.0f}] | {r.core_s_per_trial:.1f} | "
                          f"{knee} |")

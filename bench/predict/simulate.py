@@ -10,7 +10,8 @@ What it replays, from hyperopt's sources (fmin.py FMinIter.run, spark.py launch_
   recorded.
 - Spark: each booked trial is one job of one task; it waits for a free task slot
   (executors x cores / task.cpus), starts its Python worker (fresh, or reused when the slot
-  already ran a trial and the worker is kept), runs the objective, returns its result; the
+  already ran a trial and the worker is kept, or found a kept worker from before the fmin
+  call), runs the objective, returns its result; the
   slot is free again when the result is recorded.
 - cores: objectives on one host share its cores as processor sharing. Each wants
   `demand_cores`; with `background_cores` busy on the host, all run at
@@ -87,6 +88,7 @@ class Inputs:
     first_suggest_s: float           # fmin called -> first suggestion
     dispatch_phase_s: np.ndarray     # fmin called -> first dispatcher wake-up (per cell)
     background_cores: float = 0.0    # cores other work keeps busy on an executor's host
+    warm_start_prob: float = 0.0     # chance a slot starts the call with a kept worker
     serial_overhead_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
     serial_objective_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -183,6 +185,8 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     pending: deque = deque()          # booked, waiting for a task slot
     free_slots = list(range(slots - 1, -1, -1))
     warm = [False] * slots
+    prewarm = ((rng.random(slots) < inp.warm_start_prob).tolist() if inp.warm_start_prob > 0
+               else [False] * slots)
     slot_of = [0] * n
     booked_at = [0.0] * n
     book_times = []
@@ -198,8 +202,8 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
         nonlocal seq
         s = free_slots.pop()
         slot_of[i] = s
-        start = t + (reused[i] if warm[s] and reuse[i] else fresh[i])
-        warm[s] = True
+        start = t + (reused[i] if prewarm[s] or (warm[s] and reuse[i]) else fresh[i])
+        warm[s], prewarm[s] = True, False
         seq += 1
         if shared:
             heapq.heappush(heap, (start, seq, _START, i, 0))

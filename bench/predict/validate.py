@@ -20,8 +20,8 @@ import pandas as pd
 from ..analysis import RunData, group_walls
 from ..conditions import NATIVE
 from ..errors import BenchError
-from .calibrate import (STOCK, Calibration, Prepared, calibrate, measured_shape, prepare,
-                        with_variant)
+from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
+                        config_keys, measured_shape, prepare, with_variant)
 from .predict import DEFAULT_DRAWS, DEFAULT_SEED, predict
 from .simulate import Shape, simulate, simulate_serial
 
@@ -73,18 +73,12 @@ def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
     if configs.empty:
         raise BenchError(f"{run.path}: no finished '{variant}' spark cells to validate against")
     cells = with_variant(run.cells)
+    cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
+    cell_keys = config_keys(cells)
     rows = []
     for cfg in configs.to_dict("records"):
-        key = tuple(cfg[c] for c in ("workload", "mode", "condition", "parallelism",
-                                     "max_queue_len", "n_jobs_label", "max_evals",
-                                     "cluster_label")) + (variant,)
-        mine = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
-        for col, value in zip(("workload", "parallelism", "max_queue_len", "n_jobs_label",
-                               "max_evals", "cluster_label", "condition"),
-                              (cfg["workload"], cfg["parallelism"], cfg["max_queue_len"],
-                               cfg["n_jobs_label"], cfg["max_evals"], cfg["cluster_label"],
-                               cfg["condition"])):
-            mine = mine[mine[col] == value]
+        key = config_key(cfg)
+        mine = cells[[k == key for k in cell_keys]]
         shape = measured_shape(mine, run.manifest)
         base = dict(setting=str(cfg["setting"]), workload=str(cfg["workload"]),
                     n_jobs=str(cfg["n_jobs_label"]), shape=_shape_text(shape),
@@ -95,14 +89,14 @@ def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
         except BenchError as exc:
             rows.append(CheckRow(**base, note=f"not predictable: {exc}"))
             continue
-        class_key = (cfg["workload"], cfg["n_jobs_label"])
-        if class_key not in cal.inputs:
+        source, note = cal.source_for(ClassKey.of(cfg))
+        if source is None:
             rows.append(CheckRow(**base, note="not predictable: no other configuration ran "
                                               "this objective under SparkTrials"))
             continue
-        pred = predict(cal, class_key, shape, int(cfg["max_evals"]), draws, seed)
+        pred = predict(cal, source, shape, int(cfg["max_evals"]), draws, seed)
         rows.append(CheckRow(**base, predicted_s=pred.wall_s, low_s=pred.wall_low_s,
-                             high_s=pred.wall_high_s))
+                             high_s=pred.wall_high_s, note=note))
     return rows
 
 
@@ -151,9 +145,11 @@ def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: in
                        seed: int = DEFAULT_SEED) -> float:
     """Objective length at which the model's SparkTrials (parallelism p, max_queue_len p,
     measured start-up, return and loops, no core contention) matches serial Trials."""
+    key = ClassKey.of(key)
     inp = dataclasses.replace(cal.inputs[key], demand_cores=0.0, background_cores=0.0)
-    serial = cal.serial.get((key[0], key[1], NATIVE)) or next(
-        (s for k, s in sorted(cal.serial.items()) if k[0] == key[0] and k[2] == NATIVE), None)
+    serial = cal.serial.get((key, NATIVE)) or next(
+        (s for (k, cond), s in sorted(cal.serial.items(), key=lambda item: item[0])
+         if k.workload == key.workload and cond == NATIVE), None)
     shape = Shape(1, max(slots, parallelism), 1, parallelism, 0, label="break-even")
 
     def gap(t: float) -> float:
@@ -187,6 +183,8 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = DEFAULT_DRAWS,
     """The model's break-even objective length against the `fixed-overhead` finding's, per
     workload and parallelism the finding reports. `findings` (the diagnosis' Finding
     objects, as the report has them) saves running the diagnosis again."""
+    if cal.variant != STOCK:  # the finding measures stock SparkTrials' fixed costs
+        return []
     if findings is None:
         from ..diagnosis import diagnose_data
 

@@ -1,0 +1,101 @@
+"""Start-up of a spark trial: booked -> objective start (Spark job, task launch, Python worker,
+imports), fitted from the trials that found a free task slot.
+
+Per trial (bench.predict.calibrate.prepare adds these columns):
+
+- `free_slot`: fewer trials of its cell held a task slot (booked, result not yet recorded)
+  when it was booked than the cell had slots, so its start-up holds no wait for a slot;
+- `new_worker`: the first trial of its Python worker (host and pid) in the whole run: a
+  worker was started for it. Otherwise it ran in a worker that had run a trial before, of
+  its own cell or of an earlier one whose worker Spark had kept (a variant that drains the
+  task's input returns the worker to the pool, and the next cell may find it there);
+- `fresh`: the first trial of its worker in its cell.
+
+Fitted per workload, and per workload and measured shape (executor layout): a shape the
+run measured is predicted with its own start-up times when other configurations ran on it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from ..shapes import parse_label
+
+LOCAL = "local"
+
+
+def shape_key(cluster_label) -> str:
+    """The measured shape a cell ran on: its cluster label ('2x1', '1x2/tc2'), or 'local' for
+    the run's own session."""
+    label = cluster_label if isinstance(cluster_label, str) else ""
+    return label if parse_label(label) else LOCAL
+
+
+def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame) -> pd.DataFrame:
+    """`free_slot` and `new_worker` for the trials of `spark` (with `task_slots` per trial);
+    `all_spark` is every spark trial of the run, whose workers count as seen before."""
+    seen = all_spark.dropna(subset=["pid", "book_ts"])
+    first = seen.groupby([seen["hostname"].fillna(""), "pid"])["book_ts"].min()
+    host = spark["hostname"].fillna("")
+    first_book = pd.Series([first.get((h, p), np.nan) for h, p in zip(host, spark["pid"])],
+                           index=spark.index, dtype=float)
+    new_worker = ~(first_book < spark["book_ts"])
+    holding = pd.Series(0, index=spark.index, dtype="int64")
+    for _, grp in spark.groupby("cell_id", sort=False):
+        grp = grp.sort_values(["book_ts", "tid"], kind="stable")
+        book = grp["book_ts"].to_numpy(float)
+        done = grp["refresh_ts"].to_numpy(float)
+        before = np.tril(np.ones((len(grp), len(grp)), dtype=bool), k=-1)
+        held = before & (done[None, :] > book[:, None])
+        holding[grp.index] = held.sum(axis=1)
+    slots = spark["task_slots"].astype(float)
+    free = ~(slots.notna() & (holding >= slots))
+    return pd.DataFrame({"free_slot": free.to_numpy(bool), "new_worker": new_worker.to_numpy(bool)},
+                        index=spark.index)
+
+
+@dataclass(frozen=True)
+class Startup:
+    """Measured start-up of one workload (on one shape, or on all)."""
+
+    fresh_s: np.ndarray         # a new Python worker
+    reused_s: np.ndarray        # a worker that had run a trial before (may be empty)
+    reuse_prob: float           # a slot's next trial in a cell finds its worker kept
+    warm_start_prob: float      # a cell's first trial on a slot finds a kept worker
+    return_s: np.ndarray        # objective end -> result recorded
+    trials: int                 # trials it was fitted on
+
+
+def _arr(values) -> np.ndarray:
+    a = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    return a[np.isfinite(a)]
+
+
+def reuse_prob(trials: pd.DataFrame) -> float:
+    """Share of the trials that could have reused a worker of their cell (all but the first
+    per usable slot in each cell) that did (their worker had run a trial of the cell)."""
+    per_cell = trials.groupby("cell_id").agg(
+        n=("tid", "size"), first=("fresh", "sum"), p=("parallelism", "first"),
+        slots=("task_slots", "first"))
+    usable = np.minimum(per_cell["p"].astype(float), per_cell["slots"].astype(float)
+                        .fillna(np.inf))
+    could = float(np.clip(per_cell["n"] - usable, 0, None).sum())
+    reused = float((per_cell["n"] - per_cell["first"]).sum())
+    return min(1.0, reused / could) if could else 0.0
+
+
+def fit_startup(trials: pd.DataFrame) -> Startup | None:
+    """Start-up of the given trials (one workload): None when none found a free slot."""
+    free = trials[trials["free_slot"]]
+    if free.empty:
+        return None
+    fresh = _arr(free.loc[free["new_worker"], "dispatch_to_start_s"])
+    reused = _arr(free.loc[~free["new_worker"], "dispatch_to_start_s"])
+    if not len(fresh):  # every worker had run before: the reused times are all there is
+        fresh = reused
+    first = trials[trials["fresh"]]
+    warm = float((~first["new_worker"]).mean()) if len(first) else 0.0
+    return Startup(fresh_s=fresh, reused_s=reused, reuse_prob=reuse_prob(trials),
+                   warm_start_prob=warm if len(reused) else 0.0,
+                   return_s=_arr(trials["return_s"]), trials=len(free))
