@@ -258,6 +258,8 @@ def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
     assert start.fresh_s.tolist() == [1.0, 1.0] and start.reused_s.tolist() == [0.1]
     assert start.warm_start_prob == pytest.approx(0.25)    # 1 of 4 first-in-cell trials
     assert start.reuse_prob == 0.0
+    # cell b's workers were started before its clock (a reuse variant): none is new
+    assert worker_flags(df, df, {"b"})["new_worker"].tolist() == [True, True, False, False]
 
 
 def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold():

@@ -330,6 +330,13 @@ def _cell_stats(spark: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
                          "first_book_s": stats["first_book"] - start}, index=stats.index)
 
 
+def prewarmed_cells(cells: pd.DataFrame) -> set:
+    """Cells whose Python workers were started before their clock (older runs: none)."""
+    if "workers_prewarmed" not in cells:
+        return set()
+    return set(cells.loc[pd.to_numeric(cells["workers_prewarmed"]).fillna(0) > 0, "cell_id"])
+
+
 def prepare(run: RunData) -> Prepared:
     cells = with_variant(run.cells)
     cells = cells[~cells["failed"] & cells["wall_s"].notna()]
@@ -343,7 +350,8 @@ def prepare(run: RunData) -> Prepared:
         spark = spark.assign(task_slots=spark["cell_id"].map(slots).astype(float),
                              shape=[shape_key(c) for c in spark["cluster_label"]])
         spark = spark.join(contention(spark, cores))
-        spark = spark.join(worker_flags(spark, run.trials[run.trials["mode"] == "spark"]))
+        spark = spark.join(worker_flags(spark, run.trials[run.trials["mode"] == "spark"],
+                                        prewarmed_cells(cells)))
         spark = spark.assign(suggest_gap=_within_cell_gaps(spark, "suggest_ts"),
                              book_gap=_within_cell_gaps(spark, "book_ts"))
         cells = cells.join(_cell_stats(spark, cells), on="cell_id")

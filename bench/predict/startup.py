@@ -8,7 +8,8 @@ Per trial (bench.predict.calibrate.prepare adds these columns):
 - `new_worker`: the first trial of its Python worker (host and pid) in the whole run: a
   worker was started for it. Otherwise it ran in a worker that had run a trial before, of
   its own cell or of an earlier one whose worker Spark had kept (a variant that drains the
-  task's input returns the worker to the pool, and the next cell may find it there);
+  task's input returns the worker to the pool, and the next cell may find it there), or in
+  a cell whose workers were started before its clock (`workers_prewarmed`, reuse variants);
 - `fresh`: the first trial of its worker in its cell.
 
 Fitted per workload, and per workload and measured shape (executor layout): a shape the
@@ -32,15 +33,17 @@ def shape_key(cluster_label) -> str:
     return label if parse_label(label) else LOCAL
 
 
-def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame) -> pd.DataFrame:
+def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame,
+                 prewarmed_cells=frozenset()) -> pd.DataFrame:
     """`free_slot` and `new_worker` for the trials of `spark` (with `task_slots` per trial);
-    `all_spark` is every spark trial of the run, whose workers count as seen before."""
+    `all_spark` is every spark trial of the run, whose workers count as seen before; in
+    `prewarmed_cells` every worker was started before the cell's clock."""
     seen = all_spark.dropna(subset=["pid", "book_ts"])
     first = seen.groupby([seen["hostname"].fillna(""), "pid"])["book_ts"].min()
     host = spark["hostname"].fillna("")
     first_book = pd.Series([first.get((h, p), np.nan) for h, p in zip(host, spark["pid"])],
                            index=spark.index, dtype=float)
-    new_worker = ~(first_book < spark["book_ts"])
+    new_worker = ~(first_book < spark["book_ts"]) & ~spark["cell_id"].isin(prewarmed_cells)
     holding = pd.Series(0, index=spark.index, dtype="int64")
     for _, grp in spark.groupby("cell_id", sort=False):
         grp = grp.sort_values(["book_ts", "tid"], kind="stable")
