@@ -110,7 +110,7 @@ class SparkMode(Mode):
         slots = spark_session.task_slots(spark)
         warm = None
         if cell.variant and variants.get(cell.variant).reuse:
-            warm = variants.prewarm(spark, fn, min(cell.parallelism or 1, slots))
+            warm = variants.prewarm(spark, fn, cell.parallelism)
         context = spark.sparkContext
         context.setLocalProperty("spark.jobGroup.id", cell.cell_id)  # SparkTrials adopts it
         try:

@@ -232,12 +232,15 @@ class Prewarmed:
         return len(set(self.pids))
 
 
-def prewarm(spark, fn, workers: int) -> Prewarmed:
-    """Start `workers` Python workers and import in them what a trial imports (hyperopt's
-    Spark module, and the objective's modules by unpickling `fn`), then return them to the
-    idle pool: a reuse variant's first trials take them instead of starting interpreters,
-    as the pool mode's workers are started before its clock. PySpark closes workers idle
-    for a minute, so this belongs right before the fmin call it serves."""
+def prewarm(spark, fn, parallelism: int) -> Prewarmed:
+    """Start min(parallelism, task slots) Python workers (as many as the fmin call runs at
+    once) and import in them what a trial imports (hyperopt's Spark module, and the
+    objective's modules by unpickling `fn`), then return them to the idle pool: a reuse
+    variant's first trials take them instead of starting interpreters, as the pool mode's
+    workers are started before its clock. PySpark closes workers idle for a minute, so this
+    belongs right before the fmin call it serves."""
+    from .spark_session import task_slots
+
     t0 = _time.perf_counter()
     hold_s = PREWARM_HOLD_S
 
@@ -252,7 +255,7 @@ def prewarm(spark, fn, workers: int) -> Prewarmed:
         time.sleep(hold_s)
         yield os.getpid()
 
-    n = max(1, int(workers))
+    n = max(1, min(int(parallelism or 1), task_slots(spark)))
     pids = spark.sparkContext.parallelize(range(n), n).mapPartitions(draining(warm)).collect()
     return Prewarmed(pids=tuple(pids), seconds=_time.perf_counter() - t0)
 
@@ -351,11 +354,9 @@ def _make_variant_class():
             Python workers with hyperopt (and `fn`'s modules) imported, so the first wave of
             trials reuses them. Without it that wave pays the interpreter start and imports
             once; later fmin calls within a minute find the workers idle anyway."""
-            from .spark_session import task_slots
-
             if not self.variant.reuse:
                 return Prewarmed(pids=(), seconds=0.0)
-            return prewarm(self._spark, fn, min(int(self.parallelism), task_slots(self._spark)))
+            return prewarm(self._spark, fn, self.parallelism)
 
         def fmin(self, fn, space, algo, max_evals, timeout, loss_threshold, max_queue_len,
                  *args, **kwargs):

@@ -436,6 +436,9 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cores: int) -> 
         fitted = fit_startup(grp)
         if fitted is not None:
             cal.startups[(workload, shape)] = fitted
+    # per workload, over all shapes: one fit serves every objective of the workload
+    by_workload = {w: fit_startup(g) or fit_startup(g.assign(free_slot=True))
+                   for w, g in spark.groupby("workload", sort=True)}
     for values, grp in spark.groupby(CLASS_COLS, sort=True):
         key = ClassKey.of(values)
         alone = grp[grp["overlap_share"] < ALONE_SHARE]
@@ -448,8 +451,7 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cores: int) -> 
             # beside siblings an objective can slow down more than sharing explains
             # (spin-waiting threads): its own speed is what the trials alone measured
             objective = objective[(grp["overlap_share"] < ALONE_SHARE).to_numpy()]
-        mine = spark[spark["workload"] == key.workload]
-        start = fit_startup(mine) or fit_startup(mine.assign(free_slot=True))
+        start = by_workload[key.workload]
         cal.inputs[key] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,
             **startup_fields(start), fmin_period_s=cal.loops["fmin_period_s"],
