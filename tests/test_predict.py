@@ -1,6 +1,7 @@
 """The SparkTrials model: known answers, calibration on fixture runs, validation, the CLI."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -52,22 +53,22 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
                                                              CONFIGS),),
                    run_id: str = "loop-run", scale: float = 1.0, variant=None):
     """Spark cells with the timestamps above, plus serial, per objective: (thread
-    environment set, n_jobs, objective seconds, spark (parallelism, queue) configurations).
-    `scale` multiplies every time (the loops' 1 s included), as a variant with shorter
-    loops would (`variant` names it)."""
+    environment set, n_jobs, objective seconds, spark (parallelism, queue) configurations[,
+    variant of its spark cells]). `scale` multiplies every time (the loops' 1 s included), as
+    a variant with shorter loops would (`variant` names it)."""
     from bench.storage import RunFolder
 
     plan, seconds = [], {}
     for repeat in range(repeats):
         serial = set()  # one serial cell per thread environment and n_jobs
-        for env, n_jobs, objective, configs in objectives:
+        for env, n_jobs, objective, configs, *own in objectives:
             cells = [] if (str(env), n_jobs) in serial else [fx.cell_dict(
                 "loop", "serial", "sleep", None, repeat, max_evals=6, n_jobs=n_jobs,
                 thread_env=env)]
             serial.add((str(env), n_jobs))
             cells += [fx.cell_dict("loop", "spark", "sleep", p, repeat, max_queue_len=q,
                                    max_evals=6, n_jobs=n_jobs, thread_env=env,
-                                   variant=variant)
+                                   variant=own[0] if own else variant)
                       for p, q in configs]
             seconds.update({c["cell_id"]: objective for c in cells})
             plan += cells
@@ -176,6 +177,49 @@ def test_a_slot_that_starts_with_a_kept_worker_skips_the_worker_start():
     assert run_once(warm, shape, 3).wall_s == pytest.approx(0.6 + 2 * 1.5, abs=0.01)
 
 
+def test_trials_spread_over_executors_like_sparks_shuffled_offers():
+    two_core = inputs(objective=1.0, period=1e-4, demand=2.0)
+    # two 2-core objectives on 2 executors of 2 cores: one each, not both on the first
+    assert run_once(two_core, Shape(2, 2, parallelism=2, max_queue_len=0), 2).wall_s == \
+        pytest.approx(1.0, abs=0.01)
+    # four of them fill both executors: two per executor share its 2 cores
+    assert run_once(two_core, Shape(2, 2, parallelism=4, max_queue_len=0), 4).wall_s == \
+        pytest.approx(2.0, abs=0.01)
+
+
+def test_an_oversubscribed_host_adds_the_measured_slowdown_between_objectives():
+    spin = dataclasses.replace(inputs(objective=1.0, period=1e-4, demand=1.0),
+                               oversubscribed_slowdown=2.0)
+    one_core = Shape(1, 2, max_queue_len=0, host_cores=1)
+    # two one-core objectives on one core: sharing halves their speed, spinning halves it again
+    assert run_once(spin, one_core, 2).wall_s == pytest.approx(4.0, abs=0.01)
+    # one objective alone on an overloaded host (background) shares, but has no sibling
+    alone = dataclasses.replace(spin, background_cores=1.0)
+    assert run_once(alone, Shape(1, 1, max_queue_len=0, host_cores=1), 1).wall_s == \
+        pytest.approx(2.0, abs=0.01)
+    # enough cores for both: no slowdown at all
+    assert run_once(spin, Shape(1, 2, max_queue_len=0, host_cores=2), 2).wall_s == \
+        pytest.approx(1.0, abs=0.01)
+
+
+def test_oversubscribed_slowdown_is_what_sharing_leaves_unexplained():
+    import pandas as pd
+
+    from bench.predict.calibrate import oversubscribed_slowdown
+
+    # alone 1.0 s; beside a sibling the whole time, 1.5 cores each on 2 cores: sharing makes
+    # it 1.5 s, it took 4.0 s; another trial was beside one half of its time and took 2.5 s
+    trials = pd.DataFrame({"overlap_share": [1.0, 0.5], "background": [0.0, 0.0],
+                           "objective_s": [4.0, 2.5]})
+    # (4.0 + 2.5 - 0.5) / (1.0 x 1.5 + 0.5 x 1.5) = 6 / 2.25
+    assert oversubscribed_slowdown(trials, np.array([1.0]), 1.5, 2) == pytest.approx(6 / 2.25)
+    # one-core objectives: two of them fit two cores, nothing to measure
+    assert oversubscribed_slowdown(trials, np.array([1.0]), 1.0, 2) == 1.0
+    # faster than sharing explains is not a speed-up the model adds
+    fast = trials.assign(objective_s=[1.0, 1.0])
+    assert oversubscribed_slowdown(fast, np.array([1.0]), 1.5, 2) == 1.0
+
+
 def test_loop_period_counts_turns_between_events():
     gaps = np.diff([0.0, 1.01, 3.03, 3.035, 4.04])   # 1, 2 and 1 turns; one same-turn pair
     assert loop_period(gaps, 1.0) == pytest.approx(4.035 / 4, rel=1e-3)
@@ -262,6 +306,20 @@ def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
     assert worker_flags(df, df, {"b"})["new_worker"].tolist() == [True, True, False, False]
 
 
+def test_of_one_turns_bookings_the_trial_that_started_first_had_the_free_slot():
+    import pandas as pd
+
+    from bench.predict.startup import worker_flags
+
+    # 1 slot, parallelism 2: one dispatcher turn books trials 0 and 1 half a millisecond
+    # apart; Spark ran 1's job first, so 0 waited for the slot (3.0 s) although booked first
+    rows = [("c", 0, 20, 5.0, 9.0, 3.0), ("c", 1, 21, 5.0005, 7.0, 1.0)]
+    df = pd.DataFrame(rows, columns=["cell_id", "tid", "pid", "book_ts", "refresh_ts",
+                                     "dispatch_to_start_s"])
+    df = df.assign(hostname="h", task_slots=1)
+    assert worker_flags(df, df)["free_slot"].tolist() == [False, True]
+
+
 def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold():
     from bench.predict.calibrate import Calibration
     from bench.predict.predict import inputs_for
@@ -289,6 +347,41 @@ def test_objective_times_come_from_trials_that_ran_alone_when_there_are_some(tmp
     inp = calibrate(run).inputs[ClassKey("sleep", "1")]
     assert np.median(inp.objective_s) == pytest.approx(LOOP["objective"])
     assert len(inp.objective_s) == 12                  # the 2 x 6 trials at parallelism 1
+
+
+def test_a_variants_objective_times_come_from_every_variants_trials(tmp_path):
+    # stock ran the objective alone (p=1, 2.5 s); reuse only ever ran it in pairs: the
+    # objective's own time for reuse is the stock trials' 2.5 s, its loops are reuse's own
+    run = load_run(write_loop_run(tmp_path, objectives=(
+        ({}, 1, SLOW, ((1, 1),), "stock"), ({}, 1, LOOP["objective"], ((2, 2),), "reuse"))).path)
+    cal = calibrate(run, "reuse")
+    inp = cal.inputs[ClassKey("sleep", "1")]
+    assert np.median(inp.objective_s) == pytest.approx(SLOW)
+    assert cal.trials_used[ClassKey("sleep", "1")] == 24          # 12 stock + 12 reuse
+    # loops and start-up from reuse's cells
+    assert cal.loops["dispatch_period_s"] == pytest.approx(1.0)
+    assert np.median(inp.startup_fresh_s) == pytest.approx(LOOP["startup"])
+
+
+def test_a_measured_shape_without_the_workloads_start_up_borrows_the_shapes_offset():
+    from bench.predict.calibrate import Calibration
+    from bench.predict.predict import inputs_for
+    from bench.predict.startup import Startup
+
+    one = lambda x: np.array([float(x)])  # noqa: E731
+    # workload v starts in 1.0 s overall and 1.4 s on 1x2/tc2; w (2.0 s overall) never ran
+    # there: on 1x2/tc2 it is predicted to start in 2.0 + 0.4 s
+    cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
+                      inputs={ClassKey("w", "1"): inputs(startup=2.0),
+                              ClassKey("v", "1"): inputs(startup=1.0)},
+                      startups={("v", "1x2/tc2"): Startup(one(1.4), one(0.1), 0.0, 0.0,
+                                                          one(0.02), 3)})
+    tc2 = Shape(1, 2, 2, host_cores=2, label="1x2/tc2")
+    assert inputs_for(cal, ClassKey("w", "1"), tc2).startup_fresh_s.tolist() == \
+        pytest.approx([2.4])
+    # a shape nobody ran keeps the workload's own
+    other = Shape(2, 1, host_cores=2, label="2x1")
+    assert inputs_for(cal, ClassKey("w", "1"), other).startup_fresh_s.tolist() == [2.0]
 
 
 def test_a_variant_the_run_lacks_is_an_error_not_a_guess(known):
@@ -431,3 +524,33 @@ def test_report_gets_model_sections_only_with_two_spark_configurations(tmp_path)
     assert "## Model check" in report and "## What a bigger cluster would do" in report
     assert "predict_sizing.png" in report
     assert (tmp_path / "reports" / "known-run" / "predict_sizing.png").exists()
+
+
+def test_a_check_row_says_whether_the_prediction_is_inside_its_repeats_range():
+    from bench.predict.validate import CheckRow
+
+    row = dict(setting="s", workload="w", n_jobs="1", shape="local", max_evals=8,
+               measured_s=10.0, measured_low_s=9.0, measured_high_s=12.0)
+    assert CheckRow(**row, cells=3, predicted_s=11.5).in_measured_range is True
+    assert CheckRow(**row, cells=3, predicted_s=13.0).in_measured_range is False
+    assert CheckRow(**row, cells=1, predicted_s=11.5).in_measured_range is None
+    summary = error_summary([CheckRow(**row, cells=3, predicted_s=11.5),
+                             CheckRow(**row, cells=3, predicted_s=13.0)])
+    assert (summary["repeated"], summary["in_measured_range"]) == (2, 1)
+
+
+def test_rows_on_a_host_their_spinning_trials_oversubscribe_get_a_note():
+    from bench.predict.calibrate import Calibration
+    from bench.predict.validate import spin_wait_note
+
+    spin = dataclasses.replace(inputs(demand=1.9), oversubscribed_slowdown=4.0)
+    cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
+                      inputs={ClassKey("w", "None"): spin,
+                              ClassKey("w", "1"): dataclasses.replace(spin, demand_cores=1.0)})
+    here = Shape(1, 2, parallelism=2, host_cores=2, label="local")
+    assert "oversubscribed: 2 trials of 1.9 cores on 2 cores, measured 4.0x" in \
+        spin_wait_note(cal, ClassKey("w", "None"), here)
+    assert spin_wait_note(cal, ClassKey("w", "1"), here) == ""           # 2 x 1 core fits
+    assert spin_wait_note(cal, ClassKey("w", "None"),
+                          Shape(1, 2, parallelism=1, host_cores=2)) == ""  # one at a time
+    assert spin_wait_note(cal, ClassKey("w", "None"), Shape(16, 4, parallelism=32)) == ""

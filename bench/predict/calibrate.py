@@ -3,7 +3,8 @@
 Everything comes from the frames bench.analysis.load_run builds:
 
 - objective durations per objective (ClassKey: workload, n_jobs and the thread environment
-  the harness set, since the wait policy alone changes the speed; spark trials), with the
+  the harness set, since the wait policy alone changes the speed; spark trials of every
+  variant, since a variant changes hyperopt's loops, not the objective), with the
   slowdown from sharing the host's cores taken out: each trial's load is its own demand,
   the demand of the trials of its cell that overlapped it, and the host's other busy cores
   the probe saw (`other_busy_cores` minus those overlapping trials' own use); under
@@ -155,6 +156,7 @@ class Calibration:
                 "startup_reused_median_s": (round(float(np.median(inp.startup_reused_s)), 4)
                                             if len(inp.startup_reused_s) else None),
                 "reuse_prob": round(inp.reuse_prob, 3),
+                "oversubscribed_slowdown": round(inp.oversubscribed_slowdown, 3),
                 "warm_start_prob": round(inp.warm_start_prob, 3),
                 "return_median_s": round(float(np.median(inp.return_s)), 4)}
         out["startup_by_shape"] = {
@@ -393,7 +395,9 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
         (spark_cells["max_queue_len"] == spark_cells["parallelism"]).all()
         and (spark_cells["parallelism"] > 1).any())
     _fit_loops(cal, spark, spark_cells)
-    _fit_spark_objectives(cal, spark, cores)
+    # an objective runs the same code whichever variant's loops booked it: its speed comes
+    # from every variant's spark trials, the loops and start-up from the variant's own
+    _fit_spark_objectives(cal, spark, trials[trials["mode"] == "spark"], cores)
     _fit_serial(cal, trials[trials["mode"] == "serial"], cells)
     return cal
 
@@ -424,7 +428,10 @@ def _fit_loops(cal: Calibration, spark: pd.DataFrame, cells: pd.DataFrame) -> No
     cal.dispatch_phases = phases if len(phases) else np.zeros(1)
 
 
-def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cores: int) -> None:
+def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, every: pd.DataFrame,
+                          cores: int) -> None:
+    """Start-up per workload (and shape) from the variant's trials `spark`; each objective's
+    times, demand and oversubscribed slowdown from the spark trials of every variant."""
     background = _arr(spark["background"])
     cal.background_cores = float(np.median(background)) if len(background) else 0.0
     # start-up and return per workload, and per workload on each measured shape
@@ -439,26 +446,57 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, cores: int) -> 
     # per workload, over all shapes: one fit serves every objective of the workload
     by_workload = {w: fit_startup(g) or fit_startup(g.assign(free_slot=True))
                    for w, g in spark.groupby("workload", sort=True)}
-    for values, grp in spark.groupby(CLASS_COLS, sort=True):
+    for values, grp in every.groupby(CLASS_COLS, sort=True):
         key = ClassKey.of(values)
+        if key.workload not in by_workload:
+            continue  # never booked by this variant's loops: no start-up to simulate it with
         alone = grp[grp["overlap_share"] < ALONE_SHARE]
         eff = _arr(alone["effective_cores"]) if len(alone) else _arr(grp["effective_cores"])
         demand = float(min(np.median(eff), cores)) if len(eff) else 0.0
         background = grp["background"].fillna(cal.background_cores)
         objective = (grp["objective_s"].to_numpy(float)
                      * _sharing_rate(grp["overlap_share"], background, demand, cores))
+        slowdown = 1.0
         if len(alone):
             # beside siblings an objective can slow down more than sharing explains
-            # (spin-waiting threads): its own speed is what the trials alone measured
+            # (spin-waiting threads): its own speed is what the trials alone measured, and
+            # the rest is the slowdown an oversubscribed host adds
             objective = objective[(grp["overlap_share"] < ALONE_SHARE).to_numpy()]
+            slowdown = oversubscribed_slowdown(grp, objective, demand, cores)
         start = by_workload[key.workload]
         cal.inputs[key] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,
+            oversubscribed_slowdown=slowdown,
             **startup_fields(start), fmin_period_s=cal.loops["fmin_period_s"],
             dispatch_period_s=cal.loops["dispatch_period_s"],
             first_suggest_s=cal.loops["first_suggest_s"], dispatch_phase_s=cal.dispatch_phases,
             background_cores=cal.background_cores)
         cal.trials_used[key] = len(grp)
+
+
+def oversubscribed_slowdown(trials: pd.DataFrame, alone_s: np.ndarray, demand: float,
+                            cores: int) -> float:
+    """How much slower than processor sharing explains an objective ran while its host was
+    loaded above its cores (>= 1; 1 when no trial of it ran so).
+
+    A trial that ran a share s of its time beside siblings takes, in the simulation's terms,
+    alone x ((1 - s) + s x sharing x slowdown), sharing being load / cores with its siblings
+    (at least one) running. Summed over the trials that overlapped on an oversubscribed host
+    and solved for the one slowdown, with `alone` the mean time of the objective's trials
+    that ran alone (their parameters differ; the mean keeps the total time right)."""
+    alone = float(np.mean(alone_s)) if len(alone_s) else float("nan")
+    share = trials["overlap_share"].to_numpy(float)
+    background = trials["background"].fillna(0.0).to_numpy(float)
+    load = background + demand * (1.0 + np.maximum(share, 1.0))
+    over = (share >= ALONE_SHARE) & (load > cores + 1e-9) & np.isfinite(
+        trials["objective_s"].to_numpy(float))
+    if not over.any() or not (alone > 0):
+        return 1.0
+    took = trials["objective_s"].to_numpy(float)[over] / alone
+    s = share[over]
+    slowdown = (took.sum() - (1.0 - np.minimum(s, 1.0)).sum()) / (
+        np.minimum(s, 1.0) * load[over] / cores).sum()
+    return float(max(1.0, slowdown))
 
 
 def _sharing_rate(overlap, background, demand: float, cores: int) -> np.ndarray:

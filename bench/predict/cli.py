@@ -136,10 +136,13 @@ def calibration_lines(cal) -> list[str]:
         reused = (f", kept worker {np.median(inp.startup_reused_s):.2f} s "
                   f"(next trial p={inp.reuse_prob:.2f}, first trial "
                   f"p={inp.warm_start_prob:.2f})" if len(inp.startup_reused_s) else "")
+        spin = (f", {inp.oversubscribed_slowdown:.1f}x slower than sharing explains beside "
+                f"siblings on oversubscribed cores"
+                if round(inp.oversubscribed_slowdown, 1) > 1.0 else "")
         lines.append(f"  {key.text()}: {cal.trials_used[key]} trials, objective "
                      f"{np.median(inp.objective_s):.3f} s alone using {inp.demand_cores:.2f} "
-                     f"cores, start-up {np.median(inp.startup_fresh_s):.2f} s{reused}, return "
-                     f"{np.median(inp.return_s):.3f} s")
+                     f"cores{spin}, start-up {np.median(inp.startup_fresh_s):.2f} s{reused}, "
+                     f"return {np.median(inp.return_s):.3f} s")
     shapes = {shape for _, shape in cal.startups}
     if len(shapes) > 1:  # start-up as measured on each shape (used for that shape)
         for (workload, shape), start in sorted(cal.startups.items()):
@@ -170,14 +173,15 @@ def _validate(run_data, variant: str, draws: int, as_json: bool) -> int:
 def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
     lines = [f"Model check on {run_id} ({variant} SparkTrials): each spark configuration "
              f"predicted from the other configurations", "",
-             "| configuration | workload | shape | evals | cells | measured wall | predicted "
-             "wall [interval] | error | note |",
+             "| configuration | workload | shape | evals | cells | measured wall [repeats] | "
+             "predicted wall [interval] | error | note |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         predicted = math.isfinite(r.predicted_s)
         pred = f"{r.predicted_s:.1f} s [{r.low_s:.1f}-{r.high_s:.1f}]" if predicted else r.note
+        spread = (f" [{r.measured_low_s:.1f}-{r.measured_high_s:.1f}]" if r.cells > 1 else "")
         lines.append(f"| {r.setting} | {r.workload} | {r.shape} | {r.max_evals} | {r.cells} | "
-                     f"{r.measured_s:.1f} s | {pred} | {_pct(r.error)} | "
+                     f"{r.measured_s:.1f} s{spread} | {pred} | {_pct(r.error)} | "
                      f"{r.note if predicted else ''} |")
     lines.append("")
     if summary["configurations"]:
@@ -186,6 +190,10 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
                      f"{summary['worst_abs_error']:.1%} over {summary['configurations']} "
                      f"configurations: {ok} the target (median <= {TARGET_MEDIAN:.0%}, worst "
                      f"<= {TARGET_WORST:.0%}).")
+        if summary["repeated"]:
+            lines.append(f"{summary['in_measured_range']} of the {summary['repeated']} "
+                         f"configurations measured more than once were predicted within the "
+                         f"range of their own repeats.")
     else:
         lines.append("No configuration could be predicted from the others.")
     lr = checks["launch_rate"]

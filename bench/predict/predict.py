@@ -56,14 +56,30 @@ class Prediction:
 
 def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
     """The class's inputs for a shape. A shape measured on this machine keeps its background
-    load and the start-up measured on that shape (when other configurations ran on it); a
-    predicted executor is a host of its own, idle, whose Python workers start cold."""
+    load and the start-up measured on that shape (when other configurations ran on it; when
+    only other workloads did, the workload's own start-up moved by what the shape added to
+    theirs); a predicted executor is a host of its own, idle, whose Python workers start
+    cold."""
     key = ClassKey.of(key)
     inp = cal.inputs[key]
     if shape.host_cores:
         start = cal.startups.get((key.workload, shape.label))
-        return dataclasses.replace(inp, **startup_fields(start)) if start else inp
+        if start is not None:
+            return dataclasses.replace(inp, **startup_fields(start))
+        offset = shape_startup_offset(cal, shape.label)
+        return dataclasses.replace(inp, startup_fresh_s=np.maximum(
+            inp.startup_fresh_s + offset, 0.0)) if offset else inp
     return dataclasses.replace(inp, background_cores=0.0, warm_start_prob=0.0)
+
+
+def shape_startup_offset(cal: Calibration, label: str) -> float:
+    """Seconds a measured shape adds to a fresh worker's start-up (fewer or more starts
+    sharing the host's cores), from the workloads measured on it: the mean over them of
+    their median there minus their median over every shape. 0 when none was."""
+    overall = {k.workload: np.median(inp.startup_fresh_s) for k, inp in cal.inputs.items()}
+    diffs = [np.median(start.fresh_s) - overall[w]
+             for (w, shape), start in cal.startups.items() if shape == label and w in overall]
+    return float(np.mean(diffs)) if diffs else 0.0
 
 
 def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,

@@ -15,7 +15,10 @@ What it replays, from hyperopt's sources (fmin.py FMinIter.run, spark.py launch_
   slot is free again when the result is recorded.
 - cores: objectives on one host share its cores as processor sharing. Each wants
   `demand_cores`; with `background_cores` busy on the host, all run at
-  min(1, cores / (background + sum of demands)).
+  min(1, cores / (background + sum of demands)). A host oversubscribed by two or more
+  objectives (that load above its cores) also divides the rate by the objective's measured
+  `oversubscribed_slowdown`: OpenMP threads that spin-wait lose their time slices to each
+  other's, beyond what sharing explains.
 - the tail: fmin's last check, then the dispatcher thread is joined at its next wake-up.
 
 Every number comes from `Inputs` (calibrated from a run, see bench.predict.calibrate); the
@@ -89,6 +92,7 @@ class Inputs:
     dispatch_phase_s: np.ndarray     # fmin called -> first dispatcher wake-up (per cell)
     background_cores: float = 0.0    # cores other work keeps busy on an executor's host
     warm_start_prob: float = 0.0     # chance a slot starts the call with a kept worker
+    oversubscribed_slowdown: float = 1.0  # extra slowdown on a host loaded above its cores
     serial_overhead_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
     serial_objective_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -109,8 +113,9 @@ class _Hosts:
     """Processor sharing of objectives per host; rates are equal on a host (one workload)."""
 
     def __init__(self, n_hosts: int, cores: float, demand: float, background: float,
-                 max_running_per_host: int):
+                 max_running_per_host: int, oversubscribed_slowdown: float = 1.0):
         self.cores, self.demand, self.background = cores, demand, background
+        self.slowdown = max(1.0, oversubscribed_slowdown)
         # rates can only drop below 1 if the most the host can ever run overloads it
         self.shared = background + demand * max_running_per_host > cores + 1e-9
         self.active = [dict() for _ in range(n_hosts)]   # trial -> remaining work
@@ -119,8 +124,12 @@ class _Hosts:
         self.version = {}
 
     def _rate(self, h: int) -> float:
-        load = self.background + self.demand * len(self.active[h])
-        return 1.0 if load <= self.cores else self.cores / load
+        running = len(self.active[h])
+        load = self.background + self.demand * running
+        if load <= self.cores + 1e-9:
+            return 1.0
+        # the extra slowdown is between objectives: it was measured on trials beside siblings
+        return self.cores / load / (self.slowdown if running > 1 else 1.0)
 
     def change(self, h: int, t: float, add: int = -1, work: float = 0.0,
                remove: int = -1) -> list[tuple[float, int, int]]:
@@ -141,6 +150,11 @@ class _Hosts:
             self.version[k] = v
             out.append((t + max(rem, 0.0) / rate, k, v))
         return out
+
+
+def spread_per_executor(shape: Shape) -> int:
+    """The most trials one executor runs at once when Spark spreads them over executors."""
+    return math.ceil(min(shape.p, shape.slots) / shape.executors)
 
 
 def _next_tick(t: float, first: float, period: float) -> float:
@@ -166,15 +180,17 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     ret = rng.choice(inp.return_s, n).tolist()
     phase = float(rng.choice(inp.dispatch_phase_s))
 
+    per_exec, n_exec = shape.slots_per_executor, shape.executors
     if shape.host_cores:
         n_hosts, host_cores = 1, shape.host_cores
         per_host = min(p, slots)
         host_of = [0] * slots
     else:
-        n_hosts, host_cores = shape.executors, shape.cores
-        per_host = min(p, shape.slots_per_executor)
-        host_of = [s // shape.slots_per_executor for s in range(slots)]
-    hosts = _Hosts(n_hosts, host_cores, inp.demand_cores, inp.background_cores, per_host)
+        n_hosts, host_cores = n_exec, shape.cores
+        per_host = spread_per_executor(shape)
+        host_of = [s // per_exec for s in range(slots)]
+    hosts = _Hosts(n_hosts, host_cores, inp.demand_cores, inp.background_cores, per_host,
+                   inp.oversubscribed_slowdown)
 
     pf, pd_ = inp.fmin_period_s, inp.dispatch_period_s
     f0 = inp.first_suggest_s
@@ -183,7 +199,11 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     seq = 0
     new_q: deque = deque()
     pending: deque = deque()          # booked, waiting for a task slot
-    free_slots = list(range(slots - 1, -1, -1))
+    # free slots per executor (lowest first); a task goes to the executor with the most free
+    # slots, as Spark's shuffled offers spread one-task jobs over executors
+    free_by_exec = [list(range((e + 1) * per_exec - 1, e * per_exec - 1, -1))
+                    for e in range(n_exec)]
+    n_free = slots
     warm = [False] * slots
     prewarm = ((rng.random(slots) < inp.warm_start_prob).tolist() if inp.warm_start_prob > 0
                else [False] * slots)
@@ -199,8 +219,10 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     shared = hosts.shared
 
     def take_slot(i: int, t: float) -> None:
-        nonlocal seq
-        s = free_slots.pop()
+        nonlocal seq, n_free
+        e = max(range(n_exec), key=lambda k: len(free_by_exec[k])) if n_exec > 1 else 0
+        s = free_by_exec[e].pop()
+        n_free -= 1
         slot_of[i] = s
         start = t + (reused[i] if prewarm[s] or (warm[s] and reuse[i]) else fresh[i])
         warm[s], prewarm[s] = True, False
@@ -233,7 +255,8 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
                 running -= 1
                 done += 1
                 busy += t - booked_at[i]
-                free_slots.append(slot_of[i])
+                free_by_exec[slot_of[i] // per_exec].append(slot_of[i])
+                n_free += 1
                 if pending:
                     take_slot(pending.popleft(), t)
                 # fmin may now find everything done; the dispatcher may book again
@@ -265,7 +288,7 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
             running += 1
             booked_at[i] = t
             book_times.append(t)
-            if free_slots:
+            if n_free:
                 take_slot(i, t)
             else:
                 pending.append(i)

@@ -4,7 +4,9 @@ imports), fitted from the trials that found a free task slot.
 Per trial (bench.predict.calibrate.prepare adds these columns):
 
 - `free_slot`: fewer trials of its cell held a task slot (booked, result not yet recorded)
-  when it was booked than the cell had slots, so its start-up holds no wait for a slot;
+  when it was booked than the cell had slots, so its start-up holds no wait for a slot. Of
+  the trials one dispatcher turn books together, those that started first took the free
+  slots: the others waited, whichever was booked first;
 - `new_worker`: the first trial of its Python worker (host and pid) in the whole run: a
   worker was started for it. Otherwise it ran in a worker that had run a trial before, of
   its own cell or of an earlier one whose worker Spark had kept (a variant that drains the
@@ -22,8 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from ..shapes import parse_label
+from ..variants import FAST_POLL_S
 
 LOCAL = "local"
+#: Bookings closer than this were made in one dispatcher turn: a turn books its trials within
+#: a millisecond or two, and the shortest loop (a fastpoll variant's) sleeps FAST_POLL_S.
+SAME_TURN_S = FAST_POLL_S / 4
 
 
 def shape_key(cluster_label) -> str:
@@ -46,12 +52,15 @@ def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame,
     new_worker = ~(first_book < spark["book_ts"]) & ~spark["cell_id"].isin(prewarmed_cells)
     holding = pd.Series(0, index=spark.index, dtype="int64")
     for _, grp in spark.groupby("cell_id", sort=False):
-        grp = grp.sort_values(["book_ts", "tid"], kind="stable")
         book = grp["book_ts"].to_numpy(float)
+        start = book + grp["dispatch_to_start_s"].to_numpy(float)
         done = grp["refresh_ts"].to_numpy(float)
-        before = np.tril(np.ones((len(grp), len(grp)), dtype=bool), k=-1)
-        held = before & (done[None, :] > book[:, None])
-        holding[grp.index] = held.sum(axis=1)
+        # j was ahead of i for a slot: booked in an earlier dispatcher turn, or in the same
+        # turn and started first (Spark gives a turn's jobs the free slots in no fixed order)
+        same_turn = np.abs(book[None, :] - book[:, None]) <= SAME_TURN_S
+        ahead = np.where(same_turn, start[None, :] < start[:, None], book[None, :] < book[:, None])
+        np.fill_diagonal(ahead, False)
+        holding[grp.index] = (ahead & (done[None, :] > book[:, None])).sum(axis=1)
     slots = spark["task_slots"].astype(float)
     free = ~(slots.notna() & (holding >= slots))
     return pd.DataFrame({"free_slot": free.to_numpy(bool), "new_worker": new_worker.to_numpy(bool)},

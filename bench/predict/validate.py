@@ -23,7 +23,7 @@ from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
                         config_keys, measured_shape, prepare, with_variant)
 from .predict import DEFAULT_DRAWS, DEFAULT_SEED, predict
-from .simulate import Shape, simulate, simulate_serial
+from .simulate import Shape, simulate, simulate_serial, spread_per_executor
 
 #: The accuracy the model aims for on held-out configurations (absolute relative error).
 TARGET_MEDIAN = 0.15
@@ -39,10 +39,20 @@ class CheckRow:
     max_evals: int
     cells: int
     measured_s: float
+    measured_low_s: float = float("nan")   # the repeats' range (group_walls' interval)
+    measured_high_s: float = float("nan")
     predicted_s: float = float("nan")
     low_s: float = float("nan")
     high_s: float = float("nan")
     note: str = ""
+
+    @property
+    def in_measured_range(self) -> bool | None:
+        """The prediction lies within the range of the configuration's own repeats (None
+        with fewer than two repeats or no prediction)."""
+        if self.cells < 2 or not math.isfinite(self.predicted_s):
+            return None
+        return bool(self.measured_low_s <= self.predicted_s <= self.measured_high_s)
 
     @property
     def error(self) -> float:
@@ -53,6 +63,7 @@ class CheckRow:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["error"] = None if not math.isfinite(self.error) else round(self.error, 4)
+        d["in_measured_range"] = self.in_measured_range
         return {k: (round(v, 3) if isinstance(v, float) and math.isfinite(v) else
                     (None if isinstance(v, float) else v)) for k, v in d.items()}
 
@@ -83,7 +94,9 @@ def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
         base = dict(setting=str(cfg["setting"]), workload=str(cfg["workload"]),
                     n_jobs=str(cfg["n_jobs_label"]), shape=_shape_text(shape),
                     max_evals=int(cfg["max_evals"]), cells=int(cfg["cells"]),
-                    measured_s=float(cfg["wall_median_s"]))
+                    measured_s=float(cfg["wall_median_s"]),
+                    measured_low_s=float(cfg["wall_low_s"]),
+                    measured_high_s=float(cfg["wall_high_s"]))
         try:
             cal = calibrate(run, variant, exclude=key, prepared=prepared)
         except BenchError as exc:
@@ -95,9 +108,27 @@ def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
                                               "this objective under SparkTrials"))
             continue
         pred = predict(cal, source, shape, int(cfg["max_evals"]), draws, seed)
+        note = "; ".join(n for n in (note, spin_wait_note(cal, source, shape)) if n)
         rows.append(CheckRow(**base, predicted_s=pred.wall_s, low_s=pred.wall_low_s,
                              high_s=pred.wall_high_s, note=note))
     return rows
+
+
+def spin_wait_note(cal: Calibration, key: ClassKey, shape: Shape) -> str:
+    """A note when the shape puts two or more of the objective's trials on a host whose cores
+    they (with the background) oversubscribe and the objective was measured slowing down
+    beyond sharing there: that slowdown varies from cell to cell (threads spin-waiting on
+    each other's cores), so one configuration's wall can land far from the model's median."""
+    inp = cal.inputs[key]
+    per_host = min(shape.p, shape.slots) if shape.host_cores else spread_per_executor(shape)
+    cores = shape.host_cores or shape.cores
+    oversubscribed = per_host > 1 and (inp.background_cores + inp.demand_cores * per_host
+                                       > cores + 1e-9)
+    if not oversubscribed or round(inp.oversubscribed_slowdown, 1) <= 1.0:
+        return ""
+    return (f"oversubscribed: {per_host} trials of {inp.demand_cores:.1f} cores on "
+            f"{cores} cores, measured {inp.oversubscribed_slowdown:.1f}x slower than sharing "
+            f"explains")
 
 
 def _shape_text(shape: Shape) -> str:
@@ -113,8 +144,10 @@ def error_summary(rows: list[CheckRow]) -> dict:
         return {"configurations": 0, "median_abs_error": None, "worst_abs_error": None,
                 "within_target": None}
     med, worst = float(np.median(errs)), float(errs.max())
+    ranged = [r.in_measured_range for r in rows if r.in_measured_range is not None]
     return {"configurations": int(len(errs)), "median_abs_error": round(med, 4),
             "worst_abs_error": round(worst, 4),
+            "repeated": len(ranged), "in_measured_range": int(sum(ranged)),
             "target": {"median": TARGET_MEDIAN, "worst": TARGET_WORST},
             "within_target": bool(med <= TARGET_MEDIAN and worst <= TARGET_WORST),
             "not_predictable": sum(1 for r in rows if not math.isfinite(r.error))}
