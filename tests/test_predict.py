@@ -111,6 +111,15 @@ def run_once(inp, shape, n, seed=0):
     return simulate(inp, shape, n, np.random.default_rng(seed))
 
 
+def wall(inp, shape, n) -> float:
+    return run_once(inp, shape, n).wall_s
+
+
+def near(seconds: float):
+    """A simulated wall equal to `seconds` (event times are exact up to float rounding)."""
+    return pytest.approx(seconds, abs=0.01)
+
+
 # --- the model: known answers ------------------------------------------------------------------
 @pytest.mark.parametrize("n,p", [(8, 2), (9, 2), (7, 3), (1, 1), (10, 4), (200, 64)])
 def test_constant_objective_no_overhead_is_waves_of_p(n, p):
@@ -143,29 +152,26 @@ def test_parallelism_one_pays_two_loop_turns_per_trial_and_the_tail():
 def test_parallelism_above_slots_waits_for_a_slot():
     inp = inputs(objective=1.0, period=1e-4)
     on_two = run_once(inp, Shape(1, 2, parallelism=4, max_queue_len=0), 8)
-    assert on_two.wall_s == pytest.approx(4.0, abs=0.01)       # 4 waves of 2, not 2 of 4
-    assert run_once(inp, Shape(1, 4, max_queue_len=0), 8).wall_s == pytest.approx(2.0, abs=0.01)
+    assert on_two.wall_s == near(4.0)       # 4 waves of 2, not 2 of 4
+    assert wall(inp, Shape(1, 4, max_queue_len=0), 8) == near(2.0)
 
 
 def test_objectives_share_a_hosts_cores():
     busy = inputs(objective=1.0, period=1e-4, demand=1.0)
     # two one-core objectives on a one-core host take twice as long; on two cores they don't
-    assert run_once(busy, Shape(1, 2, max_queue_len=0, host_cores=1), 2).wall_s == \
-        pytest.approx(2.0, abs=0.01)
-    assert run_once(busy, Shape(1, 2, max_queue_len=0, host_cores=2), 2).wall_s == \
-        pytest.approx(1.0, abs=0.01)
+    assert wall(busy, Shape(1, 2, max_queue_len=0, host_cores=1), 2) == near(2.0)
+    assert wall(busy, Shape(1, 2, max_queue_len=0, host_cores=2), 2) == near(1.0)
     # background load counts: one core busy elsewhere on a two-core host
     loaded = inputs(objective=1.0, period=1e-4, demand=1.0, background=1.0)
-    assert run_once(loaded, Shape(1, 2, max_queue_len=0, host_cores=2), 2).wall_s == \
-        pytest.approx(1.5, abs=0.01)
+    assert wall(loaded, Shape(1, 2, max_queue_len=0, host_cores=2), 2) == near(1.5)
 
 
 def test_reused_workers_start_faster_after_the_first_trial_per_slot():
     fresh = inputs(objective=0.5, startup=1.0, period=1e-4)
     reuse = inputs(objective=0.5, startup=1.0, reused=0.1, reuse_prob=1.0, period=1e-4)
     shape = Shape(1, 1, max_queue_len=0)
-    assert run_once(fresh, shape, 4).wall_s == pytest.approx(6.0, abs=0.01)
-    assert run_once(reuse, shape, 4).wall_s == pytest.approx(1.5 + 3 * 0.6, abs=0.01)
+    assert wall(fresh, shape, 4) == near(6.0)
+    assert wall(reuse, shape, 4) == near(1.5 + 3 * 0.6)
 
 
 def test_a_slot_that_starts_with_a_kept_worker_skips_the_worker_start():
@@ -173,18 +179,16 @@ def test_a_slot_that_starts_with_a_kept_worker_skips_the_worker_start():
     cold = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4)
     warm = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4, warm_start_prob=1.0)
     shape = Shape(1, 1, max_queue_len=0)
-    assert run_once(cold, shape, 3).wall_s == pytest.approx(4.5, abs=0.01)
-    assert run_once(warm, shape, 3).wall_s == pytest.approx(0.6 + 2 * 1.5, abs=0.01)
+    assert wall(cold, shape, 3) == near(4.5)
+    assert wall(warm, shape, 3) == near(0.6 + 2 * 1.5)
 
 
 def test_trials_spread_over_executors_like_sparks_shuffled_offers():
     two_core = inputs(objective=1.0, period=1e-4, demand=2.0)
     # two 2-core objectives on 2 executors of 2 cores: one each, not both on the first
-    assert run_once(two_core, Shape(2, 2, parallelism=2, max_queue_len=0), 2).wall_s == \
-        pytest.approx(1.0, abs=0.01)
+    assert wall(two_core, Shape(2, 2, parallelism=2, max_queue_len=0), 2) == near(1.0)
     # four of them fill both executors: two per executor share its 2 cores
-    assert run_once(two_core, Shape(2, 2, parallelism=4, max_queue_len=0), 4).wall_s == \
-        pytest.approx(2.0, abs=0.01)
+    assert wall(two_core, Shape(2, 2, parallelism=4, max_queue_len=0), 4) == near(2.0)
 
 
 def test_an_oversubscribed_host_adds_the_measured_slowdown_between_objectives():
@@ -192,14 +196,12 @@ def test_an_oversubscribed_host_adds_the_measured_slowdown_between_objectives():
                                oversubscribed_slowdown=2.0)
     one_core = Shape(1, 2, max_queue_len=0, host_cores=1)
     # two one-core objectives on one core: sharing halves their speed, spinning halves it again
-    assert run_once(spin, one_core, 2).wall_s == pytest.approx(4.0, abs=0.01)
+    assert wall(spin, one_core, 2) == near(4.0)
     # one objective alone on an overloaded host (background) shares, but has no sibling
     alone = dataclasses.replace(spin, background_cores=1.0)
-    assert run_once(alone, Shape(1, 1, max_queue_len=0, host_cores=1), 1).wall_s == \
-        pytest.approx(2.0, abs=0.01)
+    assert wall(alone, Shape(1, 1, max_queue_len=0, host_cores=1), 1) == near(2.0)
     # enough cores for both: no slowdown at all
-    assert run_once(spin, Shape(1, 2, max_queue_len=0, host_cores=2), 2).wall_s == \
-        pytest.approx(1.0, abs=0.01)
+    assert wall(spin, Shape(1, 2, max_queue_len=0, host_cores=2), 2) == near(1.0)
 
 
 def test_oversubscribed_slowdown_is_what_sharing_leaves_unexplained():
