@@ -98,13 +98,13 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
 
 
 def inputs(objective=1.0, startup=0.0, ret=0.0, period=1e-3, phase=0.0, demand=0.0,
-           background=0.0, reused=None, reuse_prob=0.0, warm_start_prob=0.0) -> Inputs:
+           background=0.0, reused=None, reuse_prob=0.0, kept_workers=0) -> Inputs:
     one = lambda x: np.array([float(x)])  # noqa: E731
     return Inputs(objective_s=one(objective), demand_cores=demand, startup_fresh_s=one(startup),
                   startup_reused_s=one(reused) if reused is not None else np.zeros(0),
                   reuse_prob=reuse_prob, return_s=one(ret), fmin_period_s=period,
                   dispatch_period_s=period, first_suggest_s=0.0, dispatch_phase_s=one(phase),
-                  background_cores=background, warm_start_prob=warm_start_prob)
+                  background_cores=background, kept_workers=one(kept_workers))
 
 
 def run_once(inp, shape, n, seed=0):
@@ -174,13 +174,19 @@ def test_reused_workers_start_faster_after_the_first_trial_per_slot():
     assert wall(reuse, shape, 4) == near(1.5 + 3 * 0.6)
 
 
-def test_a_slot_that_starts_with_a_kept_worker_skips_the_worker_start():
-    # one slot, 3 trials of 0.5 s; a fresh worker costs 1 s, a kept one 0.1 s
+def test_idle_workers_kept_from_before_the_call_skip_the_worker_start_until_used_up():
+    # one slot, 3 trials of 0.5 s; a fresh worker costs 1 s, a kept one 0.1 s; a worker
+    # is not reused within the call (stock), so each kept idle worker serves one trial
     cold = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4)
-    warm = inputs(objective=0.5, startup=1.0, reused=0.1, period=1e-4, warm_start_prob=1.0)
     shape = Shape(1, 1, max_queue_len=0)
     assert wall(cold, shape, 3) == near(4.5)
-    assert wall(warm, shape, 3) == near(0.6 + 2 * 1.5)
+    one_kept = dataclasses.replace(cold, kept_workers=np.array([1.0]))
+    assert wall(one_kept, shape, 3) == near(0.6 + 2 * 1.5)
+    two_kept = dataclasses.replace(cold, kept_workers=np.array([2.0]))
+    assert wall(two_kept, shape, 3) == near(2 * 0.6 + 1.5)
+    # a variant that starts a worker per usable slot before the clock needs no measured pool
+    warmed = dataclasses.replace(cold, prewarmed=True, reuse_prob=1.0)
+    assert wall(warmed, Shape(1, 2, max_queue_len=0), 4) == near(2 * 0.6)
 
 
 def test_trials_spread_over_executors_like_sparks_shuffled_offers():
@@ -302,10 +308,12 @@ def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
     assert flags["new_worker"].tolist() == [True, True, False, True]
     start = fit_startup(df.join(flags))
     assert start.fresh_s.tolist() == [1.0, 1.0] and start.reused_s.tolist() == [0.1]
-    assert start.warm_start_prob == pytest.approx(0.25)    # 1 of 4 first-in-cell trials
+    assert start.kept_workers.tolist() == [0, 1]    # cell b found cell a's worker 11 idle
     assert start.reuse_prob == 0.0
     # cell b's workers were started before its clock (a reuse variant): none is new
-    assert worker_flags(df, df, {"b"})["new_worker"].tolist() == [True, True, False, False]
+    flags = worker_flags(df, df, {"b"})
+    assert flags["new_worker"].tolist() == [True, True, False, False]
+    assert flags["prewarmed"].tolist() == [False, False, True, True]
 
 
 def test_of_one_turns_bookings_the_trial_that_started_first_had_the_free_slot():
@@ -330,15 +338,15 @@ def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold()
     one = lambda x: np.array([float(x)])  # noqa: E731
     cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
                       inputs={ClassKey("w", "1"): inputs(startup=1.5, background=0.5,
-                                                         warm_start_prob=0.3)},
-                      startups={("w", "2x1"): Startup(one(1.2), one(0.1), 0.0, 0.5,
+                                                         kept_workers=1)},
+                      startups={("w", "2x1"): Startup(one(1.2), one(0.1), 0.0, one(2),
                                                       one(0.02), 8)})
     on_2x1 = inputs_for(cal, ClassKey("w", "1"), Shape(2, 1, host_cores=2, label="2x1"))
-    assert on_2x1.startup_fresh_s.tolist() == [1.2] and on_2x1.warm_start_prob == 0.5
+    assert on_2x1.startup_fresh_s.tolist() == [1.2] and on_2x1.kept_workers.tolist() == [2]
     on_1x2 = inputs_for(cal, ClassKey("w", "1"), Shape(1, 2, host_cores=2, label="1x2"))
     assert on_1x2.startup_fresh_s.tolist() == [1.5] and on_1x2.background_cores == 0.5
     big = inputs_for(cal, ClassKey("w", "1"), Shape(16, 4))
-    assert big.background_cores == 0.0 and big.warm_start_prob == 0.0
+    assert big.background_cores == 0.0 and big.kept_workers.tolist() == [0]
 
 
 def test_objective_times_come_from_trials_that_ran_alone_when_there_are_some(tmp_path):

@@ -157,7 +157,7 @@ class Calibration:
                                             if len(inp.startup_reused_s) else None),
                 "reuse_prob": round(inp.reuse_prob, 3),
                 "oversubscribed_slowdown": round(inp.oversubscribed_slowdown, 3),
-                "warm_start_prob": round(inp.warm_start_prob, 3),
+                "kept_workers_mean": round(float(np.mean(inp.kept_workers)), 3),
                 "return_median_s": round(float(np.median(inp.return_s)), 4)}
         out["startup_by_shape"] = {
             f"{workload} on {shape}": round(float(np.median(start.fresh_s)), 4)
@@ -360,7 +360,8 @@ def prepare(run: RunData) -> Prepared:
     else:
         spark = spark.assign(**{c: pd.Series(dtype=float) for c in (
             "overlap_share", "background", "suggest_gap", "book_gap", "task_slots")},
-            **{c: pd.Series(dtype=bool) for c in ("fresh", "free_slot", "new_worker")},
+            **{c: pd.Series(dtype=bool) for c in ("fresh", "free_slot", "new_worker",
+                                                  "prewarmed")},
             shape=pd.Series(dtype=object))
         cells = cells.assign(**{c: np.nan for c in ("first_suggest_s", "first_book_s")})
     trials = pd.concat([spark, serial])
@@ -387,7 +388,8 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
                       task_cpus=manifest_task_cpus(run.manifest))
     spark_cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
     spark = trials[(trials["mode"] == "spark") & (trials["variant"] == variant)]
-    spark = spark.assign(**{c: spark[c].astype(bool) for c in ("fresh", "free_slot", "new_worker")})
+    spark = spark.assign(**{c: spark[c].astype(bool) for c in ("fresh", "free_slot", "new_worker",
+                                                               "prewarmed")})
     if spark.empty:
         raise BenchError(f"{run.path}: no finished '{variant}' spark trials with timings to "
                          f"calibrate from")
@@ -405,7 +407,8 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
 def startup_fields(start: Startup) -> dict:
     """The Inputs fields a Startup fills."""
     return dict(startup_fresh_s=start.fresh_s, startup_reused_s=start.reused_s,
-                reuse_prob=start.reuse_prob, warm_start_prob=start.warm_start_prob,
+                reuse_prob=start.reuse_prob, kept_workers=start.kept_workers,
+                prewarmed=start.prewarmed,
                 return_s=start.return_s)
 
 

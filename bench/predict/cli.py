@@ -134,8 +134,9 @@ def calibration_lines(cal) -> list[str]:
              f"other work during trials"]
     for key, inp in sorted(cal.inputs.items()):
         reused = (f", kept worker {np.median(inp.startup_reused_s):.2f} s "
-                  f"(next trial p={inp.reuse_prob:.2f}, first trial "
-                  f"p={inp.warm_start_prob:.2f})" if len(inp.startup_reused_s) else "")
+                  f"(a slot's next trial reuses it {inp.reuse_prob:.0%} of the time; "
+                  f"{np.mean(inp.kept_workers):.1f} idle per call from before it)"
+                  if len(inp.startup_reused_s) else "")
         spin = (f", {inp.oversubscribed_slowdown:.1f}x slower than sharing explains beside "
                 f"siblings on oversubscribed cores"
                 if round(inp.oversubscribed_slowdown, 1) > 1.0 else "")

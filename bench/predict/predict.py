@@ -59,7 +59,8 @@ def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
     load and the start-up measured on that shape (when other configurations ran on it; when
     only other workloads did, the workload's own start-up moved by what the shape added to
     theirs); a predicted executor is a host of its own, idle, whose Python workers start
-    cold."""
+    cold (unless the variant starts them before the clock, as the harness' reuse variants
+    do)."""
     key = ClassKey.of(key)
     inp = cal.inputs[key]
     if shape.host_cores:
@@ -69,7 +70,7 @@ def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
         offset = shape_startup_offset(cal, shape.label)
         return dataclasses.replace(inp, startup_fresh_s=np.maximum(
             inp.startup_fresh_s + offset, 0.0)) if offset else inp
-    return dataclasses.replace(inp, background_cores=0.0, warm_start_prob=0.0)
+    return dataclasses.replace(inp, background_cores=0.0, kept_workers=np.zeros(1))
 
 
 def shape_startup_offset(cal: Calibration, label: str) -> float:

@@ -10,8 +10,8 @@ What it replays, from hyperopt's sources (fmin.py FMinIter.run, spark.py launch_
   recorded.
 - Spark: each booked trial is one job of one task; it waits for a free task slot
   (executors x cores / task.cpus), starts its Python worker (fresh, or reused when the slot
-  already ran a trial and the worker is kept, or found a kept worker from before the fmin
-  call), runs the objective, returns its result; the
+  already ran a trial and the worker is kept, or one of the idle workers kept from before
+  the fmin call while any is left), runs the objective, returns its result; the
   slot is free again when the result is recorded.
 - cores: objectives on one host share its cores as processor sharing. Each wants
   `demand_cores`; with `background_cores` busy on the host, all run at
@@ -91,7 +91,9 @@ class Inputs:
     first_suggest_s: float           # fmin called -> first suggestion
     dispatch_phase_s: np.ndarray     # fmin called -> first dispatcher wake-up (per cell)
     background_cores: float = 0.0    # cores other work keeps busy on an executor's host
-    warm_start_prob: float = 0.0     # chance a slot starts the call with a kept worker
+    kept_workers: np.ndarray = field(default_factory=lambda: np.zeros(1))  # per call: idle
+    #                                  workers kept from before it (measured per cell)
+    prewarmed: bool = False          # a worker per usable slot started before the clock
     oversubscribed_slowdown: float = 1.0  # extra slowdown on a host loaded above its cores
     serial_overhead_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
     serial_objective_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -205,8 +207,8 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
                     for e in range(n_exec)]
     n_free = slots
     warm = [False] * slots
-    prewarm = ((rng.random(slots) < inp.warm_start_prob).tolist() if inp.warm_start_prob > 0
-               else [False] * slots)
+    kept = (min(p, slots) if inp.prewarmed else
+            int(rng.choice(inp.kept_workers)) if len(inp.kept_workers) else 0)
     slot_of = [0] * n
     booked_at = [0.0] * n
     book_times = []
@@ -219,13 +221,19 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     shared = hosts.shared
 
     def take_slot(i: int, t: float) -> None:
-        nonlocal seq, n_free
+        nonlocal seq, n_free, kept
         e = max(range(n_exec), key=lambda k: len(free_by_exec[k])) if n_exec > 1 else 0
         s = free_by_exec[e].pop()
         n_free -= 1
         slot_of[i] = s
-        start = t + (reused[i] if prewarm[s] or (warm[s] and reuse[i]) else fresh[i])
-        warm[s], prewarm[s] = True, False
+        if warm[s] and reuse[i]:
+            start = t + reused[i]
+        elif kept:  # an idle worker started before the call: no interpreter to start
+            kept -= 1
+            start = t + reused[i]
+        else:
+            start = t + fresh[i]
+        warm[s] = True
         seq += 1
         if shared:
             heapq.heappush(heap, (start, seq, _START, i, 0))

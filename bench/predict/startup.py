@@ -63,7 +63,8 @@ def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame,
         holding[grp.index] = (ahead & (done[None, :] > book[:, None])).sum(axis=1)
     slots = spark["task_slots"].astype(float)
     free = ~(slots.notna() & (holding >= slots))
-    return pd.DataFrame({"free_slot": free.to_numpy(bool), "new_worker": new_worker.to_numpy(bool)},
+    return pd.DataFrame({"free_slot": free.to_numpy(bool), "new_worker": new_worker.to_numpy(bool),
+                         "prewarmed": spark["cell_id"].isin(prewarmed_cells).to_numpy(bool)},
                         index=spark.index)
 
 
@@ -74,9 +75,10 @@ class Startup:
     fresh_s: np.ndarray         # a new Python worker
     reused_s: np.ndarray        # a worker that had run a trial before (may be empty)
     reuse_prob: float           # a slot's next trial in a cell finds its worker kept
-    warm_start_prob: float      # a cell's first trial on a slot finds a kept worker
+    kept_workers: np.ndarray    # per cell: idle workers kept from before its fmin call
     return_s: np.ndarray        # objective end -> result recorded
     trials: int                 # trials it was fitted on
+    prewarmed: bool = False     # its cells started a worker per usable slot before the clock
 
 
 def _arr(values) -> np.ndarray:
@@ -106,8 +108,18 @@ def fit_startup(trials: pd.DataFrame) -> Startup | None:
     reused = _arr(free.loc[~free["new_worker"], "dispatch_to_start_s"])
     if not len(fresh):  # every worker had run before: the reused times are all there is
         fresh = reused
-    first = trials[trials["fresh"]]
-    warm = float((~first["new_worker"]).mean()) if len(first) else 0.0
     return Startup(fresh_s=fresh, reused_s=reused, reuse_prob=reuse_prob(trials),
-                   warm_start_prob=warm if len(reused) else 0.0,
-                   return_s=_arr(trials["return_s"]), trials=len(free))
+                   kept_workers=kept_workers(trials) if len(reused) else np.zeros(1),
+                   return_s=_arr(trials["return_s"]), trials=len(free),
+                   prewarmed=bool(trials["prewarmed"].all()))
+
+
+def kept_workers(trials: pd.DataFrame) -> np.ndarray:
+    """Per cell not prewarmed, how many idle Python workers it found: trials that were the
+    first of their worker in the cell (`fresh`) but not a new worker (an earlier cell's,
+    kept idle by Spark). Prewarmed cells found one per usable slot by construction."""
+    trials = trials[~trials["prewarmed"]]
+    if trials.empty:
+        return np.zeros(1)
+    kept = trials["fresh"].astype(bool) & ~trials["new_worker"].astype(bool)
+    return kept.groupby(trials["cell_id"]).sum().to_numpy(float)
