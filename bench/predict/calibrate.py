@@ -119,6 +119,7 @@ class Calibration:
     trials_used: dict = field(default_factory=dict)  # ClassKey -> spark trials used
     serial: dict = field(default_factory=dict)       # (ClassKey, condition) -> Inputs
     startups: dict = field(default_factory=dict)     # (workload, measured shape) -> Startup
+    startups_at: dict = field(default_factory=dict)  # (workload, shape, trials at once) -> ..
     loops: dict = field(default_factory=dict)        # measured loop constants
     background_cores: float = 0.0
     queue_is_parallelism: bool = False               # the variant's cells used q = p
@@ -408,7 +409,7 @@ def startup_fields(start: Startup) -> dict:
     """The Inputs fields a Startup fills."""
     return dict(startup_fresh_s=start.fresh_s, startup_reused_s=start.reused_s,
                 reuse_prob=start.reuse_prob, kept_workers=start.kept_workers,
-                prewarmed=start.prewarmed,
+                prewarmed=start.prewarmed, startup_kept_s=start.kept_s,
                 return_s=start.return_s)
 
 
@@ -446,6 +447,14 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, every: pd.DataF
         fitted = fit_startup(grp)
         if fitted is not None:
             cal.startups[(workload, shape)] = fitted
+        # and per number of trials that can run at once there: two jobs in flight on this
+        # machine's cores start slower than one, and a call finds as many kept workers as
+        # it has slots to put them in
+        at_once = np.minimum(grp["parallelism"], grp["task_slots"].fillna(grp["parallelism"]))
+        for usable, part in grp.groupby(at_once.astype(int), sort=True):
+            fitted = fit_startup(part)
+            if fitted is not None:
+                cal.startups_at[(workload, shape, int(usable))] = fitted
     # per workload, over all shapes: one fit serves every objective of the workload
     by_workload = {w: fit_startup(g) or fit_startup(g.assign(free_slot=True))
                    for w, g in spark.groupby("workload", sort=True)}

@@ -56,7 +56,8 @@ class Prediction:
 
 def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
     """The class's inputs for a shape. A shape measured on this machine keeps its background
-    load and the start-up measured on that shape (when other configurations ran on it; when
+    load and the start-up measured on that shape (with as many trials at once, when other
+    configurations ran so; else at any number; when
     only other workloads did, the workload's own start-up moved by what the shape added to
     theirs); a predicted executor is a host of its own, idle, whose Python workers start
     cold (unless the variant starts them before the clock, as the harness' reuse variants
@@ -64,7 +65,8 @@ def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
     key = ClassKey.of(key)
     inp = cal.inputs[key]
     if shape.host_cores:
-        start = cal.startups.get((key.workload, shape.label))
+        start = cal.startups_at.get((key.workload, shape.label, min(shape.p, shape.slots)),
+                                    cal.startups.get((key.workload, shape.label)))
         if start is not None:
             return dataclasses.replace(inp, **startup_fields(start))
         offset = shape_startup_offset(cal, shape.label)

@@ -94,6 +94,9 @@ class Inputs:
     kept_workers: np.ndarray = field(default_factory=lambda: np.zeros(1))  # per call: idle
     #                                  workers kept from before it (measured per cell)
     prewarmed: bool = False          # a worker per usable slot started before the clock
+    startup_kept_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # booked ->
+    #                                  start on a worker started before the call (empty:
+    #                                  startup_reused_s)
     oversubscribed_slowdown: float = 1.0  # extra slowdown on a host loaded above its cores
     serial_overhead_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
     serial_objective_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -178,6 +181,8 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     fresh = rng.choice(inp.startup_fresh_s, n).tolist()
     reused = (rng.choice(inp.startup_reused_s, n).tolist() if len(inp.startup_reused_s)
               else fresh)
+    kept_start = (rng.choice(inp.startup_kept_s, n).tolist() if len(inp.startup_kept_s)
+                  else reused)
     reuse = (rng.random(n) < inp.reuse_prob).tolist() if inp.reuse_prob > 0 else [False] * n
     ret = rng.choice(inp.return_s, n).tolist()
     phase = float(rng.choice(inp.dispatch_phase_s))
@@ -230,7 +235,7 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
             start = t + reused[i]
         elif kept:  # an idle worker started before the call: no interpreter to start
             kept -= 1
-            start = t + reused[i]
+            start = t + kept_start[i]
         else:
             start = t + fresh[i]
         warm[s] = True

@@ -19,7 +19,7 @@ run measured is predicted with its own start-up times when other configurations 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -73,12 +73,15 @@ class Startup:
     """Measured start-up of one workload (on one shape, or on all)."""
 
     fresh_s: np.ndarray         # a new Python worker
-    reused_s: np.ndarray        # a worker that had run a trial before (may be empty)
+    reused_s: np.ndarray        # a worker that ran the cell's previous trial on the slot
+    #                             (any worker that had run before, if none did; may be empty)
     reuse_prob: float           # a slot's next trial in a cell finds its worker kept
     kept_workers: np.ndarray    # per cell: idle workers kept from before its fmin call
     return_s: np.ndarray        # objective end -> result recorded
     trials: int                 # trials it was fitted on
     prewarmed: bool = False     # its cells started a worker per usable slot before the clock
+    kept_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # a cell's first trial
+    #                             on a worker started before it (empty: reused_s)
 
 
 def _arr(values) -> np.ndarray:
@@ -105,13 +108,21 @@ def fit_startup(trials: pd.DataFrame) -> Startup | None:
     if free.empty:
         return None
     fresh = _arr(free.loc[free["new_worker"], "dispatch_to_start_s"])
-    reused = _arr(free.loc[~free["new_worker"], "dispatch_to_start_s"])
+    old = free[~free["new_worker"]]
+    reused = _arr(old["dispatch_to_start_s"])
+    # a cell's first trial on a worker from before it (kept idle, or prewarmed: imports done,
+    # the objective's first call and the cell's first job still to pay) vs. a worker that ran
+    # the cell's previous trial
+    kept_s = _arr(old.loc[old["fresh"], "dispatch_to_start_s"])
+    again = _arr(old.loc[~old["fresh"], "dispatch_to_start_s"])
     if not len(fresh):  # every worker had run before: the reused times are all there is
         fresh = reused
-    return Startup(fresh_s=fresh, reused_s=reused, reuse_prob=reuse_prob(trials),
+    return Startup(fresh_s=fresh, reused_s=again if len(again) else reused,
+                   reuse_prob=reuse_prob(trials),
                    kept_workers=kept_workers(trials) if len(reused) else np.zeros(1),
                    return_s=_arr(trials["return_s"]), trials=len(free),
-                   prewarmed=bool(trials["prewarmed"].all()))
+                   prewarmed=bool(trials["prewarmed"].all()),
+                   kept_s=kept_s if len(kept_s) else reused)
 
 
 def kept_workers(trials: pd.DataFrame) -> np.ndarray:
