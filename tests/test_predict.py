@@ -316,6 +316,39 @@ def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
     assert flags["prewarmed"].tolist() == [False, False, True, True]
 
 
+def test_a_cells_first_trial_on_a_worker_from_before_it_has_its_own_start_up():
+    import pandas as pd
+
+    from bench.predict.startup import fit_startup, worker_flags
+
+    # a prewarmed cell, 1 slot: its first trial on worker 30 still pays the objective's
+    # first call and the cell's first job (0.5 s); the next one on the same worker 0.08 s
+    rows = [("c", 0, 30, 0.0, 1.0, 0.5), ("c", 1, 30, 1.0, 1.5, 0.08)]
+    df = pd.DataFrame(rows, columns=["cell_id", "tid", "pid", "book_ts", "refresh_ts",
+                                     "dispatch_to_start_s"])
+    df = df.assign(hostname="h", task_slots=1, parallelism=1, return_s=0.01,
+                   fresh=[True, False])
+    start = fit_startup(df.join(worker_flags(df, df, {"c"})))
+    assert start.prewarmed
+    assert start.kept_s.tolist() == [0.5] and start.reused_s.tolist() == [0.08]
+
+
+def test_a_measured_shape_is_predicted_with_the_start_up_of_as_many_trials_at_once():
+    from bench.predict.calibrate import Calibration
+    from bench.predict.predict import inputs_for
+    from bench.predict.startup import Startup
+
+    one = lambda x: np.array([float(x)])  # noqa: E731
+    start = lambda s: Startup(one(s), one(0.1), 0.0, one(0), one(0.02), 4)  # noqa: E731
+    cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
+                      inputs={ClassKey("w", "1"): inputs(startup=2.0)},
+                      startups={("w", "local"): start(1.5)},
+                      startups_at={("w", "local", 1): start(1.2)})
+    local = lambda p: Shape(1, 2, parallelism=p, host_cores=2, label="local")  # noqa: E731
+    assert inputs_for(cal, ClassKey("w", "1"), local(1)).startup_fresh_s.tolist() == [1.2]
+    assert inputs_for(cal, ClassKey("w", "1"), local(2)).startup_fresh_s.tolist() == [1.5]
+
+
 def test_of_one_turns_bookings_the_trial_that_started_first_had_the_free_slot():
     import pandas as pd
 
