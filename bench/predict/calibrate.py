@@ -474,7 +474,8 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, every: pd.DataF
             # (spin-waiting threads): its own speed is what the trials alone measured, and
             # the rest is the slowdown an oversubscribed host adds
             objective = objective[(grp["overlap_share"] < ALONE_SHARE).to_numpy()]
-            slowdown = oversubscribed_slowdown(grp, objective, demand, cores)
+            slowdown = oversubscribed_slowdown(grp.assign(background=background), objective,
+                                               demand, cores)
         start = by_workload[key.workload]
         cal.inputs[key] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,

@@ -55,13 +55,14 @@ class Prediction:
 
 
 def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
-    """The class's inputs for a shape. A shape measured on this machine keeps its background
-    load and the start-up measured on that shape (with as many trials at once, when other
-    configurations ran so; else at any number; when
-    only other workloads did, the workload's own start-up moved by what the shape added to
-    theirs); a predicted executor is a host of its own, idle, whose Python workers start
-    cold (unless the variant starts them before the clock, as the harness' reuse variants
-    do)."""
+    """The class's inputs for a shape.
+
+    A shape measured on this machine keeps its background load and takes the start-up the
+    workload measured on it: with as many trials at once if other configurations ran so,
+    else with any number; if only other workloads ran on it, the workload's own start-up
+    moved by what the shape added to theirs. A predicted executor is a host of its own,
+    idle, whose Python workers start cold (unless the variant starts them before the
+    clock, as the harness' reuse variants do)."""
     key = ClassKey.of(key)
     inp = cal.inputs[key]
     if shape.host_cores:
