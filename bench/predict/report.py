@@ -32,9 +32,12 @@ def markdown(run: RunData, analysis: Analysis, out_dir: Path,
         return []
     lines = ["## Model check", "",
              "A discrete-event model of SparkTrials (fmin's 1 s loop and queue, the dispatcher's "
-             "1 s loop, task slots, worker start-up, objective times and core sharing, all "
-             "calibrated from this run) predicts each measured spark configuration from the "
-             "*other* configurations. The error says how far to trust the next section.", ""]
+             "1 s loop, task slots, worker start-up, objective times, core sharing and the "
+             "extra slowdown of threads spin-waiting on oversubscribed cores, all calibrated "
+             "from this run) predicts each measured spark configuration from the *other* "
+             "configurations. The error says how far to trust the next section; where a "
+             "configuration's own repeats spread wider than the error, the repeats' range "
+             "says more than the error does.", ""]
     cals = {}
     prepared = prepare(run)
     for variant in variants:
