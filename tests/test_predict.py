@@ -54,11 +54,11 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
                    run_id: str = "loop-run", scale: float = 1.0, variant=None):
     """Spark cells with the timestamps above, plus serial, per objective: (thread
     environment set, n_jobs, objective seconds, spark (parallelism, queue) configurations[,
-    variant of its spark cells]). `scale` multiplies every time (the loops' 1 s included), as
-    a variant with shorter loops would (`variant` names it)."""
+    variant of its spark cells[, scale]]). `scale` multiplies every time (the loops' 1 s
+    included), as a variant with shorter loops would (`variant` names it)."""
     from bench.storage import RunFolder
 
-    plan, seconds = [], {}
+    plan, seconds, scales = [], {}, {}
     for repeat in range(repeats):
         serial = set()  # one serial cell per thread environment and n_jobs
         for env, n_jobs, objective, configs, *own in objectives:
@@ -71,13 +71,14 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
                                    variant=own[0] if own else variant)
                       for p, q in configs]
             seconds.update({c["cell_id"]: objective for c in cells})
+            scales.update({c["cell_id"]: own[1] if len(own) > 1 else scale for c in cells})
             plan += cells
     for order, cell in enumerate(plan):
         cell["order"] = order
     folder = RunFolder(Path(root) / "results" / run_id).create(fx.manifest("loop", plan))
     ids, start = fx._Ids(), fx.BASE_TS
     for cell in plan:
-        objective = seconds[cell["cell_id"]]
+        objective, scale = seconds[cell["cell_id"]], scales[cell["cell_id"]]
         if cell["mode"] == "serial":
             step = (objective + 0.01) * scale
             trials = [fx._trial(cell, "loop", k, start + k * step,
@@ -215,16 +216,18 @@ def test_oversubscribed_slowdown_is_what_sharing_leaves_unexplained():
 
     from bench.predict.calibrate import oversubscribed_slowdown
 
-    # alone 1.0 s; beside a sibling the whole time, 1.5 cores each on 2 cores: sharing makes
-    # it 1.5 s, it took 4.0 s; another trial was beside one half of its time and took 2.5 s
-    trials = pd.DataFrame({"overlap_share": [1.0, 0.5], "background": [0.0, 0.0],
-                           "objective_s": [4.0, 2.5]})
-    # (4.0 + 2.5 - 0.5) / (1.0 x 1.5 + 0.5 x 1.5) = 6 / 2.25
-    assert oversubscribed_slowdown(trials, np.array([1.0]), 1.5, 2) == pytest.approx(6 / 2.25)
+    # alone 1.0 s; beside a sibling throughout, 1.5 cores each on 2 cores: sharing makes it
+    # 1.5 s; two such trials took 4.0 s and 5.0 s; a third was beside one only half its time
+    # (how its work split between the two rates is unknown: not used)
+    trials = pd.DataFrame({"overlap_share": [1.0, 0.97, 0.5], "background": 0.0,
+                           "objective_s": [4.0, 5.0, 30.0]})
+    load = [3.0, 1.5 * 1.97]
+    expect = 9.0 / sum(x / 2 for x in load)
+    assert oversubscribed_slowdown(trials, np.array([1.0]), 1.5, 2) == pytest.approx(expect)
     # one-core objectives: two of them fit two cores, nothing to measure
     assert oversubscribed_slowdown(trials, np.array([1.0]), 1.0, 2) == 1.0
     # faster than sharing explains is not a speed-up the model adds
-    fast = trials.assign(objective_s=[1.0, 1.0])
+    fast = trials.assign(objective_s=[1.0, 1.0, 1.0])
     assert oversubscribed_slowdown(fast, np.array([1.0]), 1.5, 2) == 1.0
 
 
@@ -314,6 +317,8 @@ def test_worker_flags_tell_slot_waits_and_kept_workers_apart():
     flags = worker_flags(df, df, {"b"})
     assert flags["new_worker"].tolist() == [True, True, False, False]
     assert flags["prewarmed"].tolist() == [False, False, True, True]
+    # it started one worker before its clock: the second worker it used (12) was new
+    assert worker_flags(df, df, {"b": 1})["new_worker"].tolist() == [True, True, False, True]
 
 
 def test_a_cells_first_trial_on_a_worker_from_before_it_has_its_own_start_up():
@@ -393,17 +398,40 @@ def test_objective_times_come_from_trials_that_ran_alone_when_there_are_some(tmp
 
 
 def test_a_variants_objective_times_come_from_every_variants_trials(tmp_path):
-    # stock ran the objective alone (p=1, 2.5 s); reuse only ever ran it in pairs: the
-    # objective's own time for reuse is the stock trials' 2.5 s, its loops are reuse's own
+    """stock ran the objective alone (p=1, 2.5 s, 1 s loops); tuned ran it only in pairs,
+    every time scaled to its FAST_POLL_S loops: the objective's own time for tuned is the
+    stock trials' 2.5 s, while its loops and start-up are tuned's own."""
+    from bench.variants import FAST_POLL_S
+
     run = load_run(write_loop_run(tmp_path, objectives=(
-        ({}, 1, SLOW, ((1, 1),), "stock"), ({}, 1, LOOP["objective"], ((2, 2),), "reuse"))).path)
-    cal = calibrate(run, "reuse")
+        ({}, 1, SLOW, ((1, 1),), "stock", 1.0),
+        ({}, 1, LOOP["objective"], ((2, 2),), "tuned", FAST_POLL_S))).path)
+    cal = calibrate(run, "tuned")
     inp = cal.inputs[ClassKey("sleep", "1")]
     assert np.median(inp.objective_s) == pytest.approx(SLOW)
-    assert cal.trials_used[ClassKey("sleep", "1")] == 24          # 12 stock + 12 reuse
-    # loops and start-up from reuse's cells
-    assert cal.loops["dispatch_period_s"] == pytest.approx(1.0)
-    assert np.median(inp.startup_fresh_s) == pytest.approx(LOOP["startup"])
+    assert cal.trials_used[ClassKey("sleep", "1")] == 24          # 12 stock + 12 tuned
+    assert cal.loops["dispatch_period_s"] == pytest.approx(FAST_POLL_S, rel=0.01)
+    assert np.median(inp.startup_fresh_s) == pytest.approx(LOOP["startup"] * FAST_POLL_S)
+
+
+def test_holding_a_configuration_out_holds_out_its_twins_in_other_variants(tmp_path):
+    # stock and tuned both ran p=2 q=2; holding stock's out must not leave tuned's trials of
+    # the same objective, shape and settings to fit its objective times from
+    from bench.predict.calibrate import config_key, prepare
+    from bench.predict.validate import spark_configs
+
+    run = load_run(write_loop_run(tmp_path, objectives=(
+        ({}, 1, SLOW, ((2, 2),), "stock"), ({}, 1, LOOP["objective"], ((1, 1), (2, 2)),
+                                               "tuned"))).path)
+    prep = prepare(run)
+    p2 = {v: config_key(c[c["parallelism"] == 2].iloc[0])
+          for v, c in ((v, spark_configs(run, v)) for v in ("stock", "tuned"))}
+    assert len(prep.twins(p2["stock"])) == 2                    # stock's and tuned's p=2
+    assert calibrate(run, "tuned", prepared=prep).trials_used[ClassKey("sleep", "1")] == 36
+    cal = calibrate(run, "tuned", exclude=p2["tuned"], prepared=prep)
+    assert cal.trials_used[ClassKey("sleep", "1")] == 12      # tuned p=1 only
+    assert np.median(cal.inputs[ClassKey("sleep", "1")].objective_s) == \
+        pytest.approx(LOOP["objective"])                      # not stock's 2.5 s
 
 
 def test_a_measured_shape_without_the_workloads_start_up_borrows_the_shapes_offset():

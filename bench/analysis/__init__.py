@@ -22,7 +22,7 @@ from .quality import best_loss_by_setting, best_loss_curves, final_best_loss
 from .stats import (Estimate, bootstrap_median, bootstrap_median_ratio, karp_flatt,
                     unevenness)
 from .threads import thread_usage
-from .walltime import cell_summary, group_walls, ideal_speedup, speedups
+from .walltime import cell_summary, group_walls, ideal_speedup, speedups, usable_cells
 
 
 @dataclass
@@ -95,4 +95,5 @@ __all__ = ["cluster_sizing",
     "group_concurrency", "group_walls", "ideal_speedup", "join_spark_tasks", "karp_flatt",
     "latency_split", "load_run", "manifest_task_slots", "placement_table",
     "placement_unevenness", "spark_latency_split", "speedups", "thread_usage", "trial_errors", "unevenness",
+    "usable_cells",
 ]

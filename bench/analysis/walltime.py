@@ -14,7 +14,7 @@ from .stats import bootstrap_median, karp_flatt, paired_by_repeat
 MATCH_COLS = ["workload", "n_jobs_label", "max_evals", "env_label"]
 
 
-def _usable(cells: pd.DataFrame) -> pd.DataFrame:
+def usable_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """Cells whose wall time means something: fmin returned, the time was recorded and every
     evaluation asked for finished ok (an incomplete cell's wall is not a speed)."""
     incomplete = cells["incomplete"] if "incomplete" in cells else False
@@ -39,7 +39,7 @@ def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
     min–max range under 5 repeats, else a 95% bootstrap interval; see stats)."""
     rows = []
     for settings, grp in configurations(cells):
-        usable = _usable(grp)
+        usable = usable_cells(grp)
         est = bootstrap_median(usable["wall_s"])
         slots = grp["task_slots"].dropna()
         rows.append({
@@ -71,7 +71,7 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
     5 repeats, else a bootstrap, paired by repeat block); plus the ideal (min(parallelism,
     task slots)), and parallel efficiency and Karp–Flatt with that ideal as the processor
     count: trials beyond the task slots queue, they add no processors."""
-    usable = _usable(cells)
+    usable = usable_cells(cells)
     serial = usable[usable["mode"] == "serial"]
     spark = usable[usable["mode"] != "serial"]  # SparkTrials cells and the process pool
     rows = []

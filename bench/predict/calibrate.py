@@ -190,6 +190,10 @@ def config_ids(trials: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, pd
     return out[1], out[0], ids
 
 
+def _without_variant(key: tuple) -> tuple:
+    return tuple(v for c, v in zip(CONFIG_COLS, key) if c != "variant_label")
+
+
 def _key(key: tuple) -> tuple:
     return tuple(None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))
                  else v for v in key)
@@ -309,6 +313,15 @@ class Prepared:
         return (self.trials[self.trials["config_id"] != cid],
                 self.cells[self.cells["config_id"] != cid])
 
+    def twins(self, key: tuple | None) -> set:
+        """The configuration ids of `key` and of every other variant's configuration with
+        all else equal (same objective, shape and settings): held out together, since the
+        objective's times are fitted from every variant's trials."""
+        if key is None:
+            return set()
+        mine = _without_variant(_key(key))
+        return {cid for k, cid in self.config_ids.items() if _without_variant(k) == mine}
+
 
 _SPARK_NEEDS = ["objective_s", "start_ts", "end_ts", "book_ts", "dispatch_to_start_s",
                 "return_s"]
@@ -333,11 +346,13 @@ def _cell_stats(spark: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
                          "first_book_s": stats["first_book"] - start}, index=stats.index)
 
 
-def prewarmed_cells(cells: pd.DataFrame) -> set:
-    """Cells whose Python workers were started before their clock (older runs: none)."""
+def prewarmed_cells(cells: pd.DataFrame) -> dict:
+    """Cell -> how many Python workers were started before its clock, for the cells that
+    started any (older runs: none)."""
     if "workers_prewarmed" not in cells:
-        return set()
-    return set(cells.loc[pd.to_numeric(cells["workers_prewarmed"]).fillna(0) > 0, "cell_id"])
+        return {}
+    count = pd.to_numeric(cells["workers_prewarmed"]).fillna(0)
+    return dict(zip(cells.loc[count > 0, "cell_id"], count[count > 0].astype(float)))
 
 
 def prepare(run: RunData) -> Prepared:
@@ -399,8 +414,11 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
         and (spark_cells["parallelism"] > 1).any())
     _fit_loops(cal, spark, spark_cells)
     # an objective runs the same code whichever variant's loops booked it: its speed comes
-    # from every variant's spark trials, the loops and start-up from the variant's own
-    _fit_spark_objectives(cal, spark, trials[trials["mode"] == "spark"], cores)
+    # from every variant's spark trials (without the held-out configuration's twins in other
+    # variants), the loops and start-up from the variant's own
+    every = trials[(trials["mode"] == "spark")
+                   & ~trials["config_id"].isin(prepared.twins(exclude))]
+    _fit_spark_objectives(cal, spark, every, cores)
     _fit_serial(cal, trials[trials["mode"] == "serial"], cells)
     return cal
 
@@ -492,23 +510,23 @@ def oversubscribed_slowdown(trials: pd.DataFrame, alone_s: np.ndarray, demand: f
     """How much slower than processor sharing explains an objective ran while its host was
     loaded above its cores (>= 1; 1 when no trial of it ran so).
 
-    A trial that ran a share s of its time beside siblings takes, in the simulation's terms,
-    alone x ((1 - s) + s x sharing x slowdown), sharing being load / cores with its siblings
-    (at least one) running. Summed over the trials that overlapped on an oversubscribed host
-    and solved for the one slowdown, with `alone` the mean time of the objective's trials
-    that ran alone (their parameters differ; the mean keeps the total time right)."""
+    Measured on the trials that had siblings beside them throughout (the mirror of running
+    alone: overlapped for all but ALONE_SHARE of their time), on a host their load
+    oversubscribed: such a trial took alone x sharing x slowdown, sharing being load /
+    cores. Summed over them and solved for the one slowdown, with `alone` the mean time of
+    the objective's trials that ran alone (their parameters differ; the mean keeps the total
+    time right). Partly overlapped trials would need their split of work between the two
+    rates, which the timestamps do not give."""
+    alone_s = np.asarray(alone_s, float)
+    alone_s = alone_s[np.isfinite(alone_s)]
     alone = float(np.mean(alone_s)) if len(alone_s) else float("nan")
     share = trials["overlap_share"].to_numpy(float)
-    background = trials["background"].fillna(0.0).to_numpy(float)
-    load = background + demand * (1.0 + np.maximum(share, 1.0))
-    over = (share >= ALONE_SHARE) & (load > cores + 1e-9) & np.isfinite(
-        trials["objective_s"].to_numpy(float))
+    took = trials["objective_s"].to_numpy(float)
+    load = trials["background"].fillna(0.0).to_numpy(float) + demand * (1.0 + share)
+    over = (share >= 1.0 - ALONE_SHARE) & (load > cores + 1e-9) & np.isfinite(took)
     if not over.any() or not (alone > 0):
         return 1.0
-    took = trials["objective_s"].to_numpy(float)[over] / alone
-    s = share[over]
-    slowdown = (took.sum() - (1.0 - np.minimum(s, 1.0)).sum()) / (
-        np.minimum(s, 1.0) * load[over] / cores).sum()
+    slowdown = took[over].sum() / (alone * load[over] / cores).sum()
     return float(max(1.0, slowdown))
 
 

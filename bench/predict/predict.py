@@ -59,8 +59,8 @@ def inputs_for(cal: Calibration, key: tuple, shape: Shape) -> Inputs:
 
     A shape measured on this machine keeps its background load and takes the start-up the
     workload measured on it: with as many trials at once if other configurations ran so,
-    else with any number; if only other workloads ran on it, the workload's own start-up
-    moved by what the shape added to theirs. A predicted executor is a host of its own,
+    else with any number; if only other workloads ran on it, the workload's own fresh-worker
+    start-up moved by what the shape added to theirs. A predicted executor is a host of its own,
     idle, whose Python workers start cold (unless the variant starts them before the
     clock, as the harness' reuse variants do)."""
     key = ClassKey.of(key)

@@ -19,6 +19,7 @@ run measured is predicted with its own start-up times when other configurations 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,15 +42,24 @@ def shape_key(cluster_label) -> str:
 
 def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame,
                  prewarmed_cells=frozenset()) -> pd.DataFrame:
-    """`free_slot` and `new_worker` for the trials of `spark` (with `task_slots` per trial);
-    `all_spark` is every spark trial of the run, whose workers count as seen before; in
-    `prewarmed_cells` every worker was started before the cell's clock."""
+    """`free_slot`, `new_worker` and `prewarmed` for the trials of `spark` (with `task_slots`
+    per trial); `all_spark` is every spark trial of the run, whose workers count as seen
+    before; `prewarmed_cells` maps a cell to how many workers were started before its clock
+    (its first that many workers by first booking; a set: all of them)."""
+    warmed = (dict(prewarmed_cells) if isinstance(prewarmed_cells, dict)
+              else dict.fromkeys(prewarmed_cells, math.inf))
     seen = all_spark.dropna(subset=["pid", "book_ts"])
     first = seen.groupby([seen["hostname"].fillna(""), "pid"])["book_ts"].min()
     host = spark["hostname"].fillna("")
     first_book = pd.Series([first.get((h, p), np.nan) for h, p in zip(host, spark["pid"])],
                            index=spark.index, dtype=float)
-    new_worker = ~(first_book < spark["book_ts"]) & ~spark["cell_id"].isin(prewarmed_cells)
+    # each worker's rank in its cell by its first booking there: 0 for the first worker used
+    first_in_cell = spark.groupby([spark["cell_id"], host, spark["pid"]])["book_ts"] \
+        .transform("min")
+    rank = first_in_cell.groupby(spark["cell_id"]).rank(method="dense") - 1
+    prewarmed = spark["cell_id"].isin(list(warmed))
+    started_before = prewarmed & (rank < spark["cell_id"].map(warmed).astype(float))
+    new_worker = ~(first_book < spark["book_ts"]) & ~started_before
     holding = pd.Series(0, index=spark.index, dtype="int64")
     for _, grp in spark.groupby("cell_id", sort=False):
         book = grp["book_ts"].to_numpy(float)
@@ -64,8 +74,7 @@ def worker_flags(spark: pd.DataFrame, all_spark: pd.DataFrame,
     slots = spark["task_slots"].astype(float)
     free = ~(slots.notna() & (holding >= slots))
     return pd.DataFrame({"free_slot": free.to_numpy(bool), "new_worker": new_worker.to_numpy(bool),
-                         "prewarmed": spark["cell_id"].isin(prewarmed_cells).to_numpy(bool)},
-                        index=spark.index)
+                         "prewarmed": prewarmed.to_numpy(bool)}, index=spark.index)
 
 
 @dataclass(frozen=True)

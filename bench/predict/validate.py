@@ -17,12 +17,12 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ..analysis import RunData, group_walls
+from ..analysis import RunData, group_walls, usable_cells
 from ..conditions import NATIVE
 from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
                         config_keys, measured_shape, prepare, with_variant)
-from .predict import DEFAULT_DRAWS, DEFAULT_SEED, predict
+from .predict import DEFAULT_DRAWS, DEFAULT_SEED, inputs_for, predict
 from .simulate import Shape, simulate, simulate_serial, spread_per_executor
 
 #: The accuracy the model aims for on held-out configurations (absolute relative error).
@@ -39,7 +39,7 @@ class CheckRow:
     max_evals: int
     cells: int
     measured_s: float
-    measured_low_s: float = float("nan")   # the repeats' range (group_walls' interval)
+    measured_low_s: float = float("nan")   # the fastest and slowest of its repeats
     measured_high_s: float = float("nan")
     predicted_s: float = float("nan")
     low_s: float = float("nan")
@@ -95,8 +95,8 @@ def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
                     n_jobs=str(cfg["n_jobs_label"]), shape=_shape_text(shape),
                     max_evals=int(cfg["max_evals"]), cells=int(cfg["cells"]),
                     measured_s=float(cfg["wall_median_s"]),
-                    measured_low_s=float(cfg["wall_low_s"]),
-                    measured_high_s=float(cfg["wall_high_s"]))
+                    measured_low_s=float(usable_cells(mine)["wall_s"].min()),
+                    measured_high_s=float(usable_cells(mine)["wall_s"].max()))
         try:
             cal = calibrate(run, variant, exclude=key, prepared=prepared)
         except BenchError as exc:
@@ -119,7 +119,7 @@ def spin_wait_note(cal: Calibration, key: ClassKey, shape: Shape) -> str:
     they (with the background) oversubscribe and the objective was measured slowing down
     beyond sharing there: that slowdown varies from cell to cell (threads spin-waiting on
     each other's cores), so one configuration's wall can land far from the model's median."""
-    inp = cal.inputs[key]
+    inp = inputs_for(cal, key, shape)
     per_host = min(shape.p, shape.slots) if shape.host_cores else spread_per_executor(shape)
     cores = shape.host_cores or shape.cores
     oversubscribed = per_host > 1 and (inp.background_cores + inp.demand_cores * per_host
