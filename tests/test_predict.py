@@ -625,3 +625,11 @@ def test_rows_on_a_host_their_spinning_trials_oversubscribe_get_a_note():
     assert spin_wait_note(cal, ClassKey("w", "None"),
                           Shape(1, 2, parallelism=1, host_cores=2)) == ""  # one at a time
     assert spin_wait_note(cal, ClassKey("w", "None"), Shape(16, 4, parallelism=32)) == ""
+
+
+def test_a_variants_only_configuration_is_not_predictable_and_says_why(tmp_path):
+    run = load_run(write_loop_run(tmp_path, objectives=(({}, 1, LOOP["objective"],
+                                                          ((2, 2),)),)).path)
+    (row,) = validate(run, draws=2)
+    assert not math.isfinite(row.predicted_s)
+    assert row.note.startswith("not predictable: the run's only stock configuration")

@@ -97,6 +97,11 @@ def validate(run: RunData, variant: str = STOCK, draws: int = DEFAULT_DRAWS,
                     measured_s=float(cfg["wall_median_s"]),
                     measured_low_s=float(usable_cells(mine)["wall_s"].min()),
                     measured_high_s=float(usable_cells(mine)["wall_s"].max()))
+        if len(configs) == 1:
+            rows.append(CheckRow(**base, note=f"not predictable: the run's only {variant} "
+                                              f"configuration (the model takes a variant's "
+                                              f"loops and start-up from its other ones)"))
+            continue
         try:
             cal = calibrate(run, variant, exclude=key, prepared=prepared)
         except BenchError as exc:
