@@ -98,9 +98,13 @@ def write_loop_run(root: Path, repeats: int = 2, objectives=(({}, 1, LOOP["objec
     return folder
 
 
+def one(x) -> np.ndarray:
+    """One measured value as the array of samples the model draws from."""
+    return np.array([float(x)])
+
+
 def inputs(objective=1.0, startup=0.0, ret=0.0, period=1e-3, phase=0.0, demand=0.0,
            background=0.0, reused=None, reuse_prob=0.0, kept_workers=0) -> Inputs:
-    one = lambda x: np.array([float(x)])  # noqa: E731
     return Inputs(objective_s=one(objective), demand_cores=demand, startup_fresh_s=one(startup),
                   startup_reused_s=one(reused) if reused is not None else np.zeros(0),
                   reuse_prob=reuse_prob, return_s=one(ret), fmin_period_s=period,
@@ -343,7 +347,6 @@ def test_a_measured_shape_is_predicted_with_the_start_up_of_as_many_trials_at_on
     from bench.predict.predict import inputs_for
     from bench.predict.startup import Startup
 
-    one = lambda x: np.array([float(x)])  # noqa: E731
     start = lambda s: Startup(one(s), one(0.1), 0.0, one(0), one(0.02), 4)  # noqa: E731
     cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
                       inputs={ClassKey("w", "1"): inputs(startup=2.0)},
@@ -373,7 +376,6 @@ def test_measured_shapes_keep_their_own_start_up_and_predicted_ones_start_cold()
     from bench.predict.predict import inputs_for
     from bench.predict.startup import Startup
 
-    one = lambda x: np.array([float(x)])  # noqa: E731
     cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,
                       inputs={ClassKey("w", "1"): inputs(startup=1.5, background=0.5,
                                                          kept_workers=1)},
@@ -439,7 +441,6 @@ def test_a_measured_shape_without_the_workloads_start_up_borrows_the_shapes_offs
     from bench.predict.predict import inputs_for
     from bench.predict.startup import Startup
 
-    one = lambda x: np.array([float(x)])  # noqa: E731
     # workload v starts in 1.0 s overall and 1.4 s on 1x2/tc2; w (2.0 s overall) never ran
     # there: on 1x2/tc2 it is predicted to start in 2.0 + 0.4 s
     cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1,

@@ -157,9 +157,11 @@ class _Hosts:
         return out
 
 
-def spread_per_executor(shape: Shape) -> int:
-    """The most trials one executor runs at once when Spark spreads them over executors."""
-    return math.ceil(min(shape.p, shape.slots) / shape.executors)
+def trials_per_host(shape: Shape) -> int:
+    """The most trials one host runs at once: every trial when the executors share this
+    machine (`host_cores`), else an executor's share when Spark spreads them over executors."""
+    at_once = min(shape.p, shape.slots)
+    return at_once if shape.host_cores else math.ceil(at_once / shape.executors)
 
 
 def _next_tick(t: float, first: float, period: float) -> float:
@@ -190,14 +192,12 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     per_exec, n_exec = shape.slots_per_executor, shape.executors
     if shape.host_cores:
         n_hosts, host_cores = 1, shape.host_cores
-        per_host = min(p, slots)
         host_of = [0] * slots
     else:
         n_hosts, host_cores = n_exec, shape.cores
-        per_host = spread_per_executor(shape)
         host_of = [s // per_exec for s in range(slots)]
-    hosts = _Hosts(n_hosts, host_cores, inp.demand_cores, inp.background_cores, per_host,
-                   inp.oversubscribed_slowdown)
+    hosts = _Hosts(n_hosts, host_cores, inp.demand_cores, inp.background_cores,
+                   trials_per_host(shape), inp.oversubscribed_slowdown)
 
     pf, pd_ = inp.fmin_period_s, inp.dispatch_period_s
     f0 = inp.first_suggest_s
