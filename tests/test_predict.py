@@ -634,3 +634,12 @@ def test_a_variants_only_configuration_is_not_predictable_and_says_why(tmp_path)
     (row,) = validate(run, draws=2)
     assert not math.isfinite(row.predicted_s)
     assert row.note.startswith("not predictable: the run's only stock configuration")
+
+
+def test_slot_use_counts_only_time_holding_a_slot():
+    # 8 one-second trials at parallelism 4 on 2 slots: four waves of 2; the two waiting
+    # trials hold no slot, so the slots are busy the whole time, not twice over
+    inp = inputs(objective=1.0, period=1e-4)
+    shape = Shape(1, 2, parallelism=4, max_queue_len=0)
+    out = run_once(inp, shape, 8)
+    assert out.slot_busy_s / (shape.slots * out.wall_s) == pytest.approx(1.0, abs=0.01)

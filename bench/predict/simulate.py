@@ -107,7 +107,8 @@ class Outcome:
     """One simulated fmin call."""
 
     wall_s: float
-    slot_busy_s: float               # task-slot seconds held by trials (book -> recorded)
+    slot_busy_s: float               # task-slot seconds held by trials (slot taken ->
+    #                                  recorded; a trial waiting for a slot holds none)
     book_times: tuple                # when each trial was booked, in order
 
 
@@ -215,7 +216,7 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     kept = (min(p, slots) if inp.prewarmed else
             int(rng.choice(inp.kept_workers)) if len(inp.kept_workers) else 0)
     slot_of = [0] * n
-    booked_at = [0.0] * n
+    slot_since = [0.0] * n            # when each trial took its task slot
     book_times = []
     queued = running = done = 0
     busy = 0.0
@@ -230,7 +231,7 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
         e = max(range(n_exec), key=lambda k: len(free_by_exec[k])) if n_exec > 1 else 0
         s = free_by_exec[e].pop()
         n_free -= 1
-        slot_of[i] = s
+        slot_of[i], slot_since[i] = s, t
         if warm[s] and reuse[i]:
             start = t + reused[i]
         elif kept:  # an idle worker started before the call: no interpreter to start
@@ -267,7 +268,7 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
             else:  # result recorded: the trial leaves "running" and frees its slot
                 running -= 1
                 done += 1
-                busy += t - booked_at[i]
+                busy += t - slot_since[i]
                 free_by_exec[slot_of[i] // per_exec].append(slot_of[i])
                 n_free += 1
                 if pending:
@@ -299,7 +300,6 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
         while new_q and running < p:
             i = new_q.popleft()
             running += 1
-            booked_at[i] = t
             book_times.append(t)
             if n_free:
                 take_slot(i, t)
