@@ -54,6 +54,9 @@ CONFIG_COLS = list(GROUP_COLS)
 #: env_label: '' as inherited, e.g. 'OMP_WAIT_POLICY=passive'); the wait policy alone can
 #: change how fast the same model runs on shared cores.
 CLASS_COLS = ["workload", "n_jobs_label", "env_label"]
+#: Per-trial flags prepare() adds to spark trials: `fresh` (contention) and the start-up
+#: flags of bench.predict.startup.worker_flags.
+WORKER_FLAGS = ("fresh", "free_slot", "new_worker", "prewarmed")
 
 
 class ClassKey(NamedTuple):
@@ -376,8 +379,7 @@ def prepare(run: RunData) -> Prepared:
     else:
         spark = spark.assign(**{c: pd.Series(dtype=float) for c in (
             "overlap_share", "background", "suggest_gap", "book_gap", "task_slots")},
-            **{c: pd.Series(dtype=bool) for c in ("fresh", "free_slot", "new_worker",
-                                                  "prewarmed")},
+            **{c: pd.Series(dtype=bool) for c in WORKER_FLAGS},
             shape=pd.Series(dtype=object))
         cells = cells.assign(**{c: np.nan for c in ("first_suggest_s", "first_book_s")})
     trials = pd.concat([spark, serial])
@@ -404,8 +406,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
                       task_cpus=manifest_task_cpus(run.manifest))
     spark_cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
     spark = trials[(trials["mode"] == "spark") & (trials["variant"] == variant)]
-    spark = spark.assign(**{c: spark[c].astype(bool) for c in ("fresh", "free_slot", "new_worker",
-                                                               "prewarmed")})
+    spark = spark.assign(**{c: spark[c].astype(bool) for c in WORKER_FLAGS})
     if spark.empty:
         raise BenchError(f"{run.path}: no finished '{variant}' spark trials with timings to "
                          f"calibrate from")
