@@ -643,3 +643,18 @@ def test_slot_use_counts_only_time_holding_a_slot():
     shape = Shape(1, 2, parallelism=4, max_queue_len=0)
     out = run_once(inp, shape, 8)
     assert out.slot_busy_s / (shape.slots * out.wall_s) == pytest.approx(1.0, abs=0.01)
+
+
+def test_the_report_and_predict_validate_read_the_same_for_one_run(tmp_path, capsys):
+    """One run, one model check: the report's table and `predict --validate` print the same
+    predictions (the same draws per configuration), so a user comparing them sees no
+    Monte-Carlo disagreement."""
+    from bench.report import write_report
+
+    folder = fx.write_large_run(tmp_path, n_trials=360, max_evals=20)  # trial times vary
+    assert main(["predict", str(folder.path), "--validate"]) == 0
+    cli = [x for x in capsys.readouterr().out.splitlines() if x.startswith("| spark")]
+    report = write_report(folder.path).read_text().split("## Model check", 1)[1]
+    table = [x for x in report.split("## What a bigger cluster", 1)[0].splitlines()
+             if x.startswith("| spark")]
+    assert cli and table == cli

@@ -14,7 +14,7 @@ from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mec
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
 from .calibrate import prepare
-from .validate import TARGET_MEDIAN, TARGET_WORST
+from .validate import TARGET_MEDIAN, TARGET_WORST, VALIDATE_DRAWS
 
 DEFAULT_EVALS = 200
 
@@ -39,8 +39,9 @@ def add_parser(sub):
                    help="SparkTrials variant to calibrate from: stock (default) or tuned; the "
                         "run must have measured it")
     p.add_argument("--workload", metavar="NAME", help="only this workload")
-    p.add_argument("--draws", metavar="N", default=str(DEFAULT_DRAWS),
-                   help=f"simulations per shape for the interval (default {DEFAULT_DRAWS})")
+    p.add_argument("--draws", metavar="N",
+                   help=f"simulations per shape for the interval (default {DEFAULT_DRAWS}; "
+                        f"{VALIDATE_DRAWS} per configuration with --validate, as in the report)")
     p.add_argument("--chart", metavar="PNG",
                    help="where to draw the chart (default reports/<run-id>/predict_sizing.png)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -65,7 +66,8 @@ def run(args) -> int:
                       task_cpus=parse_ints(args.task_cpus, "--task-cpus"),
                       parallelism=parse_ints(args.parallelism, "--parallelism"))
     evals = _one_int(args.max_evals, "--max-evals") or DEFAULT_EVALS
-    draws = _one_int(args.draws, "--draws")
+    draws = _one_int(args.draws, "--draws") or (VALIDATE_DRAWS if args.validate
+                                                  else DEFAULT_DRAWS)
     queue = parse_queue(args.max_queue_len)
     if not Path(args.results).is_dir():
         raise BenchError(f"{args.results}: no such results folder")

@@ -13,14 +13,13 @@ from ..errors import BenchError
 from .calibrate import STOCK, calibrate, prepare, variants_in
 from .chart import plot_sizing
 from .cli import validation_lines
-from .predict import predict_many
+from .predict import DEFAULT_DRAWS, predict_many
 from .recommend import recommend
 from .shapes import build_shapes
-from .validate import error_summary, mechanism_checks, spark_configs, validate
+from .validate import VALIDATE_DRAWS, error_summary, mechanism_checks, spark_configs, validate
 
 CHART = "predict_sizing.png"
 REPORT_EVALS = 200
-REPORT_DRAWS = 3
 
 
 def markdown(run: RunData, analysis: Analysis, out_dir: Path,
@@ -42,9 +41,10 @@ def markdown(run: RunData, analysis: Analysis, out_dir: Path,
     prepared = prepare(run)
     for variant in variants:
         try:
-            rows = validate(run, variant, REPORT_DRAWS, prepared=prepared)
+            # the draws `predict --validate` and `predict` take: the same run reads the same
+            rows = validate(run, variant, VALIDATE_DRAWS, prepared=prepared)
             cal = calibrate(run, variant, prepared=prepared)
-            checks = mechanism_checks(run, cal, REPORT_DRAWS, analysis, findings or [])
+            checks = mechanism_checks(run, cal, VALIDATE_DRAWS, analysis, findings or [])
         except BenchError as exc:
             lines += [f"The model could not be calibrated on the {variant} cells: {exc}", ""]
             continue
@@ -56,7 +56,7 @@ def markdown(run: RunData, analysis: Analysis, out_dir: Path,
     variant = STOCK if STOCK in cals else sorted(cals)[0]
     cal = cals[variant]
     shapes = build_shapes(max_queue_len=1) + build_shapes(max_queue_len=0)
-    preds = predict_many(cal, shapes, REPORT_EVALS, draws=REPORT_DRAWS)
+    preds = predict_many(cal, shapes, REPORT_EVALS, draws=DEFAULT_DRAWS)
     plot_sizing(preds, Path(out_dir) / CHART,
                 f"Predicted from this run ({variant} SparkTrials, {REPORT_EVALS} evaluations)")
     lines += ["## What a bigger cluster would do", "",
