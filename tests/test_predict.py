@@ -606,6 +606,10 @@ def test_a_check_row_says_whether_the_prediction_is_inside_its_repeats_range():
     assert CheckRow(**row, cells=3, predicted_s=11.5).in_measured_range is True
     assert CheckRow(**row, cells=3, predicted_s=13.0).in_measured_range is False
     assert CheckRow(**row, cells=1, predicted_s=11.5).in_measured_range is None
+    # judged as the table prints walls (0.1 s): whole loop turns a few ms apart are inside
+    turns = dict(row, measured_low_s=17.016, measured_high_s=17.019)
+    assert CheckRow(**turns, cells=2, predicted_s=17.029).in_measured_range is True
+    assert CheckRow(**turns, cells=2, predicted_s=17.06).in_measured_range is False
     summary = error_summary([CheckRow(**row, cells=3, predicted_s=11.5),
                              CheckRow(**row, cells=3, predicted_s=13.0)])
     assert (summary["repeated"], summary["in_measured_range"]) == (2, 1)

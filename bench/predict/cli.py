@@ -14,7 +14,7 @@ from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mec
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
 from .calibrate import prepare
-from .validate import TARGET_MEDIAN, TARGET_WORST, VALIDATE_DRAWS
+from .validate import TARGET_MEDIAN, TARGET_WORST, VALIDATE_DRAWS, WALL_DECIMALS
 
 DEFAULT_EVALS = 200
 
@@ -179,12 +179,15 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
              "| configuration | workload | shape | evals | cells | measured wall [repeats] | "
              "predicted wall [interval] | error | note |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    d = WALL_DECIMALS
     for r in rows:
         predicted = math.isfinite(r.predicted_s)
-        pred = f"{r.predicted_s:.1f} s [{r.low_s:.1f}-{r.high_s:.1f}]" if predicted else r.note
-        spread = (f" [{r.measured_low_s:.1f}-{r.measured_high_s:.1f}]" if r.cells > 1 else "")
+        pred = (f"{r.predicted_s:.{d}f} s [{r.low_s:.{d}f}-{r.high_s:.{d}f}]" if predicted
+                else r.note)
+        spread = (f" [{r.measured_low_s:.{d}f}-{r.measured_high_s:.{d}f}]" if r.cells > 1
+                  else "")
         lines.append(f"| {r.setting} | {r.workload} | {r.shape} | {r.max_evals} | {r.cells} | "
-                     f"{r.measured_s:.1f} s{spread} | {pred} | {_pct(r.error)} | "
+                     f"{r.measured_s:.{d}f} s{spread} | {pred} | {_pct(r.error)} | "
                      f"{r.note if predicted else ''} |")
     lines.append("")
     if summary["configurations"]:

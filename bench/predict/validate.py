@@ -34,6 +34,10 @@ TARGET_WORST = 0.30
 #: error reported is the model's, not the dice's. (With 3 and 5 draws one quick may2022 run's
 #: median error read 8.3% and 11.1%; with 15, 25 and 50, 6.3%.)
 VALIDATE_DRAWS = 25
+#: Walls as the check's table prints them (decimals of a second). Whether a prediction lies
+#: within its repeats' range is judged at this precision, so the count agrees with the table:
+#: fmin walls are whole loop turns, and a few milliseconds of turn jitter are not a miss.
+WALL_DECIMALS = 1
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,9 @@ class CheckRow:
         with fewer than two repeats or no prediction)."""
         if self.cells < 2 or not math.isfinite(self.predicted_s):
             return None
-        return bool(self.measured_low_s <= self.predicted_s <= self.measured_high_s)
+        low, pred, high = (round(x, WALL_DECIMALS) for x in (
+            self.measured_low_s, self.predicted_s, self.measured_high_s))
+        return bool(low <= pred <= high)
 
     @property
     def error(self) -> float:
