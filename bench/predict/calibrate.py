@@ -40,7 +40,7 @@ from ..analysis import GROUP_COLS, RunData
 from ..shapes import parse_label
 from ..errors import BenchError
 from ..variants import FAST_POLL_S, VARIANTS
-from .simulate import Inputs, Shape
+from .simulate import Inputs, Shape, overloaded
 from .startup import Startup, fit_startup, shape_key, worker_flags
 
 STOCK = "stock"
@@ -524,7 +524,7 @@ def oversubscribed_slowdown(trials: pd.DataFrame, alone_s: np.ndarray, demand: f
     share = trials["overlap_share"].to_numpy(float)
     took = trials["objective_s"].to_numpy(float)
     load = trials["background"].fillna(0.0).to_numpy(float) + demand * (1.0 + share)
-    over = (share >= 1.0 - ALONE_SHARE) & (load > cores + 1e-9) & np.isfinite(took)
+    over = (share >= 1.0 - ALONE_SHARE) & overloaded(load, cores) & np.isfinite(took)
     if not over.any() or not (alone > 0):
         return 1.0
     slowdown = took[over].sum() / (alone * load[over] / cores).sum()

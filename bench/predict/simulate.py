@@ -59,6 +59,11 @@ class Shape:
         return self.executors * self.slots_per_executor
 
     @property
+    def cores_per_host(self) -> int:
+        """Cores one host has: the shared machine's, or one executor's on a host of its own."""
+        return self.host_cores or self.cores
+
+    @property
     def total_cores(self) -> int:
         return self.executors * self.cores
 
@@ -115,6 +120,12 @@ class Outcome:
 _START, _END, _DONE = 0, 1, 2
 
 
+def overloaded(load, cores):
+    """The host's load (cores wanted by its objectives and background) exceeds its cores, so
+    sharing slows what runs there. Scalars or arrays."""
+    return load > cores + 1e-9
+
+
 class _Hosts:
     """Processor sharing of objectives per host; rates are equal on a host (one workload)."""
 
@@ -123,7 +134,7 @@ class _Hosts:
         self.cores, self.demand, self.background = cores, demand, background
         self.slowdown = max(1.0, oversubscribed_slowdown)
         # rates can only drop below 1 if the most the host can ever run overloads it
-        self.shared = background + demand * max_running_per_host > cores + 1e-9
+        self.shared = overloaded(background + demand * max_running_per_host, cores)
         self.active = [dict() for _ in range(n_hosts)]   # trial -> remaining work
         self.rate = [1.0] * n_hosts
         self.since = [0.0] * n_hosts
@@ -132,7 +143,7 @@ class _Hosts:
     def _rate(self, h: int) -> float:
         running = len(self.active[h])
         load = self.background + self.demand * running
-        if load <= self.cores + 1e-9:
+        if not overloaded(load, self.cores):
             return 1.0
         # the extra slowdown is between objectives: it was measured on trials beside siblings
         return self.cores / load / (self.slowdown if running > 1 else 1.0)
@@ -192,12 +203,10 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
 
     per_exec, n_exec = shape.slots_per_executor, shape.executors
     if shape.host_cores:
-        n_hosts, host_cores = 1, shape.host_cores
-        host_of = [0] * slots
+        n_hosts, host_of = 1, [0] * slots
     else:
-        n_hosts, host_cores = n_exec, shape.cores
-        host_of = [s // per_exec for s in range(slots)]
-    hosts = _Hosts(n_hosts, host_cores, inp.demand_cores, inp.background_cores,
+        n_hosts, host_of = n_exec, [s // per_exec for s in range(slots)]
+    hosts = _Hosts(n_hosts, shape.cores_per_host, inp.demand_cores, inp.background_cores,
                    trials_per_host(shape), inp.oversubscribed_slowdown)
 
     pf, pd_ = inp.fmin_period_s, inp.dispatch_period_s

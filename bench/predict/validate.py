@@ -23,7 +23,7 @@ from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
                         config_keys, measured_shape, prepare, with_variant)
 from .predict import DEFAULT_SEED, inputs_for, predict
-from .simulate import Shape, simulate, simulate_serial, trials_per_host
+from .simulate import Shape, overloaded, simulate, simulate_serial, trials_per_host
 
 #: The accuracy the model aims for on held-out configurations (absolute relative error).
 TARGET_MEDIAN = 0.15
@@ -138,9 +138,9 @@ def spin_wait_note(cal: Calibration, key: ClassKey, shape: Shape) -> str:
     each other's cores), so one configuration's wall can land far from the model's median."""
     inp = inputs_for(cal, key, shape)
     per_host = trials_per_host(shape)
-    cores = shape.host_cores or shape.cores
-    oversubscribed = per_host > 1 and (inp.background_cores + inp.demand_cores * per_host
-                                       > cores + 1e-9)
+    cores = shape.cores_per_host
+    oversubscribed = per_host > 1 and overloaded(
+        inp.background_cores + inp.demand_cores * per_host, cores)
     if not oversubscribed or round(inp.oversubscribed_slowdown, 1) <= 1.0:
         return ""
     return (f"oversubscribed: {per_host} trials of {inp.demand_cores:.1f} cores on "
