@@ -24,7 +24,8 @@ from .analysis.frames import setting_label, setting_sort_key, varying_settings
 from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio, median
 from .analysis.measures import fixed_costs
 from .errors import BenchError
-from .report.markdown import fmt_s, fmt_x_ci, is_missing, table
+from .formats import fmt_s, fmt_x_ci, is_missing
+from .markdown_blocks import table
 
 SLOWER, FASTER = "slower", "faster"
 SAME = "no significant change"
@@ -377,7 +378,7 @@ _VOLATILE_ENV = ("load_average",)
 
 def environment_facts(manifest: dict) -> dict:
     """The facts of a run's setup that can explain a change, as dotted keys -> text."""
-    from .report.markdown import flatten
+    from .markdown_blocks import flatten
 
     env = {k: v for k, v in (manifest.get("environment") or {}).items()
            if k not in _VOLATILE_ENV}

@@ -21,10 +21,8 @@ import time
 from pathlib import Path
 
 from .errors import BenchError
-
-NATIVE = "native"
-#: The run folder's record of started and stopped background-load processes (JSON lines).
-PIDS_FILE = "emulation.jsonl"
+from .model import NATIVE
+from .storage import EMULATION as PIDS_FILE  # the run folder's record of load processes
 
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from .collect import STAMP_RESOLUTION_S
+from .model import STAMP_RESOLUTION_S
 from .errors import BenchError
 from .model import SparkExecutorRecord, SparkTaskRecord
 from .storage import RunFolder

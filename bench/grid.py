@@ -10,8 +10,8 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Optional
 
-from . import variants
-from .conditions import NATIVE
+from . import variant_table
+from .model import NATIVE
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _spark_cells(settings: dict, base: dict) -> Iterator[Cell]:
     for cluster, p, q_raw, v in itertools.product(clusters, settings["parallelism"],
                                                   settings["max_queue_len"],
                                                   settings.get("variants") or ["stock"]):
-        q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
+        q = variant_table.queue_len(v, resolve_queue_len(q_raw, p), p)
         cid = cell_id(base["workload"], "spark", NATIVE, p, q, base["n_jobs"],
                       base["max_evals"], base["repeat"], cluster, v, base["thread_env_set"])
         yield Cell(cid, "spark", parallelism=p, max_queue_len=q, cluster=cluster, variant=v,

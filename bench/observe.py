@@ -147,7 +147,7 @@ class Observation:
         master = self.master or spark_session.DEFAULT_MASTER
         conf = spark_session.session_conf(master, self.conf, self.folder.eventlog_dir)
         self.own_spark = spark_session.start_session(
-            master, conf, log_path=self.folder.path / "logs" / "spark-session.log")
+            master, conf, log_path=self.folder.spark_log("session"))
         spark_session.wait_for_executors(self.own_spark)
 
     def _record_spark(self, spark) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..collect import STAMP_RESOLUTION_S
+from ..model import STAMP_RESOLUTION_S
 
 #: Results file with one clock_offsets() row per executor host, written when the run's event
 #: logs are turned into spark_tasks.jsonl.

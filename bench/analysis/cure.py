@@ -112,7 +112,7 @@ def variant_savings(per_cell: pd.DataFrame) -> pd.DataFrame:
         total = b["wall_s"] - tuned.loc[key]["wall_s"] if key in tuned.index else np.nan
         share.append((b["wall_s"] - r.wall_s) / total if total and total > 0 else np.nan)
     out["fixed_removed_s"], out["wall_saved_s"], out["share_of_saving"] = removed, saved, share
-    from ..variants import VARIANTS
+    from ..variant_table import VARIANTS
 
     order = {v: i for i, v in enumerate(VARIANTS)}
     out["_o"] = out["variant"].map(order).fillna(len(order))

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..conditions import NATIVE
 from ..grid import env_label
-from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord, numeric_fields
+from ..model import NATIVE, CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord, numeric_fields
 from ..eventlog import SPARK_EXECUTORS
 from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 from .clocks import correct_clocks

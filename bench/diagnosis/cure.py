@@ -17,7 +17,7 @@ from ..analysis.frames import RunData
 from .finding import Finding
 from ..analysis.measures import fixed_costs
 from ..analysis.stats import median
-from ..variants import FAST_POLL_S
+from ..variant_table import FAST_POLL_S
 
 #: Variants that run hyperopt unmodified (stock, and the public max_queue_len knob).
 UNMODIFIED = ("", "stock", "queue")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis import GROUP_COLS, Analysis, RunData
 from ..analysis.quality import search_not_comparable
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..environment import usable_cores
 from ..formats import fmt_x
 from .finding import Finding

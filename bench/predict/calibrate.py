@@ -25,12 +25,8 @@ Everything comes from the frames bench.analysis.load_run builds:
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
 import math
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -39,7 +35,8 @@ import pandas as pd
 from ..analysis import GROUP_COLS, RunData
 from ..shapes import parse_label
 from ..errors import BenchError
-from ..variants import FAST_POLL_S, VARIANTS
+from ..variant_table import FAST_POLL_S, VARIANTS
+from ..versions import fmin_poll_s as _hyperopt_poll_s  # read from its source, checked there
 from .simulate import Inputs, Shape, overloaded
 from .startup import Startup, fit_startup, shape_key, worker_flags
 
@@ -87,19 +84,6 @@ def config_key(row) -> tuple:
 def config_keys(df: pd.DataFrame) -> list[tuple]:
     """config_key of every row of a frame, in order."""
     return [_key(row) for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
-
-
-@functools.lru_cache(maxsize=1)
-def _hyperopt_poll_s() -> float:
-    """hyperopt's fmin poll interval (FMinIter's poll_interval_secs default; the dispatcher
-    sleeps the same 1 s), read from hyperopt's source without importing it."""
-    try:
-        spec = importlib.util.find_spec("hyperopt")
-        folder = Path(next(iter(spec.submodule_search_locations)))
-        text = (folder / "fmin.py").read_text(encoding="utf-8")
-        return float(re.search(r"poll_interval_secs\s*=\s*([0-9.]+)", text).group(1))
-    except Exception:  # hyperopt missing or changed: counting turns still needs a guess
-        return 1.0
 
 
 def nominal_poll_s(variant: str = STOCK) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 from ..analysis import load_run
 from ..errors import BenchError
 from ..shapes import shape_label
+from ..storage import default_out_dir
 from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mechanism_checks,
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
@@ -123,8 +124,6 @@ def run(args) -> int:
 
 
 def _default_chart(run_path: Path) -> Path:
-    from ..report.build import default_out_dir
-
     return default_out_dir(run_path) / "predict_sizing.png"
 
 

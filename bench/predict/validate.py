@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import RunData, group_walls, usable_cells
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
                         config_keys, measured_shape, prepare, with_variant)

@@ -13,6 +13,7 @@ from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
 from ..environment import usable_cores
 from ..errors import BenchError
+from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
 from . import captions, charts, cure, headline, html, sections, whatif
 
 REPORT_NAME = "report.md"
@@ -27,12 +28,6 @@ class ChartResult:
     path: Optional[Path]
     caption: str
     skipped: Optional[str]
-
-
-def default_out_dir(run_path: Path) -> Path:
-    """reports/<run-id> beside the results/ folder that holds the run."""
-    run_path = Path(run_path).resolve()
-    return run_path.parent.parent / "reports" / run_path.name
 
 
 def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:

@@ -14,7 +14,7 @@ from typing import Optional
 import pandas as pd
 
 from ..analysis import Analysis, RunData
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..diagnosis import RULES
 from ..diagnosis.finding import SEVERITIES, Finding
 from ..formats import fmt_num, fmt_s, fmt_x

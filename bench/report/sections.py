@@ -9,7 +9,7 @@ import pandas as pd
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..analysis.quality import search_not_comparable
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..diagnosis.finding import Finding
 from ..errors import BenchError
 from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
