@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from . import keys
 from .analysis import GROUP_COLS, RunData, group_walls, latency_split, load_run, thread_usage
 from .analysis.completeness import completeness
-from .analysis.frames import setting_label, setting_sort_key, varying_settings
 from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio, median
 from .analysis.measures import fixed_costs
 from .errors import BenchError
+from .keys import setting_label, setting_sort_key, varying_settings
 from .formats import fmt_s, fmt_x_ci, is_missing
 from .markdown_blocks import table
 
@@ -87,20 +88,8 @@ def parse_threshold(text: str) -> Threshold:
 
 # --- per-configuration measurements of one run ------------------------------------------
 
-def _plain(value):
-    """A frame value as a plain, hashable Python value (NA -> None, numpy ints -> int)."""
-    if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def config_key(row) -> tuple:
-    """A configuration's settings in GROUP_COLS order, as plain values."""
-    return tuple(_plain(row[c]) for c in GROUP_COLS)
+#: A configuration's settings in GROUP_COLS order, as plain values (bench.keys).
+config_key = keys.config_key
 
 
 def _planned_key(cell: dict) -> tuple:

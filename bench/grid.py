@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Optional
 
 from . import variant_table
+from .keys import env_label
 from .model import NATIVE
 
 
@@ -42,11 +43,6 @@ class Cell:
         return (self.workload, self.mode, self.condition, self.parallelism,
                 self.max_queue_len, self.n_jobs, self.max_evals, self.cluster, self.variant,
                 env_label(self.thread_env_set))
-
-
-def env_label(env: dict | None) -> str:
-    """A thread environment as short stable text: '' for none, 'OMP_WAIT_POLICY=passive'."""
-    return ",".join(f"{k}={v}" for k, v in sorted((env or {}).items()))
 
 
 def _env_slug(env: dict | None) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import keys
 from .groups import configurations
 
 #: The columns that make one line on the chart / one row of the table.
-KEY = ["workload", "mode", "parallelism", "variant_label", "n_jobs_label", "max_evals",
-       "condition", "cluster_label"]
+KEY = keys.CURE_LINE
 #: Per-trial fixed cost parts: slot free -> dispatched (hyperopt's loops; waiting for a busy
 #: slot is not counted), dispatched -> objective start, objective end -> result recorded.
 COST_PARTS = ["dispatch_delay_s", "dispatch_to_start_s", "return_s"]

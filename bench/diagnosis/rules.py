@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .. import keys
 from ..analysis import GROUP_COLS, Analysis, RunData
 from ..analysis.quality import search_not_comparable
 from ..model import NATIVE
@@ -402,7 +403,7 @@ def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
 
 #: setting columns for rules about threads and cores: the queue length and evaluation count
 #: do not change where a trial's threads run, so their cells are judged together
-PLACEMENT_COLS = [c for c in GROUP_COLS if c not in ("max_queue_len", "max_evals")]
+PLACEMENT_COLS = keys.PLACEMENT
 
 
 def _configs(trials: pd.DataFrame, cols=GROUP_COLS):
@@ -855,18 +856,8 @@ def _covered(findings: list[Finding], row: dict, gap: str) -> list[str]:
     return ids
 
 
-def _missing(v) -> bool:
-    return v is None or (not isinstance(v, (str, list, dict, tuple)) and bool(pd.isna(v)))
-
-
-def _same(a, b) -> bool:
-    """Setting values equal, with missing values (None, NaN, NA) equal to each other."""
-    if _missing(a) or _missing(b):
-        return _missing(a) and _missing(b)
-    try:
-        return float(a) == float(b)
-    except (TypeError, ValueError):
-        return str(a) == str(b)
+# setting values equal, missing values equal to each other: the one rule (bench.keys)
+_same = keys.same
 
 
 def _reference(cfg: dict, walls: pd.DataFrame) -> dict | None:
@@ -890,18 +881,7 @@ def _reference(cfg: dict, walls: pd.DataFrame) -> dict | None:
     return spark.iloc[0].to_dict()
 
 
-def _key(values) -> tuple:
-    """Setting values as comparable text (NA and NaN alike, 2 and 2.0 alike)."""
-    out = []
-    for v in values:
-        if _missing(v):
-            out.append("")
-        else:
-            try:
-                out.append(f"{float(v):g}")
-            except (TypeError, ValueError):
-                out.append(str(v))
-    return tuple(out)
+_key = keys.key_of  # setting values as a key (NA and NaN alike, 2 and 2.0 alike)
 
 
 def _ideal(row: dict) -> float:
