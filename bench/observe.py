@@ -24,11 +24,11 @@ from typing import Optional
 from . import conditions, environment, grid, spark_session
 from .collect import SparkTaskErrors, SuggestClock
 from .errors import BenchError
+from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, Manifest
 from .modes import EXECUTORS
 from .probe import Probed, run_probed
-from .runner import (cancel_on_interrupt, collect_spark_tasks, command_line, error_line,
-                     new_run_id, record_call)
+from .runner import cancel_on_interrupt, command_line, error_line, new_run_id, record_call
 from .storage import RunFolder
 
 PROFILE = "observed"

@@ -158,25 +158,3 @@ def check_hyperopt() -> str:
         raise BenchError(f"hyperopt {version} is not compatible with this harness (tested: "
                          f"{', '.join(TESTED)}): " + "; ".join(problems))
     return version
-
-
-def unjoined_note(tasks: list[dict], trials: list[dict]) -> str | None:
-    """A warning when spark trials could not be joined to their Spark tasks, saying whether
-    hyperopt ran their jobs under a job group of its own (the cell's was not adopted)."""
-    from .eventlog import trials_without_task
-
-    lost = trials_without_task(tasks, trials)
-    if not lost:
-        return None
-    cells = {t.get("cell_id") for t in lost}
-    groups = sorted({str(t.get("job_group")) for t in tasks
-                     if t.get("cell_id") is None and t.get("job_group") not in cells})
-    import hyperopt
-
-    text = (f"{len(lost)} spark trial(s) in {len(cells)} cell(s) could not be joined to a "
-            f"Spark task; Spark-side timings are missing for them")
-    if groups:
-        text += (f" (their jobs ran under job group(s) {', '.join(groups[:3])}"
-                 f"{', ...' if len(groups) > 3 else ''}, not the cell's: hyperopt "
-                 f"{getattr(hyperopt, '__version__', '?')} did not adopt the job group)")
-    return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import versions
+from bench import ingest, versions
 from bench.errors import BenchError
 
 
@@ -49,9 +49,9 @@ def test_trials_not_joined_to_tasks_give_a_warning_naming_hyperopt_s_own_group()
     trials = [{"cell_id": "c.spark", "tid": i, "spark_task_attempt_id": 10 + i}
               for i in range(2)]
     adopted = [{"cell_id": "c.spark", "tid": i, "job_group": "c.spark"} for i in range(2)]
-    assert versions.unjoined_note(adopted, trials) is None
+    assert ingest.unjoined_note(adopted, trials) is None
     random_group = [{"cell_id": None, "tid": None, "job_group": "Hyperopt_SparkTrials_ab12"}
                     for _ in range(2)]
-    note = versions.unjoined_note(random_group, trials)
+    note = ingest.unjoined_note(random_group, trials)
     assert note.startswith("2 spark trial(s) in 1 cell(s) could not be joined")
     assert "Hyperopt_SparkTrials_ab12" in note and "did not adopt the job group" in note

@@ -28,10 +28,6 @@ import pandas as pd
 
 from ..model import STAMP_RESOLUTION_S
 
-#: Results file with one clock_offsets() row per executor host, written when the run's event
-#: logs are turned into spark_tasks.jsonl.
-CLOCK_OFFSETS = "clock_offsets.jsonl"
-
 CLOCK_COLS = ["host", "trials", "offset_s", "feasible_low_s", "feasible_high_s",
               "uncertainty_s", "skewed", "source", "trials_uncertain"]
 
@@ -134,15 +130,3 @@ def correct_clocks(trials: pd.DataFrame, tasks: pd.DataFrame | None = None) -> p
         trials.loc[skewed, "dispatch_to_start_s"] = _gap(fixed["start_ts"], fixed["book_ts"])
         trials.loc[skewed, "return_s"] = _gap(fixed["refresh_ts"], fixed["end_ts"])
     return trials
-
-
-def offsets_of_records(trial_records: list[dict], task_records: list[dict]) -> list[dict]:
-    """clock_offsets() of raw trial and task records, as JSON-ready dicts."""
-    from .frames import spark_tasks_frame, trials_frame
-
-    tasks = spark_tasks_frame(task_records)
-    table = clock_offsets(trials_frame(trial_records), tasks)
-    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else
-                 bool(v) if isinstance(v, (bool, np.bool_)) else
-                 int(v) if isinstance(v, (np.integer,)) else v) for k, v in row.items()}
-            for row in table.to_dict("records")]

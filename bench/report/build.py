@@ -14,7 +14,7 @@ from ..analysis.whatif import what_if_effects
 from ..environment import usable_cores
 from ..errors import BenchError
 from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
-from . import captions, charts, cure, headline, html, sections, whatif
+from . import captions, charts, cure, headline, html, prediction, sections, whatif
 
 REPORT_NAME = "report.md"
 HTML_NAME = "report.html"
@@ -130,9 +130,7 @@ SECTIONS: list[Callable[[ReportContext], list[str]]] = [
 
 def prediction_section(ctx: ReportContext) -> list[str]:
     """The model's check and cluster-sizing sections (bench.predict), with their chart."""
-    from ..predict.report import markdown
-
-    return markdown(ctx.run, ctx.analysis, ctx.out, ctx.findings)
+    return prediction.markdown(ctx.run, ctx.analysis, ctx.out, ctx.findings)
 
 
 def render_markdown(ctx: ReportContext) -> str:
