@@ -323,11 +323,12 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
                              s.get("variant_label") or "", show=show)
         return f"{s['workload']} {text}"
 
-    def order(key: tuple):
+    def order(key: tuple):  # every axis, thread environment included: no ties, one order
         s = dict(zip(GROUP_COLS, key))
         return (str(s["workload"]), setting_sort_key(
             s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or ""))
+            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or "",
+            s["env_label"]))
 
     common = sorted(set(sides_b) & set(sides_n), key=order)
     rows = []
