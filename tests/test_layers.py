@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+#: The package checked (BENCH_LAYERS_ROOT points the checks at another copy of it).
 BENCH = Path(os.environ.get("BENCH_LAYERS_ROOT", Path(__file__).resolve().parent.parent / "bench"))
 
 #: Layers, lowest first. A layer may import its own and every lower one, except where
