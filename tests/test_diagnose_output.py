@@ -78,6 +78,8 @@ def test_evidence_units_are_the_declared_ones():
                           "break_even_objective_s": {2: 1.5, 1: "never"},
                           "serial": {"threads": 32, "objective_s": 4.11},
                           "import_s": float("nan"), "cluster_shapes": ["2x1", "1x2"],
+                          "other_busy_cores_by_configuration": {"serial {OMP_NUM_THREADS=1}": 0.5},
+                          "measured_alternatives": {"as_run": 45.0},
                           "spark_p2": {"threads": 1, "omp_num_threads": "1"}})
     assert rows == [("fixed_s_per_trial", "1.79", "s"), ("share", "50%", ""),
                     ("slowdown", "0.0040×", ""), ("effective_cores", "1.96", "cores"),
@@ -86,6 +88,11 @@ def test_evidence_units_are_the_declared_ones():
                     ("break_even_objective_s[1]", "never", ""),
                     ("serial.threads", "32", "threads"), ("serial.objective_s", "4.11", "s"),
                     ("import_s", "—", ""), ("cluster_shapes", "2x1, 1x2", ""),
+                    # a mapping's entries take the mapping's unit, whatever their names say
+                    # (the name guess this replaced read 'configuration' as a ratio)
+                    ("other_busy_cores_by_configuration[serial {OMP_NUM_THREADS=1}]", "0.50",
+                     "cores"),
+                    ("measured_alternatives.as_run", "45.0", "s"),
                     ("spark_p2.threads", "1", "threads"), ("spark_p2.omp_num_threads", "1", "")]
     assert aligned(rows[:2]) == ["fixed_s_per_trial  1.79 s", "share               50%"]
 

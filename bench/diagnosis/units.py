@@ -67,9 +67,7 @@ EVIDENCE: dict[str, str | dict] = {
     "break_even_objective_s": "seconds",        # per parallelism ('never': none breaks even)
     "executor_clock_offset_s": "seconds",       # per host
     "serial_objective_s_other_thread_env": "seconds",  # per thread environment
-    # seconds per change measured in the run; declared a plain number for now because the
-    # report has always shown these entries without a unit ('45', not '45.0 s')
-    "measured_alternatives": "number",
+    "measured_alternatives": "seconds",         # per change measured in the run
     # ratios and shares
     "native_speedup_by_parallelism": "ratio",   # per configuration label
     "objective_ratio_serial_over_spark": "ratio",
@@ -83,9 +81,7 @@ EVIDENCE: dict[str, str | dict] = {
     "cores": "cores", "effective_cores": "cores", "effective_cores_reference": "cores",
     "reference_effective_cores": "cores", "other_busy_cores": "cores",
     "other_processes_busy_cores": "cores",
-    # cores per configuration label; declared a ratio for now because the report has always
-    # shown these entries as one ('0.65×': the key's name contains 'ratio')
-    "other_busy_cores_by_configuration": "ratio",
+    "other_busy_cores_by_configuration": "cores",  # per configuration label
     "usable_slots": "slots", "task_slots": "slots", "slots_held_q1": "slots",
     "slots_held_q_gt_1": "slots", "slots_held_q1_by_workload": "slots",  # per workload
     "threads_per_trial": "threads", "thread_demand": "threads",
