@@ -15,14 +15,15 @@ def test_every_definition_of_a_configuration_comes_from_the_keys_module():
 
     from bench import compare
     from bench.analysis import GROUP_COLS, groups
-    from bench.diagnosis import rules
+    from bench.diagnosis import common
 
     calibrate = importlib.import_module("bench.predict.calibrate")  # the package's name is a function
 
     assert GROUP_COLS is keys.CONFIG and calibrate.CONFIG_COLS is keys.CONFIG
     assert groups.CONFIG_COLS is keys.LABELLED and groups.CONFIG_ORDER is keys.ORDER
     assert compare.config_key is keys.config_key and calibrate.config_key is keys.config_key
-    assert calibrate.CLASS_COLS is keys.OBJECTIVE and rules.PLACEMENT_COLS is keys.PLACEMENT
+    assert calibrate.CLASS_COLS is keys.OBJECTIVE and common.PLACEMENT_COLS is keys.PLACEMENT
+    assert common.missing is keys.missing and common.same is keys.same
     # today's column order of every per-configuration table, kept
     assert keys.CONFIG == ["workload", "mode", "condition", "parallelism", "max_queue_len",
                            "n_jobs_label", "max_evals", "cluster_label", "variant_label",

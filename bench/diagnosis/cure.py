@@ -83,8 +83,8 @@ def with_advice(findings: list[Finding], run: RunData) -> list[Finding]:
     """Fixed-overhead findings get the advice appended to their recommendation."""
     out = []
     for f in findings:
-        if f.rule == "fixed-overhead" and ":" in f.id:
-            extra = advice(run, f.id.split(":", 1)[1])
+        if f.rule == "fixed-overhead" and f.workload:
+            extra = advice(run, f.workload)
             if extra:
                 f = dataclasses.replace(f, recommendation=f"{f.recommendation} {extra}".strip())
         out.append(f)

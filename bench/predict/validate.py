@@ -243,9 +243,9 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = VALIDATE_DRAWS
     slots = run.cells["task_slots"].dropna()
     n_slots = int(slots.max()) if len(slots) else 1
     for f in findings:
-        if f.rule != "fixed-overhead":
+        if f.rule != "fixed-overhead" or not f.workload:
             continue
-        workload = f.id.split(":", 1)[1]
+        workload = f.workload
         keys = [k for k in cal.classes() if k[0] == workload]
         if not keys:
             continue
