@@ -16,13 +16,14 @@ def command_modules() -> list:
     """Commands implemented in their own modules, each with add_parser(sub) and run(args):
     report, diagnose, cluster, predict, compare, stack (imported when the parser is built,
     so a broken command fails loudly, never vanishes)."""
-    from . import compare, stacks
+    from . import stacks
     from .cluster import cli as cluster_cli
+    from .compare import cli as compare_cli
     from .diagnosis import cli as diagnosis_cli
     from .predict import cli as predict_cli
     from .report import cli as report_cli
 
-    return [report_cli, diagnosis_cli, cluster_cli, predict_cli, compare, stacks]
+    return [report_cli, diagnosis_cli, cluster_cli, predict_cli, compare_cli, stacks]
 
 
 def cmd_list(args) -> int:
