@@ -50,17 +50,12 @@ PLACE = {
     "report": "report", "compare": "compare",
     # entry points: the package's face (bench.observe), the command line, and the child
     # process a serial cell with its own thread environment runs in (python -m bench.cellproc)
-    "": "cli", "__main__": "cli", "cli": "cli", "cellproc": "cli",
+    "": "cli", "__main__": "cli", "cli": "cli", "stacks_cli": "cli", "cellproc": "cli",
     "pytest_plugin": "plugin",
 }
 
 #: Imports that run up the layer order and cannot be cut yet: (importer, imported) -> why.
-EXCEPTIONS = {
-    ("bench.stacks", "bench.scenario"):
-        "stack_for_run (which stack a `run` re-executes in) reads the scenario's `stack` key; "
-        "it belongs to the `run` command's side, where the stacks CLI moves, not to the "
-        "stack machinery",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 READERS = ("analysis", "diagnosis", "report", "compare", "predict")
 FORBIDDEN_AT_IMPORT = ("hyperopt", "pyspark")
