@@ -358,5 +358,5 @@ def test_run_master_finds_the_secret_of_the_cluster_started_here(tmp_path):
     assert conf["spark.authenticate"] == "true" and len(conf["spark.authenticate.secret"]) == 64
     assert standalone.auth_for_master("spark://127.0.0.1:7", tmp_path) == {}
     assert standalone.auth_for_master("local[2]", tmp_path) == {}
-    standalone._forget_auth(record)
+    standalone.forget_auth(record)
     assert not auth.exists() and tmp_path.exists()
