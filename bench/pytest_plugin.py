@@ -22,9 +22,6 @@ import pytest
 
 from .model import NATIVE
 
-#: Scenario keys the fixture sets itself; every other scenario key may be passed through.
-_OWN = ("workload", "parallelism", "max_evals", "rounds")
-
 
 def pytest_addoption(parser):
     group = parser.getgroup("sparktrials", "sparktrials-bench")
