@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 #: Spark settings that differ between any two sessions and say nothing about the setup.
 _VOLATILE_CONF = ("spark.app.id", "spark.app.startTime", "spark.app.submitTime",
                   "spark.driver.port", "spark.eventLog.dir", "spark.sql.warehouse.dir",
