@@ -15,6 +15,11 @@ Paired samples (both sides measured in the same blocks, e.g. an A/B run that int
 them): Wilcoxon's signed-rank test of the per-block log ratios, with its interval from the
 Walsh averages. Two separate runs never share blocks, so they are never paired.
 
+The point estimate is the one the test implies (Hodges–Lehmann): the median of the ratios
+of every new/base pair (of the per-block ratios' Walsh averages, paired). Unlike the ratio of
+the two medians it does not jump when walls fall on a few values (fmin walls that end on
+hyperopt's 1 s loop ticks), so a threshold on it holds at any number of repeats.
+
 Ties count against a change (a tied pair is not 'above'), so ties only make the test more
 cautious. Pure functions of numbers.
 """
@@ -110,6 +115,14 @@ def _positive(values) -> np.ndarray:
     return arr[np.isfinite(arr) & (arr > 0)]
 
 
+def shift_seconds(new, base) -> float:
+    """The Hodges–Lehmann shift in the values' own unit: the median of new_i - base_j."""
+    x, y = _positive(new), _positive(base)
+    if len(x) == 0 or len(y) == 0:
+        return float("nan")
+    return float(np.median((x[:, None] - y[None, :]).ravel()))
+
+
 def _observed_range(value: float, new: np.ndarray, base: np.ndarray) -> Estimate:
     n = min(len(new), len(base))
     if n == 1 and len(new) == len(base):
@@ -119,18 +132,18 @@ def _observed_range(value: float, new: np.ndarray, base: np.ndarray) -> Estimate
 
 
 def ratio_interval(new, base, alpha: float = TAIL) -> Estimate:
-    """median(new) / median(base) with the rank-sum interval of the ratio (two independent
-    samples): [exp of the (nm-k+1)-th, exp of the k-th smallest log ratio new_i/base_j],
-    k the critical value at `alpha` per tail. With too few values for the test, the
-    observed min–max range of the ratios (kind 'range')."""
+    """The ratio new/base (Hodges–Lehmann: the median of every pair's ratio) with the
+    rank-sum interval (two independent samples): [exp of the (nm-k+1)-th, exp of the k-th
+    smallest log ratio new_i/base_j], k the critical value at `alpha` per tail. With too few
+    values for the test, the observed min–max range of the ratios (kind 'range')."""
     x, y = _positive(new), _positive(base)
     if len(x) == 0 or len(y) == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    value = float(np.median(x) / np.median(y))
+    diffs = np.sort((np.log(x)[:, None] - np.log(y)[None, :]).ravel())
+    value = float(np.exp(np.median(diffs)))
     k = rank_sum_critical(len(x), len(y), alpha)
     if k is None:
         return _observed_range(value, x, y)
-    diffs = np.sort((np.log(x)[:, None] - np.log(y)[None, :]).ravel())
     low, high = np.exp(diffs[len(diffs) - k]), np.exp(diffs[k - 1])
     return Estimate(value, float(low), float(high), min(len(x), len(y)), RANK)
 
@@ -146,12 +159,12 @@ def paired_ratio_interval(new, base, alpha: float = TAIL) -> Estimate:
     x, y = x[keep], y[keep]
     if len(x) == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    value = float(np.median(x) / np.median(y))
-    k = signed_rank_critical(len(x), alpha)
-    if k is None:
-        return _observed_range(value, x, y)
     d = np.log(x) - np.log(y)
     i, j = np.triu_indices(len(d))
     walsh = np.sort((d[i] + d[j]) / 2.0)
+    value = float(np.exp(np.median(walsh)))
+    k = signed_rank_critical(len(x), alpha)
+    if k is None:
+        return _observed_range(value, x, y)
     low, high = np.exp(walsh[len(walsh) - k]), np.exp(walsh[k - 1])
     return Estimate(value, float(low), float(high), len(x), PAIRED_RANK)

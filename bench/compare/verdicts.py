@@ -4,8 +4,8 @@ only, unstable, not comparable) and the rule that gives them; also which per-tri
 sides saw different load.
 
 The rule (asv's, with an exact rank test): a change counts only when the rank interval of
-the wall-time ratio new/base excludes 1 *and* the change of the median exceeds the
-threshold. The interval is the Mann–Whitney one at RANK_LEVEL (1% in each tail): for two
+the wall-time ratio new/base excludes 1 *and* the estimated change (the median over every
+new/base pair of walls) exceeds the threshold. The interval is the Mann–Whitney one at RANK_LEVEL (1% in each tail): for two
 runs of unchanged code the chance of 'slower' is at most 1% per configuration, whatever the
 shape of the noise (bench.analysis.ranks). With too few repeats for the test to ever reject
 (fewer than 5 per side at that level) the verdict is indicative only."""
@@ -14,10 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
-from ..analysis.ranks import can_judge
+from ..analysis.ranks import can_judge, shift_seconds
 from ..analysis.stability import Stability, classify, split_modes
 from ..analysis.stats import Estimate
 from ..formats import fmt_s
@@ -85,12 +84,13 @@ def stability(base: Side, new: Side, paired: bool = False) -> Stability:
 def judge(base_walls, new_walls, threshold: Threshold,
           paired: bool = False) -> tuple[str, str, Estimate]:
     """(verdict, reason, ratio) from the walls alone: the rank interval at RANK_LEVEL must
-    exclude 1 and the medians' change exceed the threshold. Too few repeats for the test:
-    indicative only, unless the change is beyond INDICATIVE_BOUND."""
+    exclude 1 and the estimated change (the median over every new/base pair of walls, the
+    ratio's value) exceed the threshold. Too few repeats for the test: indicative only,
+    unless the change is beyond INDICATIVE_BOUND."""
     base_walls, new_walls = list(base_walls), list(new_walls)
     ratio = ratio_of(base_walls, new_walls, paired)
-    exceeds = bool(base_walls and new_walls) and threshold.exceeded(
-        float(np.median(base_walls)), float(np.median(new_walls)))
+    exceeds = bool(base_walls and new_walls) and threshold.exceeded_by(
+        ratio.value, shift_seconds(new_walls, base_walls))
     if not can_judge(len(base_walls), len(new_walls), paired):
         beyond = ratio.value >= INDICATIVE_BOUND or ratio.value <= 1 / INDICATIVE_BOUND
         if beyond and exceeds:
