@@ -102,9 +102,10 @@ def _record(pid_file: Path | None, event: str, procs: list) -> None:
             entries.append({"pid": p.pid, "create_time": psutil.Process(p.pid).create_time()})
     if event == "stopped":
         entries = [{"pid": p.pid} for p in procs]
-    line = {"event": event, "ts": time.time(), "runner_pid": os.getpid(), "processes": entries}
-    with open(pid_file, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line) + "\n")
+    from .storage import append_jsonl  # (storage's model imports this module)
+
+    append_jsonl(pid_file, [{"event": event, "ts": time.time(), "runner_pid": os.getpid(),
+                             "processes": entries}])
 
 
 def alive_background_load(run_folder: Path) -> list[int]:
