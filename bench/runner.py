@@ -222,7 +222,8 @@ class CellRunner:
             try:
                 with task_errors, \
                         cancel_on_interrupt(spark if placed.job_group else None, placed.job_group):
-                    mode.evaluate(placed, fmin_call, algo, space, trials, clock)
+                    mode.evaluate(placed, fmin_call, algo, space, trials, clock,
+                                  timeout=self.settings.get("timeout_s"))
             except Exception as exc:  # the cell failed as a whole; keep what it produced
                 error = error_line(exc)
             finally:
