@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from .appendonly import append_lines
 from .errors import BenchError
 
 NATIVE = "native"
@@ -102,10 +103,8 @@ def _record(pid_file: Path | None, event: str, procs: list) -> None:
             entries.append({"pid": p.pid, "create_time": psutil.Process(p.pid).create_time()})
     if event == "stopped":
         entries = [{"pid": p.pid} for p in procs]
-    from .storage import append_jsonl  # (storage's model imports this module)
-
-    append_jsonl(pid_file, [{"event": event, "ts": time.time(), "runner_pid": os.getpid(),
-                             "processes": entries}])
+    line = {"event": event, "ts": time.time(), "runner_pid": os.getpid(), "processes": entries}
+    append_lines(pid_file, json.dumps(line) + "\n")
 
 
 def alive_background_load(run_folder: Path) -> list[int]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from . import redaction
+from .appendonly import append_lines
 from .errors import BenchError
 from .model import RUN_STATUSES, SCHEMA_VERSION, Manifest, manifest_problem
 
@@ -51,54 +52,10 @@ def _record_line(record: dict) -> str:
     return dumps(redaction.tree(_clean(record), keys=False))
 
 
-def repair_torn_tail(path: Path) -> int:
-    """Before appending to an append-only JSON-lines file: cut a line left unfinished by a
-    killed writer off its end, so the next record starts a line of its own instead of being
-    glued onto the fragment (and lost with it). A last line that is whole but lacks its
-    newline (edited by hand) only gets the newline. Returns the bytes cut off."""
-    try:
-        fh = open(path, "r+b")
-    except FileNotFoundError:
-        return 0
-    with fh:
-        size = fh.seek(0, os.SEEK_END)
-        keep = size
-        while keep > 0:  # back to the last newline, a block at a time
-            start = max(0, keep - 65536)
-            fh.seek(start)
-            cut = fh.read(keep - start).rfind(b"\n")
-            if cut >= 0:
-                keep = start + cut + 1
-                break
-            keep = start
-        if keep == size:
-            return 0
-        fh.seek(keep)
-        try:
-            whole = isinstance(json.loads(fh.read()), dict)
-        except ValueError:
-            whole = False
-        if whole:
-            fh.seek(size)
-            fh.write(b"\n")
-        else:
-            fh.truncate(keep)
-        fh.flush()
-        os.fsync(fh.fileno())
-        return 0 if whole else size - keep
-
-
 def append_jsonl(path: Path, records: Iterable[dict]) -> None:
     """Append records and fsync, so what returned is on disk even after kill -9; a torn
-    last line left by an earlier kill is cut off first (repair_torn_tail)."""
-    lines = "".join(_record_line(r) + "\n" for r in records)
-    if not lines:
-        return
-    repair_torn_tail(path)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(lines)
-        fh.flush()
-        os.fsync(fh.fileno())
+    last line left by an earlier kill is cut off first (appendonly.repair_torn_tail)."""
+    append_lines(path, "".join(_record_line(r) + "\n" for r in records))
 
 
 def _replace_text(path: Path, text: str) -> None:
