@@ -41,6 +41,17 @@ _PAIR = re.compile(r"""((?:^|(?<=[\s"'(,]))([\w.\-]+)["']?\s*[=:]\s*["']?)(?!\*{
                    re.MULTILINE)
 
 
+def _remember(value) -> None:
+    """Keep a secret's value to scrub it from free text; a flag or a number under a secret-
+    looking key (spark.security.credentials.hive.enabled=false) is no secret and would
+    mangle every text it appears in."""
+    value = str(value)
+    if value in ("", REDACTED) or value.lower() in ("true", "false", "none", "null") \
+            or value.replace(".", "", 1).isdigit():
+        return
+    _secret_values.add(value)
+
+
 def learn_regex(regex) -> None:
     """Also redact keys matching `regex` (a Spark session's spark.redaction.regex)."""
     if not regex or any(p.pattern == regex for p in _key_patterns):
@@ -56,8 +67,8 @@ def learn_conf(conf) -> None:
     conf = dict(conf or {})
     learn_regex(conf.get("spark.redaction.regex"))
     for key, value in conf.items():
-        if is_secret(key) and value not in (None, "", REDACTED):
-            _secret_values.add(str(value))
+        if is_secret(key) and value is not None:
+            _remember(value)
 
 
 def is_secret(key) -> bool:
@@ -82,8 +93,7 @@ def argv(args) -> list[str]:
                 prefix, body = lead, arg[len(lead):]
         key, sep, value = body.partition("=")
         if sep and is_secret(key):
-            if value:
-                _secret_values.add(value)
+            _remember(value)
             arg = f"{prefix}{key}={REDACTED}"
         out.append(values(arg))
     return out
@@ -115,8 +125,7 @@ def tree(obj, keys: bool = True):
         out = {}
         for key, value in obj.items():
             if keys and is_secret(key) and value is not None and not isinstance(value, (dict, list)):
-                if isinstance(value, str) and value != REDACTED:
-                    _secret_values.add(value)
+                _remember(value)
                 out[key] = REDACTED
             else:
                 out[key] = tree(value, keys)

@@ -115,3 +115,11 @@ def test_values_in_urls_are_redacted_in_any_text(text, clean):
     from bench import redaction
 
     assert redaction.values(text) == clean == redaction.text(text)
+
+
+def test_a_flag_under_a_secret_looking_key_is_redacted_there_but_not_scrubbed_from_text():
+    from bench import redaction
+
+    conf = redact_conf({"spark.security.credentials.hive.enabled": "false"})
+    assert conf == {"spark.security.credentials.hive.enabled": REDACTED}
+    assert redaction.text("enabled: false") == "enabled: false"
