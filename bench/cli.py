@@ -6,16 +6,23 @@ and exit 2, an interrupted run prints how to resume it and exits 130.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
 from .errors import BenchError
 
-#: Commands implemented in their own modules: name -> module with add_parser/run.
-PLUGGABLE = {"report": "bench.report.cli", "diagnose": "bench.diagnosis.cli",
-             "cluster": "bench.cluster.cli", "predict": "bench.predict.cli",
-             "compare": "bench.compare", "stack": "bench.stacks"}
+
+def command_modules() -> list:
+    """Commands implemented in their own modules, each with add_parser(sub) and run(args):
+    report, diagnose, cluster, predict, compare, stack (imported when the parser is built,
+    so a broken command fails loudly, never vanishes)."""
+    from . import compare, stacks
+    from .cluster import cli as cluster_cli
+    from .diagnosis import cli as diagnosis_cli
+    from .predict import cli as predict_cli
+    from .report import cli as report_cli
+
+    return [report_cli, diagnosis_cli, cluster_cli, predict_cli, compare, stacks]
 
 
 def cmd_list(args) -> int:
@@ -130,8 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the results schema (every field documented)")
     p.set_defaults(func=cmd_schema)
 
-    for module in PLUGGABLE.values():
-        mod = importlib.import_module(module)  # a broken command fails loudly, never vanishes
+    for mod in command_modules():
         p = mod.add_parser(sub)
         p.set_defaults(func=mod.run)
     return parser

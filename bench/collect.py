@@ -10,8 +10,7 @@ from typing import Any, Optional
 
 from hyperopt.base import JOB_STATE_DONE
 
-from .conditions import NATIVE
-from .model import PROBE_FIELDS, TrialRecord
+from .model import NATIVE, PROBE_FIELDS, TrialRecord
 from .trial_result import nonfinite
 
 
@@ -43,9 +42,6 @@ def epoch(value) -> Optional[float]:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.timestamp()
-
-
-STAMP_RESOLUTION_S = 0.001  # hyperopt's book/refresh times are truncated to milliseconds
 
 
 #: hyperopt's log line for a trial whose Spark task failed (hyperopt/spark.py); the trial

@@ -18,13 +18,15 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from . import keys
 from .analysis import GROUP_COLS, RunData, group_walls, latency_split, load_run, thread_usage
 from .analysis.completeness import completeness
-from .analysis.frames import setting_label, setting_sort_key, varying_settings
 from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio, median
 from .analysis.measures import fixed_costs
 from .errors import BenchError
-from .report.markdown import fmt_s, fmt_x_ci, is_missing, table
+from .keys import setting_label, setting_sort_key, varying_settings
+from .formats import fmt_s, fmt_x_ci, is_missing
+from .markdown_blocks import table
 
 SLOWER, FASTER = "slower", "faster"
 SAME = "no significant change"
@@ -86,20 +88,8 @@ def parse_threshold(text: str) -> Threshold:
 
 # --- per-configuration measurements of one run ------------------------------------------
 
-def _plain(value):
-    """A frame value as a plain, hashable Python value (NA -> None, numpy ints -> int)."""
-    if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def config_key(row) -> tuple:
-    """A configuration's settings in GROUP_COLS order, as plain values."""
-    return tuple(_plain(row[c]) for c in GROUP_COLS)
+#: A configuration's settings in GROUP_COLS order, as plain values (bench.keys).
+config_key = keys.config_key
 
 
 def _planned_key(cell: dict) -> tuple:
@@ -333,11 +323,12 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
                              s.get("variant_label") or "", show=show)
         return f"{s['workload']} {text}"
 
-    def order(key: tuple):
+    def order(key: tuple):  # every axis, thread environment included: no ties, one order
         s = dict(zip(GROUP_COLS, key))
         return (str(s["workload"]), setting_sort_key(
             s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or ""))
+            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or "",
+            s["env_label"]))
 
     common = sorted(set(sides_b) & set(sides_n), key=order)
     rows = []
@@ -377,7 +368,7 @@ _VOLATILE_ENV = ("load_average",)
 
 def environment_facts(manifest: dict) -> dict:
     """The facts of a run's setup that can explain a change, as dotted keys -> text."""
-    from .report.markdown import flatten
+    from .markdown_blocks import flatten
 
     env = {k: v for k, v in (manifest.get("environment") or {}).items()
            if k not in _VOLATILE_ENV}

@@ -22,10 +22,8 @@ from pathlib import Path
 
 from .appendonly import append_lines
 from .errors import BenchError
-
-NATIVE = "native"
-#: The run folder's record of started and stopped background-load processes (JSON lines).
-PIDS_FILE = "emulation.jsonl"
+from .model import NATIVE
+from .storage import EMULATION as PIDS_FILE  # the run folder's record of load processes
 
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .probe import THREAD_ENV_VARS
+from .model import THREAD_ENV_VARS
 
 PACKAGES = ("hyperopt", "pyspark", "scikit-learn", "lightgbm", "numpy", "pandas", "joblib",
             "threadpoolctl", "psutil")

@@ -5,6 +5,17 @@ from __future__ import annotations
 import json
 import math
 
+#: Kinds of interval an estimate carries (bench.analysis.stats.Estimate), and the level of
+#: its confidence intervals: how an interval reads is decided here, once.
+NO_INTERVAL, RANGE, BOOTSTRAP, PAIRED_BOOTSTRAP = "none", "range", "bootstrap", "paired bootstrap"
+DEFAULT_LEVEL = 0.95
+
+
+def interval_label(kind: str, level: float = DEFAULT_LEVEL) -> str:
+    """How a report names an interval: 'range', '95% CI', '95% CI, paired' ('' for none)."""
+    pct = f"{level * 100:g}% CI"
+    return {RANGE: "range", BOOTSTRAP: pct, PAIRED_BOOTSTRAP: pct + ", paired"}.get(kind, "")
+
 
 def is_missing(value) -> bool:
     if value is None:
@@ -42,10 +53,8 @@ def fmt_s(value) -> str:
 
 def fmt_ci(value, low, high, fmt=fmt_s, suffix: str = "", n=None, kind=None) -> str:
     """'4.00 (95% CI 3.90–4.10, n=8)', '4.00 (range 3.90–4.10, n=3)', '4.00 (n=1)': the value,
-    the interval named by its kind (stats.interval_label) and the n behind it. Without a kind
+    the interval named by its kind (interval_label) and the n behind it. Without a kind
     the interval is shown bare, as before."""
-    from .analysis.stats import interval_label
-
     if is_missing(value):
         return "—"
     text = fmt(value) + suffix

@@ -10,8 +10,9 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Optional
 
-from . import variants
-from .conditions import NATIVE
+from . import variant_table
+from .keys import env_label
+from .model import NATIVE
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,6 @@ class Cell:
         return (self.workload, self.mode, self.condition, self.parallelism,
                 self.max_queue_len, self.n_jobs, self.max_evals, self.cluster, self.variant,
                 env_label(self.thread_env_set))
-
-
-def env_label(env: dict | None) -> str:
-    """A thread environment as short stable text: '' for none, 'OMP_WAIT_POLICY=passive'."""
-    return ",".join(f"{k}={v}" for k, v in sorted((env or {}).items()))
 
 
 def _env_slug(env: dict | None) -> str:
@@ -98,7 +94,7 @@ def _spark_cells(settings: dict, base: dict) -> Iterator[Cell]:
     for cluster, p, q_raw, v in itertools.product(clusters, settings["parallelism"],
                                                   settings["max_queue_len"],
                                                   settings.get("variants") or ["stock"]):
-        q = variants.queue_len(v, resolve_queue_len(q_raw, p), p)
+        q = variant_table.queue_len(v, resolve_queue_len(q_raw, p), p)
         cid = cell_id(base["workload"], "spark", NATIVE, p, q, base["n_jobs"],
                       base["max_evals"], base["repeat"], cluster, v, base["thread_env_set"])
         yield Cell(cid, "spark", parallelism=p, max_queue_len=q, cluster=cluster, variant=v,

@@ -10,7 +10,20 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .conditions import NATIVE
+#: The condition label of a cell that ran as this machine runs it (no emulated driver
+#: condition; bench.conditions emulates the others).
+NATIVE = "native"
+
+#: hyperopt's book_time and refresh_time are truncated to milliseconds: a gap between two
+#: stamps is known to this resolution only.
+STAMP_RESOLUTION_S = 0.001
+
+#: Thread-related environment variables the probe records for every trial (thread_env) and
+#: the manifest records for the driver: thread counts, and how idle OpenMP threads wait
+#: (spin or sleep: libgomp, LLVM/Intel).
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "LOKY_MAX_CPU_COUNT",
+                   "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 #: Record every version in SCHEMA_HISTORY: readers accept exactly the versions listed there.

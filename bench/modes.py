@@ -10,7 +10,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Optional
 
-from . import cellproc, pool, shipping, spark_session, variants
+from . import cellspawn, pool, shipping, spark_session, variants
 from .errors import BenchError
 from .model import MODES
 
@@ -44,7 +44,7 @@ class Mode:
         """Refuse, before anything runs, cells this mode cannot run as asked."""
 
     def in_child(self, cell) -> bool:
-        """Whether the cell must run in a fresh process (bench.cellproc)."""
+        """Whether the cell must run in a fresh process (bench.cellspawn)."""
         return False
 
     def trials(self, cell, spark):
@@ -74,7 +74,7 @@ class SerialMode(Mode):
     name = "serial"
 
     def in_child(self, cell) -> bool:
-        return bool(cell.thread_env_set) and not cellproc.in_child()
+        return bool(cell.thread_env_set) and not cellspawn.in_child()
 
     def trials(self, cell, spark):
         from hyperopt import Trials

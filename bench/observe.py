@@ -24,11 +24,11 @@ from typing import Optional
 from . import conditions, environment, grid, probe, shipping, spark_session, trial_result
 from .collect import SparkTaskErrors, SuggestClock
 from .errors import BenchError
+from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, Manifest
 from .modes import EXECUTORS
 from .probe import Probed
-from .runner import (cancel_on_interrupt, collect_spark_tasks, command_line, error_line,
-                     record_call)
+from .runner import cancel_on_interrupt, command_line, error_line, record_call
 from .storage import RunFolder
 
 PROFILE = "observed"
@@ -126,7 +126,7 @@ class Observation:
         master = self.master or spark_session.DEFAULT_MASTER
         conf = spark_session.session_conf(master, self.conf, self.folder.eventlog_dir)
         self.own_spark = spark_session.start_session(
-            master, conf, log_path=self.folder.path / "logs" / "spark-session.log")
+            master, conf, log_path=self.folder.spark_log("session"))
         spark_session.wait_for_executors(self.own_spark)
 
     def _record_spark(self, spark) -> None:

@@ -19,13 +19,10 @@ import time
 import traceback
 from typing import Callable
 
+from .model import THREAD_ENV_VARS
 from .trial_result import read as hyperopt_reads
 from .trial_result import rejection
 
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "LOKY_MAX_CPU_COUNT",
-                   # how idle OpenMP threads wait (spin or sleep): libgomp, LLVM/Intel
-                   "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 SAMPLE_INTERVAL_S = 0.020  # 50 Hz: ~0.5% of a core on a small VM; 100 Hz measured ~1%
 _TASK_DIR = "/proc/self/task"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .conditions import NATIVE
+from .model import NATIVE
 
 #: Scenario keys the fixture sets itself; every other scenario key may be passed through.
 _OWN = ("workload", "parallelism", "max_evals", "rounds")

@@ -10,7 +10,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -20,11 +19,12 @@ from typing import Optional
 
 import numpy as np
 
-from . import cellproc, conditions, environment, grid, modes, points, shipping, versions, workloads
+from . import cellspawn, conditions, environment, grid, modes, points, shipping, versions, workloads
 from . import scenario as scenario_mod
 from . import redaction, spark_session
 from .collect import SparkTaskErrors, SuggestClock, trial_records
 from .errors import BenchError
+from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, CellRecord, Manifest
 from .modes import closure_bytes
 from .probe import Probed
@@ -239,7 +239,7 @@ class CellRunner:
         """A serial cell with its own thread environment runs in a fresh process: the
         OpenMP runtime already loaded here read its environment when it loaded."""
         start_ts = time.time()
-        cell_rec, trials = cellproc.run_serial_cell(self.scn, self.folder.path, cell)
+        cell_rec, trials = cellspawn.run_serial_cell(self.scn, self.folder.path, cell)
         if cell_rec is not None:
             return cell_rec, trials
         failed = CellRecord(run_id=self.folder.run_id, **cell.to_dict(), emulated=cell.condition
@@ -398,25 +398,3 @@ def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool) -> None:
         finally:
             spark_session.redact_run_logs(folder.path)
     collect_spark_tasks(folder)
-
-
-def collect_spark_tasks(folder: RunFolder) -> int:
-    """Turn the run's Spark event logs into spark_tasks.jsonl, joined to the trials by task
-    attempt id and job group. Returns the number of task records written."""
-    from .eventlog import SPARK_EXECUTORS, find_eventlogs, parse_run_eventlog
-    from .storage import rewrite_jsonl
-
-    if not find_eventlogs(folder.eventlog_dir):
-        return 0
-    from .analysis.clocks import CLOCK_OFFSETS, offsets_of_records
-
-    executors: list[dict] = []
-    records = parse_run_eventlog(folder, executors)
-    folder.write_spark_tasks(records)
-    rewrite_jsonl(folder.path / SPARK_EXECUTORS, executors)
-    trials = folder.committed().trials
-    rewrite_jsonl(folder.path / CLOCK_OFFSETS, offsets_of_records(trials, records))
-    note = versions.unjoined_note(records, trials)
-    if note:
-        print(f"warning: {note}", file=sys.stderr)
-    return len(records)

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .conditions import NATIVE
 from .errors import BenchError
-from .model import MODES
+from .model import MODES, NATIVE
 from .shapes import parse_shape, shape_label
 from .workloads import BUILTINS, SLEEP, accepts_n_jobs
 
@@ -315,13 +314,13 @@ def _clusters(entries: list, c: _Checker) -> list[dict]:
 
 def _check_variants_and_points(settings: dict, c: _Checker) -> None:
     """SparkTrials variants and where the evaluated points come from."""
-    from . import points, variants
+    from . import points, variant_table
 
     if not settings["variants"]:
         c.fail("variants", "empty grid: no variants (use ['stock'])")
     for v in settings["variants"]:
-        if v not in variants.VARIANTS:
-            c.fail("variants", f"unknown variant {v!r} (allowed: {', '.join(variants.VARIANTS)})")
+        if v not in variant_table.VARIANTS:
+            c.fail("variants", f"unknown variant {v!r} (allowed: {', '.join(variant_table.VARIANTS)})")
     if settings["points"] not in points.POINTS_OPTIONS:
         c.fail("points", f"unknown option {settings['points']!r} "
                f"(allowed: {', '.join(points.POINTS_OPTIONS)})")

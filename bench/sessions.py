@@ -38,7 +38,7 @@ class Sessions:
         self._forget_thread_env(extra)
         spark = spark_session.start_session(
             master, self._conf(master, extra),
-            log_path=self.folder.path / "logs" / f"spark-{label}.log")
+            log_path=self.folder.spark_log(label))
         return spark
 
     def _forget_thread_env(self, extra: dict) -> None:
@@ -124,7 +124,7 @@ class Sessions:
             return self._cluster[2]
         self._stop_cluster()
         stack = contextlib.ExitStack()
-        state_dir = self.folder.path / "clusters" / label.replace("/", "-")
+        state_dir = self.folder.cluster_dir(label)
         # free ports, so a sweep never collides with a cluster the user already runs
         # the state folder is kept with the results: the cluster's secret lives elsewhere
         running = stack.enter_context(standalone.running_cluster(

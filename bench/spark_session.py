@@ -47,9 +47,10 @@ def resumed_conf(recorded: dict | None, given: dict) -> dict:
 def redact_run_logs(folder: Path) -> int:
     """Scrub the logs a run keeps (Spark's output, cluster daemon logs, worker folders,
     event logs) of every secret value handed to Spark and of secret `key=value` pairs."""
-    from .storage import EVENTLOG_DIR
+    from .storage import CLUSTERS_DIR, EVENTLOG_DIR, LOGS_DIR
 
-    return sum(redaction.files(Path(folder) / sub) for sub in ("logs", "clusters", EVENTLOG_DIR)
+    return sum(redaction.files(Path(folder) / sub)
+               for sub in (LOGS_DIR, CLUSTERS_DIR, EVENTLOG_DIR)
                if (Path(folder) / sub).is_dir())
 
 

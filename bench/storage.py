@@ -23,12 +23,29 @@ from .appendonly import append_lines
 from .errors import BenchError
 from .model import RUN_STATUSES, SCHEMA_VERSION, Manifest, manifest_problem
 
+# Every file of a run folder is named here (README "Results layout").
 MANIFEST = "manifest.json"
 LOCK = "run.lock"
 TRIALS = "trials.jsonl"
 CELLS = "cells.jsonl"
 SPARK_TASKS = "spark_tasks.jsonl"
+#: Every executor of the run's Spark applications (bench.model.SparkExecutorRecord).
+SPARK_EXECUTORS = "spark_executors.jsonl"
 EVENTLOG_DIR = "eventlog"
+#: Spark's own console output, one file per session (spark-<label>.log).
+LOGS_DIR = "logs"
+#: State and daemon logs of the standalone clusters a run starts, one folder per shape.
+CLUSTERS_DIR = "clusters"
+#: Started and stopped background-load processes of emulated conditions (bench.conditions).
+EMULATION = "emulation.jsonl"
+#: Where reports go: reports/<run-id>/ beside the results folder that holds the run.
+REPORTS_DIR = "reports"
+
+
+def default_out_dir(run_path: Path | str) -> Path:
+    """reports/<run-id> beside the results/ folder that holds the run."""
+    run_path = Path(run_path).resolve()
+    return run_path.parent.parent / REPORTS_DIR / run_path.name
 
 
 def _clean(value):
@@ -157,7 +174,17 @@ class RunFolder:
     trials_path = property(lambda self: self.path / TRIALS)
     cells_path = property(lambda self: self.path / CELLS)
     spark_tasks_path = property(lambda self: self.path / SPARK_TASKS)
+    spark_executors_path = property(lambda self: self.path / SPARK_EXECUTORS)
     eventlog_dir = property(lambda self: self.path / EVENTLOG_DIR)
+    emulation_path = property(lambda self: self.path / EMULATION)
+
+    def spark_log(self, label: str) -> Path:
+        """Where a Spark session's console output goes."""
+        return self.path / LOGS_DIR / f"spark-{label}.log"
+
+    def cluster_dir(self, shape_label: str) -> Path:
+        """State and logs of the standalone cluster the run starts for a shape ('2x1')."""
+        return self.path / CLUSTERS_DIR / shape_label.replace("/", "-")
 
     lock_path = property(lambda self: self.path / LOCK)
 

@@ -26,8 +26,8 @@ Before use, ``check_shape(variant)`` verifies that the installed hyperopt still 
 these adapters rely on and raises BenchError naming the version otherwise: a variant that
 silently fell back to stock would measure the wrong thing.
 
-This module imports hyperopt and pyspark lazily, so the grid and the report can read the
-variant table without them.
+This module imports hyperopt and pyspark lazily; the variant table itself is in
+bench.variant_table, which the grid and the readers use.
 """
 from __future__ import annotations
 
@@ -38,61 +38,15 @@ import time as _time
 from dataclasses import dataclass
 
 from .errors import BenchError
+from .versions import hyperopt_version
 
-#: The shortened poll of the fastpoll variant (fmin's loop and the dispatcher's loop).
-FAST_POLL_S = 0.02
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    queue: bool
-    reuse: bool
-    fastpoll: bool
-    description: str
-
-    @property
-    def modifies_hyperopt(self) -> bool:
-        """True when hyperopt's own behaviour is changed (not just a public argument)."""
-        return self.reuse or self.fastpoll
-
-
-VARIANTS: dict[str, Variant] = {v.name: v for v in (
-    Variant("stock", False, False, False, "hyperopt as installed"),
-    Variant("queue", True, False, False, "max_queue_len = parallelism (public fmin knob)"),
-    Variant("reuse", False, True, False,
-            "task function drains its input so Spark reuses the Python worker"),
-    Variant("fastpoll", False, False, True,
-            f"fmin poll and dispatcher sleep shortened from 1 s to {FAST_POLL_S:g} s"),
-    Variant("tuned", True, True, True, "queue + reuse + fastpoll"),
-)}
-DEFAULT_VARIANT = "stock"
+# The variant table (names, what each changes, labels, order) is vocabulary shared with the
+# grid and the readers: bench.variant_table; re-exported here for this module's users.
+from .variant_table import (DEFAULT_VARIANT, FAST_POLL_S, VARIANTS, Variant, get, label,  # noqa: F401
+                            queue_len)
 
 #: hyperopt releases whose code shape the adapters were checked against (and tested on).
 TESTED_HYPEROPT_VERSIONS = ("0.2.7", "0.3.0")
-
-
-def get(name: str) -> Variant:
-    if name not in VARIANTS:
-        raise BenchError(f"variant {name!r}: unknown (allowed: {', '.join(VARIANTS)})")
-    return VARIANTS[name]
-
-
-def queue_len(variant: str | None, requested: int, parallelism: int) -> int:
-    """max_queue_len a cell passes to fmin: the queue variants fill the queue to parallelism."""
-    if variant and get(variant).queue:
-        return max(int(requested), int(parallelism))
-    return int(requested)
-
-
-def label(variant: str | None) -> str:
-    """How reports name a variant: '' for stock, else the name and what kind of change it is."""
-    if not variant or variant == DEFAULT_VARIANT:
-        return ""
-    v = get(variant) if variant in VARIANTS else None
-    if v is None:
-        return f"{variant} (modified hyperopt)"
-    return f"{variant} (modified hyperopt)" if v.modifies_hyperopt else f"{variant} (public knob)"
 
 
 def _modules():
@@ -106,15 +60,6 @@ def _modules():
 
 
 # --- code-shape check -------------------------------------------------------------------
-def hyperopt_version() -> str:
-    try:
-        import hyperopt
-
-        return getattr(hyperopt, "__version__", "unknown")
-    except ImportError:
-        return "not installed"
-
-
 def _source(obj) -> str:
     """Source text of a hyperopt function (a seam the tests patch to simulate another shape)."""
     try:

@@ -10,7 +10,11 @@ same range).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
+import re
+import sys
+from pathlib import Path
 
 from .errors import BenchError
 
@@ -24,6 +28,57 @@ STATE_CODES = {"JOB_STATE_NEW": 0, "JOB_STATE_RUNNING": 1, "JOB_STATE_DONE": 2,
 FMIN_ARGS = ("max_queue_len", "rstate", "timeout", "show_progressbar", "return_argmin")
 #: the local property SparkTrials reads as its job group (set by the runner per cell)
 JOB_GROUP_PROPERTY = "spark.jobGroup.id"
+#: hyperopt internals the readers use, read from hyperopt's source without importing it
+#: (readers need no hyperopt): name -> (file of the hyperopt package, pattern, fallback).
+#: hyperopt_problems() checks each against the imported value.
+SOURCE_FACTS = {
+    # TPE suggests this many points at random before it models any result
+    "tpe_startup_jobs": ("tpe.py", r"^_default_n_startup_jobs\s*=\s*([0-9]+)", 20),
+    # fmin's result poll (FMinIter's poll_interval_secs default; SparkTrials' dispatcher
+    # sleeps the same 1 s)
+    "fmin_poll_s": ("fmin.py", r"poll_interval_secs\s*=\s*([0-9.]+)", 1.0),
+}
+
+
+def hyperopt_version() -> str:
+    """The installed hyperopt's version ('not installed' without one)."""
+    try:
+        import hyperopt
+
+        return getattr(hyperopt, "__version__", "unknown")
+    except ImportError:
+        return "not installed"
+
+
+def _source_fact(name: str):
+    """A SOURCE_FACTS value as hyperopt's source states it, or None when it cannot be read."""
+    filename, pattern, fallback = SOURCE_FACTS[name]
+    try:
+        spec = importlib.util.find_spec("hyperopt")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        text = (folder / filename).read_text(encoding="utf-8")
+        return type(fallback)(re.search(pattern, text, re.M).group(1))
+    except Exception:  # hyperopt missing, or its source changed (hyperopt_problems says so)
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def source_fact(name: str):
+    """A SOURCE_FACTS value of the installed hyperopt; its fallback (what every tested version
+    has) when hyperopt or its source is not there to read."""
+    found = _source_fact(name)
+    return SOURCE_FACTS[name][2] if found is None else found
+
+
+def tpe_startup_jobs() -> int:
+    """Points TPE suggests at random before it models any result (hyperopt's
+    tpe._default_n_startup_jobs): up to there parallelism cannot cost the search anything."""
+    return source_fact("tpe_startup_jobs")
+
+
+def fmin_poll_s() -> float:
+    """fmin's poll interval, seconds (the dispatcher of SparkTrials sleeps the same)."""
+    return source_fact("fmin_poll_s")
 
 
 def hyperopt_problems() -> list[str]:
@@ -51,7 +106,27 @@ def hyperopt_problems() -> list[str]:
     absent = [a for a in FMIN_ARGS if a not in params]
     if absent:
         problems.append(f"fmin() has no {', '.join(absent)} argument")
+    problems += _source_problems()
     problems += _spark_problems()
+    return problems
+
+
+def _source_problems() -> list[str]:
+    """Each SOURCE_FACTS value read from the source must be the one hyperopt runs with."""
+    import hyperopt.fmin  # noqa: F401  (the package attribute `fmin` is the function)
+    from hyperopt import tpe
+
+    poll = inspect.signature(sys.modules["hyperopt.fmin"].FMinIter.__init__).parameters.get(
+        "poll_interval_secs")
+    running = {"tpe_startup_jobs": getattr(tpe, "_default_n_startup_jobs", None),
+               "fmin_poll_s": poll.default if poll is not None else None}
+    problems = []
+    for name, value in running.items():
+        read = _source_fact(name)
+        if read is None or value is None or read != value:
+            filename, pattern, _ = SOURCE_FACTS[name]
+            problems.append(f"hyperopt/{filename}: {pattern!r} reads {read!r}, hyperopt runs "
+                            f"with {value!r}")
     return problems
 
 
@@ -83,25 +158,3 @@ def check_hyperopt() -> str:
         raise BenchError(f"hyperopt {version} is not compatible with this harness (tested: "
                          f"{', '.join(TESTED)}): " + "; ".join(problems))
     return version
-
-
-def unjoined_note(tasks: list[dict], trials: list[dict]) -> str | None:
-    """A warning when spark trials could not be joined to their Spark tasks, saying whether
-    hyperopt ran their jobs under a job group of its own (the cell's was not adopted)."""
-    from .eventlog import trials_without_task
-
-    lost = trials_without_task(tasks, trials)
-    if not lost:
-        return None
-    cells = {t.get("cell_id") for t in lost}
-    groups = sorted({str(t.get("job_group")) for t in tasks
-                     if t.get("cell_id") is None and t.get("job_group") not in cells})
-    import hyperopt
-
-    text = (f"{len(lost)} spark trial(s) in {len(cells)} cell(s) could not be joined to a "
-            f"Spark task; Spark-side timings are missing for them")
-    if groups:
-        text += (f" (their jobs ran under job group(s) {', '.join(groups[:3])}"
-                 f"{', ...' if len(groups) > 3 else ''}, not the cell's: hyperopt "
-                 f"{getattr(hyperopt, '__version__', '?')} did not adopt the job group)")
-    return text

@@ -13,7 +13,7 @@ from bench.analysis import (analyze, best_loss_curves, bootstrap_median, bootstr
                             build_frames, concurrency_stats, concurrency_steps, group_walls,
                             join_spark_tasks, karp_flatt, latency_split, load_run,
                             placement_table, placement_unevenness, speedups, unevenness)
-from bench.analysis.clocks import clock_offsets, offsets_of_records
+from bench.analysis.clocks import clock_offsets
 from bench.analysis.frames import n_jobs_label, setting_label
 from bench.errors import BenchError
 from tests import fixture_records as fr
@@ -313,8 +313,6 @@ def test_executor_clock_skew_is_corrected_per_host(tmp_path, skew):
     assert host["host"] == "executor-host" and host["skewed"]
     assert host["offset_s"] == pytest.approx(skew, abs=fr_resolution() + 1e-6)
     assert host["feasible_low_s"] <= host["offset_s"] <= host["feasible_high_s"]
-    (written,) = offsets_of_records(shifted, tasks)  # what the run writes to its folder
-    assert json.loads(json.dumps(written)) == pytest.approx(host)
     # same records, every task finishing 10 ms after its objective (the fixture's own): the
     # error is that fastest return, as documented, and no more
     shifted, _, tasks10 = _known_records(tmp_path, skew)
@@ -381,7 +379,7 @@ def test_trial_records_agree_with_the_report_when_executor_clocks_are_ahead(tmp_
 
 
 def fr_resolution():
-    from bench.collect import STAMP_RESOLUTION_S
+    from bench.model import STAMP_RESOLUTION_S
     return STAMP_RESOLUTION_S
 
 

@@ -18,7 +18,8 @@ from bench.cluster import cli, standalone
 from bench.cluster.standalone import (
     Cluster, check_schedulable, parse_memory_mb, parse_shape, spark_conf_for, task_slots)
 from bench.errors import BenchError
-from bench.eventlog import find_eventlogs, join_tasks, read_eventlog, trials_without_task
+from bench.eventlog import find_eventlogs, read_eventlog
+from bench.ingest import join_tasks, trials_without_task
 
 from tests.cluster_fixture import DRIVER_JOB_GROUP, run_sparktrials_on
 

@@ -195,3 +195,44 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path):
     write_json(RunFolder(old).manifest_path, {**man, "schema_version": man["schema_version"] + 1})
     out = bench_compare(base, old)
     assert out.returncode == 2 and "schema version" in out.stderr
+
+
+class _InsertionOrderSet(dict):
+    """A set that iterates in insertion order, so a test can choose the order a set of
+    configuration keys comes out in."""
+
+    def __init__(self, items=()):
+        super().__init__((k, None) for k in items)
+
+    def __and__(self, other):
+        return _InsertionOrderSet(k for k in self if k in other)
+
+    def __or__(self, other):
+        return _InsertionOrderSet([*self, *(k for k in other if k not in self)])
+
+    def __sub__(self, other):
+        return _InsertionOrderSet(k for k in self if k not in other)
+
+
+def test_configurations_that_differ_only_in_thread_environment_keep_one_order(monkeypatch):
+    """Rows are ordered by every axis: two configurations that differ only in their thread
+    environment used to come out in set order (which changes between interpreters: hash(None)
+    is the object's address before Python 3.12), so the same two runs printed their rows in a
+    different order from one call to the next."""
+    import pandas as pd
+
+    from bench.analysis import GROUP_COLS
+
+    def key(env):
+        row = dict(workload="lgbm", mode="serial", condition="native", parallelism=None,
+                   max_queue_len=1, n_jobs_label="0", max_evals=8, cluster_label="",
+                   variant_label="", env_label=env)
+        return tuple(row[c] for c in GROUP_COLS)
+
+    run = type("Run", (), {"cells": pd.DataFrame(), "manifest": {}})()
+    monkeypatch.setattr(compare, "set", _InsertionOrderSet, raising=False)
+    for inserted in (["OMP_WAIT_POLICY=passive", ""], ["", "OMP_WAIT_POLICY=passive"]):
+        sides = {key(env): compare.Side(walls={0: 1.0}, wall_median_s=1.0) for env in inserted}
+        monkeypatch.setattr(compare, "run_sides", lambda _run, sides=sides: dict(sides))
+        result = compare.compare_runs(run, run)
+        assert [r.settings["env_label"] for r in result.rows] == ["", "OMP_WAIT_POLICY=passive"]

@@ -9,7 +9,9 @@ import pytest
 
 from bench.cli import main
 from bench.diagnosis import diagnose
+from bench.diagnosis import Finding
 from bench.diagnosis.evidence import aligned, evidence_rows
+from bench.diagnosis.units import UndeclaredEvidence
 from tests import fixture_records as fr
 
 
@@ -70,20 +72,40 @@ def test_json_output_is_strict_json_with_the_same_findings(known, capsys):
                 assert d["evidence"][key] == pytest.approx(value)
 
 
-def test_evidence_units_come_from_the_key_names():
-    rows = evidence_rows({"fixed_s_per_trial": 1.788, "share": 0.5, "speedup": 0.004,
+def test_evidence_units_are_the_declared_ones():
+    rows = evidence_rows({"fixed_s_per_trial": 1.788, "share": 0.5, "slowdown": 0.004,
                           "effective_cores": 1.96, "closure_bytes": 2_500_000, "emulated": True,
                           "break_even_objective_s": {2: 1.5, 1: "never"},
                           "serial": {"threads": 32, "objective_s": 4.11},
-                          "import_s": float("nan"), "cluster_shapes": ["2x1", "1x2"]})
+                          "import_s": float("nan"), "cluster_shapes": ["2x1", "1x2"],
+                          "other_busy_cores_by_configuration": {"serial {OMP_NUM_THREADS=1}": 0.5},
+                          "measured_alternatives": {"as_run": 45.0},
+                          "spark_p2": {"threads": 1, "omp_num_threads": "1"}})
     assert rows == [("fixed_s_per_trial", "1.79", "s"), ("share", "50%", ""),
-                    ("speedup", "0.0040×", ""), ("effective_cores", "1.96", "cores"),
+                    ("slowdown", "0.0040×", ""), ("effective_cores", "1.96", "cores"),
                     ("closure_bytes", "2.5", "MB"), ("emulated", "yes", ""),
                     ("break_even_objective_s[2]", "1.50", "s"),
                     ("break_even_objective_s[1]", "never", ""),
                     ("serial.threads", "32", "threads"), ("serial.objective_s", "4.11", "s"),
-                    ("import_s", "—", ""), ("cluster_shapes", "2x1, 1x2", "")]
+                    ("import_s", "—", ""), ("cluster_shapes", "2x1, 1x2", ""),
+                    # a mapping's entries take the mapping's unit, whatever their names say
+                    # (the name guess this replaced read 'configuration' as a ratio)
+                    ("other_busy_cores_by_configuration[serial {OMP_NUM_THREADS=1}]", "0.50",
+                     "cores"),
+                    ("measured_alternatives.as_run", "45.0", "s"),
+                    ("spark_p2.threads", "1", "threads"), ("spark_p2.omp_num_threads", "1", "")]
     assert aligned(rows[:2]) == ["fixed_s_per_trial  1.79 s", "share               50%"]
+
+
+def test_an_undeclared_evidence_key_is_an_error_naming_it():
+    with pytest.raises(UndeclaredEvidence, match="evidence key 'speedup_guess'"):
+        evidence_rows({"fixed_s_per_trial": 1.0, "speedup_guess": 2.0})
+    with pytest.raises(UndeclaredEvidence, match="member 'wall_s' of evidence record 'serial'"):
+        evidence_rows({"serial": {"wall_s": 1.0}})
+    f = Finding(id="x", rule="x", severity="low", summary="s", evidence={"cores": 2,
+                                                                       "serial": {"threads": 1}})
+    assert f.units() == {"cores": "cores", "serial": {"threads": "threads"}}
+    assert f.to_dict()["units"] == f.units()
 
 
 def test_severity_is_coloured_on_a_terminal_only(known, capsys):

@@ -11,8 +11,8 @@ import pytest
 
 from bench.errors import BenchError
 from bench.eventlog import (
-    RECORD_FIELDS, find_eventlogs, getting_result_ms, join_tasks, parse_run_eventlog,
-    read_eventlog, read_run_eventlogs, scheduler_delay_ms, trials_without_task)
+    RECORD_FIELDS, find_eventlogs, getting_result_ms, read_eventlog, scheduler_delay_ms)
+from bench.ingest import join_tasks, parse_run_eventlog, read_run_eventlogs, trials_without_task
 from bench.model import SparkTaskRecord
 from bench.storage import RunFolder, append_jsonl
 from tests.fixture_records import manifest
@@ -264,9 +264,8 @@ def test_run_folder_log_is_parsed_and_joined(tmp_path):
 
 
 def test_run_executors_are_recorded_for_placement(tmp_path):
-    from bench.eventlog import SPARK_EXECUTORS
-    from bench.runner import collect_spark_tasks
-    from bench.storage import read_jsonl
+    from bench.ingest import collect_spark_tasks
+    from bench.storage import SPARK_EXECUTORS, read_jsonl
 
     folder = _run_folder(tmp_path, PLAIN, "local-1795858756486", TRIALS)
     assert collect_spark_tasks(folder) == 4
@@ -274,13 +273,15 @@ def test_run_executors_are_recorded_for_placement(tmp_path):
     assert (ex["executor_id"], ex["cores"], ex["app_id"], ex["run_id"]) == \
         ("driver", 2, "local-1795858917789", "run-1")
     assert ex["added_ts"] == pytest.approx(1795858917.891) and ex["removed_ts"] is None
-    # the fixture trials carry no probe clocks: no host to state an offset for
-    assert read_jsonl(folder.path / "clock_offsets.jsonl").records == []
+    # clock offsets are derived when the run is read (bench.analysis.clocks), not stored
+    assert sorted(p.name for p in folder.path.iterdir() if p.is_file()) == [
+        "cells.jsonl", "manifest.json", "spark_executors.jsonl", "spark_tasks.jsonl",
+        "trials.jsonl"]
 
 
 def test_inprogress_log_of_a_killed_run_is_read_and_the_tear_reported(tmp_path, caplog):
     folder = _run_folder(tmp_path, TORN, "local-1795858756486.inprogress", TRIALS)
-    with caplog.at_level(logging.WARNING, logger="bench.eventlog"):
+    with caplog.at_level(logging.WARNING, logger="bench.ingest"):
         records = parse_run_eventlog(folder.path)
     assert len(records) == 3 and all(r["tid"] is not None for r in records)
     assert any("torn" in m for m in caplog.messages)

@@ -114,7 +114,7 @@ def test_findings_are_rendered(tmp_path):
     folder = fr.write_known_run(tmp_path)
     findings = [Finding(id="dispatch-loop", rule="dispatch-loop", severity="high",
                         summary="One-second polling caps launches at one per second",
-                        evidence={"wait_dispatch_s": 1.5, "parallelism": 2,
+                        evidence={"queue_wait_s": 1.5, "parallelism": 2,
                                   "serial": {"effective_cores": 1.96}},
                         recommendation="Set max_queue_len to the parallelism."),
                 Finding(id="threads", rule="threads", severity="low",
@@ -122,7 +122,7 @@ def test_findings_are_rendered(tmp_path):
     text = build_report(folder.path, out_dir=tmp_path / "out", findings=findings).read_text()
     part = section(text, "Findings")
     assert "### [HIGH] dispatch-loop: One-second polling caps launches" in part
-    assert "| `wait_dispatch_s` | 1.50 s |" in part
+    assert "| `queue_wait_s` | 1.50 s |" in part
     assert "| `serial.effective_cores` | 1.96 cores |" in part
     assert "**Fix:** Set max_queue_len to the parallelism." in part
     assert "### [LOW] threads: Executors run 1 thread" in part
@@ -150,6 +150,8 @@ def test_empty_findings_say_nothing_was_found(tmp_path):
     ("oops", "findings: expected a list"),
     ([Finding(id="x", rule="x", severity="low", summary="")], r"findings\[0\]: missing 'summary'"),
     ([{"id": "x", "summary": "y"}], r"findings\[0\]: expected a Finding, got dict"),
+    ([Finding(id="x", rule="x", severity="low", summary="s", evidence={"wait_s": 1.0})],
+     r"findings\[0\] \(x\): evidence key 'wait_s' has no declared unit"),
 ])
 def test_bad_findings_name_the_problem(tmp_path, findings, message):
     folder = fr.write_known_run(tmp_path)

@@ -26,11 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..collect import STAMP_RESOLUTION_S
-
-#: Results file with one clock_offsets() row per executor host, written when the run's event
-#: logs are turned into spark_tasks.jsonl.
-CLOCK_OFFSETS = "clock_offsets.jsonl"
+from ..model import STAMP_RESOLUTION_S
 
 CLOCK_COLS = ["host", "trials", "offset_s", "feasible_low_s", "feasible_high_s",
               "uncertainty_s", "skewed", "source", "trials_uncertain"]
@@ -154,15 +150,3 @@ def correct_clocks(trials: pd.DataFrame, tasks: pd.DataFrame | None = None) -> p
         trials.loc[skewed, "end_ts"] = trials.loc[skewed, "host_end_ts"] - shift
         _split(trials, skewed)
     return trials
-
-
-def offsets_of_records(trial_records: list[dict], task_records: list[dict]) -> list[dict]:
-    """clock_offsets() of raw trial and task records, as JSON-ready dicts."""
-    from .frames import spark_tasks_frame, trials_frame
-
-    tasks = spark_tasks_frame(task_records)
-    table = clock_offsets(trials_frame(trial_records), tasks)
-    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else
-                 bool(v) if isinstance(v, (bool, np.bool_)) else
-                 int(v) if isinstance(v, (np.integer,)) else v) for k, v in row.items()}
-            for row in table.to_dict("records")]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import keys
 from .groups import configurations
 
 #: The columns that make one line on the chart / one row of the table.
-KEY = ["workload", "mode", "parallelism", "variant_label", "n_jobs_label", "max_evals",
-       "condition", "cluster_label"]
+KEY = keys.CURE_LINE
 #: Per-trial fixed cost parts: slot free -> dispatched (hyperopt's loops; waiting for a busy
 #: slot is not counted), dispatched -> objective start, objective end -> result recorded.
 COST_PARTS = ["dispatch_delay_s", "dispatch_to_start_s", "return_s"]
@@ -112,7 +112,7 @@ def variant_savings(per_cell: pd.DataFrame) -> pd.DataFrame:
         total = b["wall_s"] - tuned.loc[key]["wall_s"] if key in tuned.index else np.nan
         share.append((b["wall_s"] - r.wall_s) / total if total and total > 0 else np.nan)
     out["fixed_removed_s"], out["wall_saved_s"], out["share_of_saving"] = removed, saved, share
-    from ..variants import VARIANTS
+    from ..variant_table import VARIANTS
 
     order = {v: i for i, v in enumerate(VARIANTS)}
     out["_o"] = out["variant"].map(order).fillna(len(order))

@@ -13,16 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..conditions import NATIVE
-from ..grid import env_label
+from .. import keys
+# the configuration's vocabulary (bench.keys), re-exported for the analysis' users
+from ..keys import n_jobs_label, setting_label, setting_sort_key, varying_settings  # noqa: F401
 from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord, numeric_fields
-from ..eventlog import SPARK_EXECUTORS
 from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 from .clocks import correct_clocks
 
-#: Columns that together identify one configuration of settings within a run.
-GROUP_COLS = ["workload", "mode", "condition", "parallelism", "max_queue_len",
-              "n_jobs_label", "max_evals", "cluster_label", "variant_label", "env_label"]
+#: Columns that together identify one configuration of settings within a run (bench.keys).
+GROUP_COLS = keys.CONFIG
 
 #: The four clocks-derived parts of one trial's latency, in the order they happen.
 LATENCY_PARTS = ["wait_dispatch_s", "dispatch_to_start_s", "objective_s", "return_s"]
@@ -67,102 +66,27 @@ def _frame(records: list[dict], record_type, floats, ints) -> pd.DataFrame:
     return df
 
 
-def n_jobs_label(value) -> str:
-    """n_jobs as a stable text key: None, -1, 0 and k must stay distinct (None is not NaN)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "None"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
-    df["n_jobs_label"] = [n_jobs_label(v) for v in df["n_jobs"]]
-    # cluster shape of a spark cell ('2x1'); '' for the run's own session and serial cells
+    """The configuration's label columns (bench.keys), from the record fields."""
+    df["n_jobs_label"] = [keys.n_jobs_label(v) for v in df["n_jobs"]]
     cluster = df["cluster"] if "cluster" in df.columns else pd.Series(None, index=df.index)
-    df["cluster_label"] = [c if isinstance(c, str) else "" for c in cluster]
-    # SparkTrials variant of a spark cell ('stock' when absent); '' for serial and pool
+    df["cluster_label"] = [keys.cluster_label(c) for c in cluster]
     variant = df["variant"] if "variant" in df.columns else pd.Series(None, index=df.index)
-    df["variant_label"] = [(v if isinstance(v, str) and v else "stock") if m == "spark" else ""
-                           for v, m in zip(variant, df["mode"])]
-    # thread environment the harness set ('OMP_WAIT_POLICY=passive'); '' when none
+    df["variant_label"] = [keys.variant_label(v, m) for v, m in zip(variant, df["mode"])]
     env = df["thread_env_set"] if "thread_env_set" in df.columns else pd.Series(None, index=df.index)
-    df["env_label"] = [env_label(e if isinstance(e, dict) else None) for e in env]
-    df["condition"] = df["condition"].fillna(NATIVE).astype(str)
+    df["env_label"] = [keys.env_label(e if isinstance(e, dict) else None) for e in env]
+    df["condition"] = [keys.condition_label(c) for c in df["condition"]]
     df["mode"] = df["mode"].astype(str)
     df["workload"] = df["workload"].astype(str)
     return df
 
 
-def varying_settings(*frames: pd.DataFrame) -> set[str]:
-    """Setting columns that take more than one value in the run: only these go in labels."""
-    out = set()
-    for col, mode in (("max_queue_len", "spark"), ("n_jobs_label", None), ("max_evals", None),
-                      ("cluster_label", "spark"), ("env_label", None)):
-        values = set()
-        for df in frames:
-            part = df if mode is None else df[df["mode"] == mode]
-            values |= {str(v) for v in part[col].tolist()}
-        if len(values) > 1:
-            out.add(col)
-    return out
-
-
-def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                  cluster: str = "", variant: str = "", env: str = "",
-                  show: set[str] = frozenset()) -> str:
-    """Short human label of one configuration, e.g. 'spark p=4 q=4 @2x1', 'serial [busy]' or
-    'spark p=2 q=2 tuned (modified hyperopt)'."""
-    from ..variants import label as variant_label
-
-    if mode == "pool":
-        text = f"pool p={_int_text(parallelism)}"
-    elif mode == "spark":
-        text = f"spark p={_int_text(parallelism)}"
-        if "max_queue_len" in show:
-            text += f" q={_int_text(max_queue_len)}"
-        if "cluster_label" in show:
-            text += f" @{cluster}" if cluster else " @local"
-        if variant_label(variant):
-            text += f" {variant_label(variant)}"
-    else:
-        text = str(mode)
-    if condition and condition != NATIVE:
-        text += f" [{condition}]"
-    if "n_jobs_label" in show:
-        text += f" n_jobs={n_jobs}"
-    if "max_evals" in show:
-        text += f" evals={_int_text(max_evals)}"
-    if "env_label" in show:
-        text += f" {{{env}}}" if env else " {env as is}"
-    return text
-
-
-def _int_text(value) -> str:
-    return "?" if value is None or pd.isna(value) else str(int(value))
-
-
-def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                     cluster: str = "", variant: str = "", env: str = "") -> tuple:
-    """Serial before spark before pool, native before emulated, then by parallelism, queue
-    length and variant (in bench.variants' order)."""
-    from ..variants import VARIANTS
-    par = -1 if parallelism is None or pd.isna(parallelism) else int(parallelism)
-    queue = 0 if max_queue_len is None or pd.isna(max_queue_len) else int(max_queue_len)
-    evals = 0 if max_evals is None or pd.isna(max_evals) else int(max_evals)
-    rank = list(VARIANTS).index(variant) if variant in VARIANTS else len(VARIANTS)
-    return ({"serial": 0, "spark": 1}.get(mode, 2), condition != NATIVE, condition,
-            str(cluster), par, queue, rank, str(n_jobs), evals, env)
-
-
 def _label_rows(df: pd.DataFrame, show: set[str]) -> None:
-    keys = list(zip(df["mode"], df["condition"], df["parallelism"], df["max_queue_len"],
-                    df["n_jobs_label"], df["max_evals"], df["cluster_label"],
-                    df["variant_label"], df["env_label"]))
-    cache = {k: (setting_label(*k, show=show), setting_sort_key(*k)) for k in set(keys)}
+    rows = list(zip(*(df[c] for c in keys.LABEL_ARGS)))
+    cache = {k: (setting_label(*k, show=show), setting_sort_key(*k)) for k in set(rows)}
     order = {k: i for i, k in enumerate(sorted(cache, key=lambda k: cache[k][1]))}
-    df["setting"] = [cache[k][0] for k in keys]
-    df["setting_order"] = np.array([order[k] for k in keys], dtype="int64")
+    df["setting"] = [cache[k][0] for k in rows]
+    df["setting_order"] = np.array([order[k] for k in rows], dtype="int64")
 
 
 def trials_frame(records: list[dict], tasks: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -239,8 +163,7 @@ def load_run(path: Path | str) -> RunData:
     bad = dict(got.bad_lines)
     if tasks_read.bad_lines:
         bad[SPARK_TASKS] = tasks_read.bad_lines
-    executors = read_jsonl(folder.path / SPARK_EXECUTORS).records \
-        if (folder.path / SPARK_EXECUTORS).exists() else []
+    executors = read_jsonl(folder.spark_executors_path).records
     return RunData(path=folder.path, manifest=manifest, trials=trials, cells=cells,
                    spark_tasks=tasks, bad_lines=bad, orphan_trials=got.orphan_trials,
                    spark_executors=_frame(executors, SparkExecutorRecord,

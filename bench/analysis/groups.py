@@ -7,14 +7,15 @@ from typing import Iterator
 
 import pandas as pd
 
+from .. import keys
 from .frames import GROUP_COLS
 
-#: The label and position every per-configuration row carries (bench.analysis.frames).
-SETTING_COLS = ["setting", "setting_order"]
+#: The label and position every per-configuration row carries (bench.keys).
+SETTING_COLS = keys.SETTING_COLS
 #: The leading columns of a per-configuration table.
-CONFIG_COLS = GROUP_COLS + SETTING_COLS
+CONFIG_COLS = keys.LABELLED
 #: The order of a per-configuration table's rows.
-CONFIG_ORDER = ["workload", "setting_order"]
+CONFIG_ORDER = keys.ORDER
 
 
 def configurations(frame: pd.DataFrame, keys: list[str] = GROUP_COLS

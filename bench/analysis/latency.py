@@ -82,7 +82,7 @@ def join_spark_tasks(trials: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
     unnamed = tasks["cell_id"].isna() | tasks["tid"].isna()
     rest = spark[spark["spark_task_attempt_id"].notna()]
     if unnamed.any() and len(rest):
-        from ..eventlog import join_tasks  # the one task-to-trial rule
+        from ..ingest import join_tasks  # the one task-to-trial rule
 
         trial_cols = ["cell_id", "tid", "spark_task_attempt_id", "book_ts", "refresh_ts",
                       "start_ts"]

@@ -7,15 +7,10 @@ from __future__ import annotations
 from typing import Optional
 
 import pandas as pd
-from hyperopt.tpe import _default_n_startup_jobs
 
-
+from ..versions import tpe_startup_jobs
 from .frames import GROUP_COLS
 from .groups import CONFIG_COLS, CONFIG_ORDER, SETTING_COLS, aggregate_configurations
-
-#: TPE suggests this many points at random before it models any result (hyperopt's
-#: n_startup_jobs); up to there parallelism cannot cost the search its adaptivity.
-TPE_RANDOM_STARTUP = _default_n_startup_jobs
 
 
 def search_not_comparable(grid: dict, max_evals) -> Optional[str]:
@@ -27,8 +22,9 @@ def search_not_comparable(grid: dict, max_evals) -> Optional[str]:
     if grid.get("algo", "tpe") != "tpe":
         return (f"the search algorithm is {grid.get('algo')!r}, which does not learn from "
                 "finished trials: running them at once cannot hurt it")
-    if max_evals is not None and int(max_evals) <= TPE_RANDOM_STARTUP:
-        return (f"{int(max_evals)} evaluations are all within TPE's {TPE_RANDOM_STARTUP} random "
+    startup = tpe_startup_jobs()  # up to there parallelism cannot cost TPE its adaptivity
+    if max_evals is not None and int(max_evals) <= startup:
+        return (f"{int(max_evals)} evaluations are all within TPE's {startup} random "
                 "start-up suggestions: every mode searched at random")
     return None
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# the kinds of interval an Estimate carries and how each reads (bench.formats)
+from ..formats import (BOOTSTRAP, DEFAULT_LEVEL, NO_INTERVAL, PAIRED_BOOTSTRAP, RANGE,  # noqa: F401
+                       interval_label)
+
 DEFAULT_BOOT = 2000
 DEFAULT_SEED = 20240611
-DEFAULT_LEVEL = 0.95
 #: Fewer values than this get their min–max range instead of a bootstrap interval.
 MIN_BOOTSTRAP_N = 5
-
-#: Kinds of interval an Estimate carries.
-NO_INTERVAL, RANGE, BOOTSTRAP, PAIRED_BOOTSTRAP = "none", "range", "bootstrap", "paired bootstrap"
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class Estimate:
     def label(self) -> str:
         """How a report names the interval: 'range', '95% CI', '95% CI, paired'."""
         return interval_label(self.kind, DEFAULT_LEVEL)
-
-
-def interval_label(kind: str, level: float = DEFAULT_LEVEL) -> str:
-    pct = f"{level * 100:g}% CI"
-    return {RANGE: "range", BOOTSTRAP: pct, PAIRED_BOOTSTRAP: pct + ", paired"}.get(kind, "")
 
 
 _NAN = Estimate(float("nan"), float("nan"), float("nan"), 0)

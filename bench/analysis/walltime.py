@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import keys
 from .groups import CONFIG_COLS, configuration_table, configurations
 from .stats import bootstrap_median, karp_flatt, paired_by_repeat
 
-#: Settings a serial and a spark configuration must share to be compared.
-MATCH_COLS = ["workload", "n_jobs_label", "max_evals", "env_label"]
+#: Settings a serial and a spark configuration must share to be compared (bench.keys).
+MATCH_COLS = keys.SERIAL_MATCH
 
 
 def usable_cells(cells: pd.DataFrame) -> pd.DataFrame:

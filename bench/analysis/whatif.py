@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from ..grid import env_label
+from ..keys import env_label
 from . import Analysis
 from .frames import RunData
 from .stats import median

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from ..analysis import Analysis, RunData, analyze, load_run
 from .finding import SEVERITIES, Finding
-from .rules import AFTER_RULES, RULES, THRESHOLDS
+from .rules import AFTER_RULES, RULES
+from .thresholds import THRESHOLDS
 
 
 def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:

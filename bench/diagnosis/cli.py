@@ -16,6 +16,7 @@ from ..storage import _clean
 from . import THRESHOLDS, diagnose
 from .evidence import aligned
 from .finding import Finding
+from .severities import RAISED, SEVERITY
 
 _COLOURS = {"high": "\033[1;31m", "medium": "\033[1;33m", "low": "\033[1;36m"}
 _RESET = "\033[0m"
@@ -71,6 +72,15 @@ def run(args) -> int:
     sys.stdout.write(findings_text(findings, colour=use_colour(), width=width))
     if args.thresholds:
         print()
-        for name, (value, why) in THRESHOLDS.items():
-            print(f"threshold {name} = {value}: {why}")
+        sys.stdout.write(thresholds_text())
     return 0
+
+
+def thresholds_text() -> str:
+    """Every number the rules compare against, and every rule's severity, with the reasons."""
+    lines = [f"threshold {name} = {value}: {why}" for name, (value, why) in THRESHOLDS.items()]
+    for rule, (level, why) in SEVERITY.items():
+        raised = RAISED.get(rule)
+        lines.append(f"severity {rule} = {level}: {why}"
+                     + (f"; {raised[0]} when {raised[1]}" if raised else ""))
+    return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from ..analysis.frames import RunData
 from .finding import Finding
 from ..analysis.measures import fixed_costs
 from ..analysis.stats import median
-from ..variants import FAST_POLL_S
+from ..variant_table import FAST_POLL_S
 
 #: Variants that run hyperopt unmodified (stock, and the public max_queue_len knob).
 UNMODIFIED = ("", "stock", "queue")
@@ -83,8 +83,8 @@ def with_advice(findings: list[Finding], run: RunData) -> list[Finding]:
     """Fixed-overhead findings get the advice appended to their recommendation."""
     out = []
     for f in findings:
-        if f.rule == "fixed-overhead" and ":" in f.id:
-            extra = advice(run, f.id.split(":", 1)[1])
+        if f.rule == "fixed-overhead" and f.workload:
+            extra = advice(run, f.workload)
             if extra:
                 f = dataclasses.replace(f, recommendation=f"{f.recommendation} {extra}".strip())
         out.append(f)

@@ -1,43 +1,35 @@
 """How a finding's evidence reads: `name  value unit` rows instead of a raw dict.
 
-The unit comes from the evidence key's name, the rules' own vocabulary: `_s` is seconds,
-`share` a fraction shown as a percentage, `ratio`/`speedup`/`slowdown` a ratio (×),
-`cores`, `slots` and `threads` counts of those. Nested dicts become one row per entry
-(`serial.objective_s`, `break_even_objective_s[2]`), taking the unit from the entry's name or,
-when it has none, from the dict's. The terminal (`diagnose`) and the report both show these
-rows, so a number reads the same everywhere.
+Each evidence key's unit is declared once (units.py); values stay numbers until shown here:
+seconds with `fmt_s` and `s`, a ratio as `N×`, a share as a percentage, bytes in MB, cores,
+slots and threads as counts of those. A mapping (a dict value of a declared unit) becomes one
+row per entry (`break_even_objective_s[2]`), a record one row per member
+(`serial.objective_s`). The terminal (`diagnose`) and the report both show these rows, so a
+number reads the same everywhere.
 """
 from __future__ import annotations
 
 import math
-import re
 from numbers import Integral, Real
 
 from ..formats import fmt_num, fmt_pct, fmt_s, fmt_x, is_missing
+from .units import UNITS, unit_of
 
-#: (pattern on a key name, kind), first match wins.
-_KINDS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"ratio|speedup|slowdown|unevenness"), "ratio"),
-    (re.compile(r"share"), "share"),
-    (re.compile(r"(^|_)s$|_s_|seconds"), "seconds"),
-    (re.compile(r"bytes"), "bytes"),
-    (re.compile(r"cores"), "cores"),
-    (re.compile(r"slots"), "slots"),
-    (re.compile(r"threads|thread_demand"), "threads"),
-    (re.compile(r"loss"), "loss"),
-]
+#: units whose name is written after a count of them
+_COUNTED = ("cores", "slots", "threads")
 
 
-def unit_kind(name: str) -> str | None:
-    """The kind of quantity an evidence key names, or None for a plain value."""
-    for pattern, kind in _KINDS:
-        if pattern.search(str(name).lower()):
-            return kind
-    return None
+def _plain(number: float, value, unit: str) -> tuple[str, str]:
+    """A whole number as an integer, else two decimals; the unit's symbol after it."""
+    symbol = UNITS[unit].symbol if unit in _COUNTED else ""
+    if isinstance(value, Integral) or (math.isfinite(number) and number == int(number)
+                                        and abs(number) < 1e15):
+        return str(int(number)), symbol
+    return fmt_num(number), symbol
 
 
-def format_value(value, kind: str | None) -> tuple[str, str]:
-    """(value text, unit) for one evidence value of the given kind."""
+def format_value(value, unit: str) -> tuple[str, str]:
+    """(value text, unit text) for one evidence value in its declared unit."""
     if isinstance(value, bool):
         return ("yes" if value else "no"), ""
     if isinstance(value, (list, tuple, set)):
@@ -47,39 +39,40 @@ def format_value(value, kind: str | None) -> tuple[str, str]:
     if not isinstance(value, Real) or is_missing(value):
         return ("—" if is_missing(value) else str(value)), ""
     number = float(value)
-    if kind == "seconds":
-        return fmt_s(number), "s"
-    if kind == "ratio":
+    if unit == "seconds":
+        return fmt_s(number), UNITS[unit].symbol
+    if unit == "ratio":
         return fmt_x(number), ""
-    if kind == "share":
+    if unit == "share":
         return fmt_pct(number), ""
-    if kind == "bytes":
-        return f"{number / 1e6:.1f}", "MB"
-    if kind == "loss":
+    if unit == "bytes":
+        return f"{number / 1e6:.1f}", UNITS[unit].symbol
+    if unit == "loss":
         return f"{number:.4g}", ""
-    unit = kind if kind in ("cores", "slots", "threads") else ""
-    if isinstance(value, Integral) or (math.isfinite(number) and number == int(number)
-                                        and abs(number) < 1e15):
-        return str(int(number)), unit
-    return fmt_num(number), unit
+    return _plain(number, value, unit)
 
 
-def evidence_rows(evidence, parent: str = "", parent_kind: str | None = None
-                  ) -> list[tuple[str, str, str]]:
-    """[(name, value, unit)] for every value in a finding's evidence, nested dicts flattened."""
+def _child(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if key.isidentifier() else f"{parent}[{key}]"
+
+
+def _rows(name: str, value, unit) -> list[tuple[str, str, str]]:
+    if isinstance(unit, dict):  # a record: each member has its own unit
+        if not isinstance(value, dict):
+            return [(name, *format_value(value, "text"))]
+        return [row for member, v in value.items()
+                for row in _rows(_child(name, str(member)), v, unit_of(member, unit, name))]
+    if isinstance(value, dict):  # a mapping: every entry in the key's unit
+        return [row for key, v in value.items() for row in _rows(_child(name, str(key)), v, unit)]
+    return [(name, *format_value(value, unit))]
+
+
+def evidence_rows(evidence) -> list[tuple[str, str, str]]:
+    """[(name, value, unit)] for every value in a finding's evidence, mappings and records
+    flattened. Raises units.UndeclaredEvidence for a key with no declared unit."""
     if not isinstance(evidence, dict):
         return [] if evidence in (None, "") else [("evidence", str(evidence), "")]
-    rows = []
-    for key, value in evidence.items():
-        key = str(key)
-        name = (f"{parent}.{key}" if key.isidentifier() else f"{parent}[{key}]") if parent else key
-        kind = unit_kind(key) if not key.isdigit() else None
-        kind = kind or parent_kind
-        if isinstance(value, dict):
-            rows += evidence_rows(value, name, kind)
-        else:
-            rows.append((name, *format_value(value, kind)))
-    return rows
+    return [row for key, value in evidence.items() for row in _rows(str(key), value, unit_of(key))]
 
 
 def aligned(rows: list[tuple[str, str, str]], indent: str = "") -> list[str]:

@@ -25,35 +25,33 @@ Everything comes from the frames bench.analysis.load_run builds:
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
 import math
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..analysis import GROUP_COLS, RunData
+from .. import keys
+from ..analysis import RunData
 from ..shapes import parse_label
 from ..errors import BenchError
-from ..variants import FAST_POLL_S, VARIANTS
+from ..variant_table import FAST_POLL_S, VARIANTS
+from ..versions import fmin_poll_s as _hyperopt_poll_s  # read from its source, checked there
 from .simulate import Inputs, Shape, overloaded
 from .startup import Startup, fit_startup, shape_key, worker_flags
 
 STOCK = "stock"
 #: A trial ran alone when siblings of its cell overlapped less than this share of it.
 ALONE_SHARE = 0.05
-#: Columns naming one measured configuration: the analysis' groups, which carry the variant
-#: ("stock" for unmodified spark cells) and the thread environment.
-CONFIG_COLS = list(GROUP_COLS)
+#: Columns naming one measured configuration (bench.keys): they carry the variant ("stock"
+#: for unmodified spark cells) and the thread environment.
+CONFIG_COLS = keys.CONFIG
 #: Columns naming one objective the model simulates: the workload, the model's thread
-#: setting and the thread environment the harness set for the cell (bench.analysis'
-#: env_label: '' as inherited, e.g. 'OMP_WAIT_POLICY=passive'); the wait policy alone can
-#: change how fast the same model runs on shared cores.
-CLASS_COLS = ["workload", "n_jobs_label", "env_label"]
+#: setting and the thread environment the harness set for the cell (bench.keys' env_label:
+#: '' as inherited, e.g. 'OMP_WAIT_POLICY=passive'); the wait policy alone can change how
+#: fast the same model runs on shared cores.
+CLASS_COLS = keys.OBJECTIVE
 #: Per-trial flags prepare() adds to spark trials: `fresh` (contention) and the start-up
 #: flags of bench.predict.startup.worker_flags.
 WORKER_FLAGS = ("fresh", "free_slot", "new_worker", "prewarmed")
@@ -71,35 +69,15 @@ class ClassKey(NamedTuple):
         """The key of a frame row, a groupby key tuple in CLASS_COLS order, or a mapping."""
         values = (tuple(row[c] for c in CLASS_COLS) if hasattr(row, "keys")
                   else tuple(row) + ("",) * (len(CLASS_COLS) - len(row)))
-        return cls(*("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                     for v in values))
+        return cls(*("" if keys.missing(v) else str(v) for v in values))
 
     def text(self) -> str:
         env = f" {{{self.env}}}" if self.env else ""
         return f"{self.workload} n_jobs={self.n_jobs}{env}"
 
 
-def config_key(row) -> tuple:
-    """The key of one configuration (a frame row or mapping with CONFIG_COLS)."""
-    return _key(tuple(row[c] for c in CONFIG_COLS))
-
-
-def config_keys(df: pd.DataFrame) -> list[tuple]:
-    """config_key of every row of a frame, in order."""
-    return [_key(row) for row in df[CONFIG_COLS].itertuples(index=False, name=None)]
-
-
-@functools.lru_cache(maxsize=1)
-def _hyperopt_poll_s() -> float:
-    """hyperopt's fmin poll interval (FMinIter's poll_interval_secs default; the dispatcher
-    sleeps the same 1 s), read from hyperopt's source without importing it."""
-    try:
-        spec = importlib.util.find_spec("hyperopt")
-        folder = Path(next(iter(spec.submodule_search_locations)))
-        text = (folder / "fmin.py").read_text(encoding="utf-8")
-        return float(re.search(r"poll_interval_secs\s*=\s*([0-9.]+)", text).group(1))
-    except Exception:  # hyperopt missing or changed: counting turns still needs a guess
-        return 1.0
+# the key of one configuration (a frame row or mapping with CONFIG_COLS), of every row
+config_key, config_keys = keys.config_key, keys.config_keys
 
 
 def nominal_poll_s(variant: str = STOCK) -> float:
@@ -197,9 +175,7 @@ def _without_variant(key: tuple) -> tuple:
     return tuple(v for c, v in zip(CONFIG_COLS, key) if c != "variant_label")
 
 
-def _key(key: tuple) -> tuple:
-    return tuple(None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))
-                 else v for v in key)
+_key = keys.key_of  # a key tuple with the one missing-value rule
 
 
 def host_cores(manifest: dict) -> int:

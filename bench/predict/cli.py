@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-
-import numpy as np
 
 from ..analysis import load_run
 from ..errors import BenchError
 from ..shapes import shape_label
+from ..storage import default_out_dir
 from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mechanism_checks,
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
 from .calibrate import prepare
-from .validate import TARGET_MEDIAN, TARGET_WORST, VALIDATE_DRAWS, WALL_DECIMALS
+from .text import calibration_lines, validation_lines
+from .validate import VALIDATE_DRAWS
 
 DEFAULT_EVALS = 200
 
@@ -123,40 +122,7 @@ def run(args) -> int:
 
 
 def _default_chart(run_path: Path) -> Path:
-    from ..report.build import default_out_dir
-
     return default_out_dir(run_path) / "predict_sizing.png"
-
-
-def calibration_lines(cal) -> list[str]:
-    lo = cal.loops
-    lines = [f"Calibrated from {cal.run_id} ({cal.variant} SparkTrials): fmin loop "
-             f"{lo['fmin_period_s']:.3f} s, dispatcher loop {lo['dispatch_period_s']:.3f} s; "
-             f"this machine: {cal.host_cores} cores, {cal.background_cores:.2f} busy with "
-             f"other work during trials"]
-    for key, inp in sorted(cal.inputs.items()):
-        reused = (f", kept worker {np.median(inp.startup_reused_s):.2f} s "
-                  f"(a slot's next trial reuses it {inp.reuse_prob:.0%} of the time; "
-                  f"{np.mean(inp.kept_workers):.1f} idle per call from before it)"
-                  if len(inp.startup_reused_s) else "")
-        spin = (f", {inp.oversubscribed_slowdown:.1f}x slower than sharing explains beside "
-                f"siblings on oversubscribed cores"
-                if round(inp.oversubscribed_slowdown, 1) > 1.0 else "")
-        lines.append(f"  {key.text()}: {cal.trials_used[key]} trials, objective "
-                     f"{np.median(inp.objective_s):.3f} s alone using {inp.demand_cores:.2f} "
-                     f"cores{spin}, start-up {np.median(inp.startup_fresh_s):.2f} s{reused}, "
-                     f"return {np.median(inp.return_s):.3f} s")
-    shapes = {shape for _, shape in cal.startups}
-    if len(shapes) > 1:  # start-up as measured on each shape (used for that shape)
-        for (workload, shape), start in sorted(cal.startups.items()):
-            lines.append(f"  {workload} start-up on {shape}: {np.median(start.fresh_s):.2f} s "
-                         f"({start.trials} trials with a free slot)")
-    lines += [f"  note: {n}" for n in cal.notes]
-    return lines
-
-
-def _pct(x) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:+.0%}"
 
 
 def _validate(run_data, variant: str, draws: int, as_json: bool) -> int:
@@ -171,54 +137,3 @@ def _validate(run_data, variant: str, draws: int, as_json: bool) -> int:
         return 0
     print("\n".join(validation_lines(run_data.run_id, variant, rows, summary, checks)))
     return 0
-
-
-def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
-    lines = [f"Model check on {run_id} ({variant} SparkTrials): each spark configuration "
-             f"predicted from the other configurations", "",
-             "| configuration | workload | shape | evals | cells | measured wall [repeats] | "
-             "predicted wall [interval] | error | note |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    d = WALL_DECIMALS
-    for r in rows:
-        predicted = math.isfinite(r.predicted_s)
-        pred = (f"{r.predicted_s:.{d}f} s [{r.low_s:.{d}f}-{r.high_s:.{d}f}]" if predicted
-                else r.note)
-        spread = (f" [{r.measured_low_s:.{d}f}-{r.measured_high_s:.{d}f}]" if r.cells > 1
-                  else "")
-        lines.append(f"| {r.setting} | {r.workload} | {r.shape} | {r.max_evals} | {r.cells} | "
-                     f"{r.measured_s:.{d}f} s{spread} | {pred} | {_pct(r.error)} | "
-                     f"{r.note if predicted else ''} |")
-    lines.append("")
-    if summary["configurations"]:
-        ok = "within" if summary["within_target"] else "NOT within"
-        lines.append(f"Median absolute error {summary['median_abs_error']:.1%}, worst "
-                     f"{summary['worst_abs_error']:.1%} over {summary['configurations']} "
-                     f"configurations: {ok} the target (median <= {TARGET_MEDIAN:.0%}, worst "
-                     f"<= {TARGET_WORST:.0%}).")
-        if summary["repeated"]:
-            lines.append(f"{summary['in_measured_range']} of the {summary['repeated']} "
-                         f"configurations measured more than once were predicted within the "
-                         f"range of their own repeats.")
-    else:
-        lines.append("No configuration could be predicted from the others.")
-    lr = checks["launch_rate"]
-    lines += ["", "Mechanism checks (shapes not run):",
-              f"- launch rate on {lr['shape']} with max_queue_len=1: "
-              f"{lr['launch_rate_q1_per_s']:.3f} trials/s (bound from the fmin loop "
-              f"{lr['bound_per_s']:.3f}/s: {'holds' if lr['holds'] else 'VIOLATED'}); with "
-              f"max_queue_len=64: {lr['launch_rate_q_parallelism_per_s']:.2f}/s; wall "
-              f"{lr['wall_q1_s']:.0f} s vs {lr['wall_q_parallelism_s']:.0f} s for "
-              f"{lr['max_evals']} evaluations"]
-    if not checks["break_even"] and variant != STOCK:
-        lines.append(f"- break-even objective length: not compared (the `fixed-overhead` "
-                     f"finding measures stock SparkTrials, not {variant})")
-    elif not checks["break_even"]:
-        lines.append("- break-even objective length: nothing to compare with (no "
-                     "`fixed-overhead` finding at a parallelism >= 2, or no diagnosis run)")
-    for b in checks["break_even"]:
-        lines.append(f"- break-even objective length, {b['workload']} at parallelism "
-                     f"{b['parallelism']}: model {b['model_s']:.2f} s, `fixed-overhead` finding "
-                     f"{b['finding_s']:.2f} s ({_pct(b['difference'])}; "
-                     f"{'within' if b['holds'] else 'NOT within'} 10%)")
-    return lines

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..conditions import NATIVE
+from ..model import NATIVE
 from .calibrate import Calibration, ClassKey, startup_fields
 from .simulate import Inputs, Shape, simulate, simulate_serial
 

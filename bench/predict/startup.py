@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from ..shapes import parse_label
-from ..variants import FAST_POLL_S
+from ..variant_table import FAST_POLL_S
 
 LOCAL = "local"
 #: Bookings closer than this were made in one dispatcher turn: a turn books its trials within

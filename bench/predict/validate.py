@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import RunData, group_walls, usable_cells
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..errors import BenchError
 from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
                         config_keys, measured_shape, prepare, with_variant)
@@ -243,9 +243,9 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = VALIDATE_DRAWS
     slots = run.cells["task_slots"].dropna()
     n_slots = int(slots.max()) if len(slots) else 1
     for f in findings:
-        if f.rule != "fixed-overhead":
+        if f.rule != "fixed-overhead" or not f.workload:
             continue
-        workload = f.id.split(":", 1)[1]
+        workload = f.workload
         keys = [k for k in cal.classes() if k[0] == workload]
         if not keys:
             continue

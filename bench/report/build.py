@@ -15,7 +15,8 @@ from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
 from ..environment import usable_cores
 from ..errors import BenchError
-from . import captions, charts, cure, headline, html, sections, whatif
+from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
+from . import captions, charts, cure, headline, html, prediction, sections, whatif
 
 REPORT_NAME = "report.md"
 HTML_NAME = "report.html"
@@ -29,12 +30,6 @@ class ChartResult:
     path: Optional[Path]
     caption: str
     skipped: Optional[str]
-
-
-def default_out_dir(run_path: Path) -> Path:
-    """reports/<run-id> beside the results/ folder that holds the run."""
-    run_path = Path(run_path).resolve()
-    return run_path.parent.parent / "reports" / run_path.name
 
 
 def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
@@ -137,9 +132,7 @@ SECTIONS: list[Callable[[ReportContext], list[str]]] = [
 
 def prediction_section(ctx: ReportContext) -> list[str]:
     """The model's check and cluster-sizing sections (bench.predict), with their chart."""
-    from ..predict.report import markdown
-
-    return markdown(ctx.run, ctx.analysis, ctx.out, ctx.findings)
+    return prediction.markdown(ctx.run, ctx.analysis, ctx.out, ctx.findings)
 
 
 def render_markdown(ctx: ReportContext) -> str:

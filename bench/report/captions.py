@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..conditions import NATIVE
+from ..model import NATIVE
 from .markdown import fmt_num, fmt_pct, fmt_s, fmt_x, fmt_x_ci, is_missing
 
 

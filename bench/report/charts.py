@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from ..conditions import NATIVE
+from ..model import NATIVE
 from .markdown import fmt_x
 
 DPI = 100

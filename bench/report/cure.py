@@ -13,8 +13,9 @@ import pandas as pd
 
 from ..analysis.cure import cell_ideals, variant_savings, wall_over_ideal
 from ..analysis.frames import RunData
-from ..variants import FAST_POLL_S, VARIANTS, hyperopt_version
-from ..variants import label as variant_label
+from ..variant_table import FAST_POLL_S, VARIANTS
+from ..variant_table import label as variant_label
+from ..versions import hyperopt_version
 from .charts import NoData, _panels, _save
 from .markdown import fmt_int, fmt_num, fmt_pct, fmt_s, table
 

@@ -14,7 +14,7 @@ from typing import Optional
 import pandas as pd
 
 from ..analysis import Analysis, RunData
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..diagnosis import RULES
 from ..diagnosis.finding import SEVERITIES, Finding
 from ..formats import fmt_num, fmt_s, fmt_x
@@ -83,10 +83,9 @@ def speedup_lines(speedups: pd.DataFrame, workload: str) -> tuple[str, str]:
 
 # --- cause --------------------------------------------------------------------------------
 def finding_workload(finding: Finding, workloads: list[str]) -> Optional[str]:
-    """The workload a finding is about (named in its id 'rule:workload:...'), or None for a
-    finding about the whole run."""
-    parts = finding.id.split(":")[1:]
-    return next((w for w in workloads if w in parts), None)
+    """The workload a finding is about (Finding.workload) if it is one of this run's, or None
+    for a finding about the whole run."""
+    return finding.workload if finding.workload in workloads else None
 
 
 def _is_emulated(finding: Finding) -> bool:

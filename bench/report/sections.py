@@ -9,8 +9,9 @@ import pandas as pd
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..analysis.quality import search_not_comparable
-from ..conditions import NATIVE
+from ..model import NATIVE
 from ..diagnosis.finding import Finding
+from ..diagnosis.units import UndeclaredEvidence
 from ..errors import BenchError
 from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
                        fmt_x_ci, is_missing, key_value_table, table)
@@ -363,7 +364,8 @@ def quality_detail(analysis: Analysis, grid: Optional[dict] = None) -> list[str]
 
 # --- findings and gaps ---------------------------------------------------------------------
 def validate_findings(findings) -> Optional[list[Finding]]:
-    """Findings must be Finding objects with an id and a summary; say which one is wrong."""
+    """Findings must be Finding objects with an id, a summary and evidence keys of declared
+    units; say which one is wrong."""
     if findings is None:
         return None
     if not isinstance(findings, (list, tuple)):
@@ -374,6 +376,10 @@ def validate_findings(findings) -> Optional[list[Finding]]:
         for key in ("id", "summary"):
             if not getattr(f, key):
                 raise BenchError(f"findings[{i}]: missing '{key}'")
+        try:
+            f.units()
+        except UndeclaredEvidence as e:
+            raise BenchError(f"findings[{i}] ({f.id}): {e}") from None
     return list(findings)
 
 

@@ -1,4 +1,4 @@
-"""The report's "Model check" and "What a bigger cluster would do" sections.
+"""The report's "Model check" and "What a bigger cluster would do" sections (bench.predict).
 
 Only runs with at least two spark configurations get them: with one, nothing is left to
 calibrate on when it is held out. Returns Markdown lines and draws one chart beside the
@@ -10,13 +10,13 @@ from pathlib import Path
 
 from ..analysis import Analysis, RunData
 from ..errors import BenchError
-from .calibrate import STOCK, calibrate, prepare, variants_in
-from .chart import plot_sizing
-from .cli import validation_lines
-from .predict import DEFAULT_DRAWS, predict_many
-from .recommend import recommend
-from .shapes import build_shapes
-from .validate import VALIDATE_DRAWS, error_summary, mechanism_checks, spark_configs, validate
+from ..predict.calibrate import STOCK, calibrate, prepare, variants_in
+from ..predict.chart import plot_sizing
+from ..predict.predict import DEFAULT_DRAWS, predict_many
+from ..predict.recommend import recommend
+from ..predict.shapes import build_shapes
+from ..predict.text import validation_lines
+from ..predict.validate import VALIDATE_DRAWS, error_summary, mechanism_checks, spark_configs, validate
 
 CHART = "predict_sizing.png"
 REPORT_EVALS = 200

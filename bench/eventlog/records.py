@@ -1,30 +1,21 @@
-"""Spark event logs: one record per task, joined to hyperopt trials by task attempt id.
+"""Spark event-log events as records: one per task (SparkTaskRecord) and per executor.
 
 The event log is the only place where Spark's own view of each trial (when its task was
 launched, how long it waited for the scheduler, how long the executor ran it) is written down.
-The runner writes plain JSON-lines logs (spark.eventLog.compress=false, rolling off); Spark 4's
-default zstd rolling logs are read too, through pyarrow's zstd codec.
-
-Joining never relies on order: Spark job ids do not follow hyperopt trial ids. A task joins a
-trial when the trial's probe saw the same TaskContext.taskAttemptId(), the task's job group is
-the trial's cell id, and the task ran inside the trial's life on the driver's clock (task ids
-restart in every Spark application). join_tasks is the one home of this rule.
+Only the events named in WANTED_EVENTS are decoded, and the two read for every task only in
+the slices the records need.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Optional
 
-from .collect import STAMP_RESOLUTION_S
-from .errors import BenchError
-from .model import SparkExecutorRecord, SparkTaskRecord
-from .storage import RunFolder
-
-logger = logging.getLogger(__name__)
+from ..errors import BenchError
+from ..model import SparkExecutorRecord, SparkTaskRecord
+from .files import log_parts, part_lines
 
 TASK_END = "SparkListenerTaskEnd"
 JOB_START = "SparkListenerJobStart"
@@ -44,15 +35,6 @@ _decode = json.JSONDecoder().raw_decode  # str in, no encoding sniffing per line
 #: Field names of a task record, in schema order: the data model decides what is written.
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(SparkTaskRecord))
 EXECUTOR_FIELDS = tuple(f.name for f in dataclasses.fields(SparkExecutorRecord))
-#: Results file holding every executor of the run's applications (SparkExecutorRecord).
-SPARK_EXECUTORS = "spark_executors.jsonl"
-
-INPROGRESS = ".inprogress"
-ROLLING_PREFIX = "eventlog_v2_"
-_OTHER_CODECS = (".lz4", ".lzf", ".snappy")
-#: Tolerance when matching a trial's probe clock (executor host) against a task's
-#: launch/finish window (driver host); used only when the trial has no driver stamps.
-_CLOCK_SLACK_S = 1.0
 
 
 @dataclass
@@ -88,87 +70,6 @@ class EventLog:
                        f"or is still running")
         return out
 
-
-# --------------------------------------------------------------------------- reading lines
-
-def _lines_plain(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as fh:  # bytes: lines that are skipped are never even decoded
-        yield from fh
-
-
-def _zstd_chunks(path: Path, size: int) -> Iterator[bytes]:
-    import pyarrow as pa
-
-    with pa.CompressedInputStream(pa.OSFile(str(path)), "zstd") as stream:
-        while True:
-            chunk = stream.read(size)
-            if not chunk:
-                return
-            yield chunk
-
-
-def _lines_zstd(path: Path, log_: EventLog) -> Iterator[bytes]:
-    """Decompress with pyarrow. Arrow drops the output of a read that hits the end of a cut
-    stream, so a log cut off by a kill is read again in small steps from where the fast pass
-    stopped, to keep every event that can be decoded."""
-    try:
-        import pyarrow as pa
-        usable = pa.Codec.is_available("zstd")
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
-        usable = False
-    if not usable:
-        raise BenchError(f"{path}: zstd event log but no zstd codec available; run Spark with "
-                         f"spark.eventLog.compress=false")
-    pending, done = b"", 0  # done: decompressed bytes already handed out or pending
-    for size in (1 << 16, 256):
-        skip = done
-        try:
-            for chunk in _zstd_chunks(path, size):
-                if skip:
-                    cut = min(skip, len(chunk))
-                    chunk, skip = chunk[cut:], skip - cut
-                    if not chunk:
-                        continue
-                done += len(chunk)
-                pending += chunk
-                last = pending.rfind(b"\n")
-                if last >= 0:
-                    yield from pending[:last + 1].splitlines(keepends=True)
-                    pending = pending[last + 1:]
-            break
-        except OSError:
-            log_.stream_cut = True
-    if pending:
-        yield pending  # no newline: parsed if whole, reported as torn otherwise
-
-
-def _log_parts(path: Path) -> list[Path]:
-    """The files holding one application's events, in order."""
-    if path.is_dir():
-        parts = [p for p in path.iterdir() if p.name.startswith("events_")]
-        if not parts:
-            raise BenchError(f"{path}: rolling event-log folder without events_* files")
-
-        def index(p: Path) -> int:
-            try:
-                return int(p.name.split("_")[1])
-            except (IndexError, ValueError):
-                raise BenchError(f"{p}: unexpected event-log file name") from None
-        return sorted(parts, key=index)
-    return [path]
-
-
-def _part_lines(part: Path, log_: EventLog) -> Iterator[bytes]:
-    name = part.name[: -len(INPROGRESS)] if part.name.endswith(INPROGRESS) else part.name
-    if name.endswith(".zstd") or name.endswith(".zst"):
-        return _lines_zstd(part, log_)
-    if name.endswith(_OTHER_CODECS):
-        raise BenchError(f"{part}: event log compressed with {Path(name).suffix[1:]}, which "
-                         f"cannot be read; run Spark with spark.eventLog.compress=false")
-    return _lines_plain(part)
-
-
-# --------------------------------------------------------------------------- events
 
 def _ms(value) -> Optional[float]:
     """Epoch milliseconds -> epoch seconds; Spark writes 0 or -1 for 'never'."""
@@ -309,8 +210,8 @@ def read_eventlog(path: Path | str) -> EventLog:
         raise BenchError(f"{path}: no such event log")
     out = EventLog(path=path)
     stage_job: dict[int, dict] = {}
-    for part in _log_parts(path):
-        lines = _part_lines(part, out)
+    for part in log_parts(path):
+        lines = part_lines(part, out)
         for n, line in enumerate(lines, 1):
             name = _event_name(line)
             if name is not None and line.endswith(b"\n"):  # a last line may be torn: decode it
@@ -379,127 +280,7 @@ def _apply(event: dict, out: EventLog, stage_job: dict) -> None:
         out.spark_version = event.get("Spark Version")
 
 
-# --------------------------------------------------------------------------- run folders
-
-def find_eventlogs(directory: Path | str) -> list[Path]:
-    """Event logs in a folder (one per Spark application), oldest first; [] if none."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    found = []
-    for p in directory.iterdir():
-        if p.name.startswith(".") or p.name.endswith(".crc"):
-            continue
-        if p.is_dir() and not p.name.startswith(ROLLING_PREFIX):
-            continue
-        found.append(p)
-    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
-
-
-def read_run_eventlogs(run_folder: RunFolder | Path | str) -> list[EventLog]:
-    """Every event log of a run (a resumed run has one per Spark application)."""
-    folder = run_folder if isinstance(run_folder, RunFolder) else RunFolder(run_folder)
-    logs = find_eventlogs(folder.eventlog_dir)
-    if not logs:
-        raise BenchError(f"{folder.eventlog_dir}: no Spark event log found (the run must set "
-                         f"spark.eventLog.enabled=true and spark.eventLog.dir to this folder)")
-    return [read_eventlog(p) for p in logs]
-
-
 def executor_records(elog: EventLog, run_id: Optional[str] = None) -> list[dict]:
     """SparkExecutorRecord dicts of one application's executors."""
     return [{**{name: ex.get(name) for name in EXECUTOR_FIELDS}, "run_id": run_id,
              "app_id": elog.app_id} for ex in elog.executors]
-
-
-def parse_run_eventlog(run_folder: RunFolder | Path | str,
-                       executors: Optional[list] = None) -> list[dict]:
-    """SparkTaskRecord dicts for every task of a run, joined to the run's finished trials;
-    when `executors` is a list, every application's SparkExecutorRecord dicts are added to it.
-    Problems found while reading (torn last line, killed application) are logged as warnings."""
-    folder = run_folder if isinstance(run_folder, RunFolder) else RunFolder(run_folder)
-    tasks: list[dict] = []
-    for elog in read_run_eventlogs(folder):
-        for note in elog.notes():
-            logger.warning(note)
-        tasks.extend(elog.tasks)
-        if executors is not None:
-            executors.extend(executor_records(elog, folder.run_id))
-    for task in tasks:
-        task["run_id"] = folder.run_id
-    return join_tasks(tasks, folder.committed().trials)
-
-
-# --------------------------------------------------------------------------- joining
-
-def _clocks_agree(trial: dict, task: dict) -> Optional[bool]:
-    """Did this task run inside the trial's life? None when the clocks needed are missing.
-
-    On the driver's own clock: hyperopt stamps book_time before the trial's Spark job is
-    submitted and refresh_time after its result came back, and Spark stamps the task's launch
-    and finish on the driver too, so book <= launch and finish <= refresh hold up to the
-    stamps' millisecond truncation, whatever the executor's clock says. Without driver stamps,
-    the probe's start (executor clock) must fall in launch..finish within _CLOCK_SLACK_S.
-    """
-    launch, finish = task.get("launch_ts"), task.get("finish_ts")
-    book, refresh = trial.get("book_ts"), trial.get("refresh_ts")
-    if book is not None and (launch is not None or finish is not None):
-        res = STAMP_RESOLUTION_S
-        after_book = (launch if launch is not None else finish) >= book - res
-        before_refresh = refresh is None or finish is None or finish <= refresh + res
-        return after_book and before_refresh
-    start = trial.get("start_ts")
-    if start is None or launch is None or finish is None:
-        return None
-    return launch - _CLOCK_SLACK_S <= start <= finish + _CLOCK_SLACK_S
-
-
-def join_tasks(tasks: Iterable[dict], trials: Iterable[dict]) -> list[dict]:
-    """Tasks as SparkTaskRecord dicts with cell_id and tid of the trial whose probe saw the
-    same task attempt id under the same job group (= cell id). Unjoined tasks keep cell_id
-    and tid null. Task ids restart in every Spark application (each resume, each cluster
-    shape), so when tasks of several applications carry the trial's key, the one that ran
-    inside the trial's life (see _clocks_agree) wins; if that does not settle it, none is
-    joined. A task that plainly ran outside the trial's life is never joined to it."""
-    by_key: dict[tuple, list[dict]] = {}
-    for trial in trials:
-        attempt = trial.get("spark_task_attempt_id")
-        if attempt is None or trial.get("cell_id") is None:
-            continue
-        by_key.setdefault((trial["cell_id"], attempt), []).append(trial)
-
-    tasks = [dict(t) for t in tasks]
-    candidates: dict[tuple, list[int]] = {}
-    for i, task in enumerate(tasks):
-        key = (task.get("job_group"), task.get("task_attempt_id"))
-        if key in by_key:
-            candidates.setdefault(key, []).append(i)
-
-    joined: dict[int, dict] = {}
-    for key, idxs in candidates.items():
-        key_trials = by_key[key]
-        if len(key_trials) != 1:
-            continue  # two trials claim one task: the probe data is inconsistent
-        trial = key_trials[0]
-        if len(idxs) > 1:
-            idxs = [i for i in idxs if _clocks_agree(trial, tasks[i])]
-        if len(idxs) != 1 or _clocks_agree(trial, tasks[idxs[0]]) is False:
-            continue  # ambiguous, or the only candidate ran at another time (another app)
-        joined[idxs[0]] = trial
-
-    out = []
-    for i, task in enumerate(tasks):
-        trial = joined.get(i)
-        task["cell_id"] = trial.get("cell_id") if trial else None
-        task["tid"] = trial.get("tid") if trial else None
-        if trial and task.get("run_id") is None:
-            task["run_id"] = trial.get("run_id")
-        out.append(as_record(task))
-    return out
-
-
-def trials_without_task(joined_tasks: Iterable[dict], trials: Iterable[dict]) -> list[dict]:
-    """Spark trials (those with a task attempt id) that no event-log task was joined to."""
-    seen = {(t["cell_id"], t["tid"]) for t in joined_tasks if t.get("cell_id") is not None}
-    return [t for t in trials if t.get("spark_task_attempt_id") is not None
-            and (t.get("cell_id"), t.get("tid")) not in seen]
