@@ -425,3 +425,26 @@ def test_tuned_needs_only_hyperopt_and_pyspark(tmp_path):
     assert got["driver_pid"] not in pids and pids <= set(got["prewarmed_pids"])
     for r in got["results"]:  # the executors ran the bare venv too
         assert r["python"] == python and r["absent"] == list(HARNESS_ONLY), r
+
+
+# --- what the records say ------------------------------------------------------------------
+def test_observe_records_tuned_calls_with_their_queue_and_shared_workers(spark, tmp_path):
+    import bench
+    from hyperopt import anneal, tpe
+    from hyperopt.spark import SparkTrials
+
+    from bench.storage import RunFolder
+    from bench.tuned import TunedSparkTrials
+
+    with bench.observe("tuned-notebook", results_dir=tmp_path) as obs:
+        for trials, algo in [(TunedSparkTrials(parallelism=2, spark_session=spark), tpe.suggest),
+                             (TunedSparkTrials(parallelism=2, spark_session=spark,
+                                               reuse_workers=False), anneal.suggest),
+                             (SparkTrials(parallelism=2, spark_session=spark), tpe.suggest)]:
+            obs.fmin(fn=_ok_objective, space=_space(), algo=algo, max_evals=3, trials=trials,
+                     show_progressbar=False)
+    folder = RunFolder(obs.path)
+    got = [(c["variant"], c["max_queue_len"], c["shared_workers"], c["trials_ok"])
+           for c in sorted(folder.committed().cells, key=lambda c: c["order"])]
+    assert got == [("tuned", 2, True, 3), ("tuned", 1, False, 3), (None, 1, False, 3)]
+    assert all(t["pid"] != os.getpid() for t in folder.committed().trials)
