@@ -31,6 +31,19 @@ SUBMIT_ARGS = ("--conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddre
                "--conf spark.ui.enabled=false pyspark-shell")
 
 
+#: Tests of the suite that tuned cannot pass by design, and why. Nothing else may differ.
+BY_DESIGN = {
+    "FMinTestCase::test_timeout_with_job_cancellation": (
+        "its second half asserts that 6 one-second anneal trials at parallelism 4 do not all "
+        "finish within a 4 s timeout: stock cancels 2 of them (same points, none of the 22 s "
+        "ones) only because it launches about one trial per second into fresh workers; tuned "
+        "finishes all 6 in about 3 s, so nothing is left to cancel. Its first half (a running "
+        "trial cancelled at the timeout) passes; tests/test_tuned_dropin.py::"
+        "test_timeout_cancels_running_trials_under_fast_polling checks the mix of finished "
+        "and cancelled trials with trials that do outlast the timeout"),
+}
+
+
 @dataclass
 class SuiteRun:
     """One pytest run of the suite: outcome per test, wall time, what tuned ran with."""
@@ -84,8 +97,10 @@ def outcomes(junit_xml: Path) -> dict:
     return result
 
 
-def run_suite(python: str, tuned: bool, workdir: Path, timeout: float = 1500) -> SuiteRun:
-    """Run the installed suite with `python`, stock or with SparkTrials swapped for tuned."""
+def run_suite(python: str, tuned: bool, workdir: Path, timeout: float = 1500,
+              select: str | None = None) -> SuiteRun:
+    """Run the installed suite with `python`, stock or with SparkTrials swapped for tuned
+    (`select`: a pytest -k expression, for a look at one test)."""
     label = "tuned" if tuned else "stock"
     work = Path(workdir) / label
     work.mkdir(parents=True, exist_ok=True)
@@ -96,6 +111,8 @@ def run_suite(python: str, tuned: bool, workdir: Path, timeout: float = 1500) ->
            "--rootdir", str(work), "-p", "no:cacheprovider", "-p", "no:sparktrials_bench",
            "-q", "-rA", f"--junitxml={xml}"]
     env = suite_env(python, test_file.parent)
+    if select:
+        cmd += ["-k", select]
     if tuned:
         cmd += ["-p", "tests.tuned_swap"]
         env["TUNED_SWAP_LOG"] = str(calls)
@@ -113,9 +130,14 @@ def run_suite(python: str, tuned: bool, workdir: Path, timeout: float = 1500) ->
 
 
 def not_conforming(stock: SuiteRun, tuned: SuiteRun) -> list[str]:
-    """Tests that pass stock but not tuned."""
+    """Tests that pass stock but not tuned, other than those BY_DESIGN."""
     return sorted(t for t, o in stock.outcomes.items()
-                  if o == "passed" and tuned.outcomes.get(t) != "passed")
+                  if o == "passed" and tuned.outcomes.get(t) != "passed" and t not in BY_DESIGN)
+
+
+def stock_calls(tuned: SuiteRun) -> list[str]:
+    """Tests whose fmin calls ran stock although SparkTrials was swapped (must be none)."""
+    return sorted(t for t, calls in tuned.calls.items() if any(not c["tuned"] for c in calls))
 
 
 def _ran_as(calls: list) -> str:
@@ -130,9 +152,15 @@ def _ran_as(calls: list) -> str:
 def table(stock: SuiteRun, tuned: SuiteRun) -> str:
     """Markdown table: test, stock, tuned, what tuned's fmin calls ran with."""
     rows = ["| test | stock | tuned | tuned fmin calls ran as |", "| --- | --- | --- | --- |"]
+    notes = []
     for test in sorted(set(stock.outcomes) | set(tuned.outcomes)):
+        mark = ""
+        if test in BY_DESIGN and tuned.outcomes.get(test) != "passed":
+            notes.append(f"{len(notes) + 1}. {test}: by design — {BY_DESIGN[test]}.")
+            mark = f" (by design, note {len(notes)})"
         rows.append(f"| {test} | {stock.outcomes.get(test, '-')} | "
-                    f"{tuned.outcomes.get(test, '-')} | {_ran_as(tuned.calls.get(test, []))} |")
+                    f"{tuned.outcomes.get(test, '-')}{mark} | "
+                    f"{_ran_as(tuned.calls.get(test, []))} |")
 
     def total(run):
         counts = {}
@@ -141,7 +169,7 @@ def table(stock: SuiteRun, tuned: SuiteRun) -> str:
         return ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) + f" ({run.seconds:.0f} s)"
 
     rows.append(f"| **total** | {total(stock)} | {total(tuned)} | |")
-    return "\n".join(rows)
+    return "\n".join(rows + ([""] + notes if notes else []))
 
 
 def report(python: str, out: Path) -> tuple[str, list[str]]:
@@ -158,7 +186,7 @@ def report(python: str, out: Path) -> tuple[str, list[str]]:
         if not run.outcomes:
             raise RuntimeError(f"{run.label} run collected nothing (exit {run.returncode}):\n"
                                + run.log[-3000:])
-    return text, not_conforming(stock, tuned)
+    return text, not_conforming(stock, tuned) + [f"{t} (ran stock)" for t in stock_calls(tuned)]
 
 
 def main(argv=None) -> int:
