@@ -1,4 +1,4 @@
-"""pytest plugin (``-p tests.tuned_swap``): run hyperopt's own SparkTrials tests on TunedSparkTrials.
+"""pytest plugin (``-p tests.tuned_swap``): hyperopt's own SparkTrials tests on TunedSparkTrials.
 
 hyperopt ships ``hyperopt/tests/integration/test_spark.py`` in its wheel. This plugin leaves
 the installed file alone: before each test it rebinds the name ``SparkTrials`` in the imported
