@@ -186,7 +186,7 @@ def test_timeout_cancels_running_trials_under_fast_polling(spark):
         time.sleep(60 if params["x"] < 0.5 else 0.1)  # the slow ones must be cancelled
         return {"loss": params["x"], "status": "ok", "pid": os.getpid()}
 
-    trials = TunedSparkTrials(parallelism=2, spark_session=spark, timeout=4)
+    trials = TunedSparkTrials(parallelism=2, spark_session=spark, timeout=8)
     t0 = time.monotonic()
     _quiet_fmin(objective, trials, algo=_points([0.9, 0.8, 0.1, 0.2, 0.7]), max_evals=5)
     assert time.monotonic() - t0 < 50  # returned long before the 60 s trials could finish
