@@ -23,6 +23,7 @@ class SuggestClock:
 
     def __init__(self, algo):
         self.algo = algo
+        self.__wrapped__ = algo  # what it wraps (bench.algorithms.suggests_several looks through)
         self.suggested: dict[int, float] = {}
 
     def __call__(self, new_ids, domain, trials, seed, *args, **kwargs):

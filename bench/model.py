@@ -281,6 +281,12 @@ class CellRecord(_Record):
         "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
         "null for cells that start none.")
     prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
+    shared_workers: Optional[bool] = _f(
+        "True when the cell's trials shared Python processes, so module globals, RNG state, "
+        "leaked memory and threads and thread pools sized by one trial carried over to the "
+        "next (reuse variants, pool, serial in the driver); False when every spark trial had "
+        "a fresh Python worker (stock, queue, fastpoll); null in records from before it was "
+        "recorded (bench.variants.shares_workers).")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 

@@ -30,6 +30,7 @@ from .modes import EXECUTORS
 from .probe import Probed
 from .runner import cancel_on_interrupt, command_line, error_line, record_call
 from .storage import RunFolder
+from .variant_table import shares_workers
 
 PROFILE = "observed"
 
@@ -138,21 +139,25 @@ class Observation:
                                   "event_log": self.own_spark is not None})
 
     # ------------------------------------------------------------------ fmin
-    def _cell(self, fn, trials, max_evals, kwargs) -> dict:
+    def _cell(self, fn, trials, algo, max_evals, kwargs) -> dict:
         spark = _is_spark_trials(trials)
         workload = workload_name(fn)
         p = trials.parallelism if spark else None
         q = kwargs.get("max_queue_len", 1)
+        variant = getattr(trials, "variant", None) if spark else None  # TunedSparkTrials
+        if variant is not None:
+            q = trials.queue_len_for(algo, q)
+        name = variant.name if variant is not None else None
         base = grid.cell_id(workload, "spark" if spark else "serial", conditions.NATIVE, p, q, None,
-                            max_evals, 0)
+                            max_evals, 0, variant=name)
         repeat = sum(1 for c in self._cells if c["cell_id"].rsplit(".r", 1)[0]
                      == base.rsplit(".r", 1)[0])
         return grid.Cell(
             cell_id=grid.cell_id(workload, "spark" if spark else "serial", conditions.NATIVE, p, q,
-                                 None, max_evals, repeat),
+                                 None, max_evals, repeat, variant=name),
             mode="spark" if spark else "serial", workload=workload, parallelism=p,
             max_queue_len=q, n_jobs=None, max_evals=max_evals, repeat=repeat,
-            order=len(self._cells)).to_dict()
+            order=len(self._cells), variant=name).to_dict()
 
     def fmin(self, fn, space, algo, max_evals=None, trials=None, **kwargs):
         """hyperopt.fmin, recorded: same arguments, same return value, same exceptions."""
@@ -165,7 +170,7 @@ class Observation:
             raise BenchError("observe: fmin needs max_evals to record what was asked")
         trials = Trials() if trials is None else trials
         before = {d["tid"] for d in getattr(trials, "_dynamic_trials", None) or trials.trials}
-        cell = self._cell(fn, trials, max_evals - len(before), kwargs)
+        cell = self._cell(fn, trials, algo, max_evals - len(before), kwargs)
         self._cells.append(cell)
         self._calls.append({"cell_id": cell["cell_id"], "fn": getattr(fn, "__qualname__", None),
                             "algo": getattr(algo, "__module__", None), "max_evals": max_evals,
@@ -214,7 +219,8 @@ class Observation:
             start_ts=start_ts, wall=wall, error=error, task_errors=task_errors,
             slots=spark_session.task_slots(spark) if spark is not None else None,
             job_group=cell["cell_id"] if spark is not None else None, closure_bytes=closure,
-            parallelism_effective=mode.parallelism_effective(trials))
+            parallelism_effective=mode.parallelism_effective(trials),
+            shared_workers=shares_workers(cell["mode"], getattr(trials, "variant", None)))
         self.folder.append_cell(cell_rec, trial_recs)
 
 

@@ -31,6 +31,7 @@ from .probe import Probed
 from .progress import Progress
 from .sessions import Sessions
 from .storage import RunFolder
+from .variant_table import shares_workers
 
 log = logging.getLogger("bench")
 
@@ -98,9 +99,13 @@ def cancel_on_interrupt(spark, job_group: str):
 def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
                 start_ts: float, wall: float, error: str | None, task_errors: dict,
                 slots=None, job_group=None, closure_bytes=None,
-                parallelism_effective=None, prewarmed=None) -> tuple[dict, list[dict]]:
-    """One finished fmin call as a cell record and its trial records (runner and observe)."""
+                parallelism_effective=None, prewarmed=None,
+                shared_workers=None) -> tuple[dict, list[dict]]:
+    """One finished fmin call as a cell record and its trial records (runner and observe);
+    shared_workers defaults to what the cell's mode and variant imply."""
     records = trial_records(trials, cell, run_id, clock, space, task_errors)
+    if shared_workers is None:
+        shared_workers = shares_workers(cell["mode"], cell.get("variant"))
     ok = [r for r in records if r.status == "ok"]
     cell_rec = CellRecord(
         run_id=run_id, **cell, emulated=cell.get("condition", conditions.NATIVE) != conditions.NATIVE,
@@ -111,7 +116,8 @@ def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
         spark_job_group=job_group, closure_bytes=closure_bytes,
         parallelism_effective=parallelism_effective, error=error,
         workers_prewarmed=prewarmed.workers if prewarmed else None,
-        prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None)
+        prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None,
+        shared_workers=shared_workers)
     return cell_rec.to_dict(), [r.to_dict() for r in records]
 
 

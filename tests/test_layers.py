@@ -32,7 +32,7 @@ CEILING = {"compare": "analysis"}
 PLACE = {
     # ground: the vocabulary every floor speaks, importing nothing above it
     "errors": "ground", "formats": "ground", "markdown_blocks": "ground", "model": "ground",
-    "keys": "ground", "shapes": "ground", "variant_table": "ground",
+    "keys": "ground", "shapes": "ground", "variant_table": "ground", "algorithms": "ground",
     "redaction": "ground", "appendonly": "ground",
     # the results on disk
     "storage": "storage",
