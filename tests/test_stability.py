@@ -135,3 +135,11 @@ def test_a_finding_held_in_some_repeats_only_says_in_how_many():
     assert (ev["fast_mode_s"], ev["slow_mode_s"]) == (0.1, 45.0)
     assert ev["modes_seen_in"] == ["repeats"] and ev["repeats"] == 2
     assert "0.100 s and 45.0 s per trial (1 and 1 repeats, repeats)" in unstable[0].summary
+
+
+def test_diagnose_prints_what_each_finding_rests_on():
+    from bench.diagnosis.cli import finding_text
+
+    found = {f.id: f for f in diagnose_data(*_sizing(2, slow_in={0}))}
+    lines = finding_text(found[COLLAPSE])
+    assert "  rests on: 2 cell(s) in repeat(s) 0, 1; held in 1 of 2" in lines

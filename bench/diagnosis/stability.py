@@ -57,6 +57,8 @@ def unstable_configuration(run: RunData, analysis: Analysis) -> list[Finding]:
                             "regime it flips into: where threads outnumber the cores they "
                             "share, pin threads per trial to spark.task.cpus or set "
                             "OMP_WAIT_POLICY=passive (see spin-wait-collapse)."),
-            covers=[covers_config(cfg)], workload=cfg["workload"],
+            covers=[{**covers_config(cfg), "max_queue_len": cfg["max_queue_len"],
+                     "max_evals": cfg["max_evals"], "variant_label": cfg["variant_label"]}],
+            workload=cfg["workload"],
             configuration=configuration(cfg)))
     return out

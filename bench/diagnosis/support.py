@@ -6,8 +6,8 @@ says so in its text and is never high. Where a run has several repeats, every re
 diagnosed on its own as well, and each finding records the repeats it held in.
 
 The cells a finding rests on are those of its configuration (the axes it names; those it
-pooled left free), else of the configurations it covers (its `covers` filters), else of its
-workload, else the whole run's.
+pooled left free) and of the configurations it covers (its `covers` filters: both sides of a
+comparison); with neither, its workload's, else the whole run's.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..analysis import RunData
 from .common import same
+from .cure import installed_only
 from .finding import Finding
 
 #: Rules that judge the repeats together (they need repeated cells to fire at all): held
@@ -26,10 +27,12 @@ POOLED_RULES = ("search-quality",)
 
 
 def _filters(f: Finding) -> list[dict]:
-    if f.configuration:
-        return [dict(f.configuration)]
-    if f.covers:
-        return [{k: v for k, v in flt.items() if k != "gap"} for flt in f.covers]
+    """Its configuration and every configuration it covers (a comparison covers both sides:
+    thread-mismatch the serial cells and the spark ones)."""
+    out = [dict(f.configuration)] if f.configuration else []
+    out += [{k: v for k, v in flt.items() if k != "gap"} for flt in f.covers or []]
+    if out:
+        return out
     return [{"workload": f.workload}] if f.workload is not None else [{}]
 
 
@@ -72,14 +75,16 @@ def _one_sample_text(summary: str) -> str:
 def with_support(findings: list[Finding], run: RunData,
                  findings_of: Callable[[RunData], list]) -> list[Finding]:
     """Each finding with its support; one resting on a single cell says so and is capped at
-    medium. `findings_of` diagnoses a run (used on each repeat alone)."""
+    medium. `findings_of` diagnoses a run (used on each repeat alone). Cells are counted
+    among those the rules judge (installed hyperopt: cure.installed_only)."""
     if not len(run.cells) or "repeat" not in run.cells:
         return findings
     repeats = sorted(pd.unique(run.cells["repeat"].dropna()).tolist())
     held = _held_by_repeat(run, repeats, findings_of)
+    judged = installed_only(run).cells
     out = []
     for f in findings:
-        cells = cells_of(f, run.cells)
+        cells = cells_of(f, judged)
         reps = sorted(pd.unique(cells["repeat"].dropna()).tolist())
         if f.rule in POOLED_RULES:
             held_in = None
