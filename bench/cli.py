@@ -51,6 +51,10 @@ def cmd_run(args) -> int:
         raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
     if args.scenario and args.resume:
         raise BenchError("run: give either a scenario file or --resume, not both")
+    if args.ab and args.resume:
+        raise BenchError("run: --resume of an A/B run takes no --ab (the sides are recorded)")
+    if args.ab or (args.resume and _is_ab_run(args.resume)):
+        return _run_ab(args)
     from .stacks import run_in_stack
     from .stacks_cli import stack_for_run, strip_stack_option
 
@@ -74,6 +78,38 @@ def cmd_run(args) -> int:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
         return 130
+    return _finish_run(args, path)
+
+
+def _is_ab_run(folder) -> bool:
+    from .storage import RunFolder
+
+    return bool(RunFolder(folder).manifest().get("ab"))
+
+
+def _run_ab(args) -> int:
+    """`run SCENARIO --ab A,B` (or --resume of an A/B run): both sides interleaved."""
+    from . import spark_session
+    from .ab import run as ab_run
+
+    if args.cluster or args.stack:
+        raise BenchError(f"run --ab: {'--cluster' if args.cluster else '--stack'} cannot be "
+                         "combined with --ab (the sides name their stacks; each runs on its "
+                         "own local session)")
+    try:
+        path = ab_run.run(args.scenario, ab=args.ab, profile=args.profile, master=args.master,
+                          conf=spark_session.parse_conf(args.conf),
+                          results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
+                          argv=sys.argv)
+    except KeyboardInterrupt:
+        print("interrupted; finished cells are kept. Resume with: "
+              "python -m bench run --resume <results folder>", file=sys.stderr)
+        return 130
+    return _finish_run(args, path)
+
+
+def _finish_run(args, path) -> int:
+    """--strict's exit code, then --report's headline or the results path (printed last)."""
     code = _strict_exit(path) if args.strict else 0
     if args.report:
         from .report import write_report_files
@@ -152,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--stack", metavar="NAME",
                    help="run in a software stack's venv (python -m bench stack list)")
+    p.add_argument("--ab", metavar="A,B",
+                   help="an A/B run: two sides interleaved cell by cell, each in its own "
+                        "driver process kept for the whole run; a side is a stack name "
+                        "('current': this environment) or a second scenario file with the "
+                        "same cells (run on the other side's stack). Compare with: python -m "
+                        "bench compare RUN")
     p.add_argument("--report", action="store_true",
                    help="then diagnose and write the report; prints the report path last")
     p.add_argument("--strict", action="store_true",

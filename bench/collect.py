@@ -184,7 +184,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
         n_jobs=cell["n_jobs"], max_evals=cell["max_evals"], repeat=cell["repeat"],
         condition=cell.get("condition", NATIVE), cluster=cell.get("cluster"),
         variant=cell.get("variant"), thread_env_set=cell.get("thread_env_set") or {},
-        tid=doc["tid"], status=status,
+        side=cell.get("side"), tid=doc["tid"], status=status,
         loss=None if loss is None else float(loss), loss_nonfinite=nonfinite(loss),
         params=params, error=error, traceback=trace, extra=extra,
         suggest_ts=suggest_ts, book_ts=book_ts, refresh_ts=refresh_ts, **known)

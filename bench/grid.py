@@ -33,6 +33,8 @@ class Cell:
     variant: Optional[str] = None  # spark cells: see bench.variants
     #: thread environment variables the harness sets for this cell ({}: as inherited)
     thread_env_set: dict = field(default_factory=dict)
+    #: A/B runs: 'A' or 'B', the side whose driver runs the cell (None: no A/B run)
+    side: Optional[str] = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -42,7 +44,7 @@ class Cell:
         """What makes cells comparable across repeats."""
         return (self.workload, self.mode, self.condition, self.parallelism,
                 self.max_queue_len, self.n_jobs, self.max_evals, self.cluster, self.variant,
-                env_label(self.thread_env_set))
+                env_label(self.thread_env_set), self.side)
 
 
 def _env_slug(env: dict | None) -> str:

@@ -37,6 +37,7 @@ AXES = (
     Axis("n_jobs", "n_jobs_label", "n_jobs"),
     Axis("cluster", "cluster_label", "cluster shape"),
     Axis("max_evals", "max_evals", "max_evals"),
+    Axis("side", "side", "A/B side"),
 )
 #: frame column -> its axis
 BY_COLUMN = {a.column: a for a in AXES}
@@ -45,7 +46,7 @@ BY_COLUMN = {a.column: a for a in AXES}
 #: the column order of every per-configuration table (older than AXES' reading order, and
 #: kept so those tables keep their columns).
 CONFIG = ["workload", "mode", "condition", "parallelism", "max_queue_len", "n_jobs_label",
-          "max_evals", "cluster_label", "variant_label", "env_label"]
+          "max_evals", "cluster_label", "variant_label", "env_label", "side"]
 #: A configuration's label and its position in the sort rule (setting_label,
 #: setting_sort_key), carried by every per-configuration row.
 SETTING_COLS = ["setting", "setting_order"]
@@ -157,6 +158,11 @@ def variant_label(variant, mode) -> str:
     return variant if isinstance(variant, str) and variant else DEFAULT_VARIANT
 
 
+def side_label(side) -> str:
+    """The A/B side of a record ('A', 'B'); '' outside an A/B run (older records too)."""
+    return "" if missing(side) else str(side)
+
+
 def condition_label(condition) -> str:
     """The driver condition: its name, or 'native' when none was recorded."""
     return NATIVE if missing(condition) else str(condition)
@@ -188,7 +194,7 @@ def _int_text(value) -> str:
 
 
 def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                  cluster: str = "", variant: str = "", env: str = "",
+                  cluster: str = "", variant: str = "", env: str = "", side: str = "",
                   show: set[str] = frozenset()) -> str:
     """Short human label of one configuration (arguments in LABEL_ARGS order), e.g.
     'spark p=4 q=4 @2x1', 'serial [busy]' or 'spark p=2 q=2 tuned (modified hyperopt)'."""
@@ -212,11 +218,14 @@ def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals
         text += f" evals={_int_text(max_evals)}"
     if "env_label" in show:
         text += f" {{{env}}}" if env else " {env as is}"
+    if side:
+        text += f" <{side}>"
     return text
 
 
 def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
-                     cluster: str = "", variant: str = "", env: str = "") -> tuple:
+                     cluster: str = "", variant: str = "", env: str = "",
+                     side: str = "") -> tuple:
     """Serial before spark before pool, native before emulated, then by cluster shape,
     parallelism, queue length, variant (in the variant table's order), n_jobs, evaluations
     and thread environment."""
@@ -225,4 +234,4 @@ def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_ev
     evals = 0 if missing(max_evals) else int(max_evals)
     rank = list(VARIANTS).index(variant) if variant in VARIANTS else len(VARIANTS)
     return ({"serial": 0, "spark": 1}.get(mode, 2), condition != NATIVE, condition,
-            str(cluster), par, queue, rank, str(n_jobs), evals, env)
+            str(cluster), par, queue, rank, str(n_jobs), evals, env, side)

@@ -27,7 +27,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 #: Record every version in SCHEMA_HISTORY: readers accept exactly the versions listed there.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: What each schema version changed. A reader upgrades older records on load
 #: (bench.storage.RunFolder.committed), so every version listed here stays readable.
@@ -45,6 +45,9 @@ SCHEMA_HISTORY = {
        "are no longer stored: readers derive them from the stamps on the driver's clock "
        "(DERIVED_TRIAL_COLUMNS); the values older records stored are recomputed the same "
        "way, kept only where a stamp is missing.",
+    5: "A/B runs (run --ab): cells.jsonl and trials.jsonl side ('A' or 'B'; null outside an "
+       "A/B run, as in every older record), cells.jsonl load_host_cores, load_own_cores, "
+       "load_jvm_cores and load_external_cores, manifest ab.",
 }
 
 #: Values of the manifest's `status`.
@@ -113,6 +116,8 @@ class Manifest(_Record):
                                   "start-up and executor wait seconds, thread environment).")
     warmup_s: Optional[dict] = _f("Seconds spent warming up before the first measured cell, "
                                   "per session ('session') or cluster shape.")
+    ab: Optional[dict] = _f("An A/B run (run --ab): per side ('A', 'B') its stack, scenario "
+                            "and the pid of its driver process; null for other runs.")
 
     def to_dict(self) -> dict:
         """Fields not known yet (null) are left out of the file, as readers expect."""
@@ -171,6 +176,7 @@ class TrialRecord(_Record):
         "SparkTrials variant of a spark cell ('stock' = hyperopt as installed; 'queue' = "
         "max_queue_len raised to parallelism; 'reuse', 'fastpoll', 'tuned' = MODIFIED "
         "hyperopt, see bench.variants); null for serial and pool.")
+    side: Optional[str] = _f("A/B runs: 'A' or 'B' (the cell's side); null otherwise.")
     tid: int = _f("hyperopt trial id (0-based, in suggestion order).")
     status: str = _f("hyperopt's verdict: 'ok'; 'fail' (the objective raised, returned "
                      "status 'fail', or returned what hyperopt rejects: see error); 'error' "
@@ -287,6 +293,16 @@ class CellRecord(_Record):
         "next (reuse variants, pool, serial in the driver); False when every spark trial had "
         "a fresh Python worker (stock, queue, fastpoll); null in records from before it was "
         "recorded (bench.variants.shares_workers).")
+    side: Optional[str] = _f("A/B runs: 'A' or 'B', the side whose driver ran the cell; null "
+                             "outside an A/B run.")
+    load_host_cores: Optional[float] = _f(
+        "A/B runs: cores the whole host kept busy during the cell (/proc/stat).")
+    load_own_cores: Optional[float] = _f(
+        "A/B runs: cores the cell's own driver process tree used (its trials, its Spark JVM "
+        "and the JVM's Python workers; /proc/PID/stat).")
+    load_jvm_cores: Optional[float] = _f("A/B runs: of load_own_cores, the Spark JVM's tree.")
+    load_external_cores: Optional[float] = _f(
+        "A/B runs: load_host_cores minus load_own_cores: what other processes kept busy.")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 

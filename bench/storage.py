@@ -296,6 +296,11 @@ class RunFolder:
             m["warmup_s"] = warm
         self._change_manifest(change)
 
+    def record_ab_side(self, side: str, facts: dict) -> None:
+        """An A/B run: facts of one side's driver (pid, JVM pid, session, warm-up)."""
+        self._change_manifest(lambda m: m.setdefault("ab", {}).setdefault(side, {}).update(
+            facts))
+
     def record_observed_calls(self, cells: list[dict], calls: list[dict]) -> None:
         """bench.observe: the cells so far and how each fmin was called."""
         self._change_manifest(lambda m: m.update(cells=cells, grid={"calls": calls}))

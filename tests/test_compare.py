@@ -361,7 +361,7 @@ def test_configurations_that_differ_only_in_thread_environment_keep_one_order(mo
     def key(env):
         row = dict(workload="lgbm", mode="serial", condition="native", parallelism=None,
                    max_queue_len=1, n_jobs_label="0", max_evals=8, cluster_label="",
-                   variant_label="", env_label=env)
+                   variant_label="", env_label=env, side="")
         return tuple(row[c] for c in GROUP_COLS)
 
     run = type("Run", (), {"cells": pd.DataFrame(), "manifest": {}})()

@@ -27,7 +27,7 @@ def test_every_definition_of_a_configuration_comes_from_the_keys_module():
     # today's column order of every per-configuration table, kept
     assert keys.CONFIG == ["workload", "mode", "condition", "parallelism", "max_queue_len",
                            "n_jobs_label", "max_evals", "cluster_label", "variant_label",
-                           "env_label"]
+                           "env_label", "side"]
 
 
 @pytest.mark.parametrize("value", [None, float("nan"), np.float64("nan"), pd.NA, pd.NaT])
@@ -63,7 +63,7 @@ def test_label_columns_and_human_labels():
     assert label == "spark p=2 q=2 @2x1 tuned (modified hyperopt) {env as is}"
     assert keys.pooled(keys.SERIAL_MATCH) == [
         "mode", "SparkTrials variant", "driver condition", "parallelism", "max_queue_len",
-        "cluster shape"]
+        "cluster shape", "A/B side"]
     assert keys.pooled(keys.CONFIG) == []
 
 

@@ -46,12 +46,15 @@ PLACE = {
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",
     "observe": "run", "tuned": "run", "spark_session": "run", "shipping": "run",
     "progress": "run", "cellspawn": "run",
+    # A/B runs: the plan of two sides, the load a cell ran under, the two drivers and the run
+    "ab": "run", "ab.plan": "plan", "ab.load": "machine", "ab.sides": "run", "ab.run": "run",
     # reading results
     "analysis": "analysis", "diagnosis": "diagnosis", "predict": "predict",
     "report": "report", "compare": "compare",
     # entry points: the package's face (bench.observe), the command line, and the child
     # process a serial cell with its own thread environment runs in (python -m bench.cellproc)
     "": "cli", "__main__": "cli", "cli": "cli", "stacks_cli": "cli", "cellproc": "cli",
+    "ab.driver": "cli",  # the driver process of one side of an A/B run (python -m bench.ab.driver)
     "pytest_plugin": "plugin",
 }
 

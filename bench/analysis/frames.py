@@ -76,6 +76,8 @@ def _add_settings(df: pd.DataFrame) -> pd.DataFrame:
     env = df["thread_env_set"] if "thread_env_set" in df.columns else pd.Series(None, index=df.index)
     df["env_label"] = [keys.env_label(e if isinstance(e, dict) else None) for e in env]
     df["condition"] = [keys.condition_label(c) for c in df["condition"]]
+    side = df["side"] if "side" in df.columns else pd.Series(None, index=df.index)
+    df["side"] = [keys.side_label(v) for v in side]
     df["mode"] = df["mode"].astype(str)
     df["workload"] = df["workload"].astype(str)
     return df

@@ -1,4 +1,4 @@
-"""`python -m bench compare BASE NEW [--threshold T] [--format F] [--allow-incomparable]
+"""`python -m bench compare BASE NEW | AB_RUN [--threshold T] [--format F] [--allow-incomparable]
 [--fail-on-unstable]`: exit 0 without a regression, 1 with one, 2 on bad input, 3 when
 something could not be compared (comparison.py says what)."""
 from __future__ import annotations
@@ -17,8 +17,9 @@ def add_parser(sub):
                     "regression, 1: regression, 2: bad input, 3: not comparable (failed "
                     "trials, failed, incomplete or missing cells on either side, or a "
                     "configuration in one run only).")
-    p.add_argument("base", help="baseline results folder")
-    p.add_argument("new", help="candidate results folder")
+    p.add_argument("base", help="baseline results folder (or an A/B run's folder alone: side "
+                                "A against side B, paired by block)")
+    p.add_argument("new", nargs="?", help="candidate results folder")
     p.add_argument("--threshold", default=DEFAULT_THRESHOLD,
                    help="smallest change that counts: 10%%, median:10%% or median:SECONDS "
                         "(default %(default)s)")
@@ -34,8 +35,13 @@ def add_parser(sub):
 
 def run(args) -> int:
     threshold = parse_threshold(args.threshold)
-    result = compare_folders(args.base, args.new, threshold,
-                             allow_incomparable=args.allow_incomparable,
-                             fail_on_unstable=args.fail_on_unstable)
+    options = dict(allow_incomparable=args.allow_incomparable,
+                   fail_on_unstable=args.fail_on_unstable)
+    if args.new is None:  # one A/B folder: its two sides, paired by block
+        from .ab import compare_ab_folder
+
+        result = compare_ab_folder(args.base, threshold, **options)
+    else:
+        result = compare_folders(args.base, args.new, threshold, **options)
     print(FORMATS[args.format](result))
     return result.exit_code

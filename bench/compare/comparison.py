@@ -114,12 +114,13 @@ class Comparison:
 
 def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAULT_THRESHOLD,
                  *, paired: bool = False, allow_incomparable: bool = False,
-                 fail_on_unstable: bool = False) -> Comparison:
+                 fail_on_unstable: bool = False, sides=None) -> Comparison:
     """Pure: two loaded runs -> the comparison (rows sorted like the report's settings).
-    `paired` only when both sides ran in shared blocks of one run (never two folders)."""
+    `paired` only when both sides ran in shared blocks of one run (never two folders);
+    `sides` (base's, new's run_sides) when the caller has already adjusted them."""
     if isinstance(threshold, str):
         threshold = parse_threshold(threshold)
-    sides_b, sides_n = run_sides(base), run_sides(new)
+    sides_b, sides_n = sides if sides is not None else (run_sides(base), run_sides(new))
     show = varying_settings(base.cells, new.cells) if len(base.cells) and len(new.cells) \
         else set()
 

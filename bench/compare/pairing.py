@@ -52,6 +52,8 @@ class Side:
     omp_num_threads: str = ""                   # OMP_NUM_THREADS the trials saw
     threads: float = float("nan")               # median threads per trial (a number)
     load_cores: float = float("nan")            # cores other processes kept busy beside it
+    #: repeat -> cores other processes kept busy during that cell (A/B runs record it)
+    loads: dict = field(default_factory=dict)
     #: per cell: (cell_id, repeat, judged times, seconds) of its ok trials (analysis.stability)
     cells: list = field(default_factory=list, repr=False)
 
@@ -62,6 +64,10 @@ class Side:
     def to_dict(self) -> dict:
         out = asdict(self)
         out.pop("cells")
+        if not out["loads"]:  # recorded by A/B runs only
+            out.pop("loads")
+        else:
+            out["loads"] = {str(k): v for k, v in self.loads.items()}
         out["walls"] = {str(k): v for k, v in self.walls.items()}
         out["n"] = self.n
         return out
@@ -109,6 +115,10 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
         side = sides.setdefault(config_key(dict(zip(GROUP_COLS, key))), Side())
         usable = usable_cells(grp)
         side.walls = {int(r): float(w) for r, w in zip(usable["repeat"], usable["wall_s"])}
+        if "load_external_cores" in usable.columns:
+            side.loads = {int(r): float(x) for r, x in zip(
+                usable["repeat"], pd.to_numeric(usable["load_external_cores"]))
+                if pd.notna(x)}
         side.trials_failed = int(pd.to_numeric(grp["trials_failed"]).fillna(0).sum())
     _add_trials(sides, trials)
     ok = trials[trials["status"] == "ok"]

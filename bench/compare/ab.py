@@ -1,0 +1,109 @@
+"""An A/B run compared with itself: side A is the base, side B the candidate, and every twin
+is paired by the block (repeat) both ran in, the case where "paired" is true. A pair whose
+two cells saw clearly different load from other processes (LOAD_GAP_CORES apart) is left out
+of the verdict and counted; with too few pairs left the verdict says it could not judge."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from ..analysis import RunData, load_run
+from ..analysis.ranks import can_judge
+from ..errors import BenchError
+from ..keys import CONFIG
+from .comparison import Comparison, compare_runs
+from .pairing import Side, run_sides
+from .threshold import DEFAULT_THRESHOLD, Threshold
+from .verdicts import INDICATIVE, LOAD_GAP_CORES
+
+
+def side_of(run: RunData, side: str) -> RunData:
+    """One side of an A/B run as a run of its own, the side axis cleared so both sides'
+    configurations key alike (the cell ids keep their side)."""
+    def pick(frame: pd.DataFrame) -> pd.DataFrame:
+        if not len(frame) or "side" not in frame.columns:
+            return frame
+        part = frame[frame["side"] == side].copy()
+        part["side"] = ""
+        return part
+
+    cells = pick(run.cells)
+    ids = set(cells["cell_id"]) if len(cells) else set()
+    tasks = run.spark_tasks
+    if len(tasks) and "cell_id" in tasks.columns:
+        tasks = tasks[tasks["cell_id"].isin(ids)]
+    manifest = {**run.manifest, "cells": [{**c, "side": None} for c in run.manifest["cells"]
+                                          if c.get("side") == side]}
+    return replace(run, manifest=manifest, cells=cells, trials=pick(run.trials),
+                   spark_tasks=tasks)
+
+
+@dataclass(frozen=True)
+class LoadCheck:
+    """How the pairs of one configuration stood on load."""
+
+    kept: tuple          # repeats whose twins saw comparable load (or unknown load)
+    dropped: tuple       # repeats whose twins' load differed by LOAD_GAP_CORES or more
+    unknown: int         # pairs without a load figure on either side (kept)
+
+    def note(self) -> str:
+        parts = []
+        if self.dropped:
+            parts.append(f"{len(self.dropped)} of {len(self.kept) + len(self.dropped)} pairs "
+                         f"left out: their twins' load from other processes differed by "
+                         f">= {LOAD_GAP_CORES:g} cores (blocks {', '.join(map(str, self.dropped))})")
+        if self.unknown:
+            parts.append(f"load not recorded for {self.unknown} pair(s)")
+        return "; ".join(parts)
+
+
+def load_check(a: Side, b: Side, bound: float = LOAD_GAP_CORES) -> LoadCheck:
+    """Pure: which shared blocks to keep, from each twin's load_external_cores."""
+    kept, dropped, unknown = [], [], 0
+    for rep in sorted(set(a.walls) & set(b.walls)):
+        x, y = a.loads.get(rep), b.loads.get(rep)
+        if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+            unknown += 1
+            kept.append(rep)
+        elif abs(x - y) >= bound:
+            dropped.append(rep)
+        else:
+            kept.append(rep)
+    return LoadCheck(tuple(kept), tuple(dropped), unknown)
+
+
+def _keep(side: Side, repeats) -> Side:
+    return replace(side, walls={r: side.walls[r] for r in repeats})
+
+
+def compare_ab(run: RunData, threshold: Threshold | str = DEFAULT_THRESHOLD, *,
+               allow_incomparable: bool = False, fail_on_unstable: bool = False) -> Comparison:
+    """Pure: an A/B run -> A (base) against B (new), paired by block, load-discounted."""
+    if not run.manifest.get("ab"):
+        raise BenchError(f"{run.path}: not an A/B run (run it with --ab A,B); to compare two "
+                         "runs give both folders")
+    base, new = side_of(run, "A"), side_of(run, "B")
+    sides_a, sides_b = run_sides(base), run_sides(new)
+    checks = {}
+    for key in set(sides_a) & set(sides_b):
+        check = checks[key] = load_check(sides_a[key], sides_b[key])
+        sides_a[key], sides_b[key] = _keep(sides_a[key], check.kept), _keep(sides_b[key],
+                                                                            check.kept)
+    result = compare_runs(base, new, threshold, paired=True, sides=(sides_a, sides_b),
+                          allow_incomparable=allow_incomparable,
+                          fail_on_unstable=fail_on_unstable)
+    for row in result.rows:
+        check = checks[tuple(row.settings[c] for c in CONFIG)]
+        row.load_note = check.note()
+        if check.dropped and row.verdict == INDICATIVE and not can_judge(
+                len(check.kept), paired=True):
+            row.reason = (f"could not judge: {len(check.kept)} pair(s) of comparable load left, "
+                          f"too few for the rank test ({row.reason})")
+    return result
+
+
+def compare_ab_folder(path, threshold: Threshold | str = DEFAULT_THRESHOLD, **kwargs
+                      ) -> Comparison:
+    return compare_ab(load_run(path), threshold, **kwargs)
