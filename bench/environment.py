@@ -189,6 +189,14 @@ def capture(project_dir: Path | None = None) -> dict:
     }
 
 
+def software() -> dict:
+    """This process's software: Python, the measured packages, the stack. What differs
+    between the two sides of an A/B run, each side's driver reports it."""
+    return {"python": sys.version.split()[0], "python_executable": sys.executable,
+            "packages": {p: _version(p) for p in PACKAGES},
+            "pyspark_python": os.environ.get("PYSPARK_PYTHON"), "stack": _stack()}
+
+
 def _stack():
     """The software stack (bench.stacks) this process runs in, or None."""
     from .stacks import active

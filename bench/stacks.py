@@ -111,8 +111,49 @@ def load_stacks(path: Path | str | None = None) -> dict[str, Stack]:
     return out
 
 
+def from_requirements(name: str, file) -> Stack:
+    """A stack defined by a pip requirements file (one requirement a line; '#' comments):
+    what a CI job has for a branch's pins. pip options (-r, -e, --index-url) are refused
+    with the line that holds them: a stack holds third-party packages only."""
+    file = Path(file)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise BenchError(f"stack {name!r}: name may hold letters, digits, '.', '_' and '-' only")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{file}: cannot read the requirements file "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    packages = []
+    for number, line in enumerate(text.splitlines(), 1):
+        req = line.split(" #")[0].strip()
+        if not req or req.startswith("#"):
+            continue
+        if req.startswith("-"):
+            raise BenchError(f"{file}:{number}: {req.split()[0]}: pip options are not taken "
+                             "(a stack holds pinned packages only; list them one a line)")
+        packages.append(req)
+    if not packages:
+        raise BenchError(f"{file}: no requirements in it")
+    return Stack(name, f"from {file.name}", tuple(packages), False, file.resolve())
+
+
+def _built_from_file(name: str) -> Stack | None:
+    """A stack built earlier from a requirements file, as its marker recorded it."""
+    marker = STACKS_DIR / name / MARKER
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or not info.get("requirements_file"):
+        return None
+    return Stack(name, f"from {Path(info['requirements_file']).name}",
+                 tuple(info.get("requirements") or ()), False, Path(info["requirements_file"]))
+
+
 def get(name: str, path=None) -> Stack:
     stacks = load_stacks(path)
+    if name not in stacks and _built_from_file(name) is not None:
+        return _built_from_file(name)
     if name not in stacks:
         raise BenchError(f"stack {name!r} is not defined in "
                          f"{path or os.environ.get(FILE_ENV) or STACKS_FILE} "
@@ -189,11 +230,22 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
-def create(name: str, path=None, quiet: bool = False, rebuild: bool = False) -> Path:
+def create(name: str, path=None, quiet: bool = False, rebuild: bool = False,
+           requirements=None) -> Path:
     """Build the stack's venv (or reuse it when already built from the same definition);
     returns its python. A pin that cannot be installed here is a one-line BenchError naming
-    the package; the half-built venv is removed, pip's full output is kept in the log."""
-    stack = get(name, path)
+    the package; the half-built venv is removed, pip's full output is kept in the log.
+    `requirements`: define the stack by that requirements file instead of the stacks file."""
+    if requirements is None:
+        return _build(get(name, path), quiet, rebuild)
+    if name in load_stacks(path):
+        raise BenchError(f"stack {name} is defined in the stacks file; name the stack of "
+                         f"{requirements} otherwise")
+    return _build(from_requirements(name, requirements), quiet, rebuild)
+
+
+def _build(stack: Stack, quiet: bool, rebuild: bool) -> Path:
+    name = stack.name
     progress = _ProgressLine(name, quiet)
     if is_current(stack) and not rebuild:
         progress.done(f"already built in {stack.folder}, reused")
@@ -243,6 +295,8 @@ def create(name: str, path=None, quiet: bool = False, rebuild: bool = False) -> 
             "python": _python_version(stack.python), "built": time.strftime(
                 "%Y-%m-%dT%H:%M:%S%z"), "build_s": round(time.monotonic() - t0, 1),
             "packages": installed_versions(stack.python)}
+    if stack.source.suffix != ".toml":  # defined by a requirements file: the marker is its definition
+        info["requirements_file"] = str(stack.source)
     (stack.folder / MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     progress.done(f"built in {info['build_s']:.0f} s: {stack.python}")
     return stack.python

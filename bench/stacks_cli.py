@@ -44,7 +44,7 @@ def strip_stack_option(argv: list[str]) -> list[str]:
 
 
 def add_parser(sub):
-    p = sub.add_parser("stack", help="software stacks: create NAME, list",
+    p = sub.add_parser("stack", help="software stacks: create NAME [--requirements FILE], list",
                        description="Named sets of pinned packages (stacks.toml), each in a venv "
                                    "under .stacks/, to run scenarios on side by side.")
     p.add_argument("action", choices=("create", "list"))
@@ -52,6 +52,10 @@ def add_parser(sub):
     p.add_argument("--stacks-file", default=None,
                    help=f"stack definitions (default: ${FILE_ENV} or stacks.toml)")
     p.add_argument("--rebuild", action="store_true", help="create: rebuild even if built")
+    p.add_argument("--requirements", metavar="FILE",
+                   help="create: define the stack by a pip requirements file (one pinned "
+                        "package a line) instead of the stacks file, e.g. a branch's pins "
+                        "for an A/B run (run --ab NAME,current)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     return p
 
@@ -60,7 +64,8 @@ def run(args) -> int:
     if args.action == "create":
         if not args.name:
             raise BenchError("stack create: give a stack name (see python -m bench stack list)")
-        print(create(args.name, args.stacks_file, quiet=args.quiet, rebuild=args.rebuild))
+        print(create(args.name, args.stacks_file, quiet=args.quiet, rebuild=args.rebuild,
+                     requirements=args.requirements))
         return 0
     stacks = load_stacks(args.stacks_file)
     print(f"{'stack':<12} {'built':<8} description")

@@ -131,3 +131,42 @@ def test_may2022_stack_builds_and_runs_the_smoke_scenario(tmp_path):
     joined = {(t["cell_id"], t["tid"]) for t in read_jsonl(folder.spark_tasks_path).records
               if t.get("tid") is not None}
     assert {(t["cell_id"], t["tid"]) for t in spark} <= joined
+
+
+def test_a_stack_from_a_requirements_file_takes_its_pins_and_refuses_pip_options(tmp_path):
+    reqs = tmp_path / "pins.txt"
+    reqs.write_text("# the branch's pins\nhyperopt==0.2.7\n\npyspark==3.2.1  # driver\n")
+    stack = stacks.from_requirements("pr-pins", reqs)
+    assert stack.packages == ("hyperopt==0.2.7", "pyspark==3.2.1") and not stack.project
+    assert stack.requirements() == ["hyperopt==0.2.7", "pyspark==3.2.1"]
+    for text, words in (("hyperopt==0.2.7\n-e .\n", "pins.txt:2: -e: pip options"),
+                        ("# nothing\n", "no requirements")):
+        reqs.write_text(text)
+        with pytest.raises(BenchError, match=words):
+            stacks.from_requirements("pr-pins", reqs)
+    with pytest.raises(BenchError, match="cannot read"):
+        stacks.from_requirements("pr-pins", tmp_path / "missing.txt")
+    out = bench("stack", "create", "may2022", "--requirements", str(reqs))
+    assert out.returncode == 2 and "defined in the stacks file" in out.stderr, out.stderr
+
+
+def test_a_stack_built_from_a_requirements_file_is_found_by_its_name(tmp_path, monkeypatch):
+    """run --stack NAME / --ab NAME,current find it through the marker its build wrote."""
+    monkeypatch.setattr(stacks, "STACKS_DIR", tmp_path)
+    folder = tmp_path / "pr-pins"
+    (folder / "bin").mkdir(parents=True)
+    (folder / "bin" / "python").write_text("")
+    stack = stacks.from_requirements("pr-pins", _pins(tmp_path))
+    (folder / stacks.MARKER).write_text(json.dumps({
+        "name": "pr-pins", "digest": stack.digest(), "requirements": list(stack.packages),
+        "requirements_file": str(stack.source)}))
+    found = stacks.get("pr-pins")
+    assert found.packages == stack.packages and stacks.is_current(found)
+    with pytest.raises(BenchError, match="not defined"):
+        stacks.get("never-built")
+
+
+def _pins(root):
+    path = root / "pins.txt"
+    path.write_text("hyperopt==0.2.7\n")
+    return path

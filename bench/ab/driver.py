@@ -82,10 +82,11 @@ class SideDriver:
         if any(modes.of(c).uses_spark and not c.thread_env_set for c in cells):
             self.spark = self.sessions.default()
         warm = self.runner.warm_up(cells, self.spark)
-        from .. import spark_session
+        from .. import environment, spark_session
 
         return {"ready": True, "pid": os.getpid(), "jvm_pid": jvm_pid(self.spark),
-                "python": sys.executable, "shipping": shipping, "warmup_s": round(warm, 3),
+                "python": sys.executable, "environment": environment.software(),
+                "shipping": shipping, "warmup_s": round(warm, 3),
                 "spark": spark_session.session_facts(self.spark) if self.spark else None}
 
     def run(self, cell: grid.Cell) -> dict:

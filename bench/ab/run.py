@@ -81,8 +81,8 @@ def _start_sides(folder: RunFolder, manifest: dict, pending: list, master: str,
                               "sha256": entry["sha256"], "run": str(folder.path.resolve()),
                               "master": master, "conf": conf,
                               "cells": [c.to_dict() for c in pending if c.side == name]})
-            facts = {k: ready.get(k) for k in ("pid", "jvm_pid", "python", "warmup_s",
-                                               "spark", "shipping")}
+            facts = {k: ready.get(k) for k in ("pid", "jvm_pid", "python", "environment",
+                                               "warmup_s", "spark", "shipping")}
             folder.record_ab_side(name, facts)
     except BaseException:
         for proc in procs.values():

@@ -34,8 +34,12 @@ def side_of(run: RunData, side: str) -> RunData:
     tasks = run.spark_tasks
     if len(tasks) and "cell_id" in tasks.columns:
         tasks = tasks[tasks["cell_id"].isin(ids)]
-    manifest = {**run.manifest, "cells": [{**c, "side": None} for c in run.manifest["cells"]
-                                          if c.get("side") == side]}
+    entry = run.manifest["ab"].get(side) or {}
+    manifest = {**run.manifest, "ab_side": side,
+                "environment": {**(run.manifest.get("environment") or {}),
+                                **(entry.get("environment") or {})},
+                "cells": [{**c, "side": None} for c in run.manifest["cells"]
+                          if c.get("side") == side]}
     return replace(run, manifest=manifest, cells=cells, trials=pick(run.trials),
                    spark_tasks=tasks)
 

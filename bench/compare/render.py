@@ -93,6 +93,10 @@ def _run_line(name: str, run: RunData) -> str:
         load_text += f", other processes kept {busy:.2f} cores busy beside its trials"
     stack = env.get("stack") or {}
     stack_text = f", stack {stack.get('name')}" if isinstance(stack, dict) and stack else ""
+    side = m.get("ab_side")  # one side of an A/B run (bench.compare.ab)
+    if side:
+        entry = (m.get("ab") or {}).get(side) or {}
+        stack_text = f", side {side}: stack {entry.get('stack')}, {entry.get('scenario')}"
     return (f"{name}: {run.path} ({(m.get('scenario') or {}).get('name')}, "
             f"{m.get('created')}{stack_text}{load_text})")
 
