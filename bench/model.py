@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .shapes import ClusterShape
+
 #: The condition label of a cell that ran as this machine runs it (no emulated driver
 #: condition; bench.conditions emulates the others).
 NATIVE = "native"
@@ -59,6 +61,30 @@ def _f(doc: str, default: Any = None, *, required: bool = False, source: Optiona
 def _probe(doc: str, default: Any = None):
     """A trial field measured by the probe inside the objective (bench.probe), copied as is."""
     return _f(doc, default, source="probe")
+
+
+def _dict(value) -> dict:
+    """A manifest section as read: a JSON object, else empty (older or partial folders)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value) -> Optional[int]:
+    """A count recorded in the manifest (an int, or text such as spark.executor.cores '2'),
+    or None when absent or not a number."""
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def usable_cores_of(visible, affinity, quota):
+    """Cores a process can really keep busy: visible CPUs, narrowed by the affinity mask,
+    capped by a cgroup CPU quota (which may be fractional, e.g. 1.5)."""
+    limits = [float(x) for x in (visible, affinity, quota) if x]
+    if not limits:
+        return None
+    usable = min(limits)
+    return int(usable) if usable == int(usable) else usable
 
 
 class _Record:
@@ -112,6 +138,145 @@ class Manifest(_Record):
         """Fields not known yet (null) are left out of the file, as readers expect."""
         return {k: v for k, v in dataclasses.asdict(self).items()
                 if v is not None or _FIELDS_REQUIRED.get(k)}
+
+    # --- reading: every reader's question answered here, so none looks into the dicts ---
+    @classmethod
+    def read(cls, data) -> "Manifest":
+        """A manifest as readers see it, from its parsed (checked) JSON object; a Manifest is
+        returned as is. Every schema version in SCHEMA_HISTORY reads alike."""
+        return data if isinstance(data, Manifest) else cls.from_dict(_dict(data))
+
+    scenario_name = property(lambda self: _dict(self.scenario).get("name"))
+    scenario_path = property(lambda self: _dict(self.scenario).get("path"))
+    scenario_sha256 = property(lambda self: _dict(self.scenario).get("sha256"))
+    scenario_description = property(lambda self: _dict(self.scenario).get("description"))
+    #: recorded by bench.observe (no scenario file to resume)
+    observed = property(lambda self: bool(_dict(self.scenario).get("observed")))
+    requested_master = property(lambda self: _dict(self.requested).get("master"))
+    requested_conf = property(lambda self: _dict(self.requested).get("conf"))
+
+    #: the planned cells (grid.Cell fields) in execution order
+    planned_cells = property(lambda self: [c for c in self.cells or []
+                                           if isinstance(c, dict) and "cell_id" in c])
+
+    # the scenario's settings as run
+    points_shared = property(lambda self: _dict(self.grid).get("points") == "shared")
+    search_algo = property(lambda self: _dict(self.grid).get("algo", "tpe"))
+
+    def thread_envs(self, workload: str) -> list:
+        """The thread environments a workload ran under, as its scenario listed them (the
+        workload's own axis, else the scenario's; [{}] when neither declares one)."""
+        grid = _dict(self.grid)
+        for w in grid.get("workloads") or []:
+            if isinstance(w, dict) and w.get("name") == workload and w.get("thread_env"):
+                return list(w["thread_env"])
+        return list(grid.get("thread_env") or [{}])
+
+    def shapes(self) -> dict[str, ClusterShape]:
+        """Cluster label -> its shape as the scenario declared it (else as the first session
+        started on it recorded it)."""
+        found = {e["label"]: e for e in _dict(self.grid).get("clusters") or []
+                 if isinstance(e, dict) and e.get("label")}
+        for label, sessions in _dict(self.clusters).items():
+            if label not in found and sessions and isinstance(sessions[0].get("shape"), dict):
+                found[label] = sessions[0]["shape"]
+        return {label: ClusterShape(label, _count(e.get("workers")), _count(e.get("cores")),
+                                    _count(e.get("task_cpus"))) for label, e in found.items()}
+
+    # --- the Spark sessions: the run's own (`spark`) and those on cluster shapes ---
+    task_slots = property(lambda self: _count(_dict(self.spark).get("task_slots")))
+    default_parallelism = property(lambda self: _count(_dict(self.spark).get("default_parallelism")))
+
+    @property
+    def local_session(self) -> bool:
+        """The run's own session is local mode (its one executor is the driver's process)."""
+        return str(_dict(self.spark).get("master") or "local").startswith("local")
+
+    def task_cpus(self, cluster: Optional[str] = None) -> Optional[int]:
+        """spark.task.cpus of a cluster shape (its label) or of the run's own session (no
+        label); 1 when not recorded, None for a label the manifest declares no shape for."""
+        if cluster:
+            shape = self.shapes().get(cluster)
+            if shape is None:
+                return None
+            declared = shape.task_cpus
+        else:
+            declared = _count(_dict(self.spark).get("task_cpus"))
+        return max(1, declared or 1)
+
+    def _last_session(self, cluster: str) -> dict:
+        return ([{}] + [s for s in _dict(self.clusters).get(cluster) or []])[-1]
+
+    def executors(self, cluster: Optional[str] = None) -> Optional[int]:
+        """Executors registered when the session started: the cluster's latest session (else
+        its shape's workers) or the run's own (local mode: the driver, 1); None if unknown."""
+        if cluster:
+            last = _dict(self._last_session(cluster))
+            count = last.get("executors") or _dict(last.get("shape")).get("workers")
+        else:
+            count = _dict(self.spark).get("executors")
+            if count == 0 and self.local_session:
+                count = 1
+        return _count(count) or None
+
+    def executor_cores(self, cluster: Optional[str] = None) -> Optional[int]:
+        """spark.executor.cores as the cluster's latest session (or the run's own) set it."""
+        facts = self._last_session(cluster) if cluster else None
+        return _count(_dict(facts or self.spark).get("executor_cores")) or None
+
+    def session_facts(self, leave_out=()) -> dict:
+        """The run's own session as recorded (a copy, without the keys named)."""
+        return {k: v for k, v in _dict(self.spark).items() if k not in leave_out}
+
+    session_conf = property(lambda self: _dict(_dict(self.spark).get("conf")))
+
+    # --- the machine ---
+    def environment_facts(self, leave_out=()) -> dict:
+        """The machine and software as recorded (a copy, without the keys named)."""
+        return {k: v for k, v in _dict(self.environment).items() if k not in leave_out}
+
+    logical_cores = property(lambda self: _dict(self.environment).get("logical_cores"))
+    physical_cores = property(lambda self: _dict(self.environment).get("physical_cores"))
+    memory_bytes = property(lambda self: _dict(self.environment).get("memory_bytes"))
+    load_average = property(lambda self: _dict(self.environment).get("load_average"))
+    packages = property(lambda self: _dict(self.environment).get("packages"))
+
+    @property
+    def host_cores(self) -> Optional[int]:
+        """Cores of the host the run measured on (logical, else physical); None if unknown."""
+        return _count(self.logical_cores or self.physical_cores) or None
+
+    @property
+    def usable_cores(self):
+        """Cores the driver's serial trials can use: visible CPUs narrowed by the affinity
+        mask, capped by a cgroup CPU quota (older manifests recorded the affinity count as
+        usable_cores and the quota beside it)."""
+        env = _dict(self.environment)
+        return usable_cores_of(env.get("visible_cpus") or env.get("logical_cores"),
+                               env.get("affinity_cpus") or env.get("usable_cores"),
+                               env.get("cpu_quota_cores"))
+
+    @property
+    def stack_name(self) -> Optional[str]:
+        """The software stack the run ran in (bench.stacks), or None outside any."""
+        stack = _dict(_dict(self.environment).get("stack"))
+        return stack.get("name") if stack else None
+
+    def package_version(self, name: str) -> Optional[str]:
+        """A package's version as the run recorded it (packages, or older folders' versions)."""
+        env = _dict(self.environment)
+        for key in ("packages", "versions"):
+            version = _dict(env.get(key)).get(name)
+            if version:
+                return str(version)
+        return None
+
+    # --- driver conditions ---
+    def condition_entries(self) -> dict[str, tuple[bool, Optional[str]]]:
+        """Condition name -> (emulated, description); native only when none is recorded."""
+        conds = self.conditions or {NATIVE: {"emulated": False}}
+        return {name: (bool(_dict(c).get("emulated")), _dict(c).get("description"))
+                for name, c in _dict(conds).items()}
 
 
 #: manifest field -> whether every reader needs it

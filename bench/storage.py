@@ -211,6 +211,11 @@ class RunFolder:
             raise BenchError(f"{self.manifest_path}: {problem}")
         return data
 
+    def read_manifest(self) -> Manifest:
+        """The manifest, checked as manifest() checks it, read as a Manifest: what readers
+        use (its accessors answer their questions; the plain dict is for rewriting it)."""
+        return Manifest.read(self.manifest())
+
     def _change_manifest(self, change: Callable[[dict], None]) -> None:
         """Read, change and rewrite the manifest whole (atomically); keys this version of
         bench does not know (a newer writer's) are kept."""
