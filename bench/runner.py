@@ -289,13 +289,13 @@ class OpenRun:
 
 
 def _scenario_for_resume(folder: RunFolder) -> scenario_mod.Scenario:
-    m = folder.manifest()
-    if m["scenario"].get("observed"):
+    m = folder.read_manifest()
+    if m.observed:
         raise BenchError(f"{folder.path}: recorded by bench.observe, which has no scenario to "
                          "resume; run the notebook's fmin calls again")
-    path = Path(m["scenario"]["path"])
-    scn = scenario_mod.load(path, m.get("profile", "quick"))
-    if scn.sha256 != m["scenario"]["sha256"]:
+    path = Path(m.scenario_path)
+    scn = scenario_mod.load(path, m.profile or "quick")
+    if scn.sha256 != m.scenario_sha256:
         raise BenchError(f"{path}: changed since run {folder.run_id} started; resuming would "
                          "mix two scenarios (start a new run instead)")
     return scn
@@ -321,13 +321,12 @@ def open_resume(folder: RunFolder, master: Optional[str], conf: dict) -> OpenRun
     """Reopen an interrupted run (the caller holds its lock): same scenario, same planned
     cells, the Spark request as recorded unless given again; trial lines of the cell that
     was cut off are dropped, so its re-run is not mixed with the killed attempt."""
-    manifest = folder.manifest()
+    manifest = folder.read_manifest()
     conditions.refuse_if_loaded(folder.path)
     scn = _scenario_for_resume(folder)
-    requested = manifest.get("requested") or {}
-    master = master or requested.get("master")
-    conf = spark_session.resumed_conf(requested.get("conf"), conf)
-    cells = [grid.Cell(**c) for c in manifest["cells"]]
+    master = master or manifest.requested_master
+    conf = spark_session.resumed_conf(manifest.requested_conf, conf)
+    cells = [grid.Cell(**c) for c in manifest.planned_cells]
     folder.upgrade()
     folder.drop_unfinished_trials()
     return OpenRun(folder, scn, cells, master, conf)

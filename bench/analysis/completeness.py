@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..model import Manifest
+
 
 @dataclass
 class Completeness:
@@ -28,10 +30,10 @@ class Completeness:
                     or self.status != "finished")
 
 
-def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
+def completeness(manifest: Manifest, cells: pd.DataFrame, trials: pd.DataFrame,
                  bad_lines: dict, orphan_trials: int) -> Completeness:
     """Compare the manifest's plan with what the folder holds."""
-    planned = [c for c in manifest.get("cells") or [] if isinstance(c, dict) and "cell_id" in c]
+    planned = manifest.planned_cells
     done = set(cells["cell_id"].tolist())
     planned_ids = {c["cell_id"] for c in planned}
     failed = [(r.cell_id, str(r.error)) for r in cells[cells["failed"]].itertuples()]
@@ -52,7 +54,7 @@ def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
         orphan_trials=int(orphan_trials), short_cells=short,
         incomplete_cells=[(r.cell_id, int(0 if pd.isna(r.trials_ok) else r.trials_ok),
                            int(r.max_evals)) for r in cells[cells["incomplete"]].itertuples()],
-        status=str(manifest.get("status", "unknown")))
+        status=str(manifest.status if manifest.status is not None else "unknown"))
 
 
 ERROR_COLS = ["workload", "setting", "setting_order", "mode", "status", "error", "trials",

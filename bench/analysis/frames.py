@@ -16,7 +16,8 @@ import pandas as pd
 from .. import keys
 # the configuration's vocabulary (bench.keys), re-exported for the analysis' users
 from ..keys import n_jobs_label, setting_label, setting_sort_key, varying_settings  # noqa: F401
-from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord, numeric_fields
+from ..model import (CellRecord, Manifest, SparkExecutorRecord, SparkTaskRecord, TrialRecord,
+                     numeric_fields)
 from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 from .clocks import correct_clocks
 
@@ -36,7 +37,8 @@ class RunData:
     """Everything read from one results folder, ready for analysis."""
 
     path: Path
-    manifest: dict
+    #: read as a Manifest (a parsed manifest.json given here is read as one)
+    manifest: Manifest
     trials: pd.DataFrame
     cells: pd.DataFrame
     spark_tasks: pd.DataFrame
@@ -47,9 +49,12 @@ class RunData:
     #: executors of the run's Spark applications (spark_executors.jsonl; empty if none)
     spark_executors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def __post_init__(self):
+        self.manifest = Manifest.read(self.manifest)
+
     @property
     def run_id(self) -> str:
-        return self.manifest.get("run_id") or self.path.name
+        return self.manifest.run_id or self.path.name
 
 
 def _frame(records: list[dict], record_type, floats, ints) -> pd.DataFrame:
@@ -156,8 +161,8 @@ def load_run(path: Path | str) -> RunData:
     the trial lines left out and every unparseable line are counted for the report.
     """
     folder = RunFolder(path)
-    manifest = folder.manifest()
-    got = folder.committed(manifest["schema_version"])
+    manifest = folder.read_manifest()
+    got = folder.committed(manifest.schema_version)
     tasks_read = read_jsonl(folder.spark_tasks_path)
     trials, cells, tasks = build_frames(manifest, got.trials, got.cells, tasks_read.records)
     bad = dict(got.bad_lines)

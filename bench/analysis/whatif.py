@@ -74,24 +74,11 @@ def pinned_threads_effect(run: RunData, pinned: str = "1") -> list[dict]:
     return rows
 
 
-def _task_cpus(run: RunData, cluster_label: str):
-    for entry in (run.manifest.get("grid") or {}).get("clusters") or []:
-        if isinstance(entry, dict) and entry.get("label") == cluster_label:
-            return int(entry.get("task_cpus") or 1)
-    if cluster_label:
-        return None
-    return int((run.manifest.get("spark") or {}).get("task_cpus") or 1)
-
-
 def baseline_env(run: RunData, workload: str) -> str:
     """The thread environment a scenario's others are compared with: the first of its
     thread_env axis (the workload's own, else the scenario's); '' when it declares none."""
-    grid = run.manifest.get("grid") or {}
-    for w in grid.get("workloads") or []:
-        if isinstance(w, dict) and w.get("name") == workload and w.get("thread_env"):
-            return env_label(w["thread_env"][0])
-    envs = grid.get("thread_env") or [{}]
-    return env_label(envs[0]) if isinstance(envs[0], dict) else ""
+    first = run.manifest.thread_envs(workload)[0]
+    return env_label(first) if isinstance(first, dict) else ""
 
 
 def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
@@ -116,7 +103,7 @@ def thread_setting_effect(run: RunData, walls: pd.DataFrame) -> list[dict]:
                     change = f"set {b['env_label'] or 'no thread variables'}"
                     setting = a["setting"]
                 elif (a["env_label"] == b["env_label"] and a["mode"] == "spark"
-                      and str(_task_cpus(run, a["cluster_label"])) == b["n_jobs_label"]
+                      and str(run.manifest.task_cpus(a["cluster_label"] or None)) == b["n_jobs_label"]
                       and a["n_jobs_label"] != b["n_jobs_label"]):
                     change = f"n_jobs {a['n_jobs_label']} -> {b['n_jobs_label']} (= spark.task.cpus)"
                     setting = a["setting"]

@@ -54,13 +54,10 @@ def _summary(result: Comparison) -> str:
 
 def _run_line(name: str, run: RunData) -> str:
     m = run.manifest
-    env = m.get("environment") or {}
-    load = env.get("load_average")
+    load = m.load_average
     load_text = f", load {load[0]:.2f}" if isinstance(load, list) and load else ""
-    stack = env.get("stack") or {}
-    stack_text = f", stack {stack.get('name')}" if isinstance(stack, dict) and stack else ""
-    return (f"{name}: {run.path} ({(m.get('scenario') or {}).get('name')}, "
-            f"{m.get('created')}{stack_text}{load_text})")
+    stack_text = f", stack {m.stack_name}" if m.stack_name is not None else ""
+    return f"{name}: {run.path} ({m.scenario_name}, {m.created}{stack_text}{load_text})"
 
 
 def format_text(result: Comparison) -> str:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..analysis import Analysis, analyze, load_run, manifest_task_slots
+from ..analysis import Analysis, analyze, load_run
 from ..analysis.frames import RunData
 from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
-from ..environment import usable_cores
 from ..errors import BenchError
 from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
 from . import captions, charts, cure, headline, html, prediction, sections, whatif
@@ -32,10 +31,9 @@ class ChartResult:
 
 def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
     """(key, title, filename, draw(path), caption()) for the charts, in report order."""
-    env = run.manifest.get("environment") or {}
-    logical, physical = env.get("logical_cores"), env.get("physical_cores")
-    usable = usable_cores(env)
-    slots = manifest_task_slots(run.manifest)
+    m = run.manifest
+    logical, physical, usable, slots = (m.logical_cores, m.physical_cores, m.usable_cores,
+                                        m.task_slots)
     timeline_cells = charts.pick_timeline_cells(run.cells)
     return [
         ("speedup", "Speedup vs parallelism", "speedup.png",
@@ -122,7 +120,7 @@ SECTIONS: list[Callable[[ReportContext], list[str]]] = [
     lambda ctx: sections.threads_detail(ctx.analysis),
     lambda ctx: sections.sizing_detail(ctx.analysis),
     lambda ctx: sections.placement_detail(ctx.analysis),
-    lambda ctx: sections.quality_detail(ctx.analysis, ctx.run.manifest.get("grid")),
+    lambda ctx: sections.quality_detail(ctx.analysis, ctx.run.manifest),
     lambda ctx: sections.what_was_run(ctx.run.manifest, ctx.analysis),
     lambda ctx: sections.environment(ctx.run.manifest),
 ]
@@ -197,7 +195,7 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
         md_path.write_text(text, encoding="utf-8")
     if "html" in formats:
         html_path = out / HTML_NAME
-        title = f"SparkTrials benchmark report: {run.manifest.get('run_id', run.path.name)}"
+        title = f"SparkTrials benchmark report: {run.run_id}"
         html_path.write_text(html.render_document(text, out, title), encoding="utf-8")
     return ReportFiles(md_path, html_path, headline.headline_text(heads), text)
 

@@ -93,7 +93,7 @@ def section(run: RunData, out_dir: Path) -> list[str]:
               "worker processes with OMP_NUM_THREADS = task cpus (the practical ideal on one "
               "machine). **Ideal** = Σ objective time ÷ min(parallelism, task slots).", ""]
     lines += _prewarm_lines(run)
-    shared = (run.manifest.get("grid") or {}).get("points") == "shared"
+    shared = run.manifest.points_shared
     lines += ["Every mode evaluated the same pre-drawn points in the same order (points: shared)."
               if shared else "Points were chosen by the search algorithm in each cell "
               "(points: search), so cells did not evaluate the same points.", ""]
@@ -153,9 +153,4 @@ def _prewarm_lines(run: RunData) -> list[str]:
 
 
 def _run_hyperopt(run: RunData) -> str:
-    env = run.manifest.get("environment") or {}
-    for key in ("packages", "versions"):
-        v = (env.get(key) or {}).get("hyperopt") if isinstance(env.get(key), dict) else None
-        if v:
-            return str(v)
-    return hyperopt_version()
+    return run.manifest.package_version("hyperopt") or hyperopt_version()

@@ -9,7 +9,7 @@ import pandas as pd
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..analysis.quality import search_not_comparable
-from ..model import NATIVE
+from ..model import NATIVE, Manifest
 from ..diagnosis.finding import Finding
 from ..diagnosis.units import UndeclaredEvidence
 from ..errors import BenchError
@@ -36,13 +36,16 @@ CONTENTS = [("headline", "headline"), ("findings", "findings"),
             ("machine and Spark", "appendix-machine-and-spark")]
 
 
-def header(manifest: dict, analysis: Analysis) -> list[str]:
+def _known(value):
+    return "?" if value is None else value
+
+
+def header(manifest: Manifest, analysis: Analysis) -> list[str]:
     c = analysis.completeness
-    run_id = manifest.get("run_id", "?")
-    scenario = (manifest.get("scenario") or {}).get("name", "?")
-    lines = [f"# SparkTrials benchmark report: `{run_id}`", "",
-             f"Scenario **{scenario}**, profile **{manifest.get('profile', '?')}**, created "
-             f"{manifest.get('created', '?')}, run status **{c.status}**: "
+    m = manifest
+    lines = [f"# SparkTrials benchmark report: `{_known(m.run_id)}`", "",
+             f"Scenario **{_known(m.scenario_name)}**, profile **{_known(m.profile)}**, "
+             f"created {_known(m.created)}, run status **{c.status}**: "
              f"{c.finished} of {c.planned} planned cells finished.", ""]
     if c.partial:
         lines += ["> **This run is incomplete** — see [Missing data](#missing-data) for what "
@@ -52,35 +55,34 @@ def header(manifest: dict, analysis: Analysis) -> list[str]:
     return lines
 
 
-def what_was_run(manifest: dict, analysis: Analysis) -> list[str]:
-    scen = manifest.get("scenario") or {}
-    grid = manifest.get("grid") or {}
+def what_was_run(manifest: Manifest, analysis: Analysis) -> list[str]:
+    m = manifest
     cells = analysis.cells
     repeats = cells.groupby("setting")["repeat"].nunique() if len(cells) else pd.Series(dtype=int)
     lines = ["## Appendix: what was run", ""]
-    if scen.get("description"):
-        lines += [str(scen["description"]).strip(), ""]
+    if m.scenario_description:
+        lines += [str(m.scenario_description).strip(), ""]
     lines += [key_value_table([
-        ("scenario", scen.get("name")), ("scenario file", scen.get("path")),
-        ("scenario sha256", (scen.get("sha256") or "")[:16] or None),
-        ("profile", manifest.get("profile")),
+        ("scenario", m.scenario_name), ("scenario file", m.scenario_path),
+        ("scenario sha256", (m.scenario_sha256 or "")[:16] or None),
+        ("profile", m.profile),
         ("cells finished / planned",
          f"{analysis.completeness.finished} / {analysis.completeness.planned}"),
         ("repeats per configuration (finished)",
          f"{repeats.min()}–{repeats.max()}" if len(repeats) and repeats.min() != repeats.max()
          else (repeats.min() if len(repeats) else None)),
-        ("command", " ".join(map(str, manifest.get("argv") or [])) or None),
+        ("command", " ".join(map(str, m.argv or [])) or None),
     ]), ""]
-    if grid:
-        pairs = [(k, _clip(v)) for k, v in flatten(grid)]
+    if m.grid:
+        pairs = [(k, _clip(v)) for k, v in flatten(m.grid)]
         lines += ["Resolved grid:", "", key_value_table(pairs, ("setting", "value")), ""]
     return lines
 
 
-def conditions(manifest: dict, analysis: Analysis) -> list[str]:
-    conds = manifest.get("conditions") or {NATIVE: {"emulated": False}}
+def conditions(manifest: Manifest, analysis: Analysis) -> list[str]:
+    conds = manifest.condition_entries()
     used = set(analysis.cells["condition"]) if len(analysis.cells) else set()
-    emulated = [name for name, c in conds.items() if (c or {}).get("emulated")]
+    emulated = [name for name, (is_emulated, _) in conds.items() if is_emulated]
     lines = ["## Native and emulated results", ""]
     lines.append("Spark cells always run natively. " + (
         "Serial cells ran natively only." if not (emulated and used & set(emulated)) else
@@ -88,27 +90,24 @@ def conditions(manifest: dict, analysis: Analysis) -> list[str]:
         + " ran on an **emulated** driver: their numbers, and any speedup computed against "
         "them, describe the emulation, not a real machine."))
     lines += ["", table(["condition", "native or emulated", "description", "cells finished"], [
-        [name, "emulated" if (c or {}).get("emulated") else "native",
-         (c or {}).get("description") or "—",
+        [name, "emulated" if is_emulated else "native", description or "—",
          int((analysis.cells["condition"] == name).sum()) if len(analysis.cells) else 0]
-        for name, c in conds.items()]), ""]
+        for name, (is_emulated, description) in conds.items()]), ""]
     return lines
 
 
-def environment(manifest: dict) -> list[str]:
-    env = dict(manifest.get("environment") or {})
-    spark = dict(manifest.get("spark") or {})
+def environment(manifest: Manifest) -> list[str]:
     lines = ["## Appendix: machine and Spark", ""]
-    if env:
-        memory = env.pop("memory_bytes", None)
-        pairs = flatten(env)
-        if memory is not None:
-            pairs.append(("memory", fmt_bytes(memory)))
+    if manifest.environment_facts():
+        pairs = flatten(manifest.environment_facts(leave_out=("memory_bytes",)))
+        if manifest.memory_bytes is not None:
+            pairs.append(("memory", fmt_bytes(manifest.memory_bytes)))
         lines += [key_value_table(pairs, ("environment", "value")), ""]
     else:
         lines += ["The manifest records no environment.", ""]
-    if spark:
-        conf = spark.pop("conf", None) or {}
+    if manifest.session_facts():
+        conf = manifest.session_conf
+        spark = manifest.session_facts(leave_out=("conf",))
         lines += [key_value_table(list(spark.items()), ("spark", "value")), ""]
         if conf:
             lines += ['<details markdown="1"><summary>Spark configuration set by the run '
@@ -127,9 +126,8 @@ def _clip(value, width: int = 160) -> str:
 
 
 # --- numbers ------------------------------------------------------------------------------
-def emulated_conditions(manifest: dict) -> set[str]:
-    return {name for name, c in (manifest.get("conditions") or {}).items()
-            if isinstance(c, dict) and c.get("emulated")}
+def emulated_conditions(manifest: Manifest) -> set[str]:
+    return {name for name, (emulated, _) in manifest.condition_entries().items() if emulated}
 
 
 def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
@@ -346,13 +344,13 @@ def placement_detail(analysis: Analysis) -> list[str]:
     return lines
 
 
-def quality_detail(analysis: Analysis, grid: Optional[dict] = None) -> list[str]:
+def quality_detail(analysis: Analysis, manifest: Optional[Manifest] = None) -> list[str]:
     fin = analysis.final_loss
     lines = ["## Search quality", ""]
     if len(fin) == 0 or fin["final_best_loss_median"].isna().all():
         return lines + ["No trial returned a loss.", ""]
     for evals in sorted(fin["evals"].dropna().unique()):
-        reason = search_not_comparable(grid or {}, evals)
+        reason = search_not_comparable(manifest or Manifest(), evals)
         if reason:
             lines += [f"Not judged at {fmt_int(evals)} evaluations: {reason}.", ""]
     rows = [[r["workload"], r["setting"], fmt_int(r["evals"]), r["cells"],
