@@ -99,7 +99,7 @@ def _run_on_cluster(args, kwargs) -> Path:
 
 
 def cmd_schema(args) -> int:
-    from .model import schema_markdown
+    from .schema_doc import schema_markdown
 
     print(schema_markdown())
     return 0

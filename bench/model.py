@@ -480,20 +480,3 @@ def numeric_fields(record_type) -> tuple[list[str], list[str]]:
         if kind in kinds:
             kinds[kind].append(f.name)
     return kinds["float"], kinds["int"]
-
-
-def schema_markdown() -> str:
-    """The results schema as Markdown, generated from the record types above."""
-    out = [f"# Results schema (version {SCHEMA_VERSION})", ""]
-    for title, rtype in (("manifest.json", Manifest), ("trials.jsonl", TrialRecord),
-                         ("cells.jsonl", CellRecord), ("spark_tasks.jsonl", SparkTaskRecord),
-                         ("spark_executors.jsonl", SparkExecutorRecord)):
-        doc = " ".join(rtype.__doc__.split())
-        out += [f"## {title}: {doc}", "", "| field | meaning |", "| --- | --- |"]
-        for f in dataclasses.fields(rtype):
-            required = " (required)" if f.metadata.get("required") else ""
-            out.append(f"| `{f.name}` | {f.metadata.get('doc', '')}{required} |")
-        out.append("")
-    out += ["## Version history", ""]
-    out += [f"- **{version}**: {text}" for version, text in SCHEMA_HISTORY.items()]
-    return "\n".join(out)

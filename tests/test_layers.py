@@ -32,7 +32,7 @@ CEILING = {"compare": "analysis"}
 PLACE = {
     # ground: the vocabulary every floor speaks, importing nothing above it
     "errors": "ground", "formats": "ground", "markdown_blocks": "ground", "model": "ground",
-    "keys": "ground", "shapes": "ground", "variant_table": "ground",
+    "keys": "ground", "shapes": "ground", "variant_table": "ground", "schema_doc": "ground",
     # the results on disk
     "storage": "storage",
     # facts about the machine and its software
