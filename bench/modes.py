@@ -7,6 +7,7 @@ here, so the runner holds no `mode == ...` branches.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
@@ -23,6 +24,20 @@ class Placement:
     job_group: Optional[str] = None     # Spark job group the cell's trials run under
     pool: Optional[pool.WarmPool] = None
     prewarmed: Optional[variants.Prewarmed] = None  # reuse variants' workers started early
+
+
+@contextlib.contextmanager
+def under_job_group(spark, cell_id: str):
+    """A spark cell's trials placed under its job group (its cell id): SparkTrials adopts
+    the thread's job group, so the event log joins every trial's task to its cell and Ctrl-C
+    cancels them together. Used for scenario cells and bench.observe's calls alike."""
+    slots = spark_session.task_slots(spark)
+    context = spark.sparkContext
+    context.setLocalProperty("spark.jobGroup.id", cell_id)
+    try:
+        yield Placement(slots=slots, job_group=cell_id)
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
 
 
 def closure_bytes(fn, space) -> Optional[int]:
@@ -107,16 +122,11 @@ class SparkMode(Mode):
     def placed(self, cell, fn, spark):
         """The cell's job group; for a reuse variant, its Python workers started first
         (outside the job group, before the clock), as the pool's are."""
-        slots = spark_session.task_slots(spark)
         warm = None
         if cell.variant and variants.get(cell.variant).reuse:
             warm = variants.prewarm(spark, fn, cell.parallelism)
-        context = spark.sparkContext
-        context.setLocalProperty("spark.jobGroup.id", cell.cell_id)  # SparkTrials adopts it
-        try:
-            yield Placement(slots=slots, job_group=cell.cell_id, prewarmed=warm)
-        finally:
-            context.setLocalProperty("spark.jobGroup.id", None)
+        with under_job_group(spark, cell.cell_id) as placed:
+            yield dataclasses.replace(placed, prewarmed=warm)
 
     def closure_bytes(self, fn, space) -> Optional[int]:
         return closure_bytes(fn, space)

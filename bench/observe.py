@@ -12,23 +12,24 @@ interrupted is still recorded before the exception reaches the caller.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
 import re
 import sys
-import time
 import types
 from pathlib import Path
 from typing import Optional
 
 from . import conditions, environment, grid, spark_session
-from .collect import SparkTaskErrors, SuggestClock
+from .collect import SuggestClock
 from .errors import BenchError
+from .fmin_window import FminWindow
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, Manifest
-from .modes import EXECUTORS
+from .modes import EXECUTORS, Placement, under_job_group
+from .new_run import command_line, new_run_id
 from .probe import Probed, run_probed
-from .runner import cancel_on_interrupt, command_line, error_line, new_run_id, record_call
 from .storage import RunFolder
 
 PROFILE = "observed"
@@ -197,37 +198,24 @@ class Observation:
         spark = trials._spark if cell["mode"] == "spark" else None
         if spark is not None:
             self._record_spark(spark)
-            spark.sparkContext.setLocalProperty("spark.jobGroup.id", cell["cell_id"])
         probed = Probed(fn) if spark is not None else DriverProbed(fn)
         clock = SuggestClock(algo)
-        task_errors = SparkTaskErrors()
-        result, error = None, None
-        start_ts, t0 = time.time(), time.perf_counter()
-        try:
-            with task_errors, cancel_on_interrupt(spark, cell["cell_id"]):
-                result = hyperopt_fmin(fn=probed, space=space, algo=clock, max_evals=max_evals,
-                                       trials=trials, **kwargs)
-        except BaseException as exc:
-            error = error_line(exc) if not isinstance(exc, KeyboardInterrupt) else \
-                "KeyboardInterrupt: fmin interrupted"
-            raise
-        finally:
-            wall = time.perf_counter() - t0
-            if spark is not None:
-                spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
-            docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
-                    if d["tid"] not in before]
-            mode = EXECUTORS[cell["mode"]]
-            cell_rec, trial_recs = record_call(
-                self.folder.run_id, cell, types.SimpleNamespace(trials=docs), clock, space,
-                start_ts=start_ts, wall=wall, error=error,
-                task_errors=task_errors.by_tid,
-                slots=spark_session.task_slots(spark) if spark is not None else None,
-                job_group=cell["cell_id"] if spark is not None else None,
-                closure_bytes=mode.closure_bytes(probed, space),
-                parallelism_effective=mode.parallelism_effective(trials))
-            self.folder.append_cell(cell_rec, trial_recs)
-        return result
+        mode = EXECUTORS[cell["mode"]]
+        # placed as the runner places a spark cell: its trials run under the cell's job group
+        with (under_job_group(spark, cell["cell_id"]) if spark is not None else
+              contextlib.nullcontext(Placement())) as placed:
+            window = FminWindow(self.folder.run_id, cell, spark, placed.job_group)
+            try:
+                with window.timed():
+                    return hyperopt_fmin(fn=probed, space=space, algo=clock,
+                                         max_evals=max_evals, trials=trials, **kwargs)
+            finally:  # also a call that raised or was interrupted is recorded
+                docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
+                        if d["tid"] not in before]
+                self.folder.append_cell(*window.record(
+                    types.SimpleNamespace(trials=docs), clock, space, slots=placed.slots,
+                    closure_bytes=mode.closure_bytes(probed, space),
+                    parallelism_effective=mode.parallelism_effective(trials)))
 
 
 def _caller_file() -> Optional[str]:

@@ -4,13 +4,10 @@ after every cell. `run()` is the Python API (also for notebooks with their own s
 How a cell of each mode runs is bench.modes' job; the sessions it runs on, bench.sessions'."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -22,11 +19,13 @@ import numpy as np
 from . import cellspawn, conditions, environment, grid, modes, points, shipping, versions, workloads
 from . import scenario as scenario_mod
 from . import spark_session
-from .collect import SparkTaskErrors, SuggestClock, trial_records
+from .collect import SuggestClock
 from .errors import BenchError
+from .fmin_window import FminWindow
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, CellRecord, Manifest
 from .modes import closure_bytes
+from .new_run import command_line, new_run_id
 from .probe import Probed
 from .progress import Progress
 from .sessions import Sessions
@@ -44,15 +43,6 @@ def quiet_third_party() -> None:
     for name in ("py4j", "hyperopt", "hyperopt-spark", "hyperopt.spark", "hyperopt.tpe",
                  "hyperopt.fmin", "pyspark"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def new_run_id(name: str, results_dir: Path) -> str:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_id, n = f"{name}-{stamp}", 1
-    while (results_dir / run_id).exists():
-        n += 1
-        run_id = f"{name}-{stamp}-{n}"
-    return run_id
 
 
 def _algo(name: str):
@@ -75,57 +65,6 @@ def call_fmin(fn, space, algo, max_evals, trials, seed, max_queue_len=1,
              timeout=timeout, show_progressbar=False, return_argmin=False)
     except AllTrialsFailed:
         pass
-
-
-@contextlib.contextmanager
-def cancel_on_interrupt(spark, job_group: str):
-    """Ctrl-C during a spark fmin cancels the job group's running trials at once (SparkTrials
-    alone would wait for them to finish), then raises KeyboardInterrupt as usual. Trials the
-    dispatcher launches while fmin winds down are cancelled too."""
-    if spark is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    stop = threading.Event()
-
-    def keep_cancelling():
-        while not stop.wait(0.2):
-            spark.sparkContext.cancelJobGroup(job_group)
-
-    def on_sigint(signum, frame):
-        spark.sparkContext.cancelJobGroup(job_group)
-        threading.Thread(target=keep_cancelling, daemon=True, name="bench-cancel").start()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        stop.set()
-        signal.signal(signal.SIGINT, previous)
-
-
-def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
-                start_ts: float, wall: float, error: str | None, task_errors: dict,
-                slots=None, job_group=None, closure_bytes=None,
-                parallelism_effective=None, prewarmed=None) -> tuple[dict, list[dict]]:
-    """One finished fmin call as a cell record and its trial records (runner and observe)."""
-    records = trial_records(trials, cell, run_id, clock, space, task_errors)
-    ok = [r for r in records if r.status == "ok"]
-    cell_rec = CellRecord(
-        run_id=run_id, **cell, emulated=cell.get("condition", conditions.NATIVE) != conditions.NATIVE,
-        start_ts=start_ts, end_ts=start_ts + wall, wall_s=wall, trials_ok=len(ok),
-        trials_failed=len(records) - len(ok),
-        best_loss=min((r.loss for r in ok), default=None), task_slots=slots,
-        spark_job_group=job_group, closure_bytes=closure_bytes,
-        parallelism_effective=parallelism_effective, error=error,
-        workers_prewarmed=prewarmed.workers if prewarmed else None,
-        prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None)
-    return cell_rec.to_dict(), [r.to_dict() for r in records]
-
-
-def error_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 class CellRunner:
@@ -213,8 +152,6 @@ class CellRunner:
         clock = SuggestClock(algo)
         cond_spec = self.settings["conditions"].get(cell.condition)
         trials = mode.trials(cell, spark)
-        error = None
-        task_errors = SparkTaskErrors()
 
         def fmin_call():
             call_fmin(fn, space, clock, cell.max_evals, trials,
@@ -225,22 +162,13 @@ class CellRunner:
         # the clock starts
         with mode.placed(cell, fn, spark) as placed, \
                 conditions.applied(cell.condition, cond_spec, self.folder.path):
-            start_ts = time.time()
-            t0 = time.perf_counter()
-            try:
-                with task_errors, \
-                        cancel_on_interrupt(spark if placed.job_group else None, placed.job_group):
-                    mode.evaluate(placed, fmin_call, algo, space, trials, clock)
-            except Exception as exc:  # the cell failed as a whole; keep what it produced
-                error = error_line(exc)
-            finally:
-                wall = time.perf_counter() - t0
-        return record_call(self.folder.run_id, cell.to_dict(), trials, clock, space,
-                           start_ts=start_ts, wall=wall, error=error,
-                           task_errors=task_errors.by_tid, slots=placed.slots,
-                           job_group=placed.job_group, closure_bytes=mode.closure_bytes(fn, space),
-                           prewarmed=placed.prewarmed,
-                           parallelism_effective=mode.parallelism_effective(trials))
+            window = FminWindow(self.folder.run_id, cell.to_dict(), spark, placed.job_group)
+            with window.timed(keep_failure=True):  # a failed cell keeps what it produced
+                mode.evaluate(placed, fmin_call, algo, space, trials, clock)
+        return window.record(trials, clock, space, slots=placed.slots,
+                             closure_bytes=mode.closure_bytes(fn, space),
+                             prewarmed=placed.prewarmed,
+                             parallelism_effective=mode.parallelism_effective(trials))
 
     def _run_in_child(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
         """A serial cell with its own thread environment runs in a fresh process: the
@@ -267,14 +195,6 @@ def new_manifest(scn, run_id, cells, argv, master, conf, results_dir) -> Manifes
                    "results_dir": str(results_dir)},
         environment=environment.capture(Path(__file__).resolve().parent.parent),
         conditions=conditions.manifest_entries(scn.settings["conditions"]))
-
-
-def command_line(argv) -> list[str]:
-    """argv as the user typed it: `python -m bench ...` rather than the module's file path."""
-    argv = list(argv)
-    if argv and Path(argv[0]).name == "__main__.py" and Path(argv[0]).parent.name == "bench":
-        return ["python", "-m", "bench", *argv[1:]]
-    return argv
 
 
 @dataclass

@@ -44,7 +44,7 @@ PLACE = {
     "runner": "run", "modes": "run", "sessions": "run", "probe": "run", "collect": "run",
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",
     "observe": "run", "tuned": "run", "spark_session": "run", "shipping": "run",
-    "progress": "run", "cellspawn": "run",
+    "progress": "run", "cellspawn": "run", "fmin_window": "run", "new_run": "run",
     # reading results
     "analysis": "analysis", "diagnosis": "diagnosis", "predict": "predict",
     "report": "report", "compare": "compare",
