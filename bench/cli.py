@@ -152,5 +152,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from . import redaction
+
+        print(f"error: {redaction.text(str(exc))}", file=sys.stderr)
         return exc.exit_code

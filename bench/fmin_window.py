@@ -16,6 +16,7 @@ from typing import Optional
 
 from .collect import SparkTaskErrors, SuggestClock, trial_records
 from .model import NATIVE, CellRecord
+from .variant_table import shares_workers
 
 #: The error a cell records when Ctrl-C stopped its fmin call.
 INTERRUPTED = "KeyboardInterrupt: fmin interrupted"
@@ -93,20 +94,26 @@ class FminWindow:
             self.wall = time.perf_counter() - t0
 
     def record(self, trials, clock: SuggestClock, space, *, slots=None, closure_bytes=None,
-               parallelism_effective=None, prewarmed=None) -> tuple[dict, list[dict]]:
+               parallelism_effective=None, prewarmed=None,
+               shared_workers=None) -> tuple[dict, list[dict]]:
         """The finished call as a cell record and the trial records of `trials` (an object
-        with hyperopt's `trials` documents)."""
+        with hyperopt's `trials` documents); shared_workers defaults to what the cell's mode
+        and variant imply."""
         cell = self.cell
         records = trial_records(trials, cell, self.run_id, clock, space,
                                 self._task_errors.by_tid)
+        if shared_workers is None:
+            shared_workers = shares_workers(cell["mode"], cell.get("variant"))
         ok = [r for r in records if r.status == "ok"]
         cell_rec = CellRecord(
             run_id=self.run_id, **cell, emulated=cell.get("condition", NATIVE) != NATIVE,
             start_ts=self.start_ts, end_ts=self.start_ts + self.wall, wall_s=self.wall,
             trials_ok=len(ok), trials_failed=len(records) - len(ok),
-            best_loss=min((r.loss for r in ok), default=None), task_slots=slots,
+            best_loss=min((r.loss for r in ok if r.loss_nonfinite is None
+                           and r.loss is not None), default=None), task_slots=slots,
             spark_job_group=self.job_group, closure_bytes=closure_bytes,
             parallelism_effective=parallelism_effective, error=self.error,
             workers_prewarmed=prewarmed.workers if prewarmed else None,
-            prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None)
+            prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None,
+            shared_workers=shared_workers)
         return cell_rec.to_dict(), [r.to_dict() for r in records]

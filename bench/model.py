@@ -29,7 +29,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 #: Record every version in SCHEMA_HISTORY: readers accept exactly the versions listed there.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: What each schema version changed. A reader upgrades older records on load
 #: (bench.storage.RunFolder.committed), so every version listed here stays readable.
@@ -41,6 +41,12 @@ SCHEMA_HISTORY = {
        "trials.jsonl children_cpu_s, spark_tasks.jsonl app_id, spark_executors.jsonl.",
     3: "cells.jsonl workers_prewarmed and prewarm_s: reuse variants start their Python "
        "workers before the clock (null in older records, whose reuse cells started none).",
+    4: "trials.jsonl keeps hyperopt's reading of a result: status ok may carry a loss that "
+       "is not a finite number (NaN, inf: loss null, loss_nonfinite says which), and a dict "
+       "without status is no longer ok. wait_dispatch_s, dispatch_to_start_s and return_s "
+       "are no longer stored: readers derive them from the stamps on the driver's clock "
+       "(DERIVED_TRIAL_COLUMNS); the values older records stored are recomputed the same "
+       "way, kept only where a stamp is missing.",
 }
 
 #: Values of the manifest's `status`.
@@ -69,8 +75,7 @@ def _dict(value) -> dict:
 
 
 def _count(value) -> Optional[int]:
-    """A count recorded in the manifest (an int, or text such as spark.executor.cores '2'),
-    or None when absent or not a number."""
+    """A count the manifest recorded (an int, or text such as '2'); None if absent or not one."""
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
@@ -78,8 +83,7 @@ def _count(value) -> Optional[int]:
 
 
 def usable_cores_of(visible, affinity, quota):
-    """Cores a process can really keep busy: visible CPUs, narrowed by the affinity mask,
-    capped by a cgroup CPU quota (which may be fractional, e.g. 1.5)."""
+    """Cores a process can keep busy: visible CPUs, affinity mask, cgroup quota (e.g. 1.5)."""
     limits = [float(x) for x in (visible, affinity, quota) if x]
     if not limits:
         return None
@@ -142,8 +146,7 @@ class Manifest(_Record):
     # --- reading: every reader's question answered here, so none looks into the dicts ---
     @classmethod
     def read(cls, data) -> "Manifest":
-        """A manifest as readers see it, from its parsed (checked) JSON object; a Manifest is
-        returned as is. Every schema version in SCHEMA_HISTORY reads alike."""
+        """A manifest from its parsed JSON (every version in SCHEMA_HISTORY), or as given."""
         return data if isinstance(data, Manifest) else cls.from_dict(_dict(data))
 
     scenario_name = property(lambda self: _dict(self.scenario).get("name"))
@@ -159,13 +162,11 @@ class Manifest(_Record):
     planned_cells = property(lambda self: [c for c in self.cells or []
                                            if isinstance(c, dict) and "cell_id" in c])
 
-    # the scenario's settings as run
     points_shared = property(lambda self: _dict(self.grid).get("points") == "shared")
     search_algo = property(lambda self: _dict(self.grid).get("algo", "tpe"))
 
     def thread_envs(self, workload: str) -> list:
-        """The thread environments a workload ran under, as its scenario listed them (the
-        workload's own axis, else the scenario's; [{}] when neither declares one)."""
+        """A workload's thread environments as listed: its own axis, else the scenario's."""
         grid = _dict(self.grid)
         for w in grid.get("workloads") or []:
             if isinstance(w, dict) and w.get("name") == workload and w.get("thread_env"):
@@ -173,8 +174,7 @@ class Manifest(_Record):
         return list(grid.get("thread_env") or [{}])
 
     def shapes(self) -> dict[str, ClusterShape]:
-        """Cluster label -> its shape as the scenario declared it (else as the first session
-        started on it recorded it)."""
+        """Cluster label -> its shape as declared (else as its first session recorded it)."""
         found = {e["label"]: e for e in _dict(self.grid).get("clusters") or []
                  if isinstance(e, dict) and e.get("label")}
         for label, sessions in _dict(self.clusters).items():
@@ -187,21 +187,17 @@ class Manifest(_Record):
     task_slots = property(lambda self: _count(_dict(self.spark).get("task_slots")))
     default_parallelism = property(lambda self: _count(_dict(self.spark).get("default_parallelism")))
 
-    @property
-    def local_session(self) -> bool:
-        """The run's own session is local mode (its one executor is the driver's process)."""
-        return str(_dict(self.spark).get("master") or "local").startswith("local")
+    #: the run's own session is local mode (its one executor is the driver's process)
+    local_session = property(lambda self: str(_dict(self.spark).get("master") or "local")
+                             .startswith("local"))
 
     def task_cpus(self, cluster: Optional[str] = None) -> Optional[int]:
         """spark.task.cpus of a cluster shape (its label) or of the run's own session (no
         label); 1 when not recorded, None for a label the manifest declares no shape for."""
-        if cluster:
-            shape = self.shapes().get(cluster)
-            if shape is None:
-                return None
-            declared = shape.task_cpus
-        else:
-            declared = _count(_dict(self.spark).get("task_cpus"))
+        shape = self.shapes().get(cluster) if cluster else None
+        if cluster and shape is None:
+            return None
+        declared = shape.task_cpus if shape else _count(_dict(self.spark).get("task_cpus"))
         return max(1, declared or 1)
 
     def _last_session(self, cluster: str) -> dict:
@@ -212,12 +208,9 @@ class Manifest(_Record):
         its shape's workers) or the run's own (local mode: the driver, 1); None if unknown."""
         if cluster:
             last = _dict(self._last_session(cluster))
-            count = last.get("executors") or _dict(last.get("shape")).get("workers")
-        else:
-            count = _dict(self.spark).get("executors")
-            if count == 0 and self.local_session:
-                count = 1
-        return _count(count) or None
+            return _count(last.get("executors") or _dict(last.get("shape")).get("workers")) or None
+        count = _dict(self.spark).get("executors")
+        return 1 if count == 0 and self.local_session else _count(count) or None
 
     def executor_cores(self, cluster: Optional[str] = None) -> Optional[int]:
         """spark.executor.cores as the cluster's latest session (or the run's own) set it."""
@@ -225,14 +218,13 @@ class Manifest(_Record):
         return _count(_dict(facts or self.spark).get("executor_cores")) or None
 
     def session_facts(self, leave_out=()) -> dict:
-        """The run's own session as recorded (a copy, without the keys named)."""
+        """The run's own session as recorded, to show (a copy, without the keys named)."""
         return {k: v for k, v in _dict(self.spark).items() if k not in leave_out}
 
     session_conf = property(lambda self: _dict(_dict(self.spark).get("conf")))
 
-    # --- the machine ---
     def environment_facts(self, leave_out=()) -> dict:
-        """The machine and software as recorded (a copy, without the keys named)."""
+        """The machine and software as recorded, to show (a copy, without the keys named)."""
         return {k: v for k, v in _dict(self.environment).items() if k not in leave_out}
 
     logical_cores = property(lambda self: _dict(self.environment).get("logical_cores"))
@@ -241,16 +233,13 @@ class Manifest(_Record):
     load_average = property(lambda self: _dict(self.environment).get("load_average"))
     packages = property(lambda self: _dict(self.environment).get("packages"))
 
-    @property
-    def host_cores(self) -> Optional[int]:
-        """Cores of the host the run measured on (logical, else physical); None if unknown."""
-        return _count(self.logical_cores or self.physical_cores) or None
+    #: cores of the host the run measured on (logical, else physical); None if unknown
+    host_cores = property(lambda self: _count(self.logical_cores or self.physical_cores) or None)
 
     @property
     def usable_cores(self):
-        """Cores the driver's serial trials can use: visible CPUs narrowed by the affinity
-        mask, capped by a cgroup CPU quota (older manifests recorded the affinity count as
-        usable_cores and the quota beside it)."""
+        """Cores the driver's trials can use: usable_cores_of the recorded limits (older
+        manifests recorded the affinity count as usable_cores)."""
         env = _dict(self.environment)
         return usable_cores_of(env.get("visible_cpus") or env.get("logical_cores"),
                                env.get("affinity_cpus") or env.get("usable_cores"),
@@ -265,13 +254,9 @@ class Manifest(_Record):
     def package_version(self, name: str) -> Optional[str]:
         """A package's version as the run recorded it (packages, or older folders' versions)."""
         env = _dict(self.environment)
-        for key in ("packages", "versions"):
-            version = _dict(env.get(key)).get(name)
-            if version:
-                return str(version)
-        return None
+        found = [_dict(env.get(key)).get(name) for key in ("packages", "versions")]
+        return next((str(v) for v in found if v), None)
 
-    # --- driver conditions ---
     def condition_entries(self) -> dict[str, tuple[bool, Optional[str]]]:
         """Condition name -> (emulated, description); native only when none is recorded."""
         conds = self.conditions or {NATIVE: {"emulated": False}}
@@ -331,8 +316,16 @@ class TrialRecord(_Record):
         "max_queue_len raised to parallelism; 'reuse', 'fastpoll', 'tuned' = MODIFIED "
         "hyperopt, see bench.variants); null for serial and pool.")
     tid: int = _f("hyperopt trial id (0-based, in suggestion order).")
-    status: str = _f("'ok', 'fail' (objective raised; see error) or 'error' (Spark-level failure).")
-    loss: Optional[float] = _f("Loss returned by the objective; null unless status is ok.")
+    status: str = _f("hyperopt's verdict: 'ok'; 'fail' (the objective raised, returned "
+                     "status 'fail', or returned what hyperopt rejects: see error); 'error' "
+                     "(hyperopt recorded the trial as an error: a Spark-level failure, or under "
+                     "bench.observe an exception or a return value hyperopt rejects).")
+    loss: Optional[float] = _f("Loss as hyperopt read it (float() of the returned loss); null "
+                               "unless status is ok, and null when loss_nonfinite is set.")
+    loss_nonfinite: Optional[str] = _f(
+        "'nan', 'inf' or '-inf' when hyperopt recorded an ok trial whose loss is not a finite "
+        "number (the trial counts as ok, as hyperopt counts it, but is left out of loss "
+        "statistics: best loss, search quality); null otherwise.")
     params: dict = _f("Hyperparameters of this trial (hyperopt space_eval of the point).", {})
     error: Optional[str] = _f("Exception type and message when the trial failed.")
     traceback: Optional[str] = _f(
@@ -348,8 +341,10 @@ class TrialRecord(_Record):
     setup_s: Optional[float] = _probe(
         "Importing the model library in the trial's process just before the objective; large "
         "when a fresh Python worker ran the trial. Included in dispatch_to_start_s.")
-    start_ts: Optional[float] = _probe("Epoch seconds when the objective started (host of the objective).")
-    end_ts: Optional[float] = _probe("Epoch seconds when the objective ended.")
+    start_ts: Optional[float] = _probe("Epoch seconds when the objective started, on the clock "
+                                       "of the objective's host (raw; readers move it onto the "
+                                       "driver's clock: see clock_offsets.jsonl).")
+    end_ts: Optional[float] = _probe("Epoch seconds when the objective ended (same clock).")
     objective_s: Optional[float] = _probe("Objective duration from perf_counter, seconds.")
     cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds, "
                                     "its child processes included (children_cpu_s).")
@@ -373,11 +368,21 @@ class TrialRecord(_Record):
     spark_partition_id: Optional[int] = _probe("Spark TaskContext.partitionId(), spark mode only.")
     spark_task_attempt_id: Optional[int] = _probe("Spark TaskContext.taskAttemptId(): joins the event log.")
     spark_task_cpus: Optional[int] = _probe("spark.task.cpus as seen by the task (TaskContext.cpus()).")
-    # --- latency split derived from the clocks above ---
-    wait_dispatch_s: Optional[float] = _f("book_ts - suggest_ts: trial waited in hyperopt's queue.")
-    dispatch_to_start_s: Optional[float] = _f(
-        "start_ts - book_ts: Spark job + task launch + Python worker start + setup_s.")
-    return_s: Optional[float] = _f("refresh_ts - end_ts: result travelling back and being recorded.")
+
+
+#: The latency split of a trial: not stored (since schema 4) but derived by every reader from
+#: the stamps above, with the objective's host clock moved onto the driver's
+#: (bench.analysis.clocks), so no record disagrees with the report on a skewed cluster.
+DERIVED_TRIAL_COLUMNS = {
+    "wait_dispatch_s": "book_ts - suggest_ts: trial waited in hyperopt's queue.",
+    "dispatch_to_start_s": "start_ts - book_ts (start_ts on the driver's clock): Spark job + "
+                           "task launch + Python worker start + setup_s.",
+    "return_s": "refresh_ts - end_ts (end_ts on the driver's clock): result travelling back "
+                "and being recorded.",
+    "host_start_ts": "start_ts as the objective's host stamped it (raw).",
+    "host_end_ts": "end_ts as the objective's host stamped it (raw).",
+    "clock_offset_s": "The offset (host clock - driver clock) applied to start_ts and end_ts.",
+}
 
 
 @dataclass(frozen=True)
@@ -420,6 +425,12 @@ class CellRecord(_Record):
         "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
         "null for cells that start none.")
     prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
+    shared_workers: Optional[bool] = _f(
+        "True when the cell's trials shared Python processes, so module globals, RNG state, "
+        "leaked memory and threads and thread pools sized by one trial carried over to the "
+        "next (reuse variants, pool, serial in the driver); False when every spark trial had "
+        "a fresh Python worker (stock, queue, fastpoll); null in records from before it was "
+        "recorded (bench.variants.shares_workers).")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 

@@ -21,37 +21,19 @@ import types
 from pathlib import Path
 from typing import Optional
 
-from . import conditions, environment, grid, spark_session
+from . import conditions, environment, grid, probe, shipping, spark_session, trial_result
 from .collect import SuggestClock
 from .errors import BenchError
 from .fmin_window import FminWindow
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, Manifest
+from .invocation import command_line
 from .modes import EXECUTORS, Placement, under_job_group
-from .new_run import command_line, new_run_id
-from .probe import Probed, run_probed
+from .probe import Probed
 from .storage import RunFolder
+from .variant_table import shares_workers
 
 PROFILE = "observed"
-
-
-class DriverProbed(Probed):
-    """The probe for trials that run in the driver (serial Trials): an exception from the
-    objective still stops fmin, as it does without bench, after the probe measured it."""
-
-    def __call__(self, params: dict) -> dict:
-        raised: list = []
-
-        def call(p):
-            try:
-                return self.objective(p)
-            except Exception as exc:
-                raised.append(exc)
-                raise
-        out = run_probed(call, params)
-        if raised:
-            raise raised[0]
-        return out
 
 
 def workload_name(fn) -> str:
@@ -92,9 +74,7 @@ class Observation:
 
     # ------------------------------------------------------------------ the run folder
     def __enter__(self) -> "Observation":
-        self.results_dir.mkdir(parents=True, exist_ok=True)
-        self.folder = RunFolder(self.results_dir / new_run_id(self.name, self.results_dir))
-        self.folder.create(self._manifest())
+        self.folder = RunFolder.create_new(self.results_dir, self.name, self._manifest())
         try:
             self._start_spark()
         except BaseException:
@@ -118,7 +98,7 @@ class Observation:
     def _manifest(self) -> Manifest:
         caller = _caller_file()
         return Manifest(
-            schema_version=SCHEMA_VERSION, run_id=self.folder.run_id,
+            schema_version=SCHEMA_VERSION, run_id="",  # set by RunFolder.create_new
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             status="running", profile=PROFILE,
             scenario={"name": self.name, "path": caller, "sha256": None, "source": None,
@@ -160,21 +140,25 @@ class Observation:
                                   "event_log": self.own_spark is not None})
 
     # ------------------------------------------------------------------ fmin
-    def _cell(self, fn, trials, max_evals, kwargs) -> dict:
+    def _cell(self, fn, trials, algo, max_evals, kwargs) -> dict:
         spark = _is_spark_trials(trials)
         workload = workload_name(fn)
         p = trials.parallelism if spark else None
         q = kwargs.get("max_queue_len", 1)
+        variant = getattr(trials, "variant", None) if spark else None  # TunedSparkTrials
+        if variant is not None:
+            q = trials.queue_len_for(algo, q)
+        name = variant.name if variant is not None else None
         base = grid.cell_id(workload, "spark" if spark else "serial", conditions.NATIVE, p, q, None,
-                            max_evals, 0)
+                            max_evals, 0, variant=name)
         repeat = sum(1 for c in self._cells if c["cell_id"].rsplit(".r", 1)[0]
                      == base.rsplit(".r", 1)[0])
         return grid.Cell(
             cell_id=grid.cell_id(workload, "spark" if spark else "serial", conditions.NATIVE, p, q,
-                                 None, max_evals, repeat),
+                                 None, max_evals, repeat, variant=name),
             mode="spark" if spark else "serial", workload=workload, parallelism=p,
             max_queue_len=q, n_jobs=None, max_evals=max_evals, repeat=repeat,
-            order=len(self._cells)).to_dict()
+            order=len(self._cells), variant=name).to_dict()
 
     def fmin(self, fn, space, algo, max_evals=None, trials=None, **kwargs):
         """hyperopt.fmin, recorded: same arguments, same return value, same exceptions."""
@@ -187,7 +171,7 @@ class Observation:
             raise BenchError("observe: fmin needs max_evals to record what was asked")
         trials = Trials() if trials is None else trials
         before = {d["tid"] for d in getattr(trials, "_dynamic_trials", None) or trials.trials}
-        cell = self._cell(fn, trials, max_evals - len(before), kwargs)
+        cell = self._cell(fn, trials, algo, max_evals - len(before), kwargs)
         self._cells.append(cell)
         self._calls.append({"cell_id": cell["cell_id"], "fn": getattr(fn, "__qualname__", None),
                             "algo": getattr(algo, "__module__", None), "max_evals": max_evals,
@@ -198,24 +182,33 @@ class Observation:
         spark = trials._spark if cell["mode"] == "spark" else None
         if spark is not None:
             self._record_spark(spark)
-        probed = Probed(fn) if spark is not None else DriverProbed(fn)
+        # exact: hyperopt sees what the objective returned and raised, as without bench
+        probed = Probed(fn, exact=True)
         clock = SuggestClock(algo)
         mode = EXECUTORS[cell["mode"]]
-        # placed as the runner places a spark cell: its trials run under the cell's job group
-        with (under_job_group(spark, cell["cell_id"]) if spark is not None else
-              contextlib.nullcontext(Placement())) as placed:
-            window = FminWindow(self.folder.run_id, cell, spark, placed.job_group)
-            try:
-                with window.timed():
-                    return hyperopt_fmin(fn=probed, space=space, algo=clock,
-                                         max_evals=max_evals, trials=trials, **kwargs)
-            finally:  # also a call that raised or was interrupted is recorded
-                docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
-                        if d["tid"] not in before]
-                self.folder.append_cell(*window.record(
-                    types.SimpleNamespace(trials=docs), clock, space, slots=placed.slots,
-                    closure_bytes=mode.closure_bytes(probed, space),
-                    parallelism_effective=mode.parallelism_effective(trials)))
+        # the probe travels by value: executors need the user's libraries, not bench
+        with shipping.by_value(trial_result, probe):
+            closure = mode.closure_bytes(probed, space)
+            # placed as the runner places a spark cell: its trials under the cell's job group
+            with (under_job_group(spark, cell["cell_id"]) if spark is not None else
+                  contextlib.nullcontext(Placement())) as placed:
+                window = FminWindow(self.folder.run_id, cell, spark, placed.job_group)
+                try:
+                    with window.timed():
+                        return hyperopt_fmin(fn=probed, space=space, algo=clock,
+                                             max_evals=max_evals, trials=trials, **kwargs)
+                finally:  # also a call that raised or was interrupted is recorded
+                    self._record(window, trials, before, clock, space, placed.slots, closure)
+
+    def _record(self, window, trials, before, clock, space, slots, closure) -> None:
+        """Append the call's cell and its new trials (also after a failed or interrupted call)."""
+        docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
+                if d["tid"] not in before]
+        mode = window.cell["mode"]
+        self.folder.append_cell(*window.record(
+            types.SimpleNamespace(trials=docs), clock, space, slots=slots, closure_bytes=closure,
+            parallelism_effective=EXECUTORS[mode].parallelism_effective(trials),
+            shared_workers=shares_workers(mode, getattr(trials, "variant", None))))
 
 
 def _caller_file() -> Optional[str]:

@@ -35,6 +35,8 @@ class Replay:
     """A hyperopt algo that returns the pre-drawn points one after another; none when used up
     (fmin then stops). One instance per fmin call."""
 
+    suggests_several = True  # any number of new ids per call (bench.algorithms)
+
     def __init__(self, points: list[dict]):
         self.points = list(points)
         self.served = 0

@@ -69,7 +69,7 @@ class CellBenchmark:
 
     def __call__(self, workload: str = "rf", parallelism: int = 2, max_evals: int = 8,
                  rounds: int = 3, **scenario_keys) -> dict:
-        from . import grid, new_run, runner, scenario, spark_session
+        from . import grid, runner, scenario, spark_session
         from .storage import RunFolder
 
         settings = {"name": f"pytest-{workload}", "workloads": [workload],
@@ -85,10 +85,9 @@ class CellBenchmark:
         spark = [c for c in cells if c.mode == "spark"]
         results = self.folder / "results"
         results.mkdir(exist_ok=True)
-        run_id = new_run.new_run_id(scn.name, results)
-        folder = RunFolder(results / run_id).create(
-            runner.new_manifest(scn, run_id, cells, ["pytest", self.test_name],
-                                self.spark.sparkContext.master, {}, results))
+        folder = RunFolder.create_new(results, scn.name, runner.new_manifest(
+            scn, "", cells, ["pytest", self.test_name], self.spark.sparkContext.master, {},
+            results))
         folder.record_spark(spark_session.session_facts(self.spark))
         cell_runner = runner.CellRunner(scn, folder)
         cell_runner.warm_up(cells, self.spark)

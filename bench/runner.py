@@ -18,14 +18,14 @@ import numpy as np
 
 from . import cellspawn, conditions, environment, grid, modes, points, shipping, versions, workloads
 from . import scenario as scenario_mod
-from . import spark_session
+from . import redaction, spark_session
 from .collect import SuggestClock
 from .errors import BenchError
 from .fmin_window import FminWindow
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, CellRecord, Manifest
 from .modes import closure_bytes
-from .new_run import command_line, new_run_id
+from .invocation import command_line
 from .probe import Probed
 from .progress import Progress
 from .sessions import Sessions
@@ -164,7 +164,8 @@ class CellRunner:
                 conditions.applied(cell.condition, cond_spec, self.folder.path):
             window = FminWindow(self.folder.run_id, cell.to_dict(), spark, placed.job_group)
             with window.timed(keep_failure=True):  # a failed cell keeps what it produced
-                mode.evaluate(placed, fmin_call, algo, space, trials, clock)
+                mode.evaluate(placed, fmin_call, algo, space, trials, clock,
+                              timeout=self.settings.get("timeout_s"))
         return window.record(trials, clock, space, slots=placed.slots,
                              closure_bytes=mode.closure_bytes(fn, space),
                              prewarmed=placed.prewarmed,
@@ -184,7 +185,9 @@ class CellRunner:
 
 
 def new_manifest(scn, run_id, cells, argv, master, conf, results_dir) -> Manifest:
-    """The manifest of a new scenario run."""
+    """The manifest of a new scenario run (written redacted: bench.redaction)."""
+    for settings in (scn.settings.get("spark_conf"), conf):
+        redaction.learn_conf(settings)  # a spark.redaction.regex set for this run counts too
     return Manifest(
         schema_version=SCHEMA_VERSION, run_id=run_id,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -214,10 +217,17 @@ def _scenario_for_resume(folder: RunFolder) -> scenario_mod.Scenario:
         raise BenchError(f"{folder.path}: recorded by bench.observe, which has no scenario to "
                          "resume; run the notebook's fmin calls again")
     path = Path(m.scenario_path)
-    scn = scenario_mod.load(path, m.profile or "quick")
-    if scn.sha256 != m.scenario_sha256:
+    try:  # checked before the file's code runs: a changed file is never executed
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{path}: the scenario of run {folder.run_id} cannot be read "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    if scenario_mod.source_sha256(source) != m.scenario_sha256:
         raise BenchError(f"{path}: changed since run {folder.run_id} started; resuming would "
                          "mix two scenarios (start a new run instead)")
+    scn = scenario_mod.load(path, m.profile or "quick")
+    if scn.sha256 != m.scenario_sha256:  # changed between the check and the load
+        raise BenchError(f"{path}: changed while run {folder.run_id} was being resumed")
     return scn
 
 
@@ -231,9 +241,10 @@ def open_new(scenario, profile: str, master: Optional[str], conf: dict, results_
     results_dir.mkdir(parents=True, exist_ok=True)
     master = master or (spark.sparkContext.master if spark is not None else
                         spark_session.DEFAULT_MASTER)
-    folder = RunFolder(results_dir / (run_id or new_run_id(scn.name, results_dir)))
-    folder.create(new_manifest(scn, folder.run_id, cells, argv or sys.argv, master, conf,
-                               results_dir))
+    manifest = new_manifest(scn, run_id or "", cells, argv or sys.argv, master, conf,
+                            results_dir)
+    folder = RunFolder(results_dir / run_id).create(manifest) if run_id else \
+        RunFolder.create_new(results_dir, scn.name, manifest)  # a name no other run takes
     return OpenRun(folder, scn, cells, master, conf)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from .model import (SCHEMA_HISTORY, SCHEMA_VERSION, CellRecord, Manifest, SparkExecutorRecord,
-                    SparkTaskRecord, TrialRecord)
+from .model import (DERIVED_TRIAL_COLUMNS, SCHEMA_HISTORY, SCHEMA_VERSION, CellRecord, Manifest,
+                    SparkExecutorRecord, SparkTaskRecord, TrialRecord)
 
 
 def schema_markdown() -> str:
@@ -19,6 +19,9 @@ def schema_markdown() -> str:
         for f in dataclasses.fields(rtype):
             required = " (required)" if f.metadata.get("required") else ""
             out.append(f"| `{f.name}` | {f.metadata.get('doc', '')}{required} |")
+        if rtype is TrialRecord:
+            out += [f"| `{name}` | Derived on read, not stored: {doc} |"
+                    for name, doc in DERIVED_TRIAL_COLUMNS.items()]
         out.append("")
     out += ["## Version history", ""]
     out += [f"- **{version}**: {text}" for version, text in SCHEMA_HISTORY.items()]

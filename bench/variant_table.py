@@ -5,8 +5,10 @@ can name and sort variants without importing what applies them (bench.variants d
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from .algorithms import suggests_several
 from .errors import BenchError
 
 #: The shortened poll of the fastpoll variant (fmin's loop and the dispatcher's loop).
@@ -40,17 +42,39 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
 DEFAULT_VARIANT = "stock"
 
 
-def get(name: str) -> Variant:
+def get(name) -> Variant:
+    """The variant of that name (a Variant passes through: TunedSparkTrials builds its own)."""
+    if isinstance(name, Variant):
+        return name
     if name not in VARIANTS:
         raise BenchError(f"variant {name!r}: unknown (allowed: {', '.join(VARIANTS)})")
     return VARIANTS[name]
 
 
-def queue_len(variant: str | None, requested: int, parallelism: int) -> int:
-    """max_queue_len a cell passes to fmin: the queue variants fill the queue to parallelism."""
-    if variant and get(variant).queue:
-        return max(int(requested), int(parallelism))
-    return int(requested)
+def tuned(reuse_workers: bool = True) -> Variant:
+    """The tuned variant, or (reuse_workers=False) the same without shared Python workers:
+    queue + fastpoll, every trial in a fresh worker as with stock SparkTrials."""
+    if reuse_workers:
+        return VARIANTS["tuned"]
+    return dataclasses.replace(VARIANTS["tuned"], reuse=False,
+                               description="queue + fastpoll (a fresh Python worker per trial)")
+
+
+def shares_workers(mode: str, variant=None) -> bool:
+    """Whether a cell's trials share Python processes, so that module globals, RNG state,
+    leaked memory and threads, and thread pools sized by one trial carry over to the next:
+    serial (the driver), pool (persistent workers), and spark cells of a reuse variant."""
+    if mode != "spark":
+        return True
+    return bool(variant) and get(variant).reuse
+
+
+def queue_len(variant: str | None, requested: int, parallelism: int, algo=None) -> int:
+    """max_queue_len a cell passes to fmin: the queue variants fill the queue to parallelism,
+    for an algorithm that takes several points per call (when `algo` is given)."""
+    if variant and get(variant).queue and (algo is None or suggests_several(algo)):
+        return max(int(requested or 1), int(parallelism))
+    return int(requested or 1)
 
 
 def label(variant: str | None) -> str:

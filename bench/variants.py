@@ -24,7 +24,11 @@ How they are applied (nothing here copies hyperopt code):
 
 Before use, ``check_shape(variant)`` verifies that the installed hyperopt still has the code
 these adapters rely on and raises BenchError naming the version otherwise: a variant that
-silently fell back to stock would measure the wrong thing.
+silently fell back to stock would measure the wrong thing. (``bench.tuned.TunedSparkTrials``
+outside the harness warns and runs stock instead, unless ``strict=True``.)
+
+The queue is raised only for algorithms that take several new trial ids per call
+(``suggests_several``): ``anneal.suggest`` unpacks exactly one and would raise.
 
 This module imports hyperopt and pyspark lazily; the variant table itself is in
 bench.variant_table, which the grid and the readers use.
@@ -43,7 +47,7 @@ from .versions import hyperopt_version
 # The variant table (names, what each changes, labels, order) is vocabulary shared with the
 # grid and the readers: bench.variant_table; re-exported here for this module's users.
 from .variant_table import (DEFAULT_VARIANT, FAST_POLL_S, VARIANTS, Variant, get, label,  # noqa: F401
-                            queue_len)
+                            queue_len, shares_workers, tuned)
 
 #: hyperopt releases whose code shape the adapters were checked against (and tested on).
 TESTED_HYPEROPT_VERSIONS = ("0.2.7", "0.3.0")
@@ -68,7 +72,16 @@ def _source(obj) -> str:
         return ""
 
 
-def shape_problems(variant: str) -> list[str]:
+def _unpatched(hfmin, hspark):
+    """hyperopt's own time modules and _SparkFMinState, also while another thread's variant
+    fmin has the shims installed (a second TunedSparkTrials may be created meanwhile)."""
+    with _lock:
+        if _active:
+            return _saved["fmin_time"], _saved["spark_time"], _saved["state"]
+        return hfmin.time, hspark.time, getattr(hspark, "_SparkFMinState", None)
+
+
+def shape_problems(variant) -> list[str]:
     """What the installed hyperopt lacks for this variant; [] when the adapters apply."""
     v = get(variant)
     if not (v.reuse or v.fastpoll):
@@ -76,7 +89,7 @@ def shape_problems(variant: str) -> list[str]:
     hfmin, hspark = _modules()
 
     problems = []
-    state_cls = getattr(hspark, "_SparkFMinState", None)
+    fmin_time, spark_time, state_cls = _unpatched(hfmin, hspark)
     trials_cls = getattr(hspark, "SparkTrials", None)
     if state_cls is None or trials_cls is None:
         return ["hyperopt.spark has no SparkTrials/_SparkFMinState"]
@@ -88,7 +101,7 @@ def shape_problems(variant: str) -> list[str]:
             problems.append("trials are not launched as sparkContext.parallelize(...)"
                             ".mapPartitions(task)")
     if v.fastpoll:
-        if getattr(hfmin, "time", None) is not _time or getattr(hspark, "time", None) is not _time:
+        if fmin_time is not _time or spark_time is not _time:
             problems.append("hyperopt.fmin / hyperopt.spark do not sleep through the time module")
         if "time.sleep(self.poll_interval_secs)" not in _source(hfmin.FMinIter.run):
             problems.append("FMinIter.run does not poll with time.sleep(self.poll_interval_secs)")
@@ -99,23 +112,35 @@ def shape_problems(variant: str) -> list[str]:
     return problems
 
 
-def check_shape(variant: str) -> None:
+def shape_message(variant, problems: list[str]) -> str:
+    """One line: which variant, which hyperopt, what its code lacks."""
+    return (f"variant {get(variant).name!r}: installed hyperopt {hyperopt_version()} does not "
+            f"have the code shape this variant patches ({'; '.join(problems)}); tested on "
+            f"hyperopt {', '.join(TESTED_HYPEROPT_VERSIONS)}.")
+
+
+def check_shape(variant) -> None:
     """Refuse a variant the installed hyperopt cannot carry (BenchError naming the version)."""
     problems = shape_problems(variant)
     if problems:
-        raise BenchError(
-            f"variant {variant!r}: installed hyperopt {hyperopt_version()} does not have the "
-            f"code shape this variant patches ({'; '.join(problems)}); tested on hyperopt "
-            f"{', '.join(TESTED_HYPEROPT_VERSIONS)}. Refusing rather than measuring stock.")
+        raise BenchError(shape_message(variant, problems) + " Refusing rather than measuring "
+                                                            "stock.")
 
 
-def check_session(variant: str, spark) -> None:
+def session_problem(variant, spark) -> str | None:
     """reuse needs PySpark's worker reuse switched on, or it silently measures stock."""
     if get(variant).reuse and spark is not None:
         conf = spark.sparkContext.getConf().get("spark.python.worker.reuse", "true")
         if str(conf).lower() != "true":
-            raise BenchError(f"variant {variant!r}: spark.python.worker.reuse={conf} in this "
-                             "session, so draining the input cannot reuse workers")
+            return (f"variant {get(variant).name!r}: spark.python.worker.reuse={conf} in this "
+                    "session, so draining the input cannot reuse workers")
+    return None
+
+
+def check_session(variant, spark) -> None:
+    problem = session_problem(variant, spark)
+    if problem:
+        raise BenchError(problem)
 
 
 # --- reuse: drain the task's input iterator ---------------------------------------------
@@ -285,14 +310,23 @@ def _make_variant_class():
     class VariantSparkTrials(SparkTrials):
         """SparkTrials with one variant applied to each fmin call made with it.
 
-        Same constructor as SparkTrials plus keyword-only ``variant``.
+        Same constructor as SparkTrials plus keyword-only ``variant`` (a name, or a Variant).
         """
 
-        def __init__(self, *args, variant: str = DEFAULT_VARIANT, **kwargs):
+        def __init__(self, *args, variant=DEFAULT_VARIANT, **kwargs):
             self.variant = get(variant)
-            check_shape(variant)
+            self.max_queue_len_used = None  # what the last fmin passed to hyperopt
+            check_shape(self.variant)
             super().__init__(*args, **kwargs)
-            check_session(variant, self._spark)
+            self._check_session()
+
+        def _check_session(self) -> None:
+            check_session(self.variant, self._spark)
+
+        def queue_len_for(self, algo, max_queue_len) -> int:
+            """The max_queue_len fmin runs with: raised to the parallelism for a queue variant
+            when the algorithm takes several points per call, else as asked."""
+            return queue_len(self.variant, max_queue_len, self.parallelism, algo)
 
         def prewarm(self, fn=None) -> Prewarmed:
             """Before the first fmin of a reuse variant: start min(parallelism, task slots)
@@ -306,8 +340,7 @@ def _make_variant_class():
         def fmin(self, fn, space, algo, max_evals, timeout, loss_threshold, max_queue_len,
                  *args, **kwargs):
             v = self.variant
-            if v.queue:
-                max_queue_len = max(int(max_queue_len or 1), int(self.parallelism))
+            max_queue_len = self.max_queue_len_used = self.queue_len_for(algo, max_queue_len)
             with contextlib.ExitStack() as stack:
                 if v.fastpoll:
                     stack.enter_context(_fastpoll_installed())

@@ -32,19 +32,20 @@ CEILING = {"compare": "analysis"}
 PLACE = {
     # ground: the vocabulary every floor speaks, importing nothing above it
     "errors": "ground", "formats": "ground", "markdown_blocks": "ground", "model": "ground",
-    "keys": "ground", "shapes": "ground", "variant_table": "ground", "schema_doc": "ground",
+    "keys": "ground", "shapes": "ground", "variant_table": "ground", "algorithms": "ground",
+    "redaction": "ground", "appendonly": "ground", "schema_doc": "ground",
     # the results on disk
     "storage": "storage",
     # facts about the machine and its software
     "environment": "machine", "versions": "machine", "stacks": "machine",
     # what to run
     "scenario": "plan", "grid": "plan", "workloads": "plan", "conditions": "plan",
-    "points": "plan",
+    "points": "plan", "trial_result": "plan",
     # running it
     "runner": "run", "modes": "run", "sessions": "run", "probe": "run", "collect": "run",
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",
     "observe": "run", "tuned": "run", "spark_session": "run", "shipping": "run",
-    "progress": "run", "cellspawn": "run", "fmin_window": "run", "new_run": "run",
+    "progress": "run", "cellspawn": "run", "fmin_window": "run", "invocation": "run",
     # reading results
     "analysis": "analysis", "diagnosis": "diagnosis", "predict": "predict",
     "report": "report", "compare": "compare",

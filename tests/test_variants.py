@@ -99,7 +99,7 @@ def test_fastpoll_dispatches_well_under_a_second(tiny_run):
     cells = _cells(tiny_run)
     # the first two trials find a free slot: their wait is hyperopt's loops alone
     for variant in ("fastpoll", "tuned"):
-        waits = [t["wait_dispatch_s"] for t in cells[("spark", variant)][:2]]
+        waits = [t["book_ts"] - t["suggest_ts"] for t in cells[("spark", variant)][:2]]
         assert max(waits) < 0.3, (variant, waits)
 
 
@@ -236,3 +236,22 @@ def test_shared_points_are_deterministic_and_replayed_in_order():
          trials=trials, show_progressbar=False)
     assert [t["misc"]["vals"] for t in trials.trials] == drawn
     assert len(seen) == 5
+
+
+def test_cells_record_which_trials_shared_python_workers(tiny_run):
+    from bench.analysis import load_run
+    from bench.report.cure import shared_workers_lines
+
+    cells = tiny_run.committed().cells
+    shared = {(c["mode"], c["variant"]): c["shared_workers"] for c in cells}
+    assert shared == {("serial", None): True, ("pool", None): True,
+                      ("spark", "stock"): False, ("spark", "queue"): False,
+                      ("spark", "fastpoll"): False, ("spark", "reuse"): True,
+                      ("spark", "tuned"): True}
+    text = " ".join(shared_workers_lines(load_run(tiny_run.path).cells))
+    assert "2 spark cells (1 reuse, 1 tuned) and 1 pool cells ran their trials in Python " \
+           "processes shared" in text
+    assert "other 3 spark cells (1 fastpoll, 1 queue, 1 stock) gave every trial a fresh" in text
+    # older records without the field: what their mode and variant imply
+    old = load_run(tiny_run.path).cells.drop(columns=["shared_workers"])
+    assert " ".join(shared_workers_lines(old)) == text

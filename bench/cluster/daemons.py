@@ -20,9 +20,11 @@ from .network import LOOPBACK
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
-#: Daemon JVM options: no unauthenticated REST submission server, and no silent move to
-#: another port when the requested one is taken (the master URL must be the one recorded).
-MASTER_OPTS = "-Dspark.master.rest.enabled=false -Dspark.port.maxRetries=0"
+#: Daemon JVM options: no unauthenticated REST submission server, no kill links in the
+#: master's web UI (anyone reaching its port could end a run), and no silent move to another
+#: port when the requested one is taken (the master URL must be the one recorded).
+MASTER_OPTS = ("-Dspark.master.rest.enabled=false -Dspark.ui.killEnabled=false "
+               "-Dspark.port.maxRetries=0")
 WORKER_OPTS = "-Dspark.port.maxRetries=0"
 #: Inherited variables that would change what the daemons do behind our back.
 _INHERITED_DAEMON_VARS = ("SPARK_MASTER_", "SPARK_WORKER_", "SPARK_DAEMON_", "SPARK_CONF_DIR",

@@ -3,15 +3,18 @@ PNG charts, from a list of section builders over one ReportContext.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from .. import redaction
 from ..analysis import Analysis, analyze, load_run
 from ..analysis.frames import RunData
 from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
 from ..errors import BenchError
+from ..model import Manifest
 from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
 from . import captions, charts, cure, headline, html, prediction, sections, whatif
 
@@ -178,6 +181,8 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
     formats = parse_formats(formats)
     findings = sections.validate_findings(findings)
     run = run if run is not None else load_run(run_path)
+    # a folder written before secrets were redacted on disk is redacted here
+    run = dataclasses.replace(run, manifest=Manifest.read(redaction.tree(run.manifest.to_dict())))
     out = Path(out_dir) if out_dir is not None else default_out_dir(run.path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -188,7 +193,7 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
     heads = headline.headlines(run, analysis, findings, effects)
     ctx = ReportContext(run, analysis, findings, effects, draw_charts(run, analysis, out), heads,
                         out)
-    text = render_markdown(ctx)
+    text = redaction.text(render_markdown(ctx))
     md_path = html_path = None
     if "md" in formats:
         md_path = out / REPORT_NAME
@@ -197,7 +202,8 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
         html_path = out / HTML_NAME
         title = f"SparkTrials benchmark report: {run.run_id}"
         html_path.write_text(html.render_document(text, out, title), encoding="utf-8")
-    return ReportFiles(md_path, html_path, headline.headline_text(heads), text)
+    return ReportFiles(md_path, html_path,
+                       [redaction.text(line) for line in headline.headline_text(heads)], text)
 
 
 def build_report(run_path, out_dir=None, findings: Optional[list[Finding]] = None,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..analysis.cure import cell_ideals, variant_savings, wall_over_ideal
 from ..analysis.frames import RunData
-from ..variant_table import FAST_POLL_S, VARIANTS
+from ..variant_table import FAST_POLL_S, VARIANTS, shares_workers
 from ..variant_table import label as variant_label
 from ..versions import hyperopt_version
 from .charts import NoData, _panels, _save
@@ -93,6 +93,7 @@ def section(run: RunData, out_dir: Path) -> list[str]:
               "worker processes with OMP_NUM_THREADS = task cpus (the practical ideal on one "
               "machine). **Ideal** = Σ objective time ÷ min(parallelism, task slots).", ""]
     lines += _prewarm_lines(run)
+    lines += shared_workers_lines(run.cells)
     shared = run.manifest.points_shared
     lines += ["Every mode evaluated the same pre-drawn points in the same order (points: shared)."
               if shared else "Points were chosen by the search algorithm in each cell "
@@ -150,6 +151,41 @@ def _prewarm_lines(run: RunData) -> list[str]:
             "not counted in their wall time. In a notebook, the first fmin with "
             "TunedSparkTrials pays that once unless `trials.prewarm(objective)` is called "
             "first.", ""]
+
+
+def shared_workers_lines(cells: pd.DataFrame) -> list[str]:
+    """Which cells ran their trials in Python processes shared from trial to trial (the
+    record's shared_workers; older records: what their mode and variant imply)."""
+    if len(cells) == 0:
+        return []
+    implied = [shares_workers(m, v if v in VARIANTS else None)
+               for m, v in zip(cells["mode"], cells["variant_label"])]
+    recorded = cells["shared_workers"] if "shared_workers" in cells else [None] * len(cells)
+    shared = [i if pd.isna(r) else bool(r) for r, i in zip(recorded, implied)]
+    cells = cells.assign(_shared=shared)
+    spark, pool = cells[cells["mode"] == "spark"], cells[cells["mode"] == "pool"]
+    together = spark[spark["_shared"]]
+    if len(together) == 0 and len(pool) == 0:
+        return []
+
+    def by_variant(part):
+        counts = part["variant_label"].value_counts()
+        return ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+
+    parts = []
+    if len(together):
+        parts.append(f"{len(together)} spark cells ({by_variant(together)})")
+    if len(pool):
+        parts.append(f"{len(pool)} pool cells")
+    alone = spark[~spark["_shared"]]
+    text = (f"**Shared workers.** {' and '.join(parts)} ran their trials in Python processes "
+            "shared from trial to trial: module globals, RNG state, leaked memory and threads, "
+            "and thread pools sized by an earlier trial carried over to later ones, and a "
+            "crash would have taken the worker with it.")
+    if len(alone):
+        text += (f" The other {len(alone)} spark cells ({by_variant(alone)}) gave every trial "
+                 "a fresh Python worker, as stock SparkTrials does.")
+    return [text + " Serial cells run every trial in the driver's process.", ""]
 
 
 def _run_hyperopt(run: RunData) -> str:

@@ -9,10 +9,11 @@ resolves it (`load` is the one entry point the CLI and API use); `describe` writ
 settings for the manifest.
 """
 from .describe import describe_settings, space_text
-from .loading import Scenario, find_scenarios, load, ship_by_value
+from .loading import Scenario, find_scenarios, load, ship_by_value, source_sha256
 from .schema import (ALGOS, CLUSTER_KEYS, CONDITION_KEYS, DATA_KEYS, DEFAULTS, KEYS, PROFILES,
                      SLEEP_KEYS, WORKLOAD_KEYS, resolve, validate)
 
 __all__ = ["ALGOS", "CLUSTER_KEYS", "CONDITION_KEYS", "DATA_KEYS", "DEFAULTS", "KEYS",
            "PROFILES", "SLEEP_KEYS", "WORKLOAD_KEYS", "Scenario", "describe_settings",
-           "find_scenarios", "load", "resolve", "ship_by_value", "space_text", "validate"]
+           "find_scenarios", "load", "resolve", "ship_by_value", "source_sha256", "space_text",
+           "validate"]

@@ -98,7 +98,7 @@ def load(path: str | Path, profile: str = "quick") -> Scenario:
         hint = " (see `python -m bench list`)" if not path.suffix else ""
         raise BenchError(f"{path}: scenario file not found{hint}")
     source = path.read_text(encoding="utf-8")
-    module = _import_file(path.resolve())
+    module = _import_file(path.resolve())  # runs the file's code
     raw = getattr(module, "SCENARIO", None)
     if raw is None:
         raise BenchError(f"{path}: SCENARIO: missing; a scenario file defines SCENARIO = {{...}}")
@@ -106,8 +106,13 @@ def load(path: str | Path, profile: str = "quick") -> Scenario:
         raise BenchError(f"{path}: SCENARIO: expected dict, got {type(raw).__name__}")
     settings = resolve(raw, profile, path)
     return Scenario(name=settings["name"], path=path, source=source,
-                    sha256=hashlib.sha256(source.encode()).hexdigest(), profile=profile,
+                    sha256=source_sha256(source), profile=profile,
                     settings=settings, module=module)
+
+
+def source_sha256(source: str) -> str:
+    """The hash a run records of its scenario file's text (checked before --resume runs it)."""
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 def find_scenarios(folder: Path) -> list[Path]:
