@@ -187,3 +187,18 @@ def test_every_schema_version_reads_with_the_same_answers(tmp_path, version):
     assert (m.task_slots, m.task_cpus(), m.host_cores, m.usable_cores) == (fx.TASK_SLOTS, 1, 2, 2)
     assert [c["cell_id"] for c in m.planned_cells] == list(run.cells["cell_id"])
     assert m.package_version("hyperopt") == "0.3.0" and m.local_session
+
+
+def test_a_report_of_a_folder_written_before_redaction_shows_no_secret_of_its_manifest(tmp_path):
+    """The report reads the manifest typed and redacts it first (older folders stored their
+    Spark settings as given)."""
+    from bench.redaction import REDACTED
+    from bench.report import write_report
+
+    folder = fx.write_known_run(tmp_path)
+    data = json.loads(folder.manifest_path.read_text())
+    data["spark"]["conf"] = {"spark.hadoop.fs.s3a.secret.key": "hunter2-in-the-manifest"}
+    folder.manifest_path.write_text(json.dumps(data))  # as written before redaction existed
+    text = write_report(folder.path, tmp_path / "report", formats="md").read_text()
+    assert "hunter2-in-the-manifest" not in text
+    assert f"spark.hadoop.fs.s3a.secret.key | {REDACTED}" in text.replace("`", "")
