@@ -24,7 +24,7 @@ from .analysis.completeness import completeness
 from .analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio, median
 from .analysis.measures import fixed_costs
 from .errors import BenchError
-from .keys import setting_label, setting_sort_key, varying_settings
+from .keys import varying_settings
 from .formats import fmt_s, fmt_x_ci, is_missing
 from .markdown_blocks import table
 
@@ -316,19 +316,13 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
     show = varying_settings(base.cells, new.cells) if len(base.cells) and len(new.cells) \
         else set()
 
-    def label(key: tuple) -> str:
+    def label(key: tuple) -> str:  # every axis, thread environment included: one label each
         s = dict(zip(GROUP_COLS, key))
-        text = setting_label(s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-                             s["n_jobs_label"], s["max_evals"], s["cluster_label"],
-                             s.get("variant_label") or "", show=show)
-        return f"{s['workload']} {text}"
+        return f"{s['workload']} {keys.label_of(s, show)}"
 
     def order(key: tuple):  # every axis, thread environment included: no ties, one order
         s = dict(zip(GROUP_COLS, key))
-        return (str(s["workload"]), setting_sort_key(
-            s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or "",
-            s["env_label"]))
+        return (str(s["workload"]), keys.sort_key_of(s))
 
     common = sorted(set(sides_b) & set(sides_n), key=order)
     rows = []
