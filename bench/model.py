@@ -38,7 +38,9 @@ SCHEMA_HISTORY = {
        "as null). Added, without changing any meaning: cells.jsonl parallelism_effective, "
        "trials.jsonl children_cpu_s, spark_tasks.jsonl app_id, spark_executors.jsonl.",
     3: "cells.jsonl workers_prewarmed and prewarm_s: reuse variants start their Python "
-       "workers before the clock (null in older records, whose reuse cells started none).",
+       "workers before the clock (null in older records, whose reuse cells started none); "
+       "pool cells record their workers' start the same way (null in older pool records: "
+       "started before the clock too, but not timed).",
 }
 
 #: Values of the manifest's `status`.
@@ -252,9 +254,11 @@ class CellRecord(_Record):
         "Bytes of the pickled objective and space that SparkTrials ships with every trial; "
         "null in serial mode and when they cannot be pickled here.")
     workers_prewarmed: Optional[int] = _f(
-        "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
-        "null for cells that start none.")
-    prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
+        "Python workers a reuse variant (bench.variants.prewarm) or the pool (bench.pool) "
+        "started before the clock; null for cells that start none.")
+    prewarm_s: Optional[float] = _f(
+        "Seconds those workers took to start, outside wall_s. Readers count it: a cell's "
+        "primary figure is prewarm_s + wall_s (what the first fmin of a session pays).")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 
