@@ -153,3 +153,14 @@ def test_compare_labels_every_configuration_apart():
     run, _ = run_of(*_pairs(*specs))
     labels = [r.label for r in compare_runs(run, run).rows]
     assert sorted(labels) == ["w serial {OMP_WAIT_POLICY=passive}", "w serial {env as is}"]
+
+
+def test_trial_errors_are_counted_per_configuration():
+    """Failed trials per configuration, out of that configuration's own trials."""
+    a, b = cfg("serial", n_jobs=0), cfg("serial", n_jobs=0, env=PASSIVE)
+    ta, tb = trials(a, objective=1.0), trials(b, 100.0, objective=1.0)
+    for t in ta[:1] + tb[:3]:
+        t.update(status="fail", error="ValueError: bad")
+    run, an = run_of((a, ta), (b, tb))
+    got = sorted(zip(an.errors["setting"], an.errors["trials"], an.errors["of_trials"]))
+    assert got == [("serial {OMP_WAIT_POLICY=passive}", 3, 4), ("serial {env as is}", 1, 4)]

@@ -6,6 +6,7 @@ from typing import Optional
 
 import pandas as pd
 
+from .. import keys
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..analysis.quality import search_not_comparable
@@ -56,7 +57,8 @@ def what_was_run(manifest: dict, analysis: Analysis) -> list[str]:
     scen = manifest.get("scenario") or {}
     grid = manifest.get("grid") or {}
     cells = analysis.cells
-    repeats = cells.groupby("setting")["repeat"].nunique() if len(cells) else pd.Series(dtype=int)
+    repeats = (cells.groupby(["workload", "setting"])["repeat"].nunique() if len(cells)
+               else pd.Series(dtype=int))  # a label is one configuration within a workload
     lines = ["## Appendix: what was run", ""]
     if scen.get("description"):
         lines += [str(scen["description"]).strip(), ""]
@@ -316,7 +318,7 @@ def sizing_detail(analysis: Analysis) -> list[str]:
     if len(sz) == 0:
         return []
     rows = [[r["workload"], r["cluster_label"], r["total_cores"], fmt_int(r["task_slots"]),
-             f"p={int(r['parallelism'])} q={int(r['max_queue_len'])} n_jobs={r['n_jobs_label']}",
+             r["configuration"],
              r["cells"], fmt_num(r["wall_median_s"]), r["trials_ok"],
              fmt_num(r["core_s_per_trial"])] for r in sz.to_dict("records")]
     return ["## Cluster sizing", "",
@@ -337,7 +339,8 @@ def placement_detail(analysis: Analysis) -> list[str]:
             for r in pl.to_dict("records")]
     lines += ["A worker is a Spark executor when the event log was joined, else the host. "
               "One trial per Python process (trials per pid ≈ 1) means every trial started a "
-              "fresh worker.", "",
+              "fresh worker. Rows pool the configurations of a mode and shape: "
+              + ", ".join(keys.pooled(["mode", "cluster_label"])) + ".", "",
               table(["mode", *(["cluster shape"] if shaped else []), "worker", "host", "trials",
                      "share of mode" + (" on that shape" if shaped else ""), "distinct pids",
                      "trials per pid"], rows), ""]
