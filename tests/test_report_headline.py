@@ -96,7 +96,7 @@ def test_headline_answers_the_three_questions_in_order(tmp_path):
         "at p=2 (ideal 2×, n=1)",
         "       fix  public knob        max_queue_len = parallelism: p=2 10.0 s → 8.00 s (1.25× "
         "faster, 1.00× serial)",
-        "       fix  modified hyperopt  SparkTrials variant tuned: p=2 10.0 s → 4.00 s incl. "
+        "       fix  modified hyperopt  variant tuned: p=2 10.0 s → 4.00 s incl. "
         "2.00 s warm-up (2.50× faster, 2.00× serial; 2.00 s with workers already running)",
         "       fix  pool               process pool (the same points in warm local workers): "
         "p=2 10.0 s → 4.00 s incl. 1.00 s warm-up (2.50× faster, 2.00× serial; 3.00 s with "
@@ -109,7 +109,7 @@ def test_headline_answers_the_three_questions_in_order(tmp_path):
     assert not any("–" in line for line in lines)  # no range across configurations
     text = files.md.read_text()
     head = text[text.index("## Headline"):text.index("## Findings")]
-    assert "| modified hyperopt | SparkTrials variant tuned | p=2 10.0 s → 4.00 s incl. 2.00 s " \
+    assert "| modified hyperopt | variant tuned | p=2 10.0 s → 4.00 s incl. 2.00 s " \
            "warm-up (2.50× faster, 2.00× serial; 2.00 s with workers already running) |" in head
     order = [head.index(x) for x in ("**Setup vs serial Trials [native]:**",
                                      "**What each fix did**", "**Why:**")]
@@ -210,3 +210,24 @@ def test_an_emulated_drivers_cause_is_labelled_and_kept_to_its_workload():
             "measured in this run: add cells with n_jobs=1") in w.emulated_why
     assert "[busy] (emulated)" not in heads["v"].emulated_why + heads["v"].why
     assert "emulated: busy" not in " ".join(headline_text(list(heads.values())))
+
+
+def test_a_setup_that_already_fills_the_queue(tmp_path):
+    """A scenario whose max_queue_len axis lists "parallelism" first: that is the setup, the
+    queue of one is a fix of it (here a slower one), and the queue advice says the setup has
+    it already."""
+    from bench.analysis import analyze, load_run
+    from bench.diagnosis.cure import advice
+
+    run = load_run(fr.write_setup_run(tmp_path).path)
+    run.manifest["grid"]["max_queue_len"] = ["parallelism", 1]
+    analysis = analyze(run)
+    findings = diagnose_data(run, analysis)
+    (head,) = headlines(run, analysis, findings, what_if_effects(run, analysis))
+    assert head.setup.startswith("stock SparkTrials, max_queue_len = parallelism, n_jobs=0")
+    assert head.speedup == ("vs serial Trials [native]: 0.50× at p=1 (ideal 1×, n=1), 1.00× "
+                            "at p=2 (ideal 2×, n=1)")
+    assert ("public knob", "max_queue_len = 1",
+            "p=2 8.00 s → 10.0 s (1.25× slower, 0.80× serial)") in head.fixes
+    assert head.fix == "max_queue_len = parallelism — already the current setup"
+    assert "fmin(..., max_queue_len=2) (already the current setup)." in advice(run, "sleep")

@@ -57,7 +57,7 @@ def test_fix_of_names_the_one_axis_and_its_kind(tmp_path):
         if fix is not None:
             found.setdefault((fix.kind, fix.text()), []).append(row["setting"])
     assert sorted(found) == [
-        ("modified hyperopt", "SparkTrials variant tuned"),
+        ("modified hyperopt", "variant tuned"),
         ("pool", "process pool (the same points in warm local workers)"),
         ("public knob", "max_queue_len = parallelism"),
         ("thread pinning", "n_jobs=1"),

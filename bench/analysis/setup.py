@@ -104,7 +104,9 @@ class Setup:
         """'stock SparkTrials, max_queue_len 1, n_jobs=0, inherited thread environment'."""
         variant = "stock SparkTrials" if self.variant_label == DEFAULT_VARIANT else \
             f"SparkTrials {self.variant_label}"
-        parts = [variant, f"max_queue_len {self.max_queue_len}", f"n_jobs={self.n_jobs_label}",
+        queue = ("max_queue_len = parallelism" if self.max_queue_len == PARALLELISM
+                 else f"max_queue_len {self.max_queue_len}")
+        parts = [variant, queue, f"n_jobs={self.n_jobs_label}",
                  f"thread environment {{{self.env_label}}}" if self.env_label
                  else "inherited thread environment"]
         if self.cluster_label:
@@ -182,19 +184,19 @@ class Fix:
     kind: str     # one of KINDS
 
     def text(self) -> str:
-        """The change as a user makes it: 'max_queue_len = parallelism', 'tuned', 'n_jobs=1',
-        'OMP_WAIT_POLICY=passive'."""
+        """The change as a user makes it: 'max_queue_len = parallelism', 'variant tuned',
+        'n_jobs=1', 'OMP_WAIT_POLICY=passive', '2x1' (a cluster shape)."""
         if self.axis == "mode":
             return "process pool (the same points in warm local workers)"
         if self.axis == "max_queue_len":
             return f"max_queue_len = {self.value}"
         if self.axis == "variant_label":
-            return f"SparkTrials variant {self.value}"
+            return f"variant {self.value}"
         if self.axis == "n_jobs_label":
             return f"n_jobs={self.value}"
         if self.axis == "env_label":
             return self.value or "inherited thread environment"
-        return f"cluster shape {self.value}"
+        return self.value  # a cluster shape label, e.g. 2x1
 
 
 def fix_kind(axis: str, value) -> str:

@@ -85,7 +85,9 @@ def advice(run: RunData, workload: str) -> str:
     setup, base, queued, tuned = _measured(run, workload, p)
     stock = base["paid_median_s"] if base is not None else float("nan")
     text = f"First, the public knob: fmin(..., max_queue_len={p})"
-    if queued is not None and math.isfinite(stock) and p > 1:
+    if setup.queue_at(p) == p and p > 1:
+        text += " (already the current setup)"
+    elif queued is not None and math.isfinite(stock) and p > 1:
         text += (f" (measured at parallelism {p} on the current setup, {setup.text()}: "
                  f"{stock:.1f} s -> {queued['paid_median_s']:.1f} s)")
     text += ". "

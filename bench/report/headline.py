@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..analysis import Analysis, RunData
+from ..analysis.setup import PARALLELISM, Setup
 from ..analysis.setup_effects import FixEffect, FixRow, SetupEffects, VsSerial, setup_effects
 from ..model import NATIVE
 from ..diagnosis import RULES
@@ -158,16 +159,18 @@ def labelled_cause(finding: Finding, findings: list[Finding], workload: str) -> 
 
 
 def fix_phrase(finding: Finding, effects: dict[str, list[dict]], workload: str,
-               fixes: list[FixRow] = ()) -> str:
+               fixes: list[FixRow] = (), setup: Optional[Setup] = None) -> str:
     """The change that fixes the finding and its measured effect in this run (the setup
-    against that one-axis fix, at the highest parallelism measured), or what cells to add
-    to measure it."""
+    against that one-axis fix, at the highest parallelism measured), that the setup already
+    has it, or what cells to add to measure it."""
     what_if = what_if_for(finding.rule)
     if what_if is None:
         first = re.split(r"(?<=[.;:])\s", finding.recommendation or "", maxsplit=1)[0]
         return f"{first.rstrip('.;:')} — not measured in this run" if first else ""
     not_measured = (f"{what_if.change} — not measured in this run: add {what_if.add_cells} "
                     "to measure it")
+    if what_if.key == "queue" and setup is not None and setup.max_queue_len == PARALLELISM:
+        return f"{what_if.change} — already the current setup"
     if what_if.key == "queue":
         row = next((r for r in fixes if (r.fix.axis, r.fix.value) in (
             ("max_queue_len", "parallelism"), ("variant_label", "queue"))), None)
@@ -206,9 +209,10 @@ def _serial_conditions(analysis: Analysis, workload: str) -> set[str]:
     return set(serial["condition"])
 
 
-def _cause(head: WorkloadHeadline, run: RunData, analysis: Analysis,
-           findings: list[Finding], effects: dict, fixes: list[FixRow]) -> None:
+def _cause(head: WorkloadHeadline, analysis: Analysis, findings: list[Finding],
+           effects: dict, measured: SetupEffects) -> None:
     """(c): the top finding's cause and fix, and an emulated driver's, on the headline."""
+    fixes, setup = measured.fixes, measured.setup
     workloads = sorted(set(analysis.cells["workload"]))
     ranked = rank(findings, head.workload, workloads)
     if not ranked:
@@ -217,7 +221,7 @@ def _cause(head: WorkloadHeadline, run: RunData, analysis: Analysis,
     top = ranked[0]
     head.finding_id = top.id
     head.why = labelled_cause(top, findings, head.workload)
-    head.fix = fix_phrase(top, effects, head.workload, fixes)
+    head.fix = fix_phrase(top, effects, head.workload, fixes, setup)
     head.more = len(ranked) - 1
     conditions = _serial_conditions(analysis, head.workload)
     emulated_top = next((f for f in ranked[1:] if _is_emulated(f)
@@ -225,7 +229,8 @@ def _cause(head: WorkloadHeadline, run: RunData, analysis: Analysis,
                          and f.severity == top.severity), None)
     if emulated_top is not None and not _is_emulated(top):
         head.emulated_why = (labelled_cause(emulated_top, findings, head.workload) + "; fix: "
-                             + fix_phrase(emulated_top, effects, head.workload, fixes))
+                             + fix_phrase(emulated_top, effects, head.workload, fixes,
+                                          setup))
 
 
 def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]],
@@ -241,7 +246,7 @@ def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]
         if findings is None:
             head.why = "no diagnosis was run (python -m bench diagnose explains the numbers)"
         else:
-            _cause(head, run, analysis, findings, effects, measured.fixes)
+            _cause(head, analysis, findings, effects, measured)
         out.append(head)
     return out
 
