@@ -231,3 +231,10 @@ def test_a_setup_that_already_fills_the_queue(tmp_path):
             "p=2 8.00 s → 10.0 s (1.25× slower, 0.80× serial)") in head.fixes
     assert head.fix == "max_queue_len = parallelism — already the current setup"
     assert "fmin(..., max_queue_len=2) (already the current setup)." in advice(run, "sleep")
+
+
+def test_effects_read_faster_slower_or_no_change():
+    from bench.report.whatif import faster
+
+    assert [faster(x) for x in (2.0, 0.5, 1.0004, float("nan"))] == [
+        "2.00× faster", "2.00× slower", "no change, 1.00×", "no effect measured"]

@@ -53,11 +53,11 @@ def threads_phrase(row: dict) -> str:
 
 
 def faster(effect: float) -> str:
-    """'1.88× faster', '1.25× slower', 'no change (1.00×)' (effect = before ÷ after)."""
+    """'1.88× faster', '1.25× slower', 'no change, 1.00×' (effect = before ÷ after)."""
     if effect != effect:
         return "no effect measured"
     if fmt_x(effect) == fmt_x(1.0):
-        return f"no change ({fmt_x(1.0)})"
+        return f"no change, {fmt_x(1.0)}"
     if effect >= 1:
         return f"{fmt_x(effect)} faster"
     return f"{fmt_x(1 / effect)} slower"
