@@ -16,13 +16,14 @@ def command_modules() -> list:
     """Commands implemented in their own modules, each with add_parser(sub) and run(args):
     report, diagnose, cluster, predict, compare, stack (imported when the parser is built,
     so a broken command fails loudly, never vanishes)."""
-    from . import compare, stacks
+    from . import stacks_cli
     from .cluster import cli as cluster_cli
+    from .compare import cli as compare_cli
     from .diagnosis import cli as diagnosis_cli
     from .predict import cli as predict_cli
     from .report import cli as report_cli
 
-    return [report_cli, diagnosis_cli, cluster_cli, predict_cli, compare, stacks]
+    return [report_cli, diagnosis_cli, cluster_cli, predict_cli, compare_cli, stacks_cli]
 
 
 def cmd_list(args) -> int:
@@ -50,11 +51,12 @@ def cmd_run(args) -> int:
         raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
     if args.scenario and args.resume:
         raise BenchError("run: give either a scenario file or --resume, not both")
-    from . import stacks
+    from .stacks import run_in_stack
+    from .stacks_cli import stack_for_run, strip_stack_option
 
-    stack = stacks.stack_for_run(args)
+    stack = stack_for_run(args)
     if stack:  # re-run this command in the stack's venv (driver and Spark workers)
-        return stacks.run_in_stack(stack, stacks.strip_stack_option(args.argv))
+        return run_in_stack(stack, strip_stack_option(args.argv))
     conf = spark_session.parse_conf(args.conf)
     if args.master and not args.cluster:  # a cluster `cluster start` runs here: its secret
         from .cluster import standalone
@@ -150,5 +152,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from . import redaction
+
+        print(f"error: {redaction.text(str(exc))}", file=sys.stderr)
         return exc.exit_code

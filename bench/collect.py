@@ -10,7 +10,8 @@ from typing import Any, Optional
 
 from hyperopt.base import JOB_STATE_DONE
 
-from .model import NATIVE, PROBE_FIELDS, STAMP_RESOLUTION_S, TrialRecord
+from .model import NATIVE, PROBE_FIELDS, TrialRecord
+from .trial_result import nonfinite
 
 
 class SuggestClock:
@@ -41,22 +42,6 @@ def epoch(value) -> Optional[float]:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.timestamp()
-
-
-def _diff(later, earlier) -> Optional[float]:
-    """later - earlier; a negative gap within stamp resolution is truncation, shown as 0
-    (a larger negative gap is kept: it reveals clock skew between hosts)."""
-    if later is None or earlier is None:
-        return None
-    gap = later - earlier
-    return 0.0 if -STAMP_RESOLUTION_S <= gap < 0 else gap
-
-
-def latency_split(suggest_ts, book_ts, start_ts, end_ts, refresh_ts) -> dict:
-    """Split a trial's life into queue wait, start-up, objective and return (seconds)."""
-    return {"wait_dispatch_s": _diff(book_ts, suggest_ts),
-            "dispatch_to_start_s": _diff(start_ts, book_ts),
-            "return_s": _diff(refresh_ts, end_ts)}
 
 
 #: hyperopt's log line for a trial whose Spark task failed (hyperopt/spark.py); the trial
@@ -187,8 +172,7 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
         status = "error"
         error, trace = spark_error(doc, task_error)
     book_ts, refresh_ts = epoch(doc.get("book_time")), epoch(doc.get("refresh_time"))
-    split = latency_split(suggest_ts, book_ts, probe.get("start_ts"), probe.get("end_ts"),
-                          refresh_ts)
+    loss = result.get("loss") if status == "ok" else None
     known = {k: probe.get(k) for k in PROBE_FIELDS}
     known.update(thread_env=known["thread_env"] or {}, threadpools=known["threadpools"] or [])
     extra = {k: json_safe(v) for k, v in result.items()
@@ -200,9 +184,9 @@ def trial_record(doc: dict, cell: dict, run_id: str, suggest_ts: Optional[float]
         condition=cell.get("condition", NATIVE), cluster=cell.get("cluster"),
         variant=cell.get("variant"), thread_env_set=cell.get("thread_env_set") or {},
         tid=doc["tid"], status=status,
-        loss=result.get("loss") if status == "ok" else None, params=params, error=error,
-        traceback=trace, extra=extra,
-        suggest_ts=suggest_ts, book_ts=book_ts, refresh_ts=refresh_ts, **known, **split)
+        loss=None if loss is None else float(loss), loss_nonfinite=nonfinite(loss),
+        params=params, error=error, traceback=trace, extra=extra,
+        suggest_ts=suggest_ts, book_ts=book_ts, refresh_ts=refresh_ts, **known)
 
 
 def trial_records(trials, cell: dict, run_id: str, clock: SuggestClock, space,

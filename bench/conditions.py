@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from .appendonly import append_lines
 from .errors import BenchError
 from .model import NATIVE
 from .storage import EMULATION as PIDS_FILE  # the run folder's record of load processes
@@ -101,8 +102,7 @@ def _record(pid_file: Path | None, event: str, procs: list) -> None:
     if event == "stopped":
         entries = [{"pid": p.pid} for p in procs]
     line = {"event": event, "ts": time.time(), "runner_pid": os.getpid(), "processes": entries}
-    with open(pid_file, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line) + "\n")
+    append_lines(pid_file, json.dumps(line) + "\n")
 
 
 def alive_background_load(run_folder: Path) -> list[int]:

@@ -27,7 +27,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 #: Bump when a field changes meaning or is removed; adding a field keeps the version.
 #: Record every version in SCHEMA_HISTORY: readers accept exactly the versions listed there.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: What each schema version changed. A reader upgrades older records on load
 #: (bench.storage.RunFolder.committed), so every version listed here stays readable.
@@ -38,9 +38,15 @@ SCHEMA_HISTORY = {
        "as null). Added, without changing any meaning: cells.jsonl parallelism_effective, "
        "trials.jsonl children_cpu_s, spark_tasks.jsonl app_id, spark_executors.jsonl.",
     3: "cells.jsonl workers_prewarmed and prewarm_s: reuse variants start their Python "
-       "workers before the clock (null in older records, whose reuse cells started none); "
-       "pool cells record their workers' start the same way (null in older pool records: "
-       "started before the clock too, but not timed).",
+       "workers before the clock (null in older records, whose reuse cells started none).",
+    4: "trials.jsonl keeps hyperopt's reading of a result: status ok may carry a loss that "
+       "is not a finite number (NaN, inf: loss null, loss_nonfinite says which), and a dict "
+       "without status is no longer ok. wait_dispatch_s, dispatch_to_start_s and return_s "
+       "are no longer stored: readers derive them from the stamps on the driver's clock "
+       "(DERIVED_TRIAL_COLUMNS); the values older records stored are recomputed the same "
+       "way, kept only where a stamp is missing. Added, without changing any meaning: "
+       "cells.jsonl prewarm_s and workers_prewarmed for pool cells too, whose workers start "
+       "before the clock as reuse variants' do (null in older pool records: not timed).",
 }
 
 #: Values of the manifest's `status`.
@@ -168,8 +174,16 @@ class TrialRecord(_Record):
         "max_queue_len raised to parallelism; 'reuse', 'fastpoll', 'tuned' = MODIFIED "
         "hyperopt, see bench.variants); null for serial and pool.")
     tid: int = _f("hyperopt trial id (0-based, in suggestion order).")
-    status: str = _f("'ok', 'fail' (objective raised; see error) or 'error' (Spark-level failure).")
-    loss: Optional[float] = _f("Loss returned by the objective; null unless status is ok.")
+    status: str = _f("hyperopt's verdict: 'ok'; 'fail' (the objective raised, returned "
+                     "status 'fail', or returned what hyperopt rejects: see error); 'error' "
+                     "(hyperopt recorded the trial as an error: a Spark-level failure, or under "
+                     "bench.observe an exception or a return value hyperopt rejects).")
+    loss: Optional[float] = _f("Loss as hyperopt read it (float() of the returned loss); null "
+                               "unless status is ok, and null when loss_nonfinite is set.")
+    loss_nonfinite: Optional[str] = _f(
+        "'nan', 'inf' or '-inf' when hyperopt recorded an ok trial whose loss is not a finite "
+        "number (the trial counts as ok, as hyperopt counts it, but is left out of loss "
+        "statistics: best loss, search quality); null otherwise.")
     params: dict = _f("Hyperparameters of this trial (hyperopt space_eval of the point).", {})
     error: Optional[str] = _f("Exception type and message when the trial failed.")
     traceback: Optional[str] = _f(
@@ -185,8 +199,10 @@ class TrialRecord(_Record):
     setup_s: Optional[float] = _probe(
         "Importing the model library in the trial's process just before the objective; large "
         "when a fresh Python worker ran the trial. Included in dispatch_to_start_s.")
-    start_ts: Optional[float] = _probe("Epoch seconds when the objective started (host of the objective).")
-    end_ts: Optional[float] = _probe("Epoch seconds when the objective ended.")
+    start_ts: Optional[float] = _probe("Epoch seconds when the objective started, on the clock "
+                                       "of the objective's host (raw; readers move it onto the "
+                                       "driver's clock: see clock_offsets.jsonl).")
+    end_ts: Optional[float] = _probe("Epoch seconds when the objective ended (same clock).")
     objective_s: Optional[float] = _probe("Objective duration from perf_counter, seconds.")
     cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds, "
                                     "its child processes included (children_cpu_s).")
@@ -210,11 +226,21 @@ class TrialRecord(_Record):
     spark_partition_id: Optional[int] = _probe("Spark TaskContext.partitionId(), spark mode only.")
     spark_task_attempt_id: Optional[int] = _probe("Spark TaskContext.taskAttemptId(): joins the event log.")
     spark_task_cpus: Optional[int] = _probe("spark.task.cpus as seen by the task (TaskContext.cpus()).")
-    # --- latency split derived from the clocks above ---
-    wait_dispatch_s: Optional[float] = _f("book_ts - suggest_ts: trial waited in hyperopt's queue.")
-    dispatch_to_start_s: Optional[float] = _f(
-        "start_ts - book_ts: Spark job + task launch + Python worker start + setup_s.")
-    return_s: Optional[float] = _f("refresh_ts - end_ts: result travelling back and being recorded.")
+
+
+#: The latency split of a trial: not stored (since schema 4) but derived by every reader from
+#: the stamps above, with the objective's host clock moved onto the driver's
+#: (bench.analysis.clocks), so no record disagrees with the report on a skewed cluster.
+DERIVED_TRIAL_COLUMNS = {
+    "wait_dispatch_s": "book_ts - suggest_ts: trial waited in hyperopt's queue.",
+    "dispatch_to_start_s": "start_ts - book_ts (start_ts on the driver's clock): Spark job + "
+                           "task launch + Python worker start + setup_s.",
+    "return_s": "refresh_ts - end_ts (end_ts on the driver's clock): result travelling back "
+                "and being recorded.",
+    "host_start_ts": "start_ts as the objective's host stamped it (raw).",
+    "host_end_ts": "end_ts as the objective's host stamped it (raw).",
+    "clock_offset_s": "The offset (host clock - driver clock) applied to start_ts and end_ts.",
+}
 
 
 @dataclass(frozen=True)
@@ -332,6 +358,9 @@ def schema_markdown() -> str:
         for f in dataclasses.fields(rtype):
             required = " (required)" if f.metadata.get("required") else ""
             out.append(f"| `{f.name}` | {f.metadata.get('doc', '')}{required} |")
+        if rtype is TrialRecord:
+            out += [f"| `{name}` | Derived on read, not stored: {doc} |"
+                    for name, doc in DERIVED_TRIAL_COLUMNS.items()]
         out.append("")
     out += ["## Version history", ""]
     out += [f"- **{version}**: {text}" for version, text in SCHEMA_HISTORY.items()]

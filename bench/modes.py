@@ -54,8 +54,10 @@ class Mode:
     def placed(self, cell, fn, spark):
         yield Placement()
 
-    def evaluate(self, placement: Placement, fmin_call, algo, space, trials, clock) -> None:
-        """Run the cell's trials: fmin by default (fmin_call runs it with the cell's settings)."""
+    def evaluate(self, placement: Placement, fmin_call, algo, space, trials, clock,
+                 timeout=None) -> None:
+        """Run the cell's trials: fmin by default (fmin_call runs it with the cell's settings,
+        `timeout` included)."""
         fmin_call()
 
     def closure_bytes(self, fn, space) -> Optional[int]:
@@ -140,12 +142,14 @@ class PoolMode(Mode):
         """A warmed pool with the executors' thread environment, started before the clock
         (its warm-up recorded as a reuse variant's is)."""
         omp = spark_session.task_cpus(spark) if spark is not None else 1
-        with pool.WarmPool(fn, cell.parallelism, omp_threads=omp) as warm:
+        with pool.WarmPool(fn, cell.parallelism, omp_threads=omp,
+                           thread_env=cell.thread_env_set) as warm:
             yield Placement(slots=warm.workers, pool=warm,
                             prewarmed=variants.Prewarmed(pids=warm.pids, seconds=warm.warmup_s))
 
-    def evaluate(self, placement: Placement, fmin_call, algo, space, trials, clock) -> None:
-        placement.pool.run(algo.points, space, trials, clock.suggested)
+    def evaluate(self, placement: Placement, fmin_call, algo, space, trials, clock,
+                 timeout=None) -> None:
+        placement.pool.run(algo.points, space, trials, clock.suggested, timeout=timeout)
 
 
 #: mode name (bench.model.MODES) -> its executor

@@ -21,36 +21,17 @@ import types
 from pathlib import Path
 from typing import Optional
 
-from . import conditions, environment, grid, spark_session
+from . import conditions, environment, grid, probe, shipping, spark_session, trial_result
 from .collect import SparkTaskErrors, SuggestClock
 from .errors import BenchError
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, Manifest
 from .modes import EXECUTORS
-from .probe import Probed, run_probed
-from .runner import cancel_on_interrupt, command_line, error_line, new_run_id, record_call
+from .probe import Probed
+from .runner import cancel_on_interrupt, command_line, error_line, record_call
 from .storage import RunFolder
 
 PROFILE = "observed"
-
-
-class DriverProbed(Probed):
-    """The probe for trials that run in the driver (serial Trials): an exception from the
-    objective still stops fmin, as it does without bench, after the probe measured it."""
-
-    def __call__(self, params: dict) -> dict:
-        raised: list = []
-
-        def call(p):
-            try:
-                return self.objective(p)
-            except Exception as exc:
-                raised.append(exc)
-                raise
-        out = run_probed(call, params)
-        if raised:
-            raise raised[0]
-        return out
 
 
 def workload_name(fn) -> str:
@@ -91,9 +72,7 @@ class Observation:
 
     # ------------------------------------------------------------------ the run folder
     def __enter__(self) -> "Observation":
-        self.results_dir.mkdir(parents=True, exist_ok=True)
-        self.folder = RunFolder(self.results_dir / new_run_id(self.name, self.results_dir))
-        self.folder.create(self._manifest())
+        self.folder = RunFolder.create_new(self.results_dir, self.name, self._manifest())
         try:
             self._start_spark()
         except BaseException:
@@ -117,7 +96,7 @@ class Observation:
     def _manifest(self) -> Manifest:
         caller = _caller_file()
         return Manifest(
-            schema_version=SCHEMA_VERSION, run_id=self.folder.run_id,
+            schema_version=SCHEMA_VERSION, run_id="",  # set by RunFolder.create_new
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             status="running", profile=PROFILE,
             scenario={"name": self.name, "path": caller, "sha256": None, "source": None,
@@ -198,36 +177,45 @@ class Observation:
         if spark is not None:
             self._record_spark(spark)
             spark.sparkContext.setLocalProperty("spark.jobGroup.id", cell["cell_id"])
-        probed = Probed(fn) if spark is not None else DriverProbed(fn)
+        # exact: hyperopt sees what the objective returned and raised, as without bench
+        probed = Probed(fn, exact=True)
         clock = SuggestClock(algo)
         task_errors = SparkTaskErrors()
         result, error = None, None
-        start_ts, t0 = time.time(), time.perf_counter()
-        try:
-            with task_errors, cancel_on_interrupt(spark, cell["cell_id"]):
-                result = hyperopt_fmin(fn=probed, space=space, algo=clock, max_evals=max_evals,
-                                       trials=trials, **kwargs)
-        except BaseException as exc:
-            error = error_line(exc) if not isinstance(exc, KeyboardInterrupt) else \
-                "KeyboardInterrupt: fmin interrupted"
-            raise
-        finally:
-            wall = time.perf_counter() - t0
-            if spark is not None:
-                spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
-            docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
-                    if d["tid"] not in before]
-            mode = EXECUTORS[cell["mode"]]
-            cell_rec, trial_recs = record_call(
-                self.folder.run_id, cell, types.SimpleNamespace(trials=docs), clock, space,
-                start_ts=start_ts, wall=wall, error=error,
-                task_errors=task_errors.by_tid,
-                slots=spark_session.task_slots(spark) if spark is not None else None,
-                job_group=cell["cell_id"] if spark is not None else None,
-                closure_bytes=mode.closure_bytes(probed, space),
-                parallelism_effective=mode.parallelism_effective(trials))
-            self.folder.append_cell(cell_rec, trial_recs)
+        mode = EXECUTORS[cell["mode"]]
+        # the probe travels by value: executors need the user's libraries, not bench
+        with shipping.by_value(trial_result, probe):
+            closure = mode.closure_bytes(probed, space)
+            start_ts, t0 = time.time(), time.perf_counter()
+            try:
+                with task_errors, cancel_on_interrupt(spark, cell["cell_id"]):
+                    result = hyperopt_fmin(fn=probed, space=space, algo=clock,
+                                           max_evals=max_evals, trials=trials, **kwargs)
+            except BaseException as exc:
+                error = error_line(exc) if not isinstance(exc, KeyboardInterrupt) else \
+                    "KeyboardInterrupt: fmin interrupted"
+                raise
+            finally:
+                wall = time.perf_counter() - t0
+                self._record(cell, trials, before, clock, space, spark, mode, closure,
+                             start_ts=start_ts, wall=wall, error=error,
+                             task_errors=task_errors.by_tid)
         return result
+
+    def _record(self, cell, trials, before, clock, space, spark, mode, closure, *, start_ts,
+                wall, error, task_errors) -> None:
+        """Append the call's cell and its new trials (also after a failed or interrupted call)."""
+        if spark is not None:
+            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
+                if d["tid"] not in before]
+        cell_rec, trial_recs = record_call(
+            self.folder.run_id, cell, types.SimpleNamespace(trials=docs), clock, space,
+            start_ts=start_ts, wall=wall, error=error, task_errors=task_errors,
+            slots=spark_session.task_slots(spark) if spark is not None else None,
+            job_group=cell["cell_id"] if spark is not None else None, closure_bytes=closure,
+            parallelism_effective=mode.parallelism_effective(trials))
+        self.folder.append_cell(cell_rec, trial_recs)
 
 
 def _caller_file() -> Optional[str]:

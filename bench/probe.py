@@ -3,6 +3,11 @@
 It measures what the trial itself saw — wall and CPU time, threads, OpenMP/BLAS pools,
 environment, process and Spark task — and returns them in hyperopt's result dict, so the
 measurements travel back with the loss. Kept cheap: well under a millisecond per trial.
+What the objective returned is read by hyperopt's own rules (bench.trial_result).
+
+Only the standard library and bench.trial_result are used here (other imports happen inside
+functions and are optional): bench.observe ships both modules to executors by value, so an
+executor needs the user's libraries, not bench.
 """
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ import traceback
 from typing import Callable
 
 from .model import THREAD_ENV_VARS
+from .trial_result import read as hyperopt_reads
+from .trial_result import rejection
+
 SAMPLE_INTERVAL_S = 0.020  # 50 Hz: ~0.5% of a core on a small VM; 100 Hz measured ~1%
 _TASK_DIR = "/proc/self/task"
 
@@ -55,7 +63,15 @@ class PeakThreadSampler:
         self.peak = max(self.peak, thread_count())
 
 
-_pool_cache: dict = {"modules": -1, "controller": None}
+def _process_state() -> dict:
+    """State that outlives one trial in a process (a reused Python worker runs many): kept on
+    the sys module, because when the probe travels by value every trial unpickles fresh
+    copies of this module's globals."""
+    state = getattr(sys, "_bench_probe_state", None)
+    if state is None:
+        state = {"modules": -1, "controller": None, "children": {}}
+        sys._bench_probe_state = state
+    return state
 
 
 def threadpools() -> list[dict]:
@@ -68,12 +84,13 @@ def threadpools() -> list[dict]:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return []
-    if _pool_cache["modules"] != len(sys.modules):
-        _pool_cache["controller"] = ThreadpoolController()
-        _pool_cache["modules"] = len(sys.modules)
+    cache = _process_state()
+    if cache["modules"] != len(sys.modules):
+        cache["controller"] = ThreadpoolController()
+        cache["modules"] = len(sys.modules)
     return [{"library": p.get("prefix"), "api": p.get("user_api"),
              "internal_api": p.get("internal_api"), "num_threads": p.get("num_threads")}
-            for p in _pool_cache["controller"].info()]
+            for p in cache["controller"].info()]
 
 
 def spark_task() -> dict:
@@ -165,11 +182,6 @@ def _descendants_proc(pid: int) -> dict:
     return out
 
 
-#: Descendant processes an objective started ((pid, start time) -> None): a reused worker
-#: pool (joblib/loky) started by one trial works for the next ones too.
-_OBJECTIVE_CHILDREN: dict = {}
-
-
 class ChildCpu:
     """CPU time of the objective's own child processes (joblib/loky workers, a forked
     helper) while it runs: children reaped in the meantime (os.times' children counters)
@@ -210,13 +222,16 @@ class ChildCpu:
             return {}
 
     def seconds(self) -> float:
+        # descendants an objective started ((pid, start time) -> None), in this process's
+        # state: a worker pool (joblib/loky) one trial started works for the next ones too
+        started = _process_state()["children"]
         live = self._live()
         for key in live.keys() - self._live0.keys():
-            _OBJECTIVE_CHILDREN[key] = None
+            started[key] = None
         spent = sum(cpu - self._live0.get(key, 0.0) for key, cpu in live.items()
-                    if key in _OBJECTIVE_CHILDREN)
-        for key in _OBJECTIVE_CHILDREN.keys() - live.keys():
-            del _OBJECTIVE_CHILDREN[key]  # exited
+                    if key in started)
+        for key in started.keys() - live.keys():
+            del started[key]  # exited
         return max(0.0, spent + self._reaped() - self._reaped0)
 
 
@@ -235,45 +250,14 @@ def _prepare(objective) -> float:
 #: Keys of the probe's own result; everything else an objective returns is kept as its own.
 PROBE_KEYS = frozenset({"status", "loss", "error", "traceback", "probe",
                         "model_threads_requested", "model_threads_effective"})
+#: Keys a bench workload adds to its result for the probe, moved into the probe's record.
+_MODEL_KEYS = ("model_threads_requested", "model_threads_effective")
 
 
-class TrialFailed(Exception):
-    """The objective returned instead of raising, but hyperopt would not count the trial."""
-
-
-def finite_loss(value) -> float:
-    """The loss as hyperopt needs it: one finite real number; anything else fails the trial."""
-    import numbers
-
-    if value is None:
-        raise TrialFailed("objective returned no loss")
-    if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real):
-        shape = getattr(value, "shape", None)
-        what = type(value).__name__ + (f" of shape {tuple(shape)}" if shape is not None else "")
-        raise TrialFailed(f"loss must be a finite number, got {what}: {str(value)[:80]!r}")
-    loss = float(value)
-    if loss != loss or loss in (float("inf"), float("-inf")):
-        raise TrialFailed(f"loss must be a finite number, got {loss}")
-    return loss
-
-
-def checked_result(out) -> dict:
-    """The objective's return value read by hyperopt's conventions: a number is the loss; a
-    dict needs status 'ok' and a finite 'loss' (status 'fail' is a failed trial)."""
-    result = dict(out) if isinstance(out, dict) else {"loss": out}
-    status = result.get("status", "ok")
-    if status != "ok":
-        why = result.get("error") or result.get("message") or result.get("failure")
-        raise TrialFailed(f"objective returned status {status!r}" + (f": {why}" if why else ""))
-    result["loss"] = finite_loss(result.get("loss"))
-    return result
-
-
-def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
-    """Run one trial under the probe; never raises: a failing objective, a status other than
-    'ok' and a loss that is not a finite number all become status 'fail' with a message."""
-    result: dict = {}
-    error = trace = None
+def _measured(objective, params) -> tuple:
+    """Run the objective once under the probe's instruments: (what it returned, the
+    exception it raised or None, its traceback text, the probe's measurements)."""
+    out = raised = trace = None
     setup_s = _prepare(objective)
     with PeakThreadSampler() as sampler:
         start_ts = time.time()
@@ -281,15 +265,10 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
         children = ChildCpu()
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
-        out = None
         try:
             out = objective(params)
-            result = checked_result(out)
-        except TrialFailed as exc:
-            error = str(exc)
-            result = dict(out) if isinstance(out, dict) else {}
-        except Exception as exc:  # recorded as a failed trial; the run goes on
-            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # recorded; the caller decides whether it propagates
+            raised = exc
             trace = traceback.format_exc(limit=-8)
         t1 = time.perf_counter()
         cpu1 = _cpu_seconds()
@@ -301,6 +280,7 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
     other = None
     if host0 is not None and host1 is not None and objective_s > 0:
         other = max(0.0, (host1 - host0) - cpu_s) / objective_s
+    model = out if isinstance(out, dict) else {}
     probe = {
         "setup_s": setup_s, "start_ts": start_ts, "end_ts": end_ts, "objective_s": objective_s, "cpu_s": cpu_s,
         "children_cpu_s": child_s,
@@ -309,22 +289,56 @@ def run_probed(objective: Callable[[dict], dict], params: dict) -> dict:
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "thread_env": {k: os.environ[k] for k in THREAD_ENV_VARS if k in os.environ},
         "threadpools": threadpools(),
-        "model_threads_requested": result.pop("model_threads_requested", None),
-        "model_threads_effective": result.pop("model_threads_effective", None),
+        **{k: model.get(k) for k in _MODEL_KEYS},
         "pid": os.getpid(), "hostname": socket.gethostname(),
         **spark_task(),
     }
+    return out, raised, trace, probe
+
+
+def run_probed(objective: Callable[[dict], dict], params: dict, exact: bool = False) -> dict:
+    """Run one trial under the probe and return hyperopt's result dict with a `probe` key.
+
+    What the objective returned is read by hyperopt's rules (bench.trial_result): whatever
+    hyperopt calls ok stays ok with the same loss, NaN and inf included.
+
+    exact=False (the harness's cells) never raises: an exception, a status other than 'ok'
+    and a return value hyperopt rejects all become status 'fail' with a message, and the
+    cell goes on. exact=True (bench.observe: the user's own fmin) changes nothing hyperopt
+    sees: the objective's exception propagates and a value hyperopt rejects is handed to
+    hyperopt as it is, so hyperopt raises what it raises without the probe."""
+    out, raised, trace, probe = _measured(objective, params)
+    if raised is not None:
+        if exact:
+            raise raised
+        return {"status": "fail", "error": f"{type(raised).__name__}: {raised}",
+                "probe": probe, "traceback": trace}
+    try:
+        result = hyperopt_reads(out)
+    except Exception as exc:
+        if exact:
+            return out
+        return {"status": "fail", "error": rejection(out, exc), "probe": probe,
+                "traceback": None}
+    for key in _MODEL_KEYS:
+        result.pop(key, None)
+    if exact:
+        return {**result, "probe": probe}
     extra = {k: v for k, v in result.items() if k not in PROBE_KEYS}
-    if error is not None:
-        return {**extra, "status": "fail", "error": error, "probe": probe, "traceback": trace}
+    if result["status"] != "ok":
+        why = result.get("error") or result.get("message") or result.get("failure")
+        error = f"objective returned status {result['status']!r}" + (f": {why}" if why else "")
+        return {**extra, "status": "fail", "error": error, "probe": probe, "traceback": None}
     return {**extra, "status": "ok", "loss": result["loss"], "probe": probe}
 
 
 class Probed:
-    """The function handed to fmin: the workload's objective wrapped in the probe."""
+    """The function handed to fmin: the workload's objective wrapped in the probe
+    (exact: hyperopt sees what it would see without the probe; see run_probed)."""
 
-    def __init__(self, objective: Callable[[dict], dict]):
+    def __init__(self, objective: Callable[[dict], dict], exact: bool = False):
         self.objective = objective
+        self.exact = exact
 
     def __call__(self, params: dict) -> dict:
-        return run_probed(self.objective, params)
+        return run_probed(self.objective, params, exact=self.exact)

@@ -26,7 +26,9 @@ class Progress:
         if self._bar is not None:
             self._bar.update(1)
             if cell.get("error"):
-                self._bar.write(f"cell {cell['cell_id']} failed: {cell['error']}")
+                from .redaction import text
+
+                self._bar.write(text(f"cell {cell['cell_id']} failed: {cell['error']}"))
 
     def __exit__(self, *exc):
         if self._bar is not None:

@@ -22,9 +22,6 @@ import pytest
 
 from .model import NATIVE
 
-#: Scenario keys the fixture sets itself; every other scenario key may be passed through.
-_OWN = ("workload", "parallelism", "max_evals", "rounds")
-
 
 def pytest_addoption(parser):
     group = parser.getgroup("sparktrials", "sparktrials-bench")
@@ -88,10 +85,9 @@ class CellBenchmark:
         spark = [c for c in cells if c.mode == "spark"]
         results = self.folder / "results"
         results.mkdir(exist_ok=True)
-        run_id = runner.new_run_id(scn.name, results)
-        folder = RunFolder(results / run_id).create(
-            runner.new_manifest(scn, run_id, cells, ["pytest", self.test_name],
-                                self.spark.sparkContext.master, {}, results))
+        folder = RunFolder.create_new(results, scn.name, runner.new_manifest(
+            scn, "", cells, ["pytest", self.test_name], self.spark.sparkContext.master, {},
+            results))
         folder.record_spark(spark_session.session_facts(self.spark))
         cell_runner = runner.CellRunner(scn, folder)
         cell_runner.warm_up(cells, self.spark)

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import cellspawn, conditions, environment, grid, modes, points, shipping, versions, workloads
 from . import scenario as scenario_mod
-from . import spark_session
+from . import redaction, spark_session
 from .collect import SparkTaskErrors, SuggestClock, trial_records
 from .errors import BenchError
 from .ingest import collect_spark_tasks
@@ -44,15 +44,6 @@ def quiet_third_party() -> None:
     for name in ("py4j", "hyperopt", "hyperopt-spark", "hyperopt.spark", "hyperopt.tpe",
                  "hyperopt.fmin", "pyspark"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def new_run_id(name: str, results_dir: Path) -> str:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_id, n = f"{name}-{stamp}", 1
-    while (results_dir / run_id).exists():
-        n += 1
-        run_id = f"{name}-{stamp}-{n}"
-    return run_id
 
 
 def _algo(name: str):
@@ -115,7 +106,8 @@ def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
         run_id=run_id, **cell, emulated=cell.get("condition", conditions.NATIVE) != conditions.NATIVE,
         start_ts=start_ts, end_ts=start_ts + wall, wall_s=wall, trials_ok=len(ok),
         trials_failed=len(records) - len(ok),
-        best_loss=min((r.loss for r in ok), default=None), task_slots=slots,
+        best_loss=min((r.loss for r in ok if r.loss_nonfinite is None and r.loss is not None),
+                      default=None), task_slots=slots,
         spark_job_group=job_group, closure_bytes=closure_bytes,
         parallelism_effective=parallelism_effective, error=error,
         workers_prewarmed=prewarmed.workers if prewarmed else None,
@@ -230,7 +222,8 @@ class CellRunner:
             try:
                 with task_errors, \
                         cancel_on_interrupt(spark if placed.job_group else None, placed.job_group):
-                    mode.evaluate(placed, fmin_call, algo, space, trials, clock)
+                    mode.evaluate(placed, fmin_call, algo, space, trials, clock,
+                                  timeout=self.settings.get("timeout_s"))
             except Exception as exc:  # the cell failed as a whole; keep what it produced
                 error = error_line(exc)
             finally:
@@ -256,7 +249,9 @@ class CellRunner:
 
 
 def new_manifest(scn, run_id, cells, argv, master, conf, results_dir) -> Manifest:
-    """The manifest of a new scenario run."""
+    """The manifest of a new scenario run (written redacted: bench.redaction)."""
+    for settings in (scn.settings.get("spark_conf"), conf):
+        redaction.learn_conf(settings)  # a spark.redaction.regex set for this run counts too
     return Manifest(
         schema_version=SCHEMA_VERSION, run_id=run_id,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -294,10 +289,17 @@ def _scenario_for_resume(folder: RunFolder) -> scenario_mod.Scenario:
         raise BenchError(f"{folder.path}: recorded by bench.observe, which has no scenario to "
                          "resume; run the notebook's fmin calls again")
     path = Path(m["scenario"]["path"])
-    scn = scenario_mod.load(path, m.get("profile", "quick"))
-    if scn.sha256 != m["scenario"]["sha256"]:
+    try:  # checked before the file's code runs: a changed file is never executed
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{path}: the scenario of run {folder.run_id} cannot be read "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    if scenario_mod.source_sha256(source) != m["scenario"]["sha256"]:
         raise BenchError(f"{path}: changed since run {folder.run_id} started; resuming would "
                          "mix two scenarios (start a new run instead)")
+    scn = scenario_mod.load(path, m.get("profile", "quick"))
+    if scn.sha256 != m["scenario"]["sha256"]:  # changed between the check and the load
+        raise BenchError(f"{path}: changed while run {folder.run_id} was being resumed")
     return scn
 
 
@@ -311,9 +313,10 @@ def open_new(scenario, profile: str, master: Optional[str], conf: dict, results_
     results_dir.mkdir(parents=True, exist_ok=True)
     master = master or (spark.sparkContext.master if spark is not None else
                         spark_session.DEFAULT_MASTER)
-    folder = RunFolder(results_dir / (run_id or new_run_id(scn.name, results_dir)))
-    folder.create(new_manifest(scn, folder.run_id, cells, argv or sys.argv, master, conf,
-                               results_dir))
+    manifest = new_manifest(scn, run_id or "", cells, argv or sys.argv, master, conf,
+                            results_dir)
+    folder = RunFolder(results_dir / run_id).create(manifest) if run_id else \
+        RunFolder.create_new(results_dir, scn.name, manifest)  # a name no other run takes
     return OpenRun(folder, scn, cells, master, conf)
 
 

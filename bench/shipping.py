@@ -8,10 +8,12 @@ next to the scenario can be imported by accident). The pickled size is what ever
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 from .errors import BenchError
 
@@ -63,3 +65,40 @@ def check(fn, space, where: str) -> dict:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+_by_value_lock = threading.Lock()
+#: module name -> number of `by_value` blocks that hold it registered (we registered it)
+_by_value_users: dict = {}
+
+
+@contextlib.contextmanager
+def by_value(*modules):
+    """While the block runs, pickle the modules' functions and classes by value (pyspark's
+    cloudpickle, what SparkTrials ships trials with), so executors need no copy of them.
+    Reference-counted across threads; a module registered by someone else stays so."""
+    try:
+        from pyspark import cloudpickle
+    except ImportError:  # no Spark here: nothing is shipped
+        yield
+        return
+    mine = []
+    with _by_value_lock:
+        for module in modules:
+            name = module.__name__
+            if name not in _by_value_users and \
+                    name in cloudpickle.list_registry_pickle_by_value():
+                continue  # registered for good elsewhere (a scenario file's own modules)
+            if not _by_value_users.get(name):
+                cloudpickle.register_pickle_by_value(module)
+            _by_value_users[name] = _by_value_users.get(name, 0) + 1
+            mine.append(module)
+    try:
+        yield
+    finally:
+        with _by_value_lock:
+            for module in mine:
+                _by_value_users[module.__name__] -= 1
+                if not _by_value_users[module.__name__]:
+                    del _by_value_users[module.__name__]
+                    cloudpickle.unregister_pickle_by_value(module)

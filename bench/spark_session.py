@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
+from . import redaction
 from .errors import BenchError
 
 DEFAULT_MASTER = "local[*]"
@@ -25,71 +25,23 @@ SHUFFLE_PARTITIONS = 4
 EXECUTOR_SETTLE_S = 3.0
 
 # --------------------------------------------------------------------------- secrets
-
-#: Spark's default spark.redaction.regex: settings whose key matches hold secrets.
-SECRET_KEY = re.compile(r"(?i)secret|password|token|access[.]key|account[.]key")
-#: What Spark itself writes in place of a redacted value.
-REDACTED = "*********(redacted)"
-#: Secret values this process has handed to Spark: scrubbed from logs kept in results.
-_SECRET_VALUES: set[str] = set()
-
-
-def is_secret(key) -> bool:
-    return bool(SECRET_KEY.search(str(key)))
-
-
-def redact_conf(conf: dict | None) -> dict:
-    """Spark settings as they may be stored: every secret's value replaced."""
-    out = {}
-    for key, value in (conf or {}).items():
-        if is_secret(key) and value is not None:
-            _SECRET_VALUES.add(str(value))
-            value = REDACTED
-        out[key] = value
-    return out
-
-
-def redact_argv(argv) -> list[str]:
-    """A command line as it may be stored: values of secret settings replaced, in every
-    form a setting is given (`--conf k=v`, `--conf=k=v`, `-Dk=v`)."""
-    out = []
-    for arg in map(str, argv):
-        prefix, body = "", arg
-        for lead in ("--conf=", "-D"):
-            if arg.startswith(lead):
-                prefix, body = lead, arg[len(lead):]
-        key, sep, value = body.partition("=")
-        if sep and is_secret(key):
-            _SECRET_VALUES.add(value)
-            arg = f"{prefix}{key}={REDACTED}"
-        out.append(arg)
-    return out
-
-
-def redact_text(text: str, secrets=()) -> str:
-    """Text (a log) with every known secret value replaced, and `key=value` / `key: value`
-    pairs of secret keys redacted whatever their value."""
-    for value in sorted({*_SECRET_VALUES, *secrets}, key=len, reverse=True):
-        if len(value) >= 4:  # too short to be a real secret, and would mangle the text
-            text = text.replace(value, REDACTED)
-    return _PAIR.sub(lambda m: m.group(1) + REDACTED if is_secret(m.group(2)) else m.group(0),
-                     text)
-
-
-#: `key=value`, `key: value`, `"key": "value"` (the key in group 2, everything up to the value
-#: in group 1)
-_PAIR = re.compile(r"""((?:^|(?<=[\s"'(,]))([\w.\-]+)["']?\s*[=:]\s*["']?)(?!\*{9})[^\s"',)]+""",
-                   re.MULTILINE)
+# One redaction for everything (bench.redaction); these names stay for existing callers.
+REDACTED = redaction.REDACTED
+is_secret = redaction.is_secret
+redact_conf = redaction.conf
+redact_argv = redaction.argv
+redact_text = redaction.text
 
 
 def resumed_conf(recorded: dict | None, given: dict) -> dict:
     """The settings a resumed run uses: those recorded at its start, with the ones given now
     winning. A secret was recorded redacted, so it must be given again."""
-    missing = [k for k, v in (recorded or {}).items() if v == REDACTED and k not in given]
+    hidden = {k for k, v in (recorded or {}).items() if REDACTED in str(v)}
+    missing = sorted(hidden - set(given))
     if missing:
-        raise BenchError(f"{', '.join(sorted(missing))}: secret setting(s) of this run were not "
+        raise BenchError(f"{', '.join(missing)}: secret setting(s) of this run were not "
                          f"stored; give them again with --conf KEY=VALUE to resume")
-    return {**{k: v for k, v in (recorded or {}).items() if v != REDACTED}, **given}
+    return {**{k: v for k, v in (recorded or {}).items() if k not in hidden}, **given}
 
 
 def redact_run_logs(folder: Path) -> int:
@@ -97,27 +49,12 @@ def redact_run_logs(folder: Path) -> int:
     event logs) of every secret value handed to Spark and of secret `key=value` pairs."""
     from .storage import CLUSTERS_DIR, EVENTLOG_DIR, LOGS_DIR
 
-    return sum(redact_files(Path(folder) / sub) for sub in (LOGS_DIR, CLUSTERS_DIR, EVENTLOG_DIR)
+    return sum(redaction.files(Path(folder) / sub)
+               for sub in (LOGS_DIR, CLUSTERS_DIR, EVENTLOG_DIR)
                if (Path(folder) / sub).is_dir())
 
 
-def redact_files(folder: Path, secrets=()) -> int:
-    """Redact every text file under `folder` in place (logs copied into a results folder).
-    Returns how many files changed."""
-    changed = 0
-    for path in sorted(Path(folder).rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        clean = redact_text(text, secrets)
-        if clean != text:
-            path.write_text(clean, encoding="utf-8")
-            changed += 1
-    return changed
-
+redact_files = redaction.files
 
 
 def is_loopback_master(master: str) -> bool:
@@ -150,7 +87,7 @@ def session_conf(master: str, user_conf: dict, eventlog_dir: Path | None) -> dic
                      "spark.eventLog.compress": "false",
                      "spark.eventLog.rolling.enabled": "false"})
     conf.update({k: str(v) for k, v in user_conf.items()})
-    redact_conf(conf)  # remember the secret values, to scrub them from logs
+    redaction.learn_conf(conf)  # its redaction pattern and secret values, to scrub logs
     return conf
 
 
@@ -256,6 +193,7 @@ def session_facts(spark) -> dict:
     """What the manifest records about Spark."""
     sc = spark.sparkContext
     conf = dict(sc.getConf().getAll())
+    redaction.learn_conf(conf)  # the running Spark's own spark.redaction.regex, if set
     return {"master": sc.master, "version": sc.version, "app_id": sc.applicationId,
             "default_parallelism": sc.defaultParallelism, "task_cpus": task_cpus(spark),
             "task_slots": task_slots(spark), "executors": executor_count(sc),

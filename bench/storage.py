@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from . import redaction
+from .appendonly import append_lines
 from .errors import BenchError
 from .model import RUN_STATUSES, SCHEMA_VERSION, Manifest, manifest_problem
 
@@ -60,15 +63,16 @@ def dumps(obj) -> str:
     return json.dumps(_clean(obj), sort_keys=False, default=str)
 
 
+def _record_line(record: dict) -> str:
+    """A record as stored: secrets in its text redacted (bench.redaction; keys' values are
+    data here, so only secret values, URL passwords and credential parameters go)."""
+    return dumps(redaction.tree(_clean(record), keys=False))
+
+
 def append_jsonl(path: Path, records: Iterable[dict]) -> None:
-    """Append records and fsync, so what returned is on disk even after kill -9."""
-    lines = "".join(dumps(r) + "\n" for r in records)
-    if not lines:
-        return
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(lines)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append records and fsync, so what returned is on disk even after kill -9; a torn
+    last line left by an earlier kill is cut off first (appendonly.repair_torn_tail)."""
+    append_lines(path, "".join(_record_line(r) + "\n" for r in records))
 
 
 def _replace_text(path: Path, text: str) -> None:
@@ -79,13 +83,14 @@ def _replace_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, obj) -> None:
-    """Write atomically so a reader never sees half a manifest."""
-    _replace_text(path, json.dumps(_clean(obj), indent=2, default=str) + "\n")
+    """Write atomically so a reader never sees half a manifest; every secret redacted, under a
+    secret key or in any text (bench.redaction)."""
+    _replace_text(path, json.dumps(redaction.tree(_clean(obj)), indent=2, default=str) + "\n")
 
 
 def rewrite_jsonl(path: Path, records: Iterable[dict]) -> None:
     """Replace a JSON-lines file whole, atomically."""
-    _replace_text(path, "".join(dumps(r) + "\n" for r in records))
+    _replace_text(path, "".join(_record_line(r) + "\n" for r in records))
 
 
 @dataclass
@@ -185,13 +190,41 @@ class RunFolder:
 
     # --- the manifest: created once, then changed only through the named methods below ---
     def create(self, manifest: Manifest | dict) -> "RunFolder":
+        """Make this folder (it must not exist yet) with its manifest."""
         data = manifest.to_dict() if isinstance(manifest, Manifest) else dict(manifest)
         problem = manifest_problem(data)
         if problem:  # a bug in the writer, named before anything is on disk
             raise BenchError(f"{self.manifest_path}: {problem}")
-        self.path.mkdir(parents=True, exist_ok=False)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise BenchError(f"{self.path}: already exists; choose another run id") from None
         write_json(self.manifest_path, data)
         return self
+
+    @classmethod
+    def create_new(cls, results_dir: Path | str, name: str,
+                   manifest: Manifest | dict) -> "RunFolder":
+        """A new run's folder, NAME-YYYYmmdd-HHMMSS (then -2, -3, ... when taken), claimed by
+        an atomic mkdir: runs of one scenario started in the same second, in this process or
+        others, each get a folder of their own. The manifest's run_id is set to its name."""
+        data = manifest.to_dict() if isinstance(manifest, Manifest) else dict(manifest)
+        results_dir = Path(results_dir)
+        results_dir.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        for n in itertools.count(1):
+            folder = cls(results_dir / (f"{name}-{stamp}" + (f"-{n}" if n > 1 else "")))
+            data["run_id"] = folder.run_id
+            problem = manifest_problem(data)
+            if problem:  # a bug in the writer, named before anything is on disk
+                raise BenchError(f"{folder.manifest_path}: {problem}")
+            try:
+                folder.path.mkdir(exist_ok=False)
+            except FileExistsError:
+                continue
+            write_json(folder.manifest_path, data)
+            return folder
+        raise AssertionError("unreachable")
 
     def manifest(self) -> dict:
         """The manifest, checked: a clear one-line error naming the file when it is absent,

@@ -19,6 +19,7 @@ import numpy as np
 from hyperopt import hp
 
 from .errors import BenchError
+from .trial_result import is_number
 
 
 def make_data(rows: int, features: int, noise: float = 10.0, seed: int = 0):
@@ -108,7 +109,7 @@ class _ModelObjective:
     def __call__(self, params: dict) -> dict:
         Xtr, ytr, Xva, yva = self.data
         model = self.model(**_ints({**self.fixed, **params}, self.INT_PARAMS)).fit(Xtr, ytr)
-        return {"loss": _mse(yva, model.predict(Xva)),
+        return {"loss": _mse(yva, model.predict(Xva)), "status": "ok",
                 "model_threads_requested": self.n_jobs,
                 "model_threads_effective": self.threads_used(model)}
 
@@ -194,7 +195,7 @@ class SleepObjective:
             _burn_until(deadline)
             for w in workers:
                 w.join()
-        return {"loss": float(params.get("x", 0.0)) ** 2,
+        return {"loss": float(params.get("x", 0.0)) ** 2, "status": "ok",
                 "model_threads_requested": self.n_jobs, "model_threads_effective": k}
 
 
@@ -224,7 +225,9 @@ class CustomObjective:
         out = self.fn(params, self.data, n_jobs=self.n_jobs)
         if isinstance(out, dict):
             return {"model_threads_requested": self.n_jobs, **out}
-        return {"loss": out, "model_threads_requested": self.n_jobs}
+        if is_number(out):  # hyperopt's own reading of a bare number
+            return {"loss": out, "status": "ok", "model_threads_requested": self.n_jobs}
+        return out  # hyperopt rejects it; the probe says why
 
 
 def load_data(workload: dict, index: int):

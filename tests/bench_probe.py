@@ -10,7 +10,7 @@ from bench.workloads import SleepObjective
 
 
 def noop(params):
-    return {"loss": 0.0}
+    return {"loss": 0.0, "status": "ok"}
 
 
 def test_noop_without_probe(benchmark):

@@ -322,6 +322,62 @@ def test_executor_clock_skew_is_corrected_per_host(tmp_path, skew):
     assert err <= 0.01 + fr_resolution() + 1e-6
 
 
+def _written_by_the_collector(folder, skew: float) -> list[dict]:
+    """The known run's trials as bench.collect writes them when every executor's clock is
+    `skew` seconds ahead of the driver's (the probe stamps on the executor's clock)."""
+    from bench.collect import trial_record
+    from bench.model import PROBE_FIELDS
+    from bench.storage import read_jsonl
+
+    cells = {c["cell_id"]: c for c in folder.manifest()["cells"]}
+    out = []
+    for t in read_jsonl(folder.trials_path).records:
+        probe = {k: t.get(k) for k in PROBE_FIELDS}
+        if t["mode"] == "spark":
+            probe.update(start_ts=t["start_ts"] + skew, end_ts=t["end_ts"] + skew,
+                         hostname="executor-host")
+        doc = {"tid": t["tid"], "state": 2, "misc": {"vals": {}},
+               "result": {"status": "ok", "loss": t["loss"], "probe": probe},
+               "book_time": t["book_ts"], "refresh_time": t["refresh_ts"]}
+        out.append(trial_record(doc, cells[t["cell_id"]], folder.run_id, t["suggest_ts"],
+                                t["params"]).to_dict())
+    return out
+
+
+def test_trial_records_agree_with_the_report_when_executor_clocks_are_ahead(tmp_path):
+    """Executors 3 s ahead: the report finds the offset and splits each trial on the driver's
+    clock; trials.jsonl must not keep a different split (4.27 s start-up, -2.94 s return
+    before), so it stores the raw stamps only and every reader derives the split."""
+    from bench.analysis import load_run
+    from bench.storage import RunFolder, append_jsonl, read_jsonl
+
+    parts = ["wait_dispatch_s", "dispatch_to_start_s", "return_s"]
+    truth = fr.write_known_run(tmp_path / "a", run_id="clocks-truth")
+    skewed = RunFolder(tmp_path / "b" / "clocks-ahead").create(
+        {**truth.manifest(), "run_id": "clocks-ahead"})
+    records = _written_by_the_collector(truth, 3.0)
+    for cell in read_jsonl(truth.cells_path).records:
+        skewed.append_cell({**cell, "run_id": "clocks-ahead"},
+                           [r for r in records if r["cell_id"] == cell["cell_id"]])
+    append_jsonl(skewed.spark_tasks_path, read_jsonl(truth.spark_tasks_path).records)
+    want, got = load_run(truth.path).trials, load_run(skewed.path).trials
+    spark = got["mode"] == "spark"
+    assert spark.sum() == 24 and (got.loc[spark, "clock_offset_s"] - 3.0).abs().max() < 0.011
+    # the report's split is the true one (to the fastest return, 10 ms in this fixture)
+    assert (got[parts] - want[parts]).abs().to_numpy().max() <= 0.01 + fr_resolution() + 1e-6
+    stored = read_jsonl(skewed.trials_path).records
+    report = got.set_index(["cell_id", "tid"])
+    for rec in stored:
+        row = report.loc[(rec["cell_id"], rec["tid"])]
+        for part in parts:  # whatever a record says about the split, the report agrees
+            if rec.get(part) is not None:
+                assert rec[part] == pytest.approx(row[part], abs=0.011), (part, rec["cell_id"])
+    assert not any(part in rec for rec in stored for part in parts)  # schema 4: derived on read
+    raw = {(r["cell_id"], r["tid"]): r["start_ts"] for r in stored}
+    assert all(raw[(r["cell_id"], r["tid"])] == r["host_start_ts"]  # raw stamps kept
+               for r in got.to_dict("records"))
+
+
 def fr_resolution():
     from bench.model import STAMP_RESOLUTION_S
     return STAMP_RESOLUTION_S

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -350,6 +352,64 @@ def test_a_driver_without_the_secret_is_refused(spark_cluster, tmp_path):
     assert "SASL" in master_log or "authentication" in master_log.lower()
 
 
+def _web(port: int, method: str, path: str, form: str | None = None) -> str:
+    """One request to a web UI on 127.0.0.1; the page's text, whatever its status."""
+    import http.client
+
+    web = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        web.request(method, path, body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded"} if form else {})
+        return web.getresponse().read().decode(errors="replace")
+    finally:
+        web.close()
+
+
+@pytest.mark.cluster
+@pytest.mark.long
+def test_the_master_web_ui_cannot_kill_a_running_application(spark_cluster):
+    """The kill form of the master's web UI (POST /app/kill/) is switched off: a run on the
+    harness's cluster cannot be ended by whoever reaches that port."""
+    import urllib.parse
+
+    driver = (
+        "import json, sys\n"
+        "from pyspark.sql import SparkSession\n"
+        "b = SparkSession.builder.appName('not-killable')\n"
+        "for k, v in json.loads(sys.argv[1]).items():\n"
+        "    b = b.config(k, v)\n"
+        "s = b.getOrCreate()\n"
+        "print(s.sparkContext.applicationId, flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print(s.sparkContext.parallelize(range(4), 2).sum(), flush=True)\n"
+        "s.stop()\n")
+    conf = {**spark_conf_for(spark_cluster), "spark.ui.enabled": "false"}
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    proc = subprocess.Popen([sys.executable, "-c", driver, json.dumps(conf)], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        app_id = proc.stdout.readline().strip()
+        assert app_id.startswith("app-"), app_id
+        page = _web(spark_cluster.webui_port, "GET", "/")
+        token = re.search(r'name="csrfToken" value="([^"]+)"', page)  # the page's, if any
+        form = {"id": app_id, "terminate": "true", **({"csrfToken": token[1]} if token else {})}
+        _web(spark_cluster.webui_port, "POST", "/app/kill/", urllib.parse.urlencode(form))
+        time.sleep(3)  # a kill would have reached the application by now
+        summary = standalone.master_json(spark_cluster.webui_port)
+        active = {a["id"]: a.get("state") for a in summary.get("activeapps", [])}
+        assert active.get(app_id) == "RUNNING", summary.get("completedapps")
+        assert "app/kill" not in page  # and the page offers no kill form
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "6"  # and it still runs jobs
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_run_master_finds_the_secret_of_the_cluster_started_here(tmp_path):
     auth = standalone.write_auth(tmp_path)
     record = _cluster_record(state_dir=str(tmp_path), auth_file=str(auth)).to_dict()
@@ -358,5 +418,5 @@ def test_run_master_finds_the_secret_of_the_cluster_started_here(tmp_path):
     assert conf["spark.authenticate"] == "true" and len(conf["spark.authenticate.secret"]) == 64
     assert standalone.auth_for_master("spark://127.0.0.1:7", tmp_path) == {}
     assert standalone.auth_for_master("local[2]", tmp_path) == {}
-    standalone._forget_auth(record)
+    standalone.forget_auth(record)
     assert not auth.exists() and tmp_path.exists()

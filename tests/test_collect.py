@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bench.collect import SuggestClock, epoch, latency_split, trial_record
+import math
+
+import pandas as pd
+
+from bench.analysis.clocks import correct_clocks
+from bench.analysis.frames import trials_frame
+from bench.collect import SuggestClock, epoch, trial_record
 
 CELL = {"cell_id": "rf.spark.p2q2.njNone.e4.r0", "mode": "spark", "workload": "rf",
         "parallelism": 2, "max_queue_len": 2, "n_jobs": None, "max_evals": 4, "repeat": 0,
@@ -23,15 +29,22 @@ def test_epoch_treats_naive_stamps_as_utc():
     assert epoch(None) is None and epoch(12.5) == 12.5
 
 
+def _split(suggest_ts, book_ts, start_ts=None, end_ts=None, refresh_ts=None) -> dict:
+    row = pd.DataFrame([{"mode": "serial", "hostname": "h", "suggest_ts": suggest_ts,
+                         "book_ts": book_ts, "start_ts": start_ts, "end_ts": end_ts,
+                         "refresh_ts": refresh_ts}])
+    out = correct_clocks(row).iloc[0]
+    return {k: out[k] for k in ("wait_dispatch_s", "dispatch_to_start_s", "return_s")}
+
+
 def test_latency_split_known_numbers():
-    s = latency_split(suggest_ts=100.0, book_ts=101.0, start_ts=102.25, end_ts=103.0,
-                      refresh_ts=103.5)
+    s = _split(suggest_ts=100.0, book_ts=101.0, start_ts=102.25, end_ts=103.0, refresh_ts=103.5)
     assert s == {"wait_dispatch_s": 1.0, "dispatch_to_start_s": 1.25, "return_s": 0.5}
     # millisecond truncation of hyperopt's stamps never shows as a negative wait
-    assert latency_split(100.0004, 100.0, None, None, None)["wait_dispatch_s"] == 0.0
+    assert _split(100.0004, 100.0)["wait_dispatch_s"] == 0.0
     # a larger negative gap (clock skew between hosts) is kept visible
-    assert latency_split(100.5, 100.0, None, None, None)["wait_dispatch_s"] == -0.5
-    assert latency_split(None, 1.0, None, None, None)["wait_dispatch_s"] is None
+    assert _split(100.5, 100.0)["wait_dispatch_s"] == -0.5
+    assert math.isnan(_split(None, 1.0)["wait_dispatch_s"])
 
 
 def test_ok_trial_carries_probe_and_split():
@@ -42,7 +55,10 @@ def test_ok_trial_carries_probe_and_split():
     rec = trial_record(doc(result={"status": "ok", "loss": 1.5, "probe": probe}), CELL, "run",
                        suggest_ts=start - 0.5, params={"x": 0.5})
     assert (rec.status, rec.loss, rec.tid, rec.pid, rec.spark_task_attempt_id) == ("ok", 1.5, 3, 42, 9)
-    assert rec.wait_dispatch_s == 0.5 and rec.dispatch_to_start_s == 1.0 and rec.return_s == 0.5
+    split = trials_frame([rec.to_dict()]).iloc[0]  # derived on read, not stored
+    assert (split["wait_dispatch_s"], split["dispatch_to_start_s"], split["return_s"]) == \
+        (0.5, 1.0, 0.5)
+    assert "dispatch_to_start_s" not in rec.to_dict()
     assert rec.cell_id == CELL["cell_id"] and rec.parallelism == 2 and rec.omp_num_threads == "1"
 
 

@@ -230,9 +230,11 @@ def test_configurations_that_differ_only_in_thread_environment_keep_one_order(mo
         return tuple(row[c] for c in GROUP_COLS)
 
     run = type("Run", (), {"cells": pd.DataFrame(), "manifest": {}})()
-    monkeypatch.setattr(compare, "set", _InsertionOrderSet, raising=False)
+    from bench.compare import comparison  # where compare_runs looks its names up
+
+    monkeypatch.setattr(comparison, "set", _InsertionOrderSet, raising=False)
     for inserted in (["OMP_WAIT_POLICY=passive", ""], ["", "OMP_WAIT_POLICY=passive"]):
         sides = {key(env): compare.Side(walls={0: 1.0}, wall_median_s=1.0) for env in inserted}
-        monkeypatch.setattr(compare, "run_sides", lambda _run, sides=sides: dict(sides))
+        monkeypatch.setattr(comparison, "run_sides", lambda _run, sides=sides: dict(sides))
         result = compare.compare_runs(run, run)
         assert [r.settings["env_label"] for r in result.rows] == ["", "OMP_WAIT_POLICY=passive"]

@@ -33,13 +33,14 @@ PLACE = {
     # ground: the vocabulary every floor speaks, importing nothing above it
     "errors": "ground", "formats": "ground", "markdown_blocks": "ground", "model": "ground",
     "keys": "ground", "shapes": "ground", "variant_table": "ground",
+    "redaction": "ground", "appendonly": "ground",
     # the results on disk
     "storage": "storage",
     # facts about the machine and its software
     "environment": "machine", "versions": "machine", "stacks": "machine",
     # what to run
     "scenario": "plan", "grid": "plan", "workloads": "plan", "conditions": "plan",
-    "points": "plan",
+    "points": "plan", "trial_result": "plan",
     # running it
     "runner": "run", "modes": "run", "sessions": "run", "probe": "run", "collect": "run",
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",
@@ -50,17 +51,12 @@ PLACE = {
     "report": "report", "compare": "compare",
     # entry points: the package's face (bench.observe), the command line, and the child
     # process a serial cell with its own thread environment runs in (python -m bench.cellproc)
-    "": "cli", "__main__": "cli", "cli": "cli", "cellproc": "cli",
+    "": "cli", "__main__": "cli", "cli": "cli", "stacks_cli": "cli", "cellproc": "cli",
     "pytest_plugin": "plugin",
 }
 
 #: Imports that run up the layer order and cannot be cut yet: (importer, imported) -> why.
-EXCEPTIONS = {
-    ("bench.stacks", "bench.scenario"):
-        "stack_for_run (which stack a `run` re-executes in) reads the scenario's `stack` key; "
-        "it belongs to the `run` command's side, where the stacks CLI moves, not to the "
-        "stack machinery",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 READERS = ("analysis", "diagnosis", "report", "compare", "predict")
 FORBIDDEN_AT_IMPORT = ("hyperopt", "pyspark")

@@ -45,7 +45,8 @@ def fit(params, data, cast):
     split = int(params["min_samples_split"]) if cast else params["min_samples_split"]
     model = RandomForestRegressor(n_estimators=int(params["n_estimators"]),
                                   min_samples_split=split, random_state=0).fit(X_train, y_train)
-    return {"loss": mean_squared_error(y_valid, model.predict(X_valid)), "rows": len(X_train)}
+    return {"loss": mean_squared_error(y_valid, model.predict(X_valid)), "status": "ok",
+            "rows": len(X_train)}
 
 
 def objective(params, data):
@@ -173,8 +174,10 @@ import numpy as np
 from hyperopt import hp
 
 RETURNS = {"status-fail": {"status": "fail", "error": "diverged"}, "string": "0.5",
-           "nan": float("nan"), "inf": {"loss": float("inf")}, "array": np.array([1.0, 2.0]),
-           "good": {"loss": 0.5, "auc": 0.75}}
+           "nan": float("nan"), "inf": {"loss": float("inf"), "status": "ok"},
+           "array": np.array([1.0, 2.0]), "no-status": {"loss": 0.5},
+           "numeric-string": {"loss": "0.25", "status": "ok"},
+           "good": {"loss": 0.5, "status": "ok", "auc": 0.75}}
 
 
 def make(kind):
@@ -189,21 +192,32 @@ SCENARIO = {"name": "conventions", "max_evals": 2, "modes": ["serial"], "algo": 
 '''
 
 
-def test_hyperopt_conventions_fail_trials_with_messages_and_the_run_goes_on(tmp_path):
+def test_the_runner_reads_returns_by_hyperopt_s_rules_and_the_run_goes_on(tmp_path):
     path = runner.run(write_scenario(tmp_path, CONVENTIONS), results_dir=tmp_path / "r",
                       quiet=True)
     folder = RunFolder(path)
-    errors = {t["workload"]: t["error"] for t in folder.committed().trials}
-    assert errors == {
-        "status-fail": "objective returned status 'fail': diverged",
-        "string": "loss must be a finite number, got str: '0.5'",
-        "nan": "loss must be a finite number, got nan",
-        "inf": "loss must be a finite number, got inf",
-        "array": "loss must be a finite number, got ndarray of shape (2,): '[1. 2.]'",
-        "good": None}
-    cells = folder.committed().cells
-    assert len(cells) == 6 and all(c["error"] is None for c in cells)
-    good = [t for t in folder.committed().trials if t["workload"] == "good"]
+    trials = folder.committed().trials
+    seen = {t["workload"]: (t["status"], t["loss"], t["loss_nonfinite"]) for t in trials}
+    assert seen == {"status-fail": ("fail", None, None), "string": ("fail", None, None),
+                    "nan": ("ok", None, "nan"), "inf": ("ok", None, "inf"),
+                    "array": ("fail", None, None), "no-status": ("fail", None, None),
+                    "numeric-string": ("ok", 0.25, None), "good": ("ok", 0.5, None)}
+    errors = {t["workload"]: t["error"] for t in trials if t["status"] == "fail"}
+    assert errors["status-fail"] == "objective returned status 'fail': diverged"
+    assert errors["no-status"].startswith("hyperopt rejects the objective's return value, dict")
+    assert "a result dict needs 'status'" in errors["no-status"]
+    assert "str '0.5'" in errors["string"] and "ndarray of shape (2,)" in errors["array"]
+    cells = {c["workload"]: c for c in folder.committed().cells}
+    assert len(cells) == 8 and all(c["error"] is None for c in cells.values())
+    # a non-finite loss is an ok trial (the cell is complete) left out of loss statistics
+    assert cells["nan"]["trials_ok"] == cells["inf"]["trials_ok"] == 2
+    assert cells["nan"]["best_loss"] is None and cells["inf"]["best_loss"] is None
+    analysis = analyze(load_run(path))
+    walls = analysis.walls.set_index("workload")
+    assert walls.loc["nan", "cells_incomplete"] == 0 and walls.loc["string", "cells_incomplete"] == 1
+    final = analysis.final_loss.set_index("workload")["final_best_loss_median"]
+    assert np.isnan(final["inf"]) and final["good"] == 0.5
+    good = [t for t in trials if t["workload"] == "good"]
     assert all(t["status"] == "ok" and t["extra"] == {"auc": 0.75} for t in good)
 
 
@@ -225,7 +239,7 @@ import time
 from hyperopt import hp
 
 def takes(params, data, n_jobs):
-    return {"loss": 0.0, "n_jobs_seen": n_jobs}
+    return {"loss": 0.0, "status": "ok", "n_jobs_seen": n_jobs}
 
 def ignores(params, data):
     time.sleep(0.3)
@@ -328,3 +342,99 @@ def test_observe_records_a_notebooks_fmin_calls(spark, tmp_path):
     report = write_report(obs.path).read_text()
     assert "rf-notebook" in report and "bench_test_driver_only_module" in report
 
+
+
+AWKWARD = '''
+import numpy as np
+
+#: what hyperopt accepts: ok (NaN and +-inf included; a numeric string or a bool as a dict's
+#: loss is float()ed) or a failed trial
+ACCEPTED = [0.25, float("nan"), float("inf"), {"loss": "0.5", "status": "ok"},
+            {"loss": True, "status": "ok"}, np.float32(0.75), {"status": "fail"},
+            float("-inf"), 2]
+#: what hyperopt rejects: a bare string, a dict without status; then an exception
+REJECTED = ["0.5", {"loss": 0.5}]
+
+
+def accepted(params):
+    return ACCEPTED[int(params["i"]) % len(ACCEPTED)]
+
+
+def every_value(params):
+    i = int(params["i"])
+    if i == len(ACCEPTED) + len(REJECTED):
+        raise ValueError("objective raised")
+    return (ACCEPTED + REJECTED)[i]
+'''
+
+
+def _outcome(call):
+    """What a call did: its return value, or the exception it raised (type and text)."""
+    try:
+        return ("returned", call())
+    except Exception as exc:
+        return ("raised", type(exc).__name__, str(exc))
+
+
+def _history(trials) -> list:
+    """hyperopt's own record of every trial: tid, state, point, status, loss (NaN as text)."""
+    out = []
+    for d in sorted(trials._dynamic_trials, key=lambda d: d["tid"]):
+        loss = d["result"].get("loss")
+        out.append((d["tid"], d["state"], d["misc"]["vals"], d["result"].get("status"),
+                    None if loss is None else repr(float(loss))))
+    return out
+
+
+def test_observe_keeps_hyperopt_s_rules_exactly(spark, tmp_path):
+    """The same fmin with and without bench.observe, for objectives returning every awkward
+    value: same return value (or the same exception), same trials (tids, states, points,
+    statuses, losses) — serial Trials under TPE and SparkTrials."""
+    import functools
+
+    import bench
+    from hyperopt import SparkTrials, Trials, fmin, hp, tpe
+
+    from bench.points import Replay
+
+    nb = {"__name__": "__main__"}  # a notebook's objectives: pickled by value
+    exec(AWKWARD, nb)
+    n = len(nb["ACCEPTED"]) + len(nb["REJECTED"]) + 1
+    every = [{"i": [i]} for i in range(n)]
+    tpe3 = functools.partial(tpe.suggest, n_startup_jobs=3)  # TPE uses the history early
+    calls = {  # name -> (fn, space, algo maker, trials maker, max_evals, fmin options)
+        "serial-tpe": (nb["accepted"], {"i": hp.randint("i", 30)}, lambda: tpe3, Trials,
+                       14, {}),
+        "serial-rejected": (nb["every_value"], {"i": hp.randint("i", n)},
+                            lambda: Replay(every), Trials, n, {}),
+        "spark-every-value": (nb["every_value"], {"i": hp.randint("i", n)},
+                              lambda: Replay(every),
+                              lambda: SparkTrials(parallelism=2, spark_session=spark), n,
+                              {"max_queue_len": 2}),
+    }
+    got = {}
+    with bench.observe("awkward", results_dir=tmp_path / "results") as obs:
+        for name, (fn, space, algo, make, evals, opts) in calls.items():
+            for who, fmin_fn in (("hyperopt", fmin), ("observed", obs.fmin)):
+                trials = make()
+                did = _outcome(lambda: fmin_fn(
+                    fn=fn, space=space, algo=algo(), max_evals=evals, trials=trials,
+                    rstate=np.random.default_rng(7), show_progressbar=False, **opts))
+                got[name, who] = (did, _history(trials))
+    for name in calls:
+        print(name, got[name, "hyperopt"][0], [h[1:] for h in got[name, "hyperopt"][1]])
+        assert got[name, "observed"] == got[name, "hyperopt"], name
+    # the awkward values were really met, and hyperopt treated them as documented
+    losses = {h[4] for h in got["serial-tpe", "hyperopt"][1]}
+    assert got["serial-tpe", "hyperopt"][0][0] == "returned" and {"nan", "inf", "-inf"} <= losses
+    assert got["serial-rejected", "hyperopt"][0][:2] == ("raised", "ValueError")
+    spark_history = got["spark-every-value", "hyperopt"][1]
+    assert [h[1] for h in spark_history] == [2] * len(nb["ACCEPTED"]) + [3] * 3  # 3 = error
+    # the records: NaN and inf are ok trials, flagged; what hyperopt rejected is an error
+    records = [t for t in RunFolder(obs.path).committed().trials
+               if t["cell_id"].startswith("every_value.spark")]
+    assert [(t["status"], t["loss_nonfinite"]) for t in records][:3] == [
+        ("ok", None), ("ok", "nan"), ("ok", "inf")]
+    assert [t["status"] for t in records][-3:] == ["error"] * 3
+    assert "ValueError: objective raised" in records[-1]["error"]
+    assert all(t["pid"] != os.getpid() for t in records if t["status"] == "ok")

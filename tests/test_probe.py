@@ -35,20 +35,88 @@ def test_failing_objective_becomes_failed_result():
     assert "loss" not in out and out["probe"]["objective_s"] >= 0
 
 
-@pytest.mark.parametrize("returned, message", [
-    ({"status": "fail", "why": "diverged"}, "objective returned status 'fail'"),
-    ({"status": "fail", "error": "diverged"}, "status 'fail': diverged"),
-    ("0.5", "loss must be a finite number, got str"),
-    ({"loss": "0.5"}, "loss must be a finite number, got str"),
-    (float("nan"), "loss must be a finite number, got nan"),
-    ({"loss": float("inf")}, "loss must be a finite number, got inf"),
-    ({"loss": np.array([1.0, 2.0])}, "got ndarray of shape (2,)"),
-    ({"status": "ok"}, "objective returned no loss"),
-])
-def test_hyperopt_result_conventions_fail_the_trial_with_a_message(returned, message):
-    out = run_probed(lambda p: returned, {})
-    assert out["status"] == "fail" and message in out["error"], out["error"]
-    assert "loss" not in out and out["probe"]["objective_s"] >= 0
+#: What objectives return, awkward ones included, and how hyperopt reads each.
+ACCEPTED = {  # hyperopt: status ok (or fail) with this loss
+    "float": (0.25, "ok", 0.25), "int": (3, "ok", 3.0), "bool": (True, "ok", 1.0),
+    "np.float32": (np.float32(0.5), "ok", 0.5), "nan": (float("nan"), "ok", float("nan")),
+    "inf": ({"loss": float("inf"), "status": "ok"}, "ok", float("inf")),
+    "-inf": (float("-inf"), "ok", float("-inf")),
+    "numeric string loss": ({"loss": "0.5", "status": "ok"}, "ok", 0.5),
+    "bool loss": ({"loss": False, "status": "ok"}, "ok", 0.0),
+    "0-d array loss": ({"loss": np.array(2.0), "status": "ok"}, "ok", 2.0),
+    "fail": ({"status": "fail", "error": "diverged"}, "fail", None),
+}
+REJECTED = {  # hyperopt raises while reading it
+    "string": "0.5", "none": None, "array": np.array([1.0, 2.0]),
+    "dict without status": {"loss": 0.5}, "unknown status": {"loss": 0.5, "status": "done"},
+    "no loss": {"status": "ok"}, "none loss": {"status": "ok", "loss": None},
+    "text loss": {"status": "ok", "loss": "abc"},
+    "array loss": {"status": "ok", "loss": np.array([1.0, 2.0])},
+}
+
+
+def _hyperopt_evaluate(value):
+    """hyperopt's own reading: Domain.evaluate of an objective that returns `value`."""
+    from hyperopt import hp
+    from hyperopt.base import Domain
+
+    return Domain(lambda p: value, {"x": hp.uniform("x", 0, 1)}).evaluate(
+        {"x": 0.5}, ctrl=None, attach_attachments=False)
+
+
+def _same(a, b) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
+
+
+@pytest.mark.parametrize("kind", sorted(ACCEPTED))
+def test_what_hyperopt_accepts_stays_ok_with_hyperopt_s_loss(kind):
+    from bench.trial_result import read
+
+    value, status, loss = ACCEPTED[kind]
+    theirs = _hyperopt_evaluate(value)
+    assert read(value) == theirs or _same(read(value)["loss"], theirs["loss"])
+    out = run_probed(lambda p: value, {})
+    assert out["status"] == theirs["status"] == status
+    if status == "ok":  # NaN and inf stay ok: flagged in the record, never a failure
+        assert _same(out["loss"], theirs["loss"]) and _same(out["loss"], loss)
+        assert type(out["loss"]) is float
+    exact = run_probed(lambda p: value, {}, exact=True)
+    assert {k: v for k, v in exact.items() if k != "probe"}.keys() == theirs.keys()
+    assert all(_same(exact[k], v) for k, v in theirs.items())
+
+
+@pytest.mark.parametrize("kind", sorted(REJECTED))
+def test_what_hyperopt_rejects_fails_the_harness_trial_and_reaches_hyperopt_unchanged(kind):
+    from bench.trial_result import read
+
+    value = REJECTED[kind]
+    with pytest.raises(Exception) as theirs:
+        _hyperopt_evaluate(value)
+    with pytest.raises(type(theirs.value)) as ours:
+        read(value)
+    assert str(ours.value) == str(theirs.value)
+    out = run_probed(lambda p: value, {})  # a harness cell: the trial fails, the cell goes on
+    assert out["status"] == "fail" and "loss" not in out and out["probe"]["objective_s"] >= 0
+    assert out["error"].startswith("hyperopt rejects the objective's return value"), out["error"]
+    # bench.observe hands hyperopt the very object, so hyperopt raises what it raises
+    assert run_probed(lambda p: value, {}, exact=True) is value
+
+
+def test_harness_messages_for_fail_status_and_a_dict_without_status():
+    out = run_probed(lambda p: {"status": "fail", "why": "diverged"}, {})
+    assert out["error"] == "objective returned status 'fail'"
+    out = run_probed(lambda p: {"status": "fail", "error": "diverged"}, {})
+    assert out["error"] == "objective returned status 'fail': diverged"
+    out = run_probed(lambda p: {"loss": 0.5}, {})
+    assert "a result dict needs 'status'" in out["error"]
+
+
+def test_exact_probe_lets_the_objective_s_exception_through():
+    def boom(params):
+        raise ValueError("bad params")
+
+    with pytest.raises(ValueError, match="bad params"):
+        run_probed(boom, {}, exact=True)
 
 
 def test_extra_keys_are_kept_and_traceback_has_the_last_frames():

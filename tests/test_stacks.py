@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import stacks
+from bench import stacks, stacks_cli
 from bench.errors import BenchError
 from bench.storage import RunFolder
 from tests.conftest import ROOT, SCENARIOS, write_scenario
@@ -57,22 +57,22 @@ def test_pip_failure_names_the_package():
 
 
 def test_stack_option_is_stripped_and_the_scenario_can_name_its_stack(tmp_path, monkeypatch):
-    assert stacks.strip_stack_option(["run", "s.py", "--stack", "may2022", "--quiet"]) == \
+    assert stacks_cli.strip_stack_option(["run", "s.py", "--stack", "may2022", "--quiet"]) == \
         ["run", "s.py", "--quiet"]
-    assert stacks.strip_stack_option(["run", "--stack=x", "s.py"]) == ["run", "s.py"]
+    assert stacks_cli.strip_stack_option(["run", "--stack=x", "s.py"]) == ["run", "s.py"]
     args = SimpleNamespace(stack=None, scenario=str(SCENARIOS / "may2022_stack.py"),
                            profile="quick", resume=None)
     monkeypatch.delenv(stacks.ENV_NAME, raising=False)
-    assert stacks.stack_for_run(args) == "may2022"
+    assert stacks_cli.stack_for_run(args) == "may2022"
     args.stack = "current"  # --stack wins over the scenario's own
-    assert stacks.stack_for_run(args) == "current"
+    assert stacks_cli.stack_for_run(args) == "current"
     monkeypatch.setenv(stacks.ENV_NAME, "current")  # already inside it: no re-execution
-    assert stacks.stack_for_run(args) is None
+    assert stacks_cli.stack_for_run(args) is None
     args.stack = None  # re-executed by --stack current: the scenario's own stack must not win
-    assert stacks.stack_for_run(args) is None
+    assert stacks_cli.stack_for_run(args) is None
     plain = SimpleNamespace(stack=None, scenario=str(SCENARIOS / "smoke.py"), profile="quick",
                             resume=None)
-    assert stacks.stack_for_run(plain) is None
+    assert stacks_cli.stack_for_run(plain) is None
 
 
 def test_run_on_an_unknown_or_unbuilt_stack_exits_2(tmp_path):

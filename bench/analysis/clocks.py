@@ -101,17 +101,39 @@ def _gap(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return gap.mask((gap < 0) & (gap >= -STAMP_RESOLUTION_S), 0.0)
 
 
+#: (column, later stamp, earlier stamp) of a trial's latency split (bench.model's
+#: DERIVED_TRIAL_COLUMNS): derived on read, never trusted from a record when its stamps exist.
+SPLIT = (("wait_dispatch_s", "book_ts", "suggest_ts"), ("dispatch_to_start_s", "start_ts", "book_ts"),
+         ("return_s", "refresh_ts", "end_ts"))
+
+
+def _split(trials: pd.DataFrame, rows=None) -> None:
+    """Set the split columns from the stamps (of `rows`, default all); a value stored by an
+    older writer is kept only where a stamp it needs is missing."""
+    rows = trials.index if rows is None else rows
+    for col, later, earlier in SPLIT:
+        stamps = trials.loc[rows].reindex(columns=[later, earlier]).astype("float64")
+        derived = _gap(stamps[later], stamps[earlier])
+        stored = trials.loc[rows, col] if col in trials else pd.Series(np.nan, index=rows)
+        if col not in trials:
+            trials[col] = np.nan
+        trials.loc[rows, col] = derived.where(stamps.notna().all(axis=1),
+                                              pd.to_numeric(stored, errors="coerce"))
+        trials[col] = trials[col].astype("float64")
+
+
 def correct_clocks(trials: pd.DataFrame, tasks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Trials with the probe's start_ts/end_ts moved onto the driver's clock by their host's
-    offset (raw values kept in host_start_ts/host_end_ts), dispatch_to_start_s and return_s
-    recomputed from them, and clock_offset_s / clock_uncertain per trial. Hosts without skew
-    keep their values unchanged."""
+    offset (raw values kept in host_start_ts/host_end_ts), the split (wait_dispatch_s,
+    dispatch_to_start_s, return_s) derived from the stamps, and clock_offset_s /
+    clock_uncertain per trial. Hosts without skew keep their stamps unchanged."""
     trials = trials.copy()
     if "host_start_ts" not in trials:
         trials["host_start_ts"] = trials["start_ts"]
         trials["host_end_ts"] = trials["end_ts"]
     trials["clock_offset_s"] = 0.0
     trials["clock_uncertain"] = False
+    _split(trials)
     if not len(trials):
         return trials
     b = _bounds(trials, tasks)
@@ -126,7 +148,5 @@ def correct_clocks(trials: pd.DataFrame, tasks: pd.DataFrame | None = None) -> p
         shift = trials.loc[skewed, "clock_offset_s"]
         trials.loc[skewed, "start_ts"] = trials.loc[skewed, "host_start_ts"] - shift
         trials.loc[skewed, "end_ts"] = trials.loc[skewed, "host_end_ts"] - shift
-        fixed = trials.loc[skewed]
-        trials.loc[skewed, "dispatch_to_start_s"] = _gap(fixed["start_ts"], fixed["book_ts"])
-        trials.loc[skewed, "return_s"] = _gap(fixed["refresh_ts"], fixed["end_ts"])
+        _split(trials, skewed)
     return trials

@@ -22,70 +22,31 @@ Everything comes from the frames bench.analysis.load_run builds:
   the dispatcher's wake-ups fall relative to the fmin call (per cell);
 - serial Trials: objective durations in the driver per condition, and hyperopt's per-trial
   cost (cell wall minus objective time, per trial).
+
+The parts have their own modules: grouping (the keys), prepare (the run made ready, once),
+contention (sharing a host's cores) and loops (hyperopt's two loop periods); this one fits.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .. import keys
 from ..analysis import RunData
-from ..shapes import parse_label
 from ..errors import BenchError
-from ..variant_table import FAST_POLL_S, VARIANTS
-from ..versions import fmin_poll_s as _hyperopt_poll_s  # read from its source, checked there
-from .simulate import Inputs, Shape, overloaded
-from .startup import Startup, fit_startup, shape_key, worker_flags
-
-STOCK = "stock"
-#: A trial ran alone when siblings of its cell overlapped less than this share of it.
-ALONE_SHARE = 0.05
-#: Columns naming one measured configuration (bench.keys): they carry the variant ("stock"
-#: for unmodified spark cells) and the thread environment.
-CONFIG_COLS = keys.CONFIG
-#: Columns naming one objective the model simulates: the workload, the model's thread
-#: setting and the thread environment the harness set for the cell (bench.keys' env_label:
-#: '' as inherited, e.g. 'OMP_WAIT_POLICY=passive'); the wait policy alone can change how
-#: fast the same model runs on shared cores.
-CLASS_COLS = keys.OBJECTIVE
-#: Per-trial flags prepare() adds to spark trials: `fresh` (contention) and the start-up
-#: flags of bench.predict.startup.worker_flags.
-WORKER_FLAGS = ("fresh", "free_slot", "new_worker", "prewarmed")
-
-
-class ClassKey(NamedTuple):
-    """One objective (the values of CLASS_COLS): what its measured inputs are keyed by."""
-
-    workload: str
-    n_jobs: str
-    env: str = ""
-
-    @classmethod
-    def of(cls, row) -> "ClassKey":
-        """The key of a frame row, a groupby key tuple in CLASS_COLS order, or a mapping."""
-        values = (tuple(row[c] for c in CLASS_COLS) if hasattr(row, "keys")
-                  else tuple(row) + ("",) * (len(CLASS_COLS) - len(row)))
-        return cls(*("" if keys.missing(v) else str(v) for v in values))
-
-    def text(self) -> str:
-        env = f" {{{self.env}}}" if self.env else ""
-        return f"{self.workload} n_jobs={self.n_jobs}{env}"
-
-
-# the key of one configuration (a frame row or mapping with CONFIG_COLS), of every row
-config_key, config_keys = keys.config_key, keys.config_keys
-
-
-def nominal_poll_s(variant: str = STOCK) -> float:
-    """The loops' nominal sleep for a SparkTrials variant: hyperopt's own, or the harness'
-    shortened one for variants that shorten it (bench.variants). Used only to count loop
-    turns between two timestamps; the period itself is measured."""
-    spec = VARIANTS.get(variant)
-    return FAST_POLL_S if spec is not None and spec.fastpoll else _hyperopt_poll_s()
+from .contention import ALONE_SHARE, oversubscribed_slowdown, sharing_rate
+from .grouping import CLASS_COLS, STOCK, ClassKey
+from .loops import loop_period, nominal_poll_s
+from .prepare import WORKER_FLAGS, Prepared, manifest_task_cpus, prepare
+from .simulate import Inputs
+from .startup import Startup, fit_startup
+# names this module offered before its parts had their own modules
+from .contention import contention  # noqa: F401
+from .grouping import (CONFIG_COLS, config_ids, config_key, config_keys,  # noqa: F401
+                       variants_in, with_variant)
+from .prepare import host_cores, measured_shape, prewarmed_cells  # noqa: F401
 
 
 @dataclass
@@ -145,223 +106,6 @@ class Calibration:
             f"{workload} on {shape}": round(float(np.median(start.fresh_s)), 4)
             for (workload, shape), start in sorted(self.startups.items())}
         return out
-
-
-def with_variant(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame with a `variant` column; records written before variants existed are stock."""
-    if "variant" in df.columns:
-        return df.assign(variant=df["variant"].fillna(STOCK).astype(str))
-    return df.assign(variant=STOCK)
-
-
-def variants_in(run: RunData) -> list[str]:
-    cells = with_variant(run.cells)
-    return sorted(set(cells.loc[cells["mode"] == "spark", "variant"]))
-
-
-def config_ids(trials: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict]:
-    """One integer per configuration for trials and cells, and key tuple -> integer."""
-    ids: dict = {}
-    out = []
-    for df in (cells, trials):
-        col = []
-        for k in config_keys(df):
-            col.append(ids.setdefault(k, len(ids)))
-        out.append(pd.Series(col, index=df.index, dtype="int64"))
-    return out[1], out[0], ids
-
-
-def _without_variant(key: tuple) -> tuple:
-    return tuple(v for c, v in zip(CONFIG_COLS, key) if c != "variant_label")
-
-
-_key = keys.key_of  # a key tuple with the one missing-value rule
-
-
-def host_cores(manifest: dict) -> int:
-    env = manifest.get("environment") or {}
-    cores = env.get("logical_cores") or env.get("physical_cores")
-    if not cores:
-        raise BenchError("manifest.json: environment.logical_cores missing; cannot tell how "
-                         "many cores the measured trials shared")
-    return int(cores)
-
-
-def manifest_task_cpus(manifest: dict) -> int:
-    try:
-        return int((manifest.get("spark") or {}).get("task_cpus") or 1)
-    except (TypeError, ValueError):
-        return 1
-
-
-def measured_shape(cells: pd.DataFrame, manifest: dict) -> Shape:
-    """The shape the cells of one spark configuration ran on (all on this machine)."""
-    first = cells.iloc[0]
-    p, q = int(first["parallelism"]), int(first["max_queue_len"])
-    label = str(first.get("cluster_label") or "")
-    cores = host_cores(manifest)
-    parsed = parse_label(label)
-    if parsed:
-        workers, per_worker, tc = parsed
-        return Shape(workers, per_worker, tc, p, q, host_cores=cores, label=label)
-    slots = cells["task_slots"].dropna()
-    tc = manifest_task_cpus(manifest)
-    n_slots = int(slots.median()) if len(slots) else max(1, cores // tc)
-    return Shape(1, n_slots * tc, tc, p, q, host_cores=cores, label="local")
-
-
-# --- loops ------------------------------------------------------------------------------------
-def _gaps(df: pd.DataFrame, col: str) -> np.ndarray:
-    """Gaps between consecutive timestamps within each cell (vectorised over cells)."""
-    part = df[["cell_id", col]].dropna().sort_values(["cell_id", col])
-    gaps = part[col].diff().to_numpy(float)
-    same = (part["cell_id"] == part["cell_id"].shift()).to_numpy()
-    return gaps[same]
-
-
-def loop_period(gaps: np.ndarray, nominal: float) -> float:
-    """Mean seconds per loop turn: each gap between two events of one loop divided into whole
-    turns (events of the same turn, < 2% of a turn apart, are skipped)."""
-    gaps = np.asarray(gaps, dtype=float)
-    gaps = gaps[np.isfinite(gaps) & (gaps > 0.02 * nominal)]
-    if not len(gaps):
-        return float("nan")
-    turns = np.maximum(1, np.round(gaps / nominal))
-    return float(gaps.sum() / turns.sum())
-
-
-# --- objective contention -----------------------------------------------------------------------
-def _overlap_matrix(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """frac[i, j]: share of trial i's objective during which trial j's objective also ran."""
-    lo = np.maximum(start[:, None], start[None, :])
-    hi = np.minimum(end[:, None], end[None, :])
-    dur = np.where(end - start > 0, end - start, np.nan)
-    frac = np.clip(hi - lo, 0, None) / dur[:, None]
-    np.fill_diagonal(frac, 0.0)
-    return np.nan_to_num(frac)
-
-
-def contention(trials: pd.DataFrame, cores: int) -> pd.DataFrame:
-    """Per spark trial: `overlap_share` (objectives of its cell running beside it, in trials),
-    `background` (other busy cores the probe saw, minus what those trials used) and
-    `fresh` (first trial of its pid in the cell: a new Python worker)."""
-    trials = trials.sort_values(["cell_id", "start_ts"])
-    share = np.zeros(len(trials))
-    used = np.zeros(len(trials))
-    cell = trials["cell_id"].to_numpy()
-    start = trials["start_ts"].to_numpy(float)
-    end = trials["end_ts"].to_numpy(float)
-    eff = np.nan_to_num(trials["effective_cores"].to_numpy(float))
-    bounds = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if b - a > 1:
-            frac = _overlap_matrix(start[a:b], end[a:b])
-            share[a:b] = frac.sum(axis=1)
-            used[a:b] = frac @ eff[a:b]
-    other = trials["other_busy_cores"].to_numpy(float)
-    background = np.clip(np.where(np.isfinite(other), other - used, np.nan), 0, cores)
-    by_book = trials.sort_values("book_ts", kind="stable")
-    fresh = ~by_book.duplicated(["cell_id", "pid"]).reindex(trials.index)
-    return pd.DataFrame({"overlap_share": share, "background": background,
-                         "fresh": fresh.to_numpy(bool)}, index=trials.index)
-
-
-# --- calibration ---------------------------------------------------------------------------------
-def _arr(values) -> np.ndarray:
-    a = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
-    return a[np.isfinite(a)]
-
-
-@dataclass
-class Prepared:
-    """A run's usable trials and cells with the per-trial quantities calibration needs,
-    computed once (they depend only on the trial's own cell, so leaving a configuration out
-    is a filter)."""
-
-    run: RunData
-    trials: pd.DataFrame     # ok trials of usable cells, with variant (+ contention if spark)
-    cells: pd.DataFrame      # cells that finished with a wall time, with variant
-    cores: int
-    config_ids: dict = field(default_factory=dict)   # configuration key -> config_id
-
-    def without(self, key: tuple | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(trials, cells) without one configuration (leave-one-configuration-out)."""
-        if key is None:
-            return self.trials, self.cells
-        cid = self.config_ids.get(_key(key), -1)
-        return (self.trials[self.trials["config_id"] != cid],
-                self.cells[self.cells["config_id"] != cid])
-
-    def twins(self, key: tuple | None) -> set:
-        """The configuration ids of `key` and of every other variant's configuration with
-        all else equal (same objective, shape and settings): held out together, since the
-        objective's times are fitted from every variant's trials."""
-        if key is None:
-            return set()
-        mine = _without_variant(_key(key))
-        return {cid for k, cid in self.config_ids.items() if _without_variant(k) == mine}
-
-
-_SPARK_NEEDS = ["objective_s", "start_ts", "end_ts", "book_ts", "dispatch_to_start_s",
-                "return_s"]
-
-
-def _within_cell_gaps(trials: pd.DataFrame, col: str) -> pd.Series:
-    """Each trial's gap to the previous timestamp of its cell (NaN for the first)."""
-    part = trials[["cell_id", col]].sort_values(["cell_id", col], kind="stable")
-    gap = part[col].diff()
-    gap[part["cell_id"] != part["cell_id"].shift()] = np.nan
-    return gap.reindex(trials.index)
-
-
-def _cell_stats(spark: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Per spark cell: when its first trial was suggested and booked (seconds after fmin
-    was called)."""
-    t0 = cells.drop_duplicates("cell_id").set_index("cell_id")["start_ts"]
-    stats = spark.groupby("cell_id").agg(first_suggest=("suggest_ts", "min"),
-                                         first_book=("book_ts", "min"))
-    start = t0.reindex(stats.index)
-    return pd.DataFrame({"first_suggest_s": stats["first_suggest"] - start,
-                         "first_book_s": stats["first_book"] - start}, index=stats.index)
-
-
-def prewarmed_cells(cells: pd.DataFrame) -> dict:
-    """Cell -> how many Python workers were started before its clock, for the cells that
-    started any (older runs: none)."""
-    if "workers_prewarmed" not in cells:
-        return {}
-    count = pd.to_numeric(cells["workers_prewarmed"]).fillna(0)
-    return dict(zip(cells.loc[count > 0, "cell_id"], count[count > 0].astype(float)))
-
-
-def prepare(run: RunData) -> Prepared:
-    cells = with_variant(run.cells)
-    cells = cells[~cells["failed"] & cells["wall_s"].notna()]
-    trials = with_variant(run.trials)
-    trials = trials[trials["cell_id"].isin(set(cells["cell_id"])) & (trials["status"] == "ok")]
-    cores = host_cores(run.manifest)
-    spark = trials[trials["mode"] == "spark"].dropna(subset=_SPARK_NEEDS)
-    serial = trials[trials["mode"] == "serial"]
-    if len(spark):
-        slots = cells.drop_duplicates("cell_id").set_index("cell_id")["task_slots"]
-        spark = spark.assign(task_slots=spark["cell_id"].map(slots).astype(float),
-                             shape=[shape_key(c) for c in spark["cluster_label"]])
-        spark = spark.join(contention(spark, cores))
-        spark = spark.join(worker_flags(spark, run.trials[run.trials["mode"] == "spark"],
-                                        prewarmed_cells(cells)))
-        spark = spark.assign(suggest_gap=_within_cell_gaps(spark, "suggest_ts"),
-                             book_gap=_within_cell_gaps(spark, "book_ts"))
-        cells = cells.join(_cell_stats(spark, cells), on="cell_id")
-    else:
-        spark = spark.assign(**{c: pd.Series(dtype=float) for c in (
-            "overlap_share", "background", "suggest_gap", "book_gap", "task_slots")},
-            **{c: pd.Series(dtype=bool) for c in WORKER_FLAGS},
-            shape=pd.Series(dtype=object))
-        cells = cells.assign(**{c: np.nan for c in ("first_suggest_s", "first_book_s")})
-    trials = pd.concat([spark, serial])
-    trial_ids, cell_ids, ids = config_ids(trials, cells)
-    return Prepared(run=run, trials=trials.assign(config_id=trial_ids),
-                    cells=cells.assign(config_id=cell_ids), cores=cores, config_ids=ids)
 
 
 def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
@@ -462,7 +206,7 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, every: pd.DataF
         demand = float(min(np.median(eff), cores)) if len(eff) else 0.0
         background = grp["background"].fillna(cal.background_cores)
         objective = (grp["objective_s"].to_numpy(float)
-                     * _sharing_rate(grp["overlap_share"], background, demand, cores))
+                     * sharing_rate(grp["overlap_share"], background, demand, cores))
         slowdown = 1.0
         if len(alone):
             # beside siblings an objective can slow down more than sharing explains
@@ -482,37 +226,10 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, every: pd.DataF
         cal.trials_used[key] = len(grp)
 
 
-def oversubscribed_slowdown(trials: pd.DataFrame, alone_s: np.ndarray, demand: float,
-                            cores: int) -> float:
-    """How much slower than processor sharing explains an objective ran while its host was
-    loaded above its cores (>= 1; 1 when no trial of it ran so).
-
-    Measured on the trials that had siblings beside them throughout (the mirror of running
-    alone: overlapped for all but ALONE_SHARE of their time), on a host their load
-    oversubscribed: such a trial took alone x sharing x slowdown, sharing being load /
-    cores. Summed over them and solved for the one slowdown, with `alone` the mean time of
-    the objective's trials that ran alone (their parameters differ; the mean keeps the total
-    time right). Partly overlapped trials would need their split of work between the two
-    rates, which the timestamps do not give."""
-    alone_s = np.asarray(alone_s, float)
-    alone_s = alone_s[np.isfinite(alone_s)]
-    alone = float(np.mean(alone_s)) if len(alone_s) else float("nan")
-    share = trials["overlap_share"].to_numpy(float)
-    took = trials["objective_s"].to_numpy(float)
-    load = trials["background"].fillna(0.0).to_numpy(float) + demand * (1.0 + share)
-    over = (share >= 1.0 - ALONE_SHARE) & overloaded(load, cores) & np.isfinite(took)
-    if not over.any() or not (alone > 0):
-        return 1.0
-    slowdown = took[over].sum() / (alone * load[over] / cores).sum()
-    return float(max(1.0, slowdown))
-
-
-def _sharing_rate(overlap, background, demand: float, cores: int) -> np.ndarray:
-    """Each trial's speed under processor sharing: min(1, cores / load), the load being the
-    host's other busy cores, its own demand and its overlapping siblings' demand."""
-    load = (np.asarray(background, float) + demand
-            + demand * np.asarray(overlap, float))
-    return np.minimum(1.0, cores / np.maximum(load, 1e-9))
+def _arr(values) -> np.ndarray:
+    """The finite numbers among `values`, as a float array."""
+    a = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    return a[np.isfinite(a)]
 
 
 def _fit_serial(cal: Calibration, trials: pd.DataFrame, cells: pd.DataFrame) -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import NATIVE
-from .calibrate import Calibration, ClassKey, startup_fields
+from .calibrate import Calibration, startup_fields
+from .grouping import ClassKey
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
 DEFAULT_DRAWS = 5

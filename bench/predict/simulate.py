@@ -183,11 +183,22 @@ def _next_tick(t: float, first: float, period: float) -> float:
     return first + (math.floor((t - first) / period) + 1) * period
 
 
-def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
-             objective_s: np.ndarray | None = None) -> Outcome:
-    """One fmin call of n evaluations on `shape`; per-trial times drawn from `inp`'s samples
-    (or the given objective durations)."""
-    p, q, slots = shape.p, shape.q, shape.slots
+@dataclass(frozen=True)
+class _Draws:
+    """One call's per-trial times drawn from the inputs' samples, in a fixed order (the
+    generator's sequence decides every simulated call)."""
+
+    obj: list
+    fresh: list
+    reused: list
+    kept_start: list
+    reuse: list
+    ret: list
+    phase: float
+
+
+def _draw(inp: Inputs, n: int, rng: np.random.Generator,
+          objective_s: np.ndarray | None) -> _Draws:
     if objective_s is None:
         obj = rng.choice(inp.objective_s, n).tolist()
     else:
@@ -200,126 +211,163 @@ def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
     reuse = (rng.random(n) < inp.reuse_prob).tolist() if inp.reuse_prob > 0 else [False] * n
     ret = rng.choice(inp.return_s, n).tolist()
     phase = float(rng.choice(inp.dispatch_phase_s))
+    return _Draws(obj, fresh, reused, kept_start, reuse, ret, phase)
 
-    per_exec, n_exec = shape.slots_per_executor, shape.executors
-    if shape.host_cores:
-        n_hosts, host_of = 1, [0] * slots
-    else:
-        n_hosts, host_of = n_exec, [s // per_exec for s in range(slots)]
-    hosts = _Hosts(n_hosts, shape.cores_per_host, inp.demand_cores, inp.background_cores,
-                   trials_per_host(shape), inp.oversubscribed_slowdown)
 
-    pf, pd_ = inp.fmin_period_s, inp.dispatch_period_s
-    f0 = inp.first_suggest_s
-    d0 = phase
-    heap: list = []
-    seq = 0
-    new_q: deque = deque()
-    pending: deque = deque()          # booked, waiting for a task slot
-    # free slots per executor (lowest first); a task goes to the executor with the most free
-    # slots, as Spark's shuffled offers spread one-task jobs over executors
-    free_by_exec = [list(range((e + 1) * per_exec - 1, e * per_exec - 1, -1))
-                    for e in range(n_exec)]
-    n_free = slots
-    warm = [False] * slots
-    kept = (min(p, slots) if inp.prewarmed else
-            int(rng.choice(inp.kept_workers)) if len(inp.kept_workers) else 0)
-    slot_of = [0] * n
-    slot_since = [0.0] * n            # when each trial took its task slot
-    book_times = []
-    queued = running = done = 0
-    busy = 0.0
-    f_next = f0                       # next fmin wake-up that can act
-    d_next = math.inf                 # next dispatcher wake-up that can act
-    end_check = math.inf
+class _Call:
+    """One fmin call in progress: the event heap (trial starts, ends and recorded results),
+    fmin's queue of NEW trials, the dispatcher's running trials, the task slots per
+    executor and the hosts' processor sharing. The two loops' next useful wake-ups are
+    `f_next` and `d_next` (inf: asleep until a booking or a result re-arms them)."""
 
-    shared = hosts.shared
+    def __init__(self, inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
+                 draws: _Draws):
+        p, slots = shape.p, shape.slots
+        self.n, self.p, self.q, self.draws = n, p, shape.q, draws
+        self.per_exec, self.n_exec = per_exec, n_exec = shape.slots_per_executor, shape.executors
+        if shape.host_cores:
+            n_hosts, self.host_of = 1, [0] * slots
+        else:
+            n_hosts, self.host_of = n_exec, [s // per_exec for s in range(slots)]
+        self.hosts = _Hosts(n_hosts, shape.cores_per_host, inp.demand_cores,
+                            inp.background_cores, trials_per_host(shape),
+                            inp.oversubscribed_slowdown)
+        self.pf, self.pd = inp.fmin_period_s, inp.dispatch_period_s
+        self.f0, self.d0 = inp.first_suggest_s, draws.phase
+        self.heap: list = []
+        self.seq = 0
+        self.new_q: deque = deque()
+        self.pending: deque = deque()     # booked, waiting for a task slot
+        # free slots per executor (lowest first); a task goes to the executor with the most
+        # free slots, as Spark's shuffled offers spread one-task jobs over executors
+        self.free_by_exec = [list(range((e + 1) * per_exec - 1, e * per_exec - 1, -1))
+                             for e in range(n_exec)]
+        self.n_free = slots
+        self.warm = [False] * slots
+        self.kept = (min(p, slots) if inp.prewarmed else
+                     int(rng.choice(inp.kept_workers)) if len(inp.kept_workers) else 0)
+        self.slot_of = [0] * n
+        self.slot_since = [0.0] * n       # when each trial took its task slot
+        self.book_times: list = []
+        self.queued = self.running = 0
+        self.busy = 0.0
+        self.f_next = self.f0             # next fmin wake-up that can act
+        self.d_next = math.inf            # next dispatcher wake-up that can act
+        self.end_check = math.inf
 
-    def take_slot(i: int, t: float) -> None:
-        nonlocal seq, n_free, kept
+    def push(self, t: float, kind: int, i: int, version: int = 0) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, kind, i, version))
+
+    def take_slot(self, i: int, t: float) -> None:
+        """Trial i takes a free task slot at t: its worker starts (reused, kept from before
+        the call, or fresh), then its objective."""
+        d = self.draws
+        n_exec, free_by_exec = self.n_exec, self.free_by_exec
         e = max(range(n_exec), key=lambda k: len(free_by_exec[k])) if n_exec > 1 else 0
         s = free_by_exec[e].pop()
-        n_free -= 1
-        slot_of[i], slot_since[i] = s, t
-        if warm[s] and reuse[i]:
-            start = t + reused[i]
-        elif kept:  # an idle worker started before the call: no interpreter to start
-            kept -= 1
-            start = t + kept_start[i]
+        self.n_free -= 1
+        self.slot_of[i], self.slot_since[i] = s, t
+        if self.warm[s] and d.reuse[i]:
+            start = t + d.reused[i]
+        elif self.kept:  # an idle worker started before the call: no interpreter to start
+            self.kept -= 1
+            start = t + d.kept_start[i]
         else:
-            start = t + fresh[i]
-        warm[s] = True
-        seq += 1
-        if shared:
-            heapq.heappush(heap, (start, seq, _START, i, 0))
+            start = t + d.fresh[i]
+        self.warm[s] = True
+        if self.hosts.shared:
+            self.push(start, _START, i)
         else:  # no host can be overloaded: the trial's whole course is known now
-            heapq.heappush(heap, (start + obj[i] + ret[i], seq, _DONE, i, 0))
+            self.push(start + d.obj[i] + d.ret[i], _DONE, i)
 
-    while True:
-        t_ev = heap[0][0] if heap else math.inf
-        if t_ev <= f_next and t_ev <= d_next:
-            if t_ev == math.inf:
-                raise RuntimeError("simulation stalled")  # a bug, not a user error
-            t, _, kind, i, v = heapq.heappop(heap)
-            if kind == _START:
-                h = host_of[slot_of[i]]
-                for end, k, ver in hosts.change(h, t, add=i, work=obj[i]):
-                    seq += 1
-                    heapq.heappush(heap, (end, seq, _END, k, ver))
-            elif kind == _END:
-                if hosts.version.get(i) != v:
-                    continue      # superseded by a rate change
-                for end, k, ver in hosts.change(host_of[slot_of[i]], t, remove=i):
-                    seq += 1
-                    heapq.heappush(heap, (end, seq, _END, k, ver))
-                seq += 1
-                heapq.heappush(heap, (t + ret[i], seq, _DONE, i, 0))
-            else:  # result recorded: the trial leaves "running" and frees its slot
-                running -= 1
-                done += 1
-                busy += t - slot_since[i]
-                free_by_exec[slot_of[i] // per_exec].append(slot_of[i])
-                n_free += 1
-                if pending:
-                    take_slot(pending.popleft(), t)
-                # fmin may now find everything done; the dispatcher may book again
-                if f_next == math.inf and queued == n:
-                    f_next = _next_tick(t, f0, pf)
-                if new_q and d_next == math.inf:
-                    d_next = _next_tick(t, d0, pd_)
-            continue
-        if f_next < d_next:
-            t = f_next  # a tie goes to the dispatcher (fmin also pays for suggesting)
-            # fmin wakes: finished? else top up the queue, then sleep
-            if queued == n and running == 0 and not new_q:
-                end_check = t
-                break
-            room = min(q - len(new_q), n - queued)
-            if room > 0:
-                new_q.extend(range(queued, queued + room))
-                queued += room
-                if d_next == math.inf and running < p:
-                    d_next = _next_tick(t, d0, pd_)
-            # a wake-up with a full queue changes nothing: skip to the next one after a
-            # booking or a result (they re-arm f_next)
-            f_next = t + pf if (len(new_q) < q and queued < n) else math.inf
-            continue
-        # dispatcher wakes: book NEW trials while fewer than parallelism run
-        t = d_next
-        while new_q and running < p:
+    def next_event(self) -> None:
+        """The earliest event: an objective starts or ends (the host's rates change), or a
+        result is recorded."""
+        t, _, kind, i, v = heapq.heappop(self.heap)
+        hosts = self.hosts
+        if kind == _START:
+            for end, k, ver in hosts.change(self.host_of[self.slot_of[i]], t, add=i,
+                                            work=self.draws.obj[i]):
+                self.push(end, _END, k, ver)
+        elif kind == _END:
+            if hosts.version.get(i) != v:
+                return      # superseded by a rate change
+            for end, k, ver in hosts.change(self.host_of[self.slot_of[i]], t, remove=i):
+                self.push(end, _END, k, ver)
+            self.push(t + self.draws.ret[i], _DONE, i)
+        else:
+            self.recorded(i, t)
+
+    def recorded(self, i: int, t: float) -> None:
+        """Trial i's result is recorded: it leaves "running" and frees its slot."""
+        self.running -= 1
+        self.busy += t - self.slot_since[i]
+        self.free_by_exec[self.slot_of[i] // self.per_exec].append(self.slot_of[i])
+        self.n_free += 1
+        if self.pending:
+            self.take_slot(self.pending.popleft(), t)
+        # fmin may now find everything done; the dispatcher may book again
+        if self.f_next == math.inf and self.queued == self.n:
+            self.f_next = _next_tick(t, self.f0, self.pf)
+        if self.new_q and self.d_next == math.inf:
+            self.d_next = _next_tick(t, self.d0, self.pd)
+
+    def fmin_wakes(self) -> bool:
+        """fmin's loop: finished (True)? else top up the queue, then sleep."""
+        t, n, q, new_q = self.f_next, self.n, self.q, self.new_q
+        if self.queued == n and self.running == 0 and not new_q:
+            self.end_check = t
+            return True
+        room = min(q - len(new_q), n - self.queued)
+        if room > 0:
+            new_q.extend(range(self.queued, self.queued + room))
+            self.queued += room
+            if self.d_next == math.inf and self.running < self.p:
+                self.d_next = _next_tick(t, self.d0, self.pd)
+        # a wake-up with a full queue changes nothing: skip to the next one after a booking
+        # or a result (they re-arm f_next)
+        self.f_next = t + self.pf if (len(new_q) < q and self.queued < n) else math.inf
+        return False
+
+    def dispatcher_wakes(self) -> None:
+        """The dispatcher's loop: book NEW trials while fewer than parallelism run."""
+        t, new_q, p = self.d_next, self.new_q, self.p
+        while new_q and self.running < p:
             i = new_q.popleft()
-            running += 1
-            book_times.append(t)
-            if n_free:
-                take_slot(i, t)
+            self.running += 1
+            self.book_times.append(t)
+            if self.n_free:
+                self.take_slot(i, t)
             else:
-                pending.append(i)
-        d_next = t + pd_ if (new_q and running < p) else math.inf
-        if f_next == math.inf and queued < n and len(new_q) < q:
-            f_next = _next_tick(t, f0, pf)
-    # wait_for_all_threads(): the dispatcher exits at its next wake-up
-    wall = _next_tick(end_check, d0, pd_)
-    return Outcome(wall_s=wall, slot_busy_s=busy, book_times=tuple(book_times))
+                self.pending.append(i)
+        self.d_next = t + self.pd if (new_q and self.running < p) else math.inf
+        if self.f_next == math.inf and self.queued < self.n and len(new_q) < self.q:
+            self.f_next = _next_tick(t, self.f0, self.pf)
+
+    def run(self) -> Outcome:
+        while True:
+            t_ev = self.heap[0][0] if self.heap else math.inf
+            if t_ev <= self.f_next and t_ev <= self.d_next:
+                if t_ev == math.inf:
+                    raise RuntimeError("simulation stalled")  # a bug, not a user error
+                self.next_event()
+            elif self.f_next < self.d_next:  # a tie goes to the dispatcher (fmin also pays
+                if self.fmin_wakes():        # for suggesting)
+                    break
+            else:
+                self.dispatcher_wakes()
+        # wait_for_all_threads(): the dispatcher exits at its next wake-up
+        wall = _next_tick(self.end_check, self.d0, self.pd)
+        return Outcome(wall_s=wall, slot_busy_s=self.busy, book_times=tuple(self.book_times))
+
+
+def simulate(inp: Inputs, shape: Shape, n: int, rng: np.random.Generator,
+             objective_s: np.ndarray | None = None) -> Outcome:
+    """One fmin call of n evaluations on `shape`; per-trial times drawn from `inp`'s samples
+    (or the given objective durations)."""
+    draws = _draw(inp, n, rng, objective_s)
+    return _Call(inp, shape, n, rng, draws).run()
 
 
 def simulate_serial(inp: Inputs, n: int, rng: np.random.Generator) -> float:

@@ -1,7 +1,7 @@
 """Start-up of a spark trial: booked -> objective start (Spark job, task launch, Python worker,
 imports), fitted from the trials that found a free task slot.
 
-Per trial (bench.predict.calibrate.prepare adds these columns):
+Per trial (bench.predict.prepare.prepare adds these columns):
 
 - `free_slot`: fewer trials of its cell held a task slot (booked, result not yet recorded)
   when it was booked than the cell had slots, so its start-up holds no wait for a slot. Of

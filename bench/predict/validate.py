@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -20,9 +19,10 @@ import pandas as pd
 from ..analysis import RunData, group_walls, usable_cells
 from ..model import NATIVE
 from ..errors import BenchError
-from .calibrate import (STOCK, Calibration, ClassKey, Prepared, calibrate, config_key,
-                        config_keys, measured_shape, prepare, with_variant)
+from .calibrate import Calibration, calibrate
+from .grouping import STOCK, ClassKey, config_key, config_keys, with_variant
 from .predict import DEFAULT_SEED, inputs_for, predict
+from .prepare import Prepared, measured_shape, prepare
 from .simulate import Shape, overloaded, simulate, simulate_serial, trials_per_host
 
 #: The accuracy the model aims for on held-out configurations (absolute relative error).

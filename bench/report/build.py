@@ -3,10 +3,12 @@ PNG charts, from a list of section builders over one ReportContext.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from .. import redaction
 from ..analysis import Analysis, analyze, load_run, manifest_task_slots
 from ..analysis.frames import RunData
 from ..diagnosis.finding import Finding
@@ -180,6 +182,8 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
     formats = parse_formats(formats)
     findings = sections.validate_findings(findings)
     run = run if run is not None else load_run(run_path)
+    # a folder written before secrets were redacted on disk is redacted here
+    run = dataclasses.replace(run, manifest=redaction.tree(run.manifest))
     out = Path(out_dir) if out_dir is not None else default_out_dir(run.path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -190,7 +194,7 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
     heads = headline.headlines(run, analysis, findings, effects)
     ctx = ReportContext(run, analysis, findings, effects, draw_charts(run, analysis, out), heads,
                         out)
-    text = render_markdown(ctx)
+    text = redaction.text(render_markdown(ctx))
     md_path = html_path = None
     if "md" in formats:
         md_path = out / REPORT_NAME
@@ -199,7 +203,8 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
         html_path = out / HTML_NAME
         title = f"SparkTrials benchmark report: {run.manifest.get('run_id', run.path.name)}"
         html_path.write_text(html.render_document(text, out, title), encoding="utf-8")
-    return ReportFiles(md_path, html_path, headline.headline_text(heads), text)
+    return ReportFiles(md_path, html_path,
+                       [redaction.text(line) for line in headline.headline_text(heads)], text)
 
 
 def build_report(run_path, out_dir=None, findings: Optional[list[Finding]] = None,

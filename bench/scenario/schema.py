@@ -1,23 +1,16 @@
-"""Scenario files: load a module from scenarios/, validate its SCENARIO dict, apply a profile.
-
-A scenario is plain data (a dict named SCENARIO) so that it can be validated before anything
-runs and stored verbatim in the manifest. Every problem is reported as one line naming the
-key and the file.
-"""
+"""The scenario schema: every key of SCENARIO with its type and meaning, the defaults, the
+profiles, and the checks that turn a scenario's dict into resolved settings or one line
+naming the file, the key and the problem."""
 from __future__ import annotations
 
 import copy
-import hashlib
-import importlib.util
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import BenchError
-from .model import MODES, NATIVE
-from .shapes import parse_shape, shape_label
-from .workloads import BUILTINS, SLEEP, accepts_n_jobs
+from ..errors import BenchError
+from ..model import MODES, NATIVE
+from ..shapes import parse_shape, shape_label
+from ..workloads import BUILTINS, SLEEP, accepts_n_jobs
 
 PROFILES = ("quick", "full")
 ALGOS = ("tpe", "rand")
@@ -83,23 +76,6 @@ DEFAULTS: dict[str, Any] = {
     "variants": ["stock"],
     "points": "search",
 }
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario with one profile applied; `settings` holds every key resolved."""
-
-    name: str
-    path: Path
-    source: str
-    sha256: str
-    profile: str
-    settings: dict
-    module: Any
-
-    def manifest_entry(self) -> dict:
-        return {"name": self.name, "path": str(self.path), "sha256": self.sha256,
-                "source": self.source, "description": self.settings.get("description", "")}
 
 
 def _type_name(types) -> str:
@@ -314,7 +290,7 @@ def _clusters(entries: list, c: _Checker) -> list[dict]:
 
 def _check_variants_and_points(settings: dict, c: _Checker) -> None:
     """SparkTrials variants and where the evaluated points come from."""
-    from . import points, variant_table
+    from .. import points, variant_table
 
     if not settings["variants"]:
         c.fail("variants", "empty grid: no variants (use ['stock'])")
@@ -399,120 +375,3 @@ def resolve(raw: dict, profile: str, path: Path) -> dict:
     if "profiles" in (profiles.get(profile) or {}):
         raise BenchError(f"{path}: profiles.{profile}.profiles: profiles cannot nest")
     return validate(settings, path)
-
-
-def _sibling_modules(folder: Path, before: set) -> list:
-    """Modules imported while the scenario ran whose files live in the scenario's folder
-    (installed packages, e.g. a virtualenv inside that folder, are not siblings)."""
-    out = []
-    for name, mod in list(sys.modules.items()):
-        if name in before or "." in name:
-            continue
-        file = getattr(mod, "__file__", None)
-        if not file or "site-packages" in file or "dist-packages" in file:
-            continue
-        try:
-            if Path(file).resolve().is_relative_to(folder):
-                out.append(mod)
-        except OSError:
-            continue
-    return out
-
-
-def _check_shippable_source(path: Path, mod) -> None:
-    """Only Python source can travel inside a pickled objective; a compiled module cannot."""
-    file = Path(mod.__file__)
-    if file.suffix != ".py":
-        raise BenchError(f"{path}: imports {mod.__name__} ({file.name}) from next to the "
-                         "scenario, which cannot be shipped to executors by value; install it "
-                         "where the executors' Python finds it (pip install on every worker, "
-                         "or spark.submit.pyFiles)")
-
-
-def ship_by_value(module) -> None:
-    """Make cloudpickle copy the module's functions and classes into every pickled objective
-    instead of naming the module: executors cannot import a scenario file from its folder."""
-    try:
-        from pyspark import cloudpickle
-    except ImportError:  # no Spark here: nothing is shipped
-        return
-    cloudpickle.register_pickle_by_value(module)
-
-
-def _import_file(path: Path):
-    """Import a scenario file (and modules next to it) so that SparkTrials can ship them."""
-    name = f"bench_scenario_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    before = set(sys.modules)
-    sys.path.insert(0, str(path.parent))  # `import helpers` from next to the scenario
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # the scenario's own code failed: say where
-        del sys.modules[name]
-        raise BenchError(f"{path}: failed to load: {type(exc).__name__}: {exc}") from None
-    finally:
-        sys.path.remove(str(path.parent))
-    siblings = _sibling_modules(path.parent, before)
-    for mod in siblings:
-        _check_shippable_source(path, mod)
-    for mod in [module, *siblings]:
-        ship_by_value(mod)
-    return module
-
-
-def load(path: str | Path, profile: str = "quick") -> Scenario:
-    """Load and validate a scenario file; the one entry point the CLI and API use."""
-    path = Path(path)
-    if not path.is_file():
-        hint = " (see `python -m bench list`)" if not path.suffix else ""
-        raise BenchError(f"{path}: scenario file not found{hint}")
-    source = path.read_text(encoding="utf-8")
-    module = _import_file(path.resolve())
-    raw = getattr(module, "SCENARIO", None)
-    if raw is None:
-        raise BenchError(f"{path}: SCENARIO: missing; a scenario file defines SCENARIO = {{...}}")
-    if not isinstance(raw, dict):
-        raise BenchError(f"{path}: SCENARIO: expected dict, got {type(raw).__name__}")
-    settings = resolve(raw, profile, path)
-    return Scenario(name=settings["name"], path=path, source=source,
-                    sha256=hashlib.sha256(source.encode()).hexdigest(), profile=profile,
-                    settings=settings, module=module)
-
-
-def find_scenarios(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).glob("*.py") if not p.name.startswith("_"))
-
-
-def describe_settings(settings: dict) -> dict:
-    """A JSON-safe copy of the settings for the manifest (functions and spaces named, not pickled)."""
-    def safe(v):
-        if isinstance(v, dict):
-            return {str(k): safe(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [safe(x) for x in v]
-        if v is None or isinstance(v, (str, int, float, bool)):
-            return v
-        if type(v).__name__ == "Apply":  # a hyperopt search-space node
-            return space_text(v)
-        return getattr(v, "__qualname__", None) or type(v).__name__
-    return safe(settings)
-
-
-def space_text(node) -> str:
-    """A hyperopt space expression as short stable text, e.g. 'choice(max_depth: 20, 30)'."""
-    name = getattr(node, "name", None)
-    args = list(getattr(node, "pos_args", []))
-    if name == "literal":
-        return repr(node.obj)
-    if name in ("float", "int") and len(args) == 1:
-        return space_text(args[0])
-    if name == "hyperopt_param" and len(args) == 2:
-        label, dist = args[0].obj, args[1]
-        return f"{dist.name}({label}: {', '.join(space_text(a) for a in dist.pos_args)})"
-    if name == "switch" and args:
-        inner = space_text(args[0])
-        label = inner.split("(", 1)[1].split(":", 1)[0] if "(" in inner else inner
-        return f"choice({label}: {', '.join(space_text(a) for a in args[1:])})"
-    return " ".join(str(node).split())
