@@ -44,7 +44,9 @@ SCHEMA_HISTORY = {
        "without status is no longer ok. wait_dispatch_s, dispatch_to_start_s and return_s "
        "are no longer stored: readers derive them from the stamps on the driver's clock "
        "(DERIVED_TRIAL_COLUMNS); the values older records stored are recomputed the same "
-       "way, kept only where a stamp is missing.",
+       "way, kept only where a stamp is missing. Added, without changing any meaning: "
+       "cells.jsonl prewarm_s and workers_prewarmed for pool cells too, whose workers start "
+       "before the clock as reuse variants' do (null in older pool records: not timed).",
 }
 
 #: Values of the manifest's `status`.
@@ -278,9 +280,11 @@ class CellRecord(_Record):
         "Bytes of the pickled objective and space that SparkTrials ships with every trial; "
         "null in serial mode and when they cannot be pickled here.")
     workers_prewarmed: Optional[int] = _f(
-        "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
-        "null for cells that start none.")
-    prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
+        "Python workers a reuse variant (bench.variants.prewarm) or the pool (bench.pool) "
+        "started before the clock; null for cells that start none.")
+    prewarm_s: Optional[float] = _f(
+        "Seconds those workers took to start, outside wall_s. Readers count it: a cell's "
+        "primary figure is prewarm_s + wall_s (what the first fmin of a session pays).")
     shared_workers: Optional[bool] = _f(
         "True when the cell's trials shared Python processes, so module globals, RNG state, "
         "leaked memory and threads and thread pools sized by one trial carried over to the "
