@@ -46,7 +46,9 @@ SCHEMA_HISTORY = {
        "without status is no longer ok. wait_dispatch_s, dispatch_to_start_s and return_s "
        "are no longer stored: readers derive them from the stamps on the driver's clock "
        "(DERIVED_TRIAL_COLUMNS); the values older records stored are recomputed the same "
-       "way, kept only where a stamp is missing.",
+       "way, kept only where a stamp is missing. Added, without changing any meaning: "
+       "cells.jsonl prewarm_s and workers_prewarmed for pool cells too, whose workers start "
+       "before the clock as reuse variants' do (null in older pool records: not timed).",
 }
 
 #: Values of the manifest's `status`.
@@ -141,7 +143,7 @@ class Manifest(_Record):
     def to_dict(self) -> dict:
         """Fields not known yet (null) are left out of the file, as readers expect."""
         return {k: v for k, v in dataclasses.asdict(self).items()
-                if v is not None or _FIELDS_REQUIRED.get(k)}
+                if v is not None or MANIFEST_REQUIRED.get(k)}
 
     # --- reading: every reader's question answered here, so none looks into the dicts ---
     @classmethod
@@ -165,13 +167,18 @@ class Manifest(_Record):
     points_shared = property(lambda self: _dict(self.grid).get("points") == "shared")
     search_algo = property(lambda self: _dict(self.grid).get("algo", "tpe"))
 
-    def thread_envs(self, workload: str) -> list:
-        """A workload's thread environments as listed: its own axis, else the scenario's."""
+    def axis(self, name: str, workload: Optional[str] = None) -> Optional[list]:
+        """A grid axis' values as listed (the current setup first), the workload's own list
+        before the scenario's (a scalar as a list of one); None where neither lists it."""
         grid = _dict(self.grid)
-        for w in grid.get("workloads") or []:
-            if isinstance(w, dict) and w.get("name") == workload and w.get("thread_env"):
-                return list(w["thread_env"])
-        return list(grid.get("thread_env") or [{}])
+        own = next((w for w in grid.get("workloads") or [] if isinstance(w, dict)
+                    and w.get("name") == workload), {}) if workload else {}
+        for listed in (own.get(name), grid.get(name)):
+            if not isinstance(listed, (list, tuple)):
+                listed = None if listed is None else [listed]
+            if listed:
+                return list(listed)
+        return None
 
     def shapes(self) -> dict[str, ClusterShape]:
         """Cluster label -> its shape as declared (else as its first session recorded it)."""
@@ -201,13 +208,13 @@ class Manifest(_Record):
         return max(1, declared or 1)
 
     def _last_session(self, cluster: str) -> dict:
-        return ([{}] + [s for s in _dict(self.clusters).get(cluster) or []])[-1]
+        return _dict(([{}] + list(_dict(self.clusters).get(cluster) or []))[-1])
 
     def executors(self, cluster: Optional[str] = None) -> Optional[int]:
         """Executors registered when the session started: the cluster's latest session (else
         its shape's workers) or the run's own (local mode: the driver, 1); None if unknown."""
         if cluster:
-            last = _dict(self._last_session(cluster))
+            last = self._last_session(cluster)
             return _count(last.get("executors") or _dict(last.get("shape")).get("workers")) or None
         count = _dict(self.spark).get("executors")
         return 1 if count == 0 and self.local_session else _count(count) or None
@@ -245,11 +252,8 @@ class Manifest(_Record):
                                env.get("affinity_cpus") or env.get("usable_cores"),
                                env.get("cpu_quota_cores"))
 
-    @property
-    def stack_name(self) -> Optional[str]:
-        """The software stack the run ran in (bench.stacks), or None outside any."""
-        stack = _dict(_dict(self.environment).get("stack"))
-        return stack.get("name") if stack else None
+    #: the software stack the run ran in (bench.stacks), None outside any
+    stack_name = property(lambda self: _dict(_dict(self.environment).get("stack")).get("name"))
 
     def package_version(self, name: str) -> Optional[str]:
         """A package's version as the run recorded it (packages, or older folders' versions)."""
@@ -265,29 +269,8 @@ class Manifest(_Record):
 
 
 #: manifest field -> whether every reader needs it
-_FIELDS_REQUIRED = {f.name: f.metadata.get("required", False)
+MANIFEST_REQUIRED = {f.name: f.metadata.get("required", False)
                     for f in dataclasses.fields(Manifest)}
-
-
-def manifest_problem(data) -> Optional[str]:
-    """Why `data` (a parsed manifest.json) cannot be read by this bench, or None."""
-    if not isinstance(data, dict):
-        return f"not a JSON object (found {type(data).__name__})"
-    missing = [name for name, required in _FIELDS_REQUIRED.items()
-               if required and name not in data]
-    if missing:
-        return f"lacks {', '.join(missing)}; is this a results folder?"
-    version = data["schema_version"]
-    if isinstance(version, bool) or version not in SCHEMA_HISTORY:
-        return (f"schema version {version!r} is not one this bench reads "
-                f"({', '.join(map(str, SCHEMA_HISTORY))})")
-    for name, kind in (("scenario", dict), ("cells", list)):
-        if not isinstance(data[name], kind):
-            return f"{name}: expected a {'list' if kind is list else 'JSON object'}, " \
-                   f"found {type(data[name]).__name__}"
-    if any(not isinstance(c, dict) or "cell_id" not in c for c in data["cells"]):
-        return "cells: every planned cell needs a cell_id"
-    return None
 
 
 @dataclass(frozen=True)
@@ -422,9 +405,11 @@ class CellRecord(_Record):
         "Bytes of the pickled objective and space that SparkTrials ships with every trial; "
         "null in serial mode and when they cannot be pickled here.")
     workers_prewarmed: Optional[int] = _f(
-        "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
-        "null for cells that start none.")
-    prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
+        "Python workers a reuse variant (bench.variants.prewarm) or the pool (bench.pool) "
+        "started before the clock; null for cells that start none.")
+    prewarm_s: Optional[float] = _f(
+        "Seconds those workers took to start, outside wall_s. Readers count it: a cell's "
+        "primary figure is prewarm_s + wall_s (what the first fmin of a session pays).")
     shared_workers: Optional[bool] = _f(
         "True when the cell's trials shared Python processes, so module globals, RNG state, "
         "leaked memory and threads and thread pools sized by one trial carried over to the "

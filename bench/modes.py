@@ -23,7 +23,7 @@ class Placement:
     slots: Optional[int] = None         # task slots (spark) or pool workers
     job_group: Optional[str] = None     # Spark job group the cell's trials run under
     pool: Optional[pool.WarmPool] = None
-    prewarmed: Optional[variants.Prewarmed] = None  # reuse variants' workers started early
+    prewarmed: Optional[variants.Prewarmed] = None  # workers started before the clock
 
 
 @contextlib.contextmanager
@@ -149,11 +149,13 @@ class PoolMode(Mode):
 
     @contextlib.contextmanager
     def placed(self, cell, fn, spark):
-        """A warmed pool with the executors' thread environment, started before the clock."""
+        """A warmed pool with the executors' thread environment, started before the clock
+        (its warm-up recorded as a reuse variant's is)."""
         omp = spark_session.task_cpus(spark) if spark is not None else 1
         with pool.WarmPool(fn, cell.parallelism, omp_threads=omp,
                            thread_env=cell.thread_env_set) as warm:
-            yield Placement(slots=warm.workers, pool=warm)
+            yield Placement(slots=warm.workers, pool=warm,
+                            prewarmed=variants.Prewarmed(pids=warm.pids, seconds=warm.warmup_s))
 
     def evaluate(self, placement: Placement, fmin_call, algo, space, trials, clock,
                  timeout=None) -> None:

@@ -149,8 +149,9 @@ def test_a_cluster_runs_facts():
     assert (m.executors("2x1"), m.executor_cores("2x1"), m.executor_cores("1x2/tc2")) == (2, 1, 2)
     assert m.executors("1x2") is None and m.executor_cores("1x2") is None  # never started
     assert (m.usable_cores, m.host_cores, m.points_shared, m.search_algo) == (2, 2, False, "tpe")
-    assert m.thread_envs("lgbm") == [{}, {"OMP_WAIT_POLICY": "passive"}]
-    assert m.thread_envs("rf") == [{}]
+    assert m.axis("thread_env", "lgbm") == [{}, {"OMP_WAIT_POLICY": "passive"}]
+    assert m.axis("thread_env", "rf") == m.axis("thread_env") == [{}]
+    assert m.axis("n_jobs", "lgbm") is None and m.axis("points") == ["search"]
 
 
 def test_a_local_runs_facts_and_older_manifests():

@@ -253,8 +253,11 @@ def test_report_of_a_real_smoke_run(spark, tmp_path):
     assert files.html.is_file() and text.index("## Headline") < text.index("## Findings")
     assert [line.split()[0] for line in files.headline if not line.startswith(" ")] == [
         "rf", "sleep"]
-    assert all("SparkTrials vs serial Trials [native]: " in line for line in files.headline
+    assert all(" setup: stock SparkTrials, max_queue_len = parallelism" in line
+               for line in files.headline
                if not line.startswith(" "))
+    assert sum(line.strip().startswith("vs serial Trials [native]: ")
+               for line in files.headline) == 2  # one line per workload
     assert "4 of 4 planned cells finished" in text
     for name in CHARTS:
         assert (path.parent / name).read_bytes()[:8] == PNG_SIGNATURE, name

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import keys
 from ..model import Manifest
 
 
@@ -66,15 +67,17 @@ def trial_errors(trials: pd.DataFrame) -> pd.DataFrame:
     (out of the configuration's trials) and the first trial that did."""
     if not len(trials):
         return pd.DataFrame(columns=ERROR_COLS)
-    totals = trials.groupby(["workload", "setting"]).size()
-    bad = trials[trials["status"] != "ok"]
+    totals = {keys.key_of(k): len(g) for k, g in
+              trials.groupby(keys.CONFIG, dropna=False, sort=False)}
+    bad = trials[trials["status"] != "ok"].assign(
+        _error=lambda d: d["error"].fillna("(no message)"))
     rows = []
-    for (workload, setting, status, error), grp in bad.groupby(
-            ["workload", "setting", "status", bad["error"].fillna("(no message)")], sort=False):
-        rows.append({"workload": workload, "setting": setting,
+    for key, grp in bad.groupby(keys.CONFIG + ["status", "_error"], dropna=False, sort=False):
+        *config, status, error = key
+        rows.append({"workload": grp["workload"].iloc[0], "setting": grp["setting"].iloc[0],
                      "setting_order": grp["setting_order"].iloc[0],
                      "mode": grp["mode"].iloc[0], "status": status, "error": error,
-                     "trials": len(grp), "of_trials": int(totals[(workload, setting)]),
+                     "trials": len(grp), "of_trials": totals[keys.key_of(config)],
                      "first_tid": int(grp["tid"].min())})
     if not rows:
         return pd.DataFrame(columns=ERROR_COLS)

@@ -115,7 +115,20 @@ def cells_frame(records: list[dict]) -> pd.DataFrame:
     short = df["trials_ok"].notna() & df["max_evals"].notna() & (
         df["trials_ok"].fillna(0) < df["max_evals"].fillna(0))  # unknown counts: not short
     df["incomplete"] = short.astype(bool) & ~df["failed"]
+    df["warmup_s"], df["paid_s"] = warmup_and_paid(df)
     return df
+
+
+def warmup_and_paid(cells: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per cell: the seconds it spent starting its workers before the clock (prewarm_s: reuse
+    variants and the pool; 0 for a cell that starts none, NaN for a pool cell of an older
+    run that did not record it) and the primary figure, warm-up + fmin wall: what a user
+    pays for the first fmin after starting a session, or after the workers sat idle past
+    PySpark's idle timeout. The wall alone is the time with workers already running."""
+    recorded = cells["prewarm_s"].astype("float64")
+    unknown = recorded.isna() & (cells["mode"] == "pool")
+    warmup = recorded.fillna(0.0).where(~unknown)
+    return warmup, cells["wall_s"] + warmup.fillna(0.0)
 
 
 def spark_tasks_frame(records: list[dict]) -> pd.DataFrame:

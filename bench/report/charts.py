@@ -469,8 +469,7 @@ def plot_cluster_sizing(sizing: pd.DataFrame, path: Path) -> Path:
     xpos = {lab: i for i, lab in enumerate(shapes["cluster_label"])}
     ticks = [f"{lab}\n{int(c)} cores" for lab, c in zip(shapes["cluster_label"],
                                                          shapes["total_cores"])]
-    configs = sizing.assign(config=[f"p={int(p)} q={int(q)} n_jobs={n}" for p, q, n in zip(
-        sizing["parallelism"], sizing["max_queue_len"], sizing["n_jobs_label"])])
+    configs = sizing.assign(config=sizing["configuration"])  # every axis but the shape
     colors = palette(sorted(configs["config"].unique()))
     for ax, workload in zip(axes, workloads):
         part = configs[configs["workload"] == workload]

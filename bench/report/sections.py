@@ -6,6 +6,7 @@ from typing import Optional
 
 import pandas as pd
 
+from .. import keys
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..analysis.quality import search_not_comparable
@@ -58,7 +59,8 @@ def header(manifest: Manifest, analysis: Analysis) -> list[str]:
 def what_was_run(manifest: Manifest, analysis: Analysis) -> list[str]:
     m = manifest
     cells = analysis.cells
-    repeats = cells.groupby("setting")["repeat"].nunique() if len(cells) else pd.Series(dtype=int)
+    repeats = (cells.groupby(["workload", "setting"])["repeat"].nunique() if len(cells)
+               else pd.Series(dtype=int))  # a label is one configuration within a workload
     lines = ["## Appendix: what was run", ""]
     if m.scenario_description:
         lines += [str(m.scenario_description).strip(), ""]
@@ -140,13 +142,15 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
     lines += ["Wall = one fmin call, median over repeats. Intervals: with fewer than 5 "
               "repeats the min–max range of what was observed (labelled range; not a "
               "confidence interval), from 5 repeats a 95% bootstrap interval (CI); n = "
-              "repeats behind it. Speedup = median serial wall ÷ median spark wall (interval "
-              "over the repeats of both, paired by repeat when both ran in the same repeat "
-              "blocks). Efficiency = speedup ÷ parallelism. Overhead = per-trial "
-              "latency (suggested → result recorded) minus objective time.", ""]
+              "repeats behind it. Speedup = median serial wall ÷ median spark time, where "
+              "time = warm-up before the clock (workers a variant or the pool started "
+              "first) + wall (interval over the repeats of both, paired by repeat when both "
+              "ran in the same repeat blocks). Efficiency = speedup ÷ parallelism. Overhead = "
+              "per-trial latency (suggested → result recorded) minus objective time.", ""]
     latency = _by_setting(analysis.latency)
     threads = _by_setting(analysis.threads)
     speed = analysis.speedups
+    warm = bool((walls["warmup_median_s"].fillna(1.0) > 0).any())  # NaN: pool, not recorded
     for workload, grp in walls.groupby("workload", sort=True):
         lines += [f"### {workload}", ""] + failed_modes_note(grp)
         sp = speed[speed["workload"] == workload]
@@ -167,6 +171,7 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
                    f"{w['trials_asked']} trials ok)" if w.get("cells_incomplete") else ""),
                 fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"],
                        n=w["cells"], kind=w.get("wall_interval")),
+            ] + ([fmt_s(w["warmup_median_s"])] if warm else []) + [
                 fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"], s.get("speedup_n"),
                          s.get("speedup_interval")) if s else "—",
                 fmt_num(s["efficiency"]) if s else "—",
@@ -176,7 +181,8 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
             ])
         head = f"speedup vs serial [{against}] (interval, n)" if against else "speedup"
         lines += [table(
-            ["configuration", "cells", "fmin wall, s (interval, n)", head, "efficiency",
+            ["configuration", "cells", "fmin wall, s (interval, n)"]
+            + (["warm-up before the clock, s"] if warm else []) + [head, "efficiency",
              "objective, s (median)", "overhead per trial, s (median)",
              "effective cores (median)", "peak threads (median)"], rows), ""]
     return lines
@@ -227,14 +233,15 @@ def speedup_detail(analysis: Analysis) -> list[str]:
               ""]
     rows = [[r["workload"], r["setting"], r["serial_setting"]
              + (" " + EMULATED_LABEL if r["serial_emulated"] else ""),
-             fmt_s(r["serial_wall_s"]), fmt_s(r["spark_wall_s"]),
+             fmt_s(r["serial_wall_s"]), fmt_s(r["spark_paid_s"]),
              fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"], r.get("speedup_n"),
                       r.get("speedup_interval")),
              fmt_num(r["ideal"], 0), fmt_num(r["efficiency"]), fmt_num(r["karp_flatt"]),
              f"{r['serial_cells']} / {r['spark_cells']}"]
             for r in sp.to_dict("records")]
     return lines + [table(["workload", "spark configuration", "serial configuration",
-                           "serial wall, s", "spark wall, s", "speedup (interval, n)", "ideal",
+                           "serial wall, s", "spark warm-up + wall, s",
+                           "speedup (interval, n)", "ideal",
                            "efficiency", "Karp–Flatt e", "cells serial / spark"], rows), ""]
 
 
@@ -309,7 +316,7 @@ def sizing_detail(analysis: Analysis) -> list[str]:
     if len(sz) == 0:
         return []
     rows = [[r["workload"], r["cluster_label"], r["total_cores"], fmt_int(r["task_slots"]),
-             f"p={int(r['parallelism'])} q={int(r['max_queue_len'])} n_jobs={r['n_jobs_label']}",
+             r["configuration"],
              r["cells"], fmt_num(r["wall_median_s"]), r["trials_ok"],
              fmt_num(r["core_s_per_trial"])] for r in sz.to_dict("records")]
     return ["## Cluster sizing", "",
@@ -330,7 +337,8 @@ def placement_detail(analysis: Analysis) -> list[str]:
             for r in pl.to_dict("records")]
     lines += ["A worker is a Spark executor when the event log was joined, else the host. "
               "One trial per Python process (trials per pid ≈ 1) means every trial started a "
-              "fresh worker.", "",
+              "fresh worker. Rows pool the configurations of a mode and shape: "
+              + ", ".join(keys.pooled(["mode", "cluster_label"])) + ".", "",
               table(["mode", *(["cluster shape"] if shaped else []), "worker", "host", "trials",
                      "share of mode" + (" on that shape" if shaped else ""), "distinct pids",
                      "trials per pid"], rows), ""]
