@@ -74,14 +74,34 @@ def cmd_run(args) -> int:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
         return 130
+    code = _strict_exit(path) if args.strict else 0
     if args.report:
         from .report import write_report_files
         from .report.cli import print_report
 
         print_report(write_report_files(path))  # the headline, then the report path last
-        return 0
+        return code
     print(path)
-    return 0
+    return code
+
+
+#: `run --strict` when a cell failed or was incomplete: the run is not fit for a gate.
+EXIT_NOT_COMPARABLE = 3
+
+
+def _strict_exit(path) -> int:
+    """3 (with one line on stderr) when a cell of the run failed, returned with fewer ok
+    trials than max_evals, or never ran; else 0."""
+    from .analysis import load_run
+    from .analysis.completeness import completeness, strict_problems
+
+    run = load_run(path)
+    problem = strict_problems(completeness(run.manifest, run.cells, run.trials, run.bad_lines,
+                                           run.orphan_trials))
+    if problem is None:
+        return 0
+    print(f"strict: {path}: {problem}", file=sys.stderr)
+    return EXIT_NOT_COMPARABLE
 
 
 def _run_on_cluster(args, kwargs) -> Path:
@@ -134,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run in a software stack's venv (python -m bench stack list)")
     p.add_argument("--report", action="store_true",
                    help="then diagnose and write the report; prints the report path last")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 3 when any cell failed or was incomplete (fewer ok trials than "
+                        "max_evals, e.g. cut off by timeout_s); the results path is still "
+                        "printed last. Without it a run whose objective fails some trials "
+                        "exits 0")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("schema", help="print the results schema (every field documented)")
