@@ -34,12 +34,16 @@ def cmd_list(args) -> int:
         raise BenchError(f"{args.folder}: no scenario files (*.py) found")
     print(f"{'scenario':<18} {'quick':>6} {'full':>6}  description")
     for path in paths:
-        counts = []
-        for profile in scenario.PROFILES:
+        counts, more = [], []
+        declared = scenario.load(path).module.SCENARIO.get("profiles") or {}
+        for profile in scenario.profile_names(declared):
             scn = scenario.load(path, profile)
-            counts.append(grid.count_cells(scn.settings))
+            (counts if profile in scenario.PROFILES else more).append(
+                (profile, grid.count_cells(scn.settings)))
         desc = scn.settings.get("description", "").strip().splitlines()
-        print(f"{path.stem:<18} {counts[0]:>6} {counts[1]:>6}  {desc[0] if desc else ''}")
+        extra = "".join(f" (profile {p}: {n} cells)" for p, n in more)
+        print(f"{path.stem:<18} {counts[0][1]:>6} {counts[1][1]:>6}  "
+              f"{desc[0] if desc else ''}{extra}")
     print("(cells per profile; run with: python -m bench run scenarios/NAME.py --profile quick)")
     return 0
 
@@ -117,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario (or resume a run); prints the results folder")
     p.add_argument("scenario", nargs="?", help="scenario file, e.g. scenarios/smoke.py")
-    p.add_argument("--profile", default="quick", choices=("quick", "full"))
+    p.add_argument("--profile", default="quick",
+                   help="quick (default), full, or a profile the scenario declares")
     p.add_argument("--master", help="Spark master URL (default: local[*], embedded)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                    help="Spark setting, repeatable")

@@ -39,7 +39,7 @@ PLACE = {
     "environment": "machine", "versions": "machine", "stacks": "machine",
     # what to run
     "scenario": "plan", "grid": "plan", "workloads": "plan", "conditions": "plan",
-    "points": "plan",
+    "points": "plan", "fixes": "plan",
     # running it
     "runner": "run", "modes": "run", "sessions": "run", "probe": "run", "collect": "run",
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",

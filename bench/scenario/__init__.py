@@ -11,8 +11,9 @@ settings for the manifest.
 from .describe import describe_settings, space_text
 from .loading import Scenario, find_scenarios, load, ship_by_value
 from .schema import (ALGOS, CLUSTER_KEYS, CONDITION_KEYS, DATA_KEYS, DEFAULTS, KEYS, PROFILES,
-                     SLEEP_KEYS, WORKLOAD_KEYS, resolve, validate)
+                     SLEEP_KEYS, WORKLOAD_KEYS, profile_names, resolve, validate)
 
 __all__ = ["ALGOS", "CLUSTER_KEYS", "CONDITION_KEYS", "DATA_KEYS", "DEFAULTS", "KEYS",
            "PROFILES", "SLEEP_KEYS", "WORKLOAD_KEYS", "Scenario", "describe_settings",
-           "find_scenarios", "load", "resolve", "ship_by_value", "space_text", "validate"]
+           "find_scenarios", "load", "profile_names", "resolve", "ship_by_value", "space_text",
+           "validate"]
