@@ -49,7 +49,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from . import runner, spark_session
+    from . import runner, scenario, spark_session
 
     if not args.scenario and not args.resume:
         raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
@@ -66,14 +66,15 @@ def cmd_run(args) -> int:
         from .cluster import standalone
 
         conf = {**standalone.auth_for_master(args.master, args.cluster_dir), **conf}
+    scn = scenario.load(args.scenario, args.profile) if args.scenario else None
     kwargs = dict(profile=args.profile, master=args.master, conf=conf,
                   results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
-                  argv=sys.argv)
+                  argv=sys.argv, estimate=_estimate(args, scn))
     try:
         if args.cluster:
-            path = _run_on_cluster(args, kwargs)
+            path = _run_on_cluster(args, {**kwargs, "scenario": scn})
         else:
-            path = runner.run(args.scenario, **kwargs)
+            path = runner.run(scn, **kwargs)
     except KeyboardInterrupt:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
@@ -88,6 +89,29 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _estimate(args, scn):
+    """Say how long the run will take, before anything starts (stderr, also with --quiet);
+    the progress bar counts down from it. None when it cannot be made (said why)."""
+    from .predict import estimate
+
+    master = args.master or (f"local[{_cluster_slots(args.cluster)}]" if args.cluster else None)
+    try:
+        est = (estimate.for_resume(args.resume, report=args.report, master=master)
+               if args.resume else estimate.for_scenario(scn, report=args.report, master=master))
+    except BenchError as exc:
+        print(f"estimated time: unknown ({exc})", file=sys.stderr)
+        return None
+    print(est.line(), file=sys.stderr, flush=True)
+    return est
+
+
+def _cluster_slots(shape: str) -> int:
+    from .shapes import parse_shape
+
+    workers, cores = parse_shape(shape)
+    return workers * cores
+
+
 def _run_on_cluster(args, kwargs) -> Path:
     from . import runner
     from .cluster import standalone
@@ -99,7 +123,7 @@ def _run_on_cluster(args, kwargs) -> Path:
                                     Path(args.cluster_dir)) as cluster:
         kwargs["master"] = cluster.master_url
         kwargs["conf"] = {**standalone.spark_conf_for(cluster), **kwargs["conf"]}
-        return runner.run(args.scenario, **kwargs)
+        return runner.run(kwargs.pop("scenario"), **kwargs)
 
 
 def cmd_schema(args) -> int:
