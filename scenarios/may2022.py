@@ -17,10 +17,11 @@ value is a fix, run as the setup with that one axis changed (`fixes`):
 - the fixes: max_queue_len = parallelism (the public knob) and 'tuned' SparkTrials (every
   measured fixed cost removed: queue = parallelism, Python worker reuse, 20 ms polling — a
   MODIFICATION of hyperopt applied for those cells only, bench.variants) at the user's
-  parallelism; n_jobs=1 (pinned to spark.task.cpus) and OMP_WAIT_POLICY=passive (idle OpenMP
-  threads sleep instead of spinning) in the serial cells, native and emulated, where the
-  driver's threads are the question (Spark already runs each trial with OMP_NUM_THREADS =
-  spark.task.cpus).
+  parallelism; n_jobs=1 (pinned to spark.task.cpus) in the serial cells, native and
+  emulated, and under SparkTrials at the user's parallelism; OMP_WAIT_POLICY=passive (idle
+  OpenMP threads sleep instead of spinning) in the serial cells, where the driver's threads
+  are the question (Spark already runs each trial with OMP_NUM_THREADS = spark.task.cpus, and
+  a spark cell with its own environment needs a Spark session of its own).
 
 Profiles: quick (the README's main job, a few minutes), full (the seed's parallelism 8 with
 3 repeats, about 40 minutes on 2 cores) and large (every combination of the axes, 32
@@ -78,7 +79,7 @@ SCENARIO = {
     # the setup everywhere; each fix changes one axis of it, where it answers something
     "fixes": {"max_queue_len": {"parallelism": [2]},
               "variants": {"parallelism": [2]},
-              "n_jobs": {"modes": ["serial"]},
+              "n_jobs": {"parallelism": [2]},
               "thread_env": {"modes": ["serial"]}},
     "repeats": 1,
     "algo": "tpe",
