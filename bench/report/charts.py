@@ -140,8 +140,8 @@ def _box_by_setting(trials: pd.DataFrame, column: str, title: str, xlabel: str,
             ax.set_xscale("log")
             _plain_log_labels(ax.xaxis, np.concatenate(values))
         ax.set_title(f"workload: {workload}", fontsize=10)
-        ax.set_xlabel(xlabel + (f" ({left_out} more configurations in the tables)"
-                                if left_out else ""))
+        ax.set_xlabel(xlabel + (f"\n({left_out} more configurations in the tables)"
+                                if left_out else ""), fontsize=9)
         ax.grid(axis="x", alpha=0.3, which="both" if log else "major")
         if vlines:
             ax.legend(fontsize=8, loc="lower right")
@@ -208,7 +208,7 @@ def plot_latency(latency: pd.DataFrame, path: Path, grid: dict | None = None) ->
         mark_rows(ax, y, rows)
         ax.set_xlim(0, left.max() * 1.18 if left.max() > 0 else 1)
         ax.set_title(f"workload: {workload}", fontsize=10)
-        ax.set_xlabel("mean seconds per trial, suggested → result recorded (% before the "
+        ax.set_xlabel("mean seconds per trial, suggested → result recorded\n(% before the "
                       "objective)" + (f"; {left_out} more configurations in the tables"
                                       if left_out else ""), fontsize=9)
         ax.grid(axis="x", alpha=0.3)
