@@ -140,3 +140,14 @@ def test_time_left_counts_down_from_the_estimate_then_follows_the_run():
     assert left.seconds() == pytest.approx(2.0 * 70.0)
     clock.t = 10_000.0                          # a stalled run: the factor stays bounded
     assert left.factor() == 3.0
+
+
+def test_a_busy_machine_is_said_to_make_it_longer(may2022):
+    grid_, cells = may2022
+    priors = priors_mod.load()
+    reference = min(r["other_busy_cores_median"] or 0 for r in priors["reference"]["runs"])
+    quiet = est_mod.estimate(grid_, cells, cores=2, busy_cores=reference)
+    busy = est_mod.estimate(grid_, cells, cores=2, busy_cores=reference + 1.0)
+    assert not quiet.notes and busy.notes[0].startswith(
+        f"this machine is busy now (other processes keep {reference + 1.0:.1f} of 2 cores")
+    assert busy.total_s == quiet.total_s  # a note, not a guess at how much longer

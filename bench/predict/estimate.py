@@ -208,10 +208,12 @@ def _session_starts(cells: list[dict], harness: dict) -> float:
 
 
 def estimate(grid: dict, cells: list[dict], cores: int, *, report: bool = False,
-             measured: dict | None = None, priors: dict | None = None) -> Estimate:
+             measured: dict | None = None, priors: dict | None = None,
+             busy_cores: float | None = None) -> Estimate:
     """The estimate for `cells` (planned cell dicts, in run order) of a scenario whose
     resolved grid is `grid`; `measured` maps finished cells (of the same plan) to their
-    measured fmin walls."""
+    measured fmin walls; `busy_cores`: how many cores other processes keep busy now (a
+    note when it is more than the reference machine's priors saw)."""
     priors = priors if priors is not None else priors_mod.load()
     model = _Model(priors, grid, cores)
     measured = measured or {}
@@ -232,8 +234,32 @@ def estimate(grid: dict, cells: list[dict], cores: int, *, report: bool = False,
                                    else prior[c["cell_id"]] * est.factor)
     if report:
         est.end_s = priors["harness"].get("report_per_cell_s", 1.0) * len(cells)
-    est.notes = list(model.notes.values())
+    est.notes = list(model.notes.values()) + _busy_note(busy_cores, cores, priors)
     return est
+
+
+def _busy_note(busy: float | None, cores: int, priors: dict) -> list[str]:
+    """Say so when other processes keep more of this machine busy than they kept the
+    reference machine's while its least busy prior run was measured: the run will likely
+    take longer."""
+    seen = [r.get("other_busy_cores_median") or 0.0
+            for r in (priors.get("reference") or {}).get("runs", [])]
+    reference = min(seen, default=0.0)
+    if busy is None or busy < max(0.5, reference + 0.25):
+        return []
+    return [f"this machine is busy now (other processes keep {busy:.1f} of {cores} cores "
+            f"busy, the reference machine {reference:.1f}): expect longer; the progress "
+            "bar's time left follows the run"]
+
+
+def busy_cores_now(seconds: float = 0.5) -> float | None:
+    """Cores other processes keep busy, sampled over `seconds` (None when unreadable)."""
+    try:
+        import psutil
+
+        return psutil.cpu_percent(interval=seconds) / 100.0 * (psutil.cpu_count() or 1)
+    except Exception:  # the note is optional; never fail a run on it
+        return None
 
 
 def _measured_by_configuration(done: list[dict], measured: dict) -> dict:
@@ -258,7 +284,8 @@ def for_scenario(scn, *, report: bool = False, master: str | None = None) -> Est
 
     cells = [c.to_dict() for c in grid_mod.expand(scn.settings)]
     return estimate(describe_settings(scn.settings), cells,
-                    master_cores(master) or usable_cores() or 1, report=report)
+                    master_cores(master) or usable_cores() or 1, report=report,
+                    busy_cores=busy_cores_now())
 
 
 def for_resume(path, *, report: bool = False, master: str | None = None) -> Estimate:
@@ -273,4 +300,4 @@ def for_resume(path, *, report: bool = False, master: str | None = None) -> Esti
     cores = (master_cores(master or (manifest.get("requested") or {}).get("master"))
              or usable_cores() or 1)
     return estimate(manifest.get("grid") or {}, manifest.get("cells") or [], cores,
-                    report=report, measured=measured)
+                    report=report, measured=measured, busy_cores=busy_cores_now())

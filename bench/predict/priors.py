@@ -81,15 +81,21 @@ def _add_calibration(priors: dict, cal: Calibration, cells: pd.DataFrame) -> Non
         **{k: round(cal.loops[k], 4) for k in ("fmin_period_s", "dispatch_period_s",
                                                "first_suggest_s")},
         "dispatch_phase_s": quantiles(cal.dispatch_phases)})
+    by_kind: dict = {}
     for key, inp in sorted(cal.inputs.items()):
-        kind = workload_kind(key.workload)
+        by_kind.setdefault(workload_kind(key.workload), []).append(inp)
+    for kind, inputs in by_kind.items():  # every workload of a kind pooled (sleep lengths)
+        def pooled(field: str) -> list[float]:
+            return quantiles(np.concatenate([getattr(i, field) for i in inputs]))
+
         priors["startup"].setdefault(kind, {}).setdefault(startup_group(cal.variant), {
-            "fresh_s": quantiles(inp.startup_fresh_s), "reused_s": quantiles(inp.startup_reused_s),
-            "kept_s": quantiles(inp.startup_kept_s), "return_s": quantiles(inp.return_s),
-            "reuse_prob": round(inp.reuse_prob, 3),
-            "kept_workers": round(float(np.mean(inp.kept_workers)), 3),
+            "fresh_s": pooled("startup_fresh_s"), "reused_s": pooled("startup_reused_s"),
+            "kept_s": pooled("startup_kept_s"), "return_s": pooled("return_s"),
+            "reuse_prob": round(float(np.mean([i.reuse_prob for i in inputs])), 3),
+            "kept_workers": round(float(np.mean([np.mean(i.kept_workers) for i in inputs])), 3),
             "prewarm_s": round(float(prewarm.median()), 3) if len(prewarm) else 0.0})
-        if kind == SLEEP:
+    for key, inp in sorted(cal.inputs.items()):
+        if workload_kind(key.workload) == SLEEP:
             continue  # a sleep trial's length is its setting
         entry = priors["objectives"].setdefault(objective_key(*key), {"serial_s": {}})
         entry.setdefault("spark_s", quantiles(inp.objective_s))
