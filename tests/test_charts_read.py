@@ -110,3 +110,21 @@ def test_rows_that_matter_come_first(tmp_path):
     assert rows["rank"].is_monotonic_increasing
     assert len(rows) <= chart_rows.MAX_ROWS and left_out == len(
         lat[lat["workload"] == "lgbm"]) - len(rows)
+
+
+def test_tick_labels_too_close_are_left_out_and_value_labels_are_stacked():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot([0.67, 0.68, 0.8], [1, 2, 3])
+    ax.set_xticks([0.67, 0.68, 0.8], ["0.67", "0.68", "0.8"])
+    # three values at one point: drawn at the same place they would overlap
+    chart_rows.stack_labels(ax, [(0.7, 2.0, "1.00×", "C0"), (0.7, 2.0, "1.01×", "C1"),
+                                 (0.7, 2.01, "0.99×", "C2")])
+    assert len(chart_rows.text_overlaps(fig)) >= 1  # the two close tick labels
+    chart_rows.thin_tick_labels(fig)
+    assert chart_rows.text_overlaps(fig) == []
+    shown = [t.get_text() for t in ax.get_xticklabels() if t.get_visible()]
+    assert shown == ["0.67", "0.8"]
