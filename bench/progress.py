@@ -89,10 +89,9 @@ class Progress:
 
             fmt = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}"
             fmt += ", about {left} left{postfix}]" if self.left else "<{remaining}{postfix}]"
-            self._bar = _bar_class(tqdm)(
+            self._bar = _bar_class(tqdm, self._left_text())(
                 total=self.total, initial=self.done, unit="cell", file=sys.stderr,
                 dynamic_ncols=True, desc="cells", leave=True, bar_format=fmt)
-            self._bar.left_text = self._left_text()
             if self.left is not None and sys.stderr.isatty():
                 threading.Thread(target=self._tick, daemon=True, name="bench-eta").start()
         return self
@@ -130,10 +129,10 @@ class Progress:
             self._bar.close()
 
 
-def _bar_class(tqdm):
-    """tqdm with the estimate's time left as `{left}` in its format."""
+def _bar_class(tqdm, left: str):
+    """tqdm with the estimate's time left as `{left}` in its format (`left` at first)."""
     class Bar(tqdm):
-        left_text = ""
+        left_text = left
 
         @property
         def format_dict(self):
