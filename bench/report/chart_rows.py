@@ -63,7 +63,8 @@ def ranks(df: pd.DataFrame, grid: dict | None) -> pd.Series:
     parallelism or on an emulated driver) or OTHER."""
     grid = grid or {}
     spark = df[df["mode"] != "serial"]
-    user_p = spark.groupby("workload")["parallelism"].max() if len(spark) else pd.Series()
+    user_p = (spark.groupby("workload")["parallelism"].max() if len(spark)
+              else pd.Series(dtype=float))
     out = []
     for row in df.to_dict("records"):
         changed = changed_axes(row, setup_of(grid, row["workload"]))
@@ -218,7 +219,8 @@ def visible_texts(fig) -> list[Text]:
                 out.append(t)
         for a in (ax.xaxis, ax.yaxis):
             out += [t.label1 for t in _drawn_ticks(a)] + [t.label2 for t in _drawn_ticks(a)]
-    return [t for t in out if t.get_visible() and t.get_text().strip()
+    unique = list({id(t): t for t in out}.values())
+    return [t for t in unique if t.get_visible() and t.get_text().strip()
             and (t.axes is None or t.axes.get_visible())]
 
 
