@@ -69,7 +69,7 @@ def cmd_run(args) -> int:
     scn = scenario.load(args.scenario, args.profile) if args.scenario else None
     kwargs = dict(profile=args.profile, master=args.master, conf=conf,
                   results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
-                  argv=sys.argv, estimate=_estimate(args, scn))
+                  argv=sys.argv, estimate=lambda folder: _estimate(args, scn, folder))
     try:
         if args.cluster:
             path = _run_on_cluster(args, {**kwargs, "scenario": scn})
@@ -89,14 +89,15 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _estimate(args, scn):
-    """Say how long the run will take, before anything starts (stderr, also with --quiet);
-    the progress bar counts down from it. None when it cannot be made (said why)."""
+def _estimate(args, scn, folder):
+    """Say how long the run will take, once its results folder is ours and before its first
+    cell (stderr, also with --quiet); the progress bar counts down from it. None when it
+    cannot be made (said why)."""
     from .predict import estimate
 
     master = args.master or (f"local[{_cluster_slots(args.cluster)}]" if args.cluster else None)
     try:
-        est = (estimate.for_resume(args.resume, report=args.report, master=master)
+        est = (estimate.for_resume(folder, report=args.report, master=master)
                if args.resume else estimate.for_scenario(scn, report=args.report, master=master))
     except BenchError as exc:
         print(f"estimated time: unknown ({exc})", file=sys.stderr)

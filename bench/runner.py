@@ -341,7 +341,9 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
 
     Pass `spark=` an existing SparkSession (a notebook's) to run inside it; it is left running.
     One process at a time runs a folder: a second --resume of it is refused (RunFolder.lock).
-    `estimate` (bench.predict.estimate) gives the progress bar its time left from the start.
+    `estimate` (a bench.predict.estimate.Estimate, or a function of the results folder
+    returning one, called once the folder is ours and before the first cell) gives the
+    progress bar its time left from the start.
     """
     quiet_third_party()
     versions.check_hyperopt()
@@ -351,12 +353,18 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.manifest()  # a clear error for what is not a results folder, before locking it
         with folder.lock():
             opened = open_resume(folder, master, conf)
-            _run_cells(opened, spark, quiet, resumed=True, plan=Plan.of(estimate))
+            _run_cells(opened, spark, quiet, resumed=True, plan=_plan(estimate, folder.path))
     else:
         opened = open_new(scenario, profile, master, conf, results_dir, spark, argv, run_id)
         with opened.folder.lock():
-            _run_cells(opened, spark, quiet, resumed=False, plan=Plan.of(estimate))
+            _run_cells(opened, spark, quiet, resumed=False,
+                       plan=_plan(estimate, opened.folder.path))
     return opened.folder.path
+
+
+def _plan(estimate, folder: Path):
+    """The progress bar's plan from an estimate or a function of the results folder."""
+    return Plan.of(estimate(folder) if callable(estimate) else estimate)
 
 
 def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, plan=None) -> None:
