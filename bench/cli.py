@@ -90,9 +90,9 @@ def cmd_run(args) -> int:
 
 
 def _estimate(args, scn, folder):
-    """Say how long the run will take, once its results folder is ours and before its first
-    cell (stderr, also with --quiet); the progress bar counts down from it. None when it
-    cannot be made (said why)."""
+    """Say how long the run will take, once its results folder is ours and its cells passed
+    their pre-flight checks, before its first cell (stderr, also with --quiet); the progress
+    bar counts down from it. None when it cannot be made (said why)."""
     from .predict import estimate
 
     master = args.master or (f"local[{_cluster_slots(args.cluster)}]" if args.cluster else None)

@@ -342,8 +342,8 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
     Pass `spark=` an existing SparkSession (a notebook's) to run inside it; it is left running.
     One process at a time runs a folder: a second --resume of it is refused (RunFolder.lock).
     `estimate` (a bench.predict.estimate.Estimate, or a function of the results folder
-    returning one, called once the folder is ours and before the first cell) gives the
-    progress bar its time left from the start.
+    returning one, called once the folder is ours and its cells passed their pre-flight
+    checks, before the first cell) gives the progress bar its time left from the start.
     """
     quiet_third_party()
     versions.check_hyperopt()
@@ -353,12 +353,11 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.manifest()  # a clear error for what is not a results folder, before locking it
         with folder.lock():
             opened = open_resume(folder, master, conf)
-            _run_cells(opened, spark, quiet, resumed=True, plan=_plan(estimate, folder.path))
+            _run_cells(opened, spark, quiet, resumed=True, estimate=estimate)
     else:
         opened = open_new(scenario, profile, master, conf, results_dir, spark, argv, run_id)
         with opened.folder.lock():
-            _run_cells(opened, spark, quiet, resumed=False,
-                       plan=_plan(estimate, opened.folder.path))
+            _run_cells(opened, spark, quiet, resumed=False, estimate=estimate)
     return opened.folder.path
 
 
@@ -367,7 +366,7 @@ def _plan(estimate, folder: Path):
     return Plan.of(estimate(folder) if callable(estimate) else estimate)
 
 
-def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, plan=None) -> None:
+def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, estimate=None) -> None:
     """Run the cells not finished yet, appending each one's records as it finishes; the
     manifest's status says how the run ended."""
     folder, scn = opened.folder, opened.scn
@@ -382,6 +381,7 @@ def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, plan=None) ->
     try:
         folder.set_status("running", resumed=resumed)
         folder.record_shipping(runner.preflight(pending))
+        plan = _plan(estimate, folder.path)
         with Progress(total=len(opened.cells), done=len(done), quiet=quiet, plan=plan) as bar:
             for cluster, segment in grid.segments(pending):
                 with sessions.session_for(cluster, segment) as session:
