@@ -122,18 +122,20 @@ def short_setting(label: str, drop_env: bool) -> str:
 
 
 # --- text that does not overlap ------------------------------------------------------------
-def stack_labels(ax, items: list[tuple[float, float, str, str]], gap_px: float = 2.0,
-                 dx_pt: float = 6.0, fontsize: float = 8) -> list:
-    """Value labels (x, y, text, colour) to the right of their points, moved apart
-    vertically where two would overlap (points at one x share a column). Call after the
-    axes' limits are final. Returns the annotations."""
+def stack_labels(ax, items: list[tuple], gap_px: float = 2.0, dx_pt: float = 6.0,
+                 fontsize: float = 8) -> list:
+    """Value labels (x, y, text, colour[, side]) beside their points, to the right unless
+    side is "left", moved apart vertically where two would overlap (points at one x share a
+    column). Call after the axes' limits are final. Returns the annotations."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     to_px = ax.transData.transform
     anns = []
-    for x, y, text, color in items:
-        ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx_pt, 0),
-                          fontsize=fontsize, color=color, va="center", ha="left")
+    for x, y, text, color, *side in items:
+        sign = -1 if side and side[0] == "left" else 1
+        ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(sign * dx_pt, 0),
+                          fontsize=fontsize, color=color, va="center",
+                          ha="right" if sign < 0 else "left")
         ann.set_in_layout(False)  # placed in the layout's pixels: it must not move them
         anns.append((to_px((x, y)), ann))
     px_per_pt = fig.dpi / 72.0
@@ -141,7 +143,8 @@ def stack_labels(ax, items: list[tuple[float, float, str, str]], gap_px: float =
     for (px, py), ann in sorted(anns, key=lambda a: (a[0][1], a[0][0])):
         box = ann.get_window_extent(renderer)
         h, w = box.height, box.width
-        left = px + dx_pt * px_per_pt
+        dx = ann.get_position()[0]
+        left = px + dx * px_per_pt - (w if dx < 0 else 0)
         bottom = py - h / 2
         for _ in range(len(placed) + 1):
             clash = [p for p in placed if left < p[1] and p[0] < left + w
@@ -150,7 +153,7 @@ def stack_labels(ax, items: list[tuple[float, float, str, str]], gap_px: float =
                 break
             bottom = max(p[3] for p in clash) + gap_px
         placed.append((left, left + w, bottom, bottom + h))
-        ann.set_position((dx_pt, (bottom + h / 2 - py) / px_per_pt))
+        ann.set_position((dx, (bottom + h / 2 - py) / px_per_pt))
     _keep_inside(ax, anns, placed, px_per_pt)
     return [a for _, a in anns]
 

@@ -152,7 +152,8 @@ def _draw_lines(ax, part: pd.DataFrame, present: list[str], style: dict) -> list
     """One line per family (dodged a little so equal points stay visible); returns the
     value labels to place, one per distinct point."""
     items, labelled = [], set()
-    right = 1 + 0.025 * (len(present) - 1) / 2  # labels start right of every line
+    spread = 0.025 * (len(present) - 1) / 2  # labels start beside every line's point
+    first = part["parallelism"].min() if part["parallelism"].nunique() > 1 else None
     for i, family in enumerate(present):
         line = part[part["family"] == family].sort_values("parallelism")
         p = line["parallelism"].to_numpy(float)
@@ -166,7 +167,10 @@ def _draw_lines(ax, part: pd.DataFrame, present: list[str], style: dict) -> list
         for pi, yi in zip(p, y):
             if (pi, fmt_x(yi)) not in labelled:  # a point two lines share: one label
                 labelled.add((pi, fmt_x(yi)))
-                items.append((pi * right, yi, fmt_x(yi), color))
+                # left of the first parallelism, where no line runs; right elsewhere
+                left = pi == first
+                items.append((pi * (1 - spread if left else 1 + spread), yi, fmt_x(yi),
+                              color, "left" if left else "right"))
     return items
 
 
@@ -184,9 +188,10 @@ def _axes(ax, part: pd.DataFrame) -> None:
     ticks = sorted(part["parallelism"].astype(int).unique())
     if ticks[-1] / ticks[0] >= 4:
         ax.set_xscale("log", base=2)
-        ax.set_xlim(ticks[0] / 1.3, ticks[-1] * 1.9)
+        ax.set_xlim(ticks[0] / 1.9, ticks[-1] * 1.9)
     else:
-        ax.set_xlim(ticks[0] - 0.3, ticks[-1] + 0.6 * max(1, ticks[-1] - ticks[0]))
+        room = 0.6 * max(1, ticks[-1] - ticks[0])  # for the value labels on either side
+        ax.set_xlim(ticks[0] - (room if len(ticks) > 1 else 0.3), ticks[-1] + room)
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
     values = part[["speedup", "speedup_low", "speedup_high", "ideal"]].to_numpy(float)
