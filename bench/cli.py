@@ -34,18 +34,22 @@ def cmd_list(args) -> int:
         raise BenchError(f"{args.folder}: no scenario files (*.py) found")
     print(f"{'scenario':<18} {'quick':>6} {'full':>6}  description")
     for path in paths:
-        counts = []
-        for profile in scenario.PROFILES:
+        counts, more = [], []
+        declared = scenario.load(path).module.SCENARIO.get("profiles") or {}
+        for profile in scenario.profile_names(declared):
             scn = scenario.load(path, profile)
-            counts.append(grid.count_cells(scn.settings))
+            (counts if profile in scenario.PROFILES else more).append(
+                (profile, grid.count_cells(scn.settings)))
         desc = scn.settings.get("description", "").strip().splitlines()
-        print(f"{path.stem:<18} {counts[0]:>6} {counts[1]:>6}  {desc[0] if desc else ''}")
+        extra = "".join(f" (profile {p}: {n} cells)" for p, n in more)
+        print(f"{path.stem:<18} {counts[0][1]:>6} {counts[1][1]:>6}  "
+              f"{desc[0] if desc else ''}{extra}")
     print("(cells per profile; run with: python -m bench run scenarios/NAME.py --profile quick)")
     return 0
 
 
 def cmd_run(args) -> int:
-    from . import runner, spark_session
+    from . import runner, scenario, spark_session
 
     if not args.scenario and not args.resume:
         raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
@@ -66,14 +70,15 @@ def cmd_run(args) -> int:
         from .cluster import standalone
 
         conf = {**standalone.auth_for_master(args.master, args.cluster_dir), **conf}
+    scn = scenario.load(args.scenario, args.profile) if args.scenario else None
     kwargs = dict(profile=args.profile, master=args.master, conf=conf,
                   results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
-                  argv=sys.argv)
+                  argv=sys.argv, estimate=lambda folder: _estimate(args, scn, folder))
     try:
         if args.cluster:
-            path = _run_on_cluster(args, kwargs)
+            path = _run_on_cluster(args, {**kwargs, "scenario": scn})
         else:
-            path = runner.run(args.scenario, **kwargs)
+            path = runner.run(scn, **kwargs)
     except KeyboardInterrupt:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
@@ -84,7 +89,7 @@ def cmd_run(args) -> int:
 def _is_ab_run(folder) -> bool:
     from .storage import RunFolder
 
-    return bool(RunFolder(folder).manifest().get("ab"))
+    return bool(RunFolder(folder).read_manifest().ab_sides)
 
 
 def _run_ab(args) -> int:
@@ -140,6 +145,30 @@ def _strict_exit(path) -> int:
     return EXIT_NOT_COMPARABLE
 
 
+def _estimate(args, scn, folder):
+    """Say how long the run will take, once its results folder is ours and its cells passed
+    their pre-flight checks, before its first cell (stderr, also with --quiet); the progress
+    bar counts down from it. None when it cannot be made (said why)."""
+    from .predict import estimate
+
+    master = args.master or (f"local[{_cluster_slots(args.cluster)}]" if args.cluster else None)
+    try:
+        est = (estimate.for_resume(folder, report=args.report, master=master)
+               if args.resume else estimate.for_scenario(scn, report=args.report, master=master))
+    except BenchError as exc:
+        print(f"estimated time: unknown ({exc})", file=sys.stderr)
+        return None
+    print(est.line(), file=sys.stderr, flush=True)
+    return est
+
+
+def _cluster_slots(shape: str) -> int:
+    from .shapes import parse_shape
+
+    workers, cores = parse_shape(shape)
+    return workers * cores
+
+
 def _run_on_cluster(args, kwargs) -> Path:
     from . import runner
     from .cluster import standalone
@@ -151,11 +180,11 @@ def _run_on_cluster(args, kwargs) -> Path:
                                     Path(args.cluster_dir)) as cluster:
         kwargs["master"] = cluster.master_url
         kwargs["conf"] = {**standalone.spark_conf_for(cluster), **kwargs["conf"]}
-        return runner.run(args.scenario, **kwargs)
+        return runner.run(kwargs.pop("scenario"), **kwargs)
 
 
 def cmd_schema(args) -> int:
-    from .model import schema_markdown
+    from .schema_doc import schema_markdown
 
     print(schema_markdown())
     return 0
@@ -173,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario (or resume a run); prints the results folder")
     p.add_argument("scenario", nargs="?", help="scenario file, e.g. scenarios/smoke.py")
-    p.add_argument("--profile", default="quick", choices=("quick", "full"))
+    p.add_argument("--profile", default="quick",
+                   help="quick (default), full, or a profile the scenario declares")
     p.add_argument("--master", help="Spark master URL (default: local[*], embedded)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                    help="Spark setting, repeatable")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .model import THREAD_ENV_VARS
+from .model import THREAD_ENV_VARS, usable_cores_of
 
 PACKAGES = ("hyperopt", "pyspark", "scikit-learn", "lightgbm", "numpy", "pandas", "joblib",
             "threadpoolctl", "psutil")
@@ -137,16 +137,6 @@ def affinity_cpus() -> int | None:
         return None
 
 
-def usable_cores_of(visible, affinity, quota):
-    """Cores this process can really keep busy: visible CPUs, narrowed by the affinity mask,
-    capped by a cgroup CPU quota (which may be fractional, e.g. 1.5)."""
-    limits = [float(x) for x in (visible, affinity, quota) if x]
-    if not limits:
-        return None
-    usable = min(limits)
-    return int(usable) if usable == int(usable) else usable
-
-
 def cpu_facts(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> dict:
     """The manifest's CPU entries: visible CPUs, affinity, cgroup quota and usable cores."""
     visible = os.cpu_count()
@@ -156,14 +146,9 @@ def cpu_facts(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> dict
             "usable_cores": usable_cores_of(visible, affinity, quota)}
 
 
-def usable_cores(env: dict | None = None):
-    """Usable cores from a manifest's environment (older manifests recorded the affinity
-    count as usable_cores and the quota beside it), or of this process when env is None."""
-    if env is None:
-        return cpu_facts()["usable_cores"]
-    return usable_cores_of(env.get("visible_cpus") or env.get("logical_cores"),
-                           env.get("affinity_cpus") or env.get("usable_cores"),
-                           env.get("cpu_quota_cores"))
+def usable_cores():
+    """Cores this process can keep busy (a run's recorded ones: Manifest.usable_cores)."""
+    return cpu_facts()["usable_cores"]
 
 
 def capture(project_dir: Path | None = None) -> dict:

@@ -223,6 +223,17 @@ def setting_label(mode, condition, parallelism, max_queue_len, n_jobs, max_evals
     return text
 
 
+def label_of(config, show: set[str] = frozenset()) -> str:
+    """setting_label of a configuration given as a mapping of the CONFIG columns (a frame
+    row, a dict): every axis goes in, so two configurations never share a label."""
+    return setting_label(*(config[c] for c in LABEL_ARGS), show=show)
+
+
+def sort_key_of(config) -> tuple:
+    """setting_sort_key of a configuration given as a mapping of the CONFIG columns."""
+    return setting_sort_key(*(config[c] for c in LABEL_ARGS))
+
+
 def setting_sort_key(mode, condition, parallelism, max_queue_len, n_jobs, max_evals,
                      cluster: str = "", variant: str = "", env: str = "",
                      side: str = "") -> tuple:

@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .shapes import ClusterShape
+
 #: The condition label of a cell that ran as this machine runs it (no emulated driver
 #: condition; bench.conditions emulates the others).
 NATIVE = "native"
@@ -44,7 +46,9 @@ SCHEMA_HISTORY = {
        "without status is no longer ok. wait_dispatch_s, dispatch_to_start_s and return_s "
        "are no longer stored: readers derive them from the stamps on the driver's clock "
        "(DERIVED_TRIAL_COLUMNS); the values older records stored are recomputed the same "
-       "way, kept only where a stamp is missing.",
+       "way, kept only where a stamp is missing. Added, without changing any meaning: "
+       "cells.jsonl prewarm_s and workers_prewarmed for pool cells too, whose workers start "
+       "before the clock as reuse variants' do (null in older pool records: not timed).",
     5: "A/B runs (run --ab): cells.jsonl and trials.jsonl side ('A' or 'B'; null outside an "
        "A/B run, as in every older record), cells.jsonl load_host_cores, load_own_cores, "
        "load_jvm_cores and load_external_cores, manifest ab.",
@@ -68,6 +72,28 @@ def _f(doc: str, default: Any = None, *, required: bool = False, source: Optiona
 def _probe(doc: str, default: Any = None):
     """A trial field measured by the probe inside the objective (bench.probe), copied as is."""
     return _f(doc, default, source="probe")
+
+
+def _dict(value) -> dict:
+    """A manifest section as read: a JSON object, else empty (older or partial folders)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value) -> Optional[int]:
+    """A count the manifest recorded (an int, or text such as '2'); None if absent or not one."""
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def usable_cores_of(visible, affinity, quota):
+    """Cores a process can keep busy: visible CPUs, affinity mask, cgroup quota (e.g. 1.5)."""
+    limits = [float(x) for x in (visible, affinity, quota) if x]
+    if not limits:
+        return None
+    usable = min(limits)
+    return int(usable) if usable == int(usable) else usable
 
 
 class _Record:
@@ -122,33 +148,137 @@ class Manifest(_Record):
     def to_dict(self) -> dict:
         """Fields not known yet (null) are left out of the file, as readers expect."""
         return {k: v for k, v in dataclasses.asdict(self).items()
-                if v is not None or _FIELDS_REQUIRED.get(k)}
+                if v is not None or MANIFEST_REQUIRED.get(k)}
+
+    # --- reading: every reader's question answered here, so none looks into the dicts ---
+    @classmethod
+    def read(cls, data) -> "Manifest":
+        """A manifest from its parsed JSON (every version in SCHEMA_HISTORY), or as given."""
+        return data if isinstance(data, Manifest) else cls.from_dict(_dict(data))
+
+    scenario_name = property(lambda self: _dict(self.scenario).get("name"))
+    scenario_path = property(lambda self: _dict(self.scenario).get("path"))
+    scenario_sha256 = property(lambda self: _dict(self.scenario).get("sha256"))
+    scenario_description = property(lambda self: _dict(self.scenario).get("description"))
+    #: recorded by bench.observe (no scenario file to resume)
+    observed = property(lambda self: bool(_dict(self.scenario).get("observed")))
+    requested_master = property(lambda self: _dict(self.requested).get("master"))
+    requested_conf = property(lambda self: _dict(self.requested).get("conf"))
+
+    #: the planned cells (grid.Cell fields) in execution order
+    planned_cells = property(lambda self: [c for c in self.cells or []
+                                           if isinstance(c, dict) and "cell_id" in c])
+
+    points_shared = property(lambda self: _dict(self.grid).get("points") == "shared")
+    search_algo = property(lambda self: _dict(self.grid).get("algo", "tpe"))
+    #: an A/B run's sides: 'A'/'B' -> stack, scenario, sha256, driver facts ({}: no A/B run)
+    ab_sides = property(lambda self: {k: _dict(v) for k, v in _dict(self.ab).items()})
+
+    def axis(self, name: str, workload: Optional[str] = None) -> Optional[list]:
+        """A grid axis' values as listed (the current setup first), the workload's own list
+        before the scenario's (a scalar as a list of one); None where neither lists it."""
+        grid = _dict(self.grid)
+        own = next((w for w in grid.get("workloads") or [] if isinstance(w, dict)
+                    and w.get("name") == workload), {}) if workload else {}
+        for listed in (own.get(name), grid.get(name)):
+            if not isinstance(listed, (list, tuple)):
+                listed = None if listed is None else [listed]
+            if listed:
+                return list(listed)
+        return None
+
+    def shapes(self) -> dict[str, ClusterShape]:
+        """Cluster label -> its shape as declared (else as its first session recorded it)."""
+        found = {e["label"]: e for e in _dict(self.grid).get("clusters") or []
+                 if isinstance(e, dict) and e.get("label")}
+        for label, sessions in _dict(self.clusters).items():
+            if label not in found and sessions and isinstance(sessions[0].get("shape"), dict):
+                found[label] = sessions[0]["shape"]
+        return {label: ClusterShape(label, _count(e.get("workers")), _count(e.get("cores")),
+                                    _count(e.get("task_cpus"))) for label, e in found.items()}
+
+    # --- the Spark sessions: the run's own (`spark`) and those on cluster shapes ---
+    task_slots = property(lambda self: _count(_dict(self.spark).get("task_slots")))
+    default_parallelism = property(lambda self: _count(_dict(self.spark).get("default_parallelism")))
+
+    #: the run's own session is local mode (its one executor is the driver's process)
+    local_session = property(lambda self: str(_dict(self.spark).get("master") or "local")
+                             .startswith("local"))
+
+    def task_cpus(self, cluster: Optional[str] = None) -> Optional[int]:
+        """spark.task.cpus of a cluster shape (its label) or of the run's own session (no
+        label); 1 when not recorded, None for a label the manifest declares no shape for."""
+        shape = self.shapes().get(cluster) if cluster else None
+        if cluster and shape is None:
+            return None
+        declared = shape.task_cpus if shape else _count(_dict(self.spark).get("task_cpus"))
+        return max(1, declared or 1)
+
+    def _last_session(self, cluster: str) -> dict:
+        return _dict(([{}] + list(_dict(self.clusters).get(cluster) or []))[-1])
+
+    def executors(self, cluster: Optional[str] = None) -> Optional[int]:
+        """Executors registered when the session started: the cluster's latest session (else
+        its shape's workers) or the run's own (local mode: the driver, 1); None if unknown."""
+        if cluster:
+            last = self._last_session(cluster)
+            return _count(last.get("executors") or _dict(last.get("shape")).get("workers")) or None
+        count = _dict(self.spark).get("executors")
+        return 1 if count == 0 and self.local_session else _count(count) or None
+
+    def executor_cores(self, cluster: Optional[str] = None) -> Optional[int]:
+        """spark.executor.cores as the cluster's latest session (or the run's own) set it."""
+        facts = self._last_session(cluster) if cluster else None
+        return _count(_dict(facts or self.spark).get("executor_cores")) or None
+
+    def session_facts(self, leave_out=()) -> dict:
+        """The run's own session as recorded, to show (a copy, without the keys named)."""
+        return {k: v for k, v in _dict(self.spark).items() if k not in leave_out}
+
+    session_conf = property(lambda self: _dict(_dict(self.spark).get("conf")))
+
+    def environment_facts(self, leave_out=()) -> dict:
+        """The machine and software as recorded, to show (a copy, without the keys named)."""
+        return {k: v for k, v in _dict(self.environment).items() if k not in leave_out}
+
+    logical_cores = property(lambda self: _dict(self.environment).get("logical_cores"))
+    physical_cores = property(lambda self: _dict(self.environment).get("physical_cores"))
+    memory_bytes = property(lambda self: _dict(self.environment).get("memory_bytes"))
+    load_average = property(lambda self: _dict(self.environment).get("load_average"))
+    packages = property(lambda self: _dict(self.environment).get("packages"))
+    cpu_model = property(lambda self: _dict(self.environment).get("cpu_model"))
+
+    #: cores of the host the run measured on (logical, else physical); None if unknown
+    host_cores = property(lambda self: _count(self.logical_cores or self.physical_cores) or None)
+
+    @property
+    def usable_cores(self):
+        """Cores the driver's trials can use: usable_cores_of the recorded limits (older
+        manifests recorded the affinity count as usable_cores)."""
+        env = _dict(self.environment)
+        return usable_cores_of(env.get("visible_cpus") or env.get("logical_cores"),
+                               env.get("affinity_cpus") or env.get("usable_cores"),
+                               env.get("cpu_quota_cores"))
+
+    #: the software stack the run ran in (bench.stacks), None outside any
+    stack_name = property(lambda self: _dict(_dict(self.environment).get("stack")).get("name"))
+
+    def package_version(self, name: str) -> Optional[str]:
+        """A package's version as the run recorded it (packages, or older folders' versions)."""
+        env = _dict(self.environment)
+        found = [_dict(env.get(key)).get(name) for key in ("packages", "versions")]
+        return next((str(v) for v in found if v), None)
+
+    def condition_entries(self) -> dict[str, tuple[bool, Optional[str]]]:
+        """Condition name -> (emulated, description); native only when none is recorded."""
+        conds = self.conditions or {NATIVE: {"emulated": False}}
+        return {name: (bool(_dict(c).get("emulated")), _dict(c).get("description"))
+                for name, c in _dict(conds).items()}
 
 
 #: manifest field -> whether every reader needs it
-_FIELDS_REQUIRED = {f.name: f.metadata.get("required", False)
+MANIFEST_REQUIRED = {f.name: f.metadata.get("required", False)
                     for f in dataclasses.fields(Manifest)}
-
-
-def manifest_problem(data) -> Optional[str]:
-    """Why `data` (a parsed manifest.json) cannot be read by this bench, or None."""
-    if not isinstance(data, dict):
-        return f"not a JSON object (found {type(data).__name__})"
-    missing = [name for name, required in _FIELDS_REQUIRED.items()
-               if required and name not in data]
-    if missing:
-        return f"lacks {', '.join(missing)}; is this a results folder?"
-    version = data["schema_version"]
-    if isinstance(version, bool) or version not in SCHEMA_HISTORY:
-        return (f"schema version {version!r} is not one this bench reads "
-                f"({', '.join(map(str, SCHEMA_HISTORY))})")
-    for name, kind in (("scenario", dict), ("cells", list)):
-        if not isinstance(data[name], kind):
-            return f"{name}: expected a {'list' if kind is list else 'JSON object'}, " \
-                   f"found {type(data[name]).__name__}"
-    if any(not isinstance(c, dict) or "cell_id" not in c for c in data["cells"]):
-        return "cells: every planned cell needs a cell_id"
-    return None
 
 
 @dataclass(frozen=True)
@@ -284,25 +414,23 @@ class CellRecord(_Record):
         "Bytes of the pickled objective and space that SparkTrials ships with every trial; "
         "null in serial mode and when they cannot be pickled here.")
     workers_prewarmed: Optional[int] = _f(
-        "Python workers a reuse variant started before the clock (bench.variants.prewarm); "
-        "null for cells that start none.")
-    prewarm_s: Optional[float] = _f("Seconds those workers took to start, outside wall_s.")
+        "Python workers a reuse variant (bench.variants.prewarm) or the pool (bench.pool) "
+        "started before the clock; null for cells that start none.")
+    prewarm_s: Optional[float] = _f(
+        "Seconds those workers took to start, outside wall_s. Readers count it: a cell's "
+        "primary figure is prewarm_s + wall_s (what the first fmin of a session pays).")
     shared_workers: Optional[bool] = _f(
         "True when the cell's trials shared Python processes, so module globals, RNG state, "
         "leaked memory and threads and thread pools sized by one trial carried over to the "
         "next (reuse variants, pool, serial in the driver); False when every spark trial had "
         "a fresh Python worker (stock, queue, fastpoll); null in records from before it was "
         "recorded (bench.variants.shares_workers).")
-    side: Optional[str] = _f("A/B runs: 'A' or 'B', the side whose driver ran the cell; null "
-                             "outside an A/B run.")
-    load_host_cores: Optional[float] = _f(
-        "A/B runs: cores the whole host kept busy during the cell (/proc/stat).")
-    load_own_cores: Optional[float] = _f(
-        "A/B runs: cores the cell's own driver process tree used (its trials, its Spark JVM "
-        "and the JVM's Python workers; /proc/PID/stat).")
+    side: Optional[str] = _f("A/B runs: 'A' or 'B', whose driver ran the cell; else null.")
+    load_host_cores: Optional[float] = _f("A/B runs: cores the host kept busy during the cell.")
+    load_own_cores: Optional[float] = _f("A/B runs: cores the cell's driver tree used (trials, "
+                                         "Spark JVM and its Python workers).")
     load_jvm_cores: Optional[float] = _f("A/B runs: of load_own_cores, the Spark JVM's tree.")
-    load_external_cores: Optional[float] = _f(
-        "A/B runs: load_host_cores minus load_own_cores: what other processes kept busy.")
+    load_external_cores: Optional[float] = _f("A/B runs: host minus own: other processes'.")
     error: Optional[str] = _f("Set when fmin itself raised; the cell counts as finished and failed.")
 
 
@@ -363,23 +491,3 @@ def numeric_fields(record_type) -> tuple[list[str], list[str]]:
         if kind in kinds:
             kinds[kind].append(f.name)
     return kinds["float"], kinds["int"]
-
-
-def schema_markdown() -> str:
-    """The results schema as Markdown, generated from the record types above."""
-    out = [f"# Results schema (version {SCHEMA_VERSION})", ""]
-    for title, rtype in (("manifest.json", Manifest), ("trials.jsonl", TrialRecord),
-                         ("cells.jsonl", CellRecord), ("spark_tasks.jsonl", SparkTaskRecord),
-                         ("spark_executors.jsonl", SparkExecutorRecord)):
-        doc = " ".join(rtype.__doc__.split())
-        out += [f"## {title}: {doc}", "", "| field | meaning |", "| --- | --- |"]
-        for f in dataclasses.fields(rtype):
-            required = " (required)" if f.metadata.get("required") else ""
-            out.append(f"| `{f.name}` | {f.metadata.get('doc', '')}{required} |")
-        if rtype is TrialRecord:
-            out += [f"| `{name}` | Derived on read, not stored: {doc} |"
-                    for name, doc in DERIVED_TRIAL_COLUMNS.items()]
-        out.append("")
-    out += ["## Version history", ""]
-    out += [f"- **{version}**: {text}" for version, text in SCHEMA_HISTORY.items()]
-    return "\n".join(out)

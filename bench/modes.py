@@ -7,6 +7,7 @@ here, so the runner holds no `mode == ...` branches.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
@@ -22,7 +23,21 @@ class Placement:
     slots: Optional[int] = None         # task slots (spark) or pool workers
     job_group: Optional[str] = None     # Spark job group the cell's trials run under
     pool: Optional[pool.WarmPool] = None
-    prewarmed: Optional[variants.Prewarmed] = None  # reuse variants' workers started early
+    prewarmed: Optional[variants.Prewarmed] = None  # workers started before the clock
+
+
+@contextlib.contextmanager
+def under_job_group(spark, cell_id: str):
+    """A spark cell's trials placed under its job group (its cell id): SparkTrials adopts
+    the thread's job group, so the event log joins every trial's task to its cell and Ctrl-C
+    cancels them together. Used for scenario cells and bench.observe's calls alike."""
+    slots = spark_session.task_slots(spark)
+    context = spark.sparkContext
+    context.setLocalProperty("spark.jobGroup.id", cell_id)
+    try:
+        yield Placement(slots=slots, job_group=cell_id)
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
 
 
 def closure_bytes(fn, space) -> Optional[int]:
@@ -109,16 +124,11 @@ class SparkMode(Mode):
     def placed(self, cell, fn, spark):
         """The cell's job group; for a reuse variant, its Python workers started first
         (outside the job group, before the clock), as the pool's are."""
-        slots = spark_session.task_slots(spark)
         warm = None
         if cell.variant and variants.get(cell.variant).reuse:
             warm = variants.prewarm(spark, fn, cell.parallelism)
-        context = spark.sparkContext
-        context.setLocalProperty("spark.jobGroup.id", cell.cell_id)  # SparkTrials adopts it
-        try:
-            yield Placement(slots=slots, job_group=cell.cell_id, prewarmed=warm)
-        finally:
-            context.setLocalProperty("spark.jobGroup.id", None)
+        with under_job_group(spark, cell.cell_id) as placed:
+            yield dataclasses.replace(placed, prewarmed=warm)
 
     def closure_bytes(self, fn, space) -> Optional[int]:
         return closure_bytes(fn, space)
@@ -139,11 +149,13 @@ class PoolMode(Mode):
 
     @contextlib.contextmanager
     def placed(self, cell, fn, spark):
-        """A warmed pool with the executors' thread environment, started before the clock."""
+        """A warmed pool with the executors' thread environment, started before the clock
+        (its warm-up recorded as a reuse variant's is)."""
         omp = spark_session.task_cpus(spark) if spark is not None else 1
         with pool.WarmPool(fn, cell.parallelism, omp_threads=omp,
                            thread_env=cell.thread_env_set) as warm:
-            yield Placement(slots=warm.workers, pool=warm)
+            yield Placement(slots=warm.workers, pool=warm,
+                            prewarmed=variants.Prewarmed(pids=warm.pids, seconds=warm.warmup_s))
 
     def evaluate(self, placement: Placement, fmin_call, algo, space, trials, clock,
                  timeout=None) -> None:

@@ -12,23 +12,24 @@ interrupted is still recorded before the exception reaches the caller.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
 import re
 import sys
-import time
 import types
 from pathlib import Path
 from typing import Optional
 
 from . import conditions, environment, grid, probe, shipping, spark_session, trial_result
-from .collect import SparkTaskErrors, SuggestClock
+from .collect import SuggestClock
 from .errors import BenchError
+from .fmin_window import FminWindow
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, Manifest
-from .modes import EXECUTORS
+from .invocation import command_line
+from .modes import EXECUTORS, Placement, under_job_group
 from .probe import Probed
-from .runner import cancel_on_interrupt, command_line, error_line, record_call
 from .storage import RunFolder
 from .variant_table import shares_workers
 
@@ -181,47 +182,33 @@ class Observation:
         spark = trials._spark if cell["mode"] == "spark" else None
         if spark is not None:
             self._record_spark(spark)
-            spark.sparkContext.setLocalProperty("spark.jobGroup.id", cell["cell_id"])
         # exact: hyperopt sees what the objective returned and raised, as without bench
         probed = Probed(fn, exact=True)
         clock = SuggestClock(algo)
-        task_errors = SparkTaskErrors()
-        result, error = None, None
         mode = EXECUTORS[cell["mode"]]
         # the probe travels by value: executors need the user's libraries, not bench
         with shipping.by_value(trial_result, probe):
             closure = mode.closure_bytes(probed, space)
-            start_ts, t0 = time.time(), time.perf_counter()
-            try:
-                with task_errors, cancel_on_interrupt(spark, cell["cell_id"]):
-                    result = hyperopt_fmin(fn=probed, space=space, algo=clock,
-                                           max_evals=max_evals, trials=trials, **kwargs)
-            except BaseException as exc:
-                error = error_line(exc) if not isinstance(exc, KeyboardInterrupt) else \
-                    "KeyboardInterrupt: fmin interrupted"
-                raise
-            finally:
-                wall = time.perf_counter() - t0
-                self._record(cell, trials, before, clock, space, spark, mode, closure,
-                             start_ts=start_ts, wall=wall, error=error,
-                             task_errors=task_errors.by_tid)
-        return result
+            # placed as the runner places a spark cell: its trials under the cell's job group
+            with (under_job_group(spark, cell["cell_id"]) if spark is not None else
+                  contextlib.nullcontext(Placement())) as placed:
+                window = FminWindow(self.folder.run_id, cell, spark, placed.job_group)
+                try:
+                    with window.timed():
+                        return hyperopt_fmin(fn=probed, space=space, algo=clock,
+                                             max_evals=max_evals, trials=trials, **kwargs)
+                finally:  # also a call that raised or was interrupted is recorded
+                    self._record(window, trials, before, clock, space, placed.slots, closure)
 
-    def _record(self, cell, trials, before, clock, space, spark, mode, closure, *, start_ts,
-                wall, error, task_errors) -> None:
+    def _record(self, window, trials, before, clock, space, slots, closure) -> None:
         """Append the call's cell and its new trials (also after a failed or interrupted call)."""
-        if spark is not None:
-            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
         docs = [d for d in getattr(trials, "_dynamic_trials", None) or trials.trials
                 if d["tid"] not in before]
-        cell_rec, trial_recs = record_call(
-            self.folder.run_id, cell, types.SimpleNamespace(trials=docs), clock, space,
-            start_ts=start_ts, wall=wall, error=error, task_errors=task_errors,
-            slots=spark_session.task_slots(spark) if spark is not None else None,
-            job_group=cell["cell_id"] if spark is not None else None, closure_bytes=closure,
-            parallelism_effective=mode.parallelism_effective(trials),
-            shared_workers=shares_workers(cell["mode"], getattr(trials, "variant", None)))
-        self.folder.append_cell(cell_rec, trial_recs)
+        mode = window.cell["mode"]
+        self.folder.append_cell(*window.record(
+            types.SimpleNamespace(trials=docs), clock, space, slots=slots, closure_bytes=closure,
+            parallelism_effective=EXECUTORS[mode].parallelism_effective(trials),
+            shared_workers=shares_workers(mode, getattr(trials, "variant", None))))
 
 
 def _caller_file() -> Optional[str]:

@@ -79,7 +79,11 @@ class WarmPool:
             initargs=(cloudpickle.dumps(fn), self.env))
 
     def __enter__(self):
-        list(self.executor.map(_ready, range(self.workers)))
+        """Start and warm every worker; `pids` and `warmup_s` say which and how long (the
+        cell records them: this happens before its clock)."""
+        t0 = time.perf_counter()
+        self.pids = tuple(self.executor.map(_ready, range(self.workers)))
+        self.warmup_s = time.perf_counter() - t0
         return self
 
     def __exit__(self, *exc):

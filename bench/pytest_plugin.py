@@ -140,7 +140,7 @@ def measurements(path) -> dict:
         "model_threads_spark": _num(median(spark["model_threads_effective"]), 1),
         "model_threads_serial": _num(median(serial["model_threads_effective"]), 1),
         "trials_failed": int(len(data.trials) - len(ok)),
-        "packages": (data.manifest.get("environment") or {}).get("packages"),
+        "packages": data.manifest.packages,
     }
     return info
 

@@ -4,13 +4,10 @@ after every cell. `run()` is the Python API (also for notebooks with their own s
 How a cell of each mode runs is bench.modes' job; the sessions it runs on, bench.sessions'."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -22,16 +19,17 @@ import numpy as np
 from . import cellspawn, conditions, environment, grid, modes, points, shipping, versions, workloads
 from . import scenario as scenario_mod
 from . import redaction, spark_session
-from .collect import SparkTaskErrors, SuggestClock, trial_records
+from .collect import SuggestClock
 from .errors import BenchError
+from .fmin_window import FminWindow
 from .ingest import collect_spark_tasks
 from .model import SCHEMA_VERSION, CellRecord, Manifest
 from .modes import closure_bytes
+from .invocation import command_line
 from .probe import Probed
-from .progress import Progress
+from .progress import Plan, Progress
 from .sessions import Sessions
 from .storage import RunFolder
-from .variant_table import shares_workers
 
 log = logging.getLogger("bench")
 
@@ -67,63 +65,6 @@ def call_fmin(fn, space, algo, max_evals, trials, seed, max_queue_len=1,
              timeout=timeout, show_progressbar=False, return_argmin=False)
     except AllTrialsFailed:
         pass
-
-
-@contextlib.contextmanager
-def cancel_on_interrupt(spark, job_group: str):
-    """Ctrl-C during a spark fmin cancels the job group's running trials at once (SparkTrials
-    alone would wait for them to finish), then raises KeyboardInterrupt as usual. Trials the
-    dispatcher launches while fmin winds down are cancelled too."""
-    if spark is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    stop = threading.Event()
-
-    def keep_cancelling():
-        while not stop.wait(0.2):
-            spark.sparkContext.cancelJobGroup(job_group)
-
-    def on_sigint(signum, frame):
-        spark.sparkContext.cancelJobGroup(job_group)
-        threading.Thread(target=keep_cancelling, daemon=True, name="bench-cancel").start()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        stop.set()
-        signal.signal(signal.SIGINT, previous)
-
-
-def record_call(run_id: str, cell: dict, trials, clock: SuggestClock, space, *,
-                start_ts: float, wall: float, error: str | None, task_errors: dict,
-                slots=None, job_group=None, closure_bytes=None,
-                parallelism_effective=None, prewarmed=None,
-                shared_workers=None) -> tuple[dict, list[dict]]:
-    """One finished fmin call as a cell record and its trial records (runner and observe);
-    shared_workers defaults to what the cell's mode and variant imply."""
-    records = trial_records(trials, cell, run_id, clock, space, task_errors)
-    if shared_workers is None:
-        shared_workers = shares_workers(cell["mode"], cell.get("variant"))
-    ok = [r for r in records if r.status == "ok"]
-    cell_rec = CellRecord(
-        run_id=run_id, **cell, emulated=cell.get("condition", conditions.NATIVE) != conditions.NATIVE,
-        start_ts=start_ts, end_ts=start_ts + wall, wall_s=wall, trials_ok=len(ok),
-        trials_failed=len(records) - len(ok),
-        best_loss=min((r.loss for r in ok if r.loss_nonfinite is None and r.loss is not None),
-                      default=None), task_slots=slots,
-        spark_job_group=job_group, closure_bytes=closure_bytes,
-        parallelism_effective=parallelism_effective, error=error,
-        workers_prewarmed=prewarmed.workers if prewarmed else None,
-        prewarm_s=round(prewarmed.seconds, 4) if prewarmed else None,
-        shared_workers=shared_workers)
-    return cell_rec.to_dict(), [r.to_dict() for r in records]
-
-
-def error_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 class CellRunner:
@@ -211,8 +152,6 @@ class CellRunner:
         clock = SuggestClock(algo)
         cond_spec = self.settings["conditions"].get(cell.condition)
         trials = mode.trials(cell, spark)
-        error = None
-        task_errors = SparkTaskErrors()
 
         def fmin_call():
             call_fmin(fn, space, clock, cell.max_evals, trials,
@@ -223,23 +162,14 @@ class CellRunner:
         # the clock starts
         with mode.placed(cell, fn, spark) as placed, \
                 conditions.applied(cell.condition, cond_spec, self.folder.path):
-            start_ts = time.time()
-            t0 = time.perf_counter()
-            try:
-                with task_errors, \
-                        cancel_on_interrupt(spark if placed.job_group else None, placed.job_group):
-                    mode.evaluate(placed, fmin_call, algo, space, trials, clock,
-                                  timeout=self.settings.get("timeout_s"))
-            except Exception as exc:  # the cell failed as a whole; keep what it produced
-                error = error_line(exc)
-            finally:
-                wall = time.perf_counter() - t0
-        return record_call(self.folder.run_id, cell.to_dict(), trials, clock, space,
-                           start_ts=start_ts, wall=wall, error=error,
-                           task_errors=task_errors.by_tid, slots=placed.slots,
-                           job_group=placed.job_group, closure_bytes=mode.closure_bytes(fn, space),
-                           prewarmed=placed.prewarmed,
-                           parallelism_effective=mode.parallelism_effective(trials))
+            window = FminWindow(self.folder.run_id, cell.to_dict(), spark, placed.job_group)
+            with window.timed(keep_failure=True):  # a failed cell keeps what it produced
+                mode.evaluate(placed, fmin_call, algo, space, trials, clock,
+                              timeout=self.settings.get("timeout_s"))
+        return window.record(trials, clock, space, slots=placed.slots,
+                             closure_bytes=mode.closure_bytes(fn, space),
+                             prewarmed=placed.prewarmed,
+                             parallelism_effective=mode.parallelism_effective(trials))
 
     def _run_in_child(self, cell: grid.Cell) -> tuple[dict, list[dict]]:
         """A serial cell with its own thread environment runs in a fresh process: the
@@ -270,14 +200,6 @@ def new_manifest(scn, run_id, cells, argv, master, conf, results_dir) -> Manifes
         conditions=conditions.manifest_entries(scn.settings["conditions"]))
 
 
-def command_line(argv) -> list[str]:
-    """argv as the user typed it: `python -m bench ...` rather than the module's file path."""
-    argv = list(argv)
-    if argv and Path(argv[0]).name == "__main__.py" and Path(argv[0]).parent.name == "bench":
-        return ["python", "-m", "bench", *argv[1:]]
-    return argv
-
-
 @dataclass
 class OpenRun:
     """A results folder ready to run cells in: its scenario, planned cells and Spark request."""
@@ -290,21 +212,21 @@ class OpenRun:
 
 
 def _scenario_for_resume(folder: RunFolder) -> scenario_mod.Scenario:
-    m = folder.manifest()
-    if m["scenario"].get("observed"):
+    m = folder.read_manifest()
+    if m.observed:
         raise BenchError(f"{folder.path}: recorded by bench.observe, which has no scenario to "
                          "resume; run the notebook's fmin calls again")
-    path = Path(m["scenario"]["path"])
+    path = Path(m.scenario_path)
     try:  # checked before the file's code runs: a changed file is never executed
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BenchError(f"{path}: the scenario of run {folder.run_id} cannot be read "
                          f"({getattr(exc, 'strerror', None) or exc})") from None
-    if scenario_mod.source_sha256(source) != m["scenario"]["sha256"]:
+    if scenario_mod.source_sha256(source) != m.scenario_sha256:
         raise BenchError(f"{path}: changed since run {folder.run_id} started; resuming would "
                          "mix two scenarios (start a new run instead)")
-    scn = scenario_mod.load(path, m.get("profile", "quick"))
-    if scn.sha256 != m["scenario"]["sha256"]:  # changed between the check and the load
+    scn = scenario_mod.load(path, m.profile or "quick")
+    if scn.sha256 != m.scenario_sha256:  # changed between the check and the load
         raise BenchError(f"{path}: changed while run {folder.run_id} was being resumed")
     return scn
 
@@ -330,13 +252,12 @@ def open_resume(folder: RunFolder, master: Optional[str], conf: dict) -> OpenRun
     """Reopen an interrupted run (the caller holds its lock): same scenario, same planned
     cells, the Spark request as recorded unless given again; trial lines of the cell that
     was cut off are dropped, so its re-run is not mixed with the killed attempt."""
-    manifest = folder.manifest()
+    manifest = folder.read_manifest()
     conditions.refuse_if_loaded(folder.path)
     scn = _scenario_for_resume(folder)
-    requested = manifest.get("requested") or {}
-    master = master or requested.get("master")
-    conf = spark_session.resumed_conf(requested.get("conf"), conf)
-    cells = [grid.Cell(**c) for c in manifest["cells"]]
+    master = master or manifest.requested_master
+    conf = spark_session.resumed_conf(manifest.requested_conf, conf)
+    cells = [grid.Cell(**c) for c in manifest.planned_cells]
     folder.upgrade()
     folder.drop_unfinished_trials()
     return OpenRun(folder, scn, cells, master, conf)
@@ -345,11 +266,14 @@ def open_resume(folder: RunFolder, master: Optional[str], conf: dict) -> OpenRun
 def run(scenario: str | Path | None = None, *, profile: str = "quick", master: str | None = None,
         conf: Optional[dict] = None, results_dir: str | Path = "results", spark=None,
         resume: str | Path | None = None, quiet: bool = False, argv=None,
-        run_id: str | None = None) -> Path:
+        run_id: str | None = None, estimate=None) -> Path:
     """Run (or resume) a scenario and return its results folder.
 
     Pass `spark=` an existing SparkSession (a notebook's) to run inside it; it is left running.
     One process at a time runs a folder: a second --resume of it is refused (RunFolder.lock).
+    `estimate` (a bench.predict.estimate.Estimate, or a function of the results folder
+    returning one, called once the folder is ours and its cells passed their pre-flight
+    checks, before the first cell) gives the progress bar its time left from the start.
     """
     quiet_third_party()
     versions.check_hyperopt()
@@ -359,15 +283,20 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.manifest()  # a clear error for what is not a results folder, before locking it
         with folder.lock():
             opened = open_resume(folder, master, conf)
-            _run_cells(opened, spark, quiet, resumed=True)
+            _run_cells(opened, spark, quiet, resumed=True, estimate=estimate)
     else:
         opened = open_new(scenario, profile, master, conf, results_dir, spark, argv, run_id)
         with opened.folder.lock():
-            _run_cells(opened, spark, quiet, resumed=False)
+            _run_cells(opened, spark, quiet, resumed=False, estimate=estimate)
     return opened.folder.path
 
 
-def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool) -> None:
+def _plan(estimate, folder: Path):
+    """The progress bar's plan from an estimate or a function of the results folder."""
+    return Plan.of(estimate(folder) if callable(estimate) else estimate)
+
+
+def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, estimate=None) -> None:
     """Run the cells not finished yet, appending each one's records as it finishes; the
     manifest's status says how the run ended."""
     folder, scn = opened.folder, opened.scn
@@ -382,7 +311,8 @@ def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool) -> None:
     try:
         folder.set_status("running", resumed=resumed)
         folder.record_shipping(runner.preflight(pending))
-        with Progress(total=len(opened.cells), done=len(done), quiet=quiet) as bar:
+        plan = _plan(estimate, folder.path)
+        with Progress(total=len(opened.cells), done=len(done), quiet=quiet, plan=plan) as bar:
             for cluster, segment in grid.segments(pending):
                 with sessions.session_for(cluster, segment) as session:
                     folder.add_warmup(cluster or "session", runner.warm_up(segment, session))

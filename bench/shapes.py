@@ -7,6 +7,8 @@ importing the process manager that starts clusters.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Optional
 
 from .errors import BenchError
 
@@ -38,3 +40,13 @@ def parse_label(label: str) -> tuple[int, int, int] | None:
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """A standalone cluster shape as a run declared it (bench.model.Manifest.shapes)."""
+
+    label: str
+    workers: Optional[int] = None
+    cores: Optional[int] = None       # per worker
+    task_cpus: Optional[int] = None

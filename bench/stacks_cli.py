@@ -23,8 +23,7 @@ def stack_for_run(args) -> str | None:
     if not name and getattr(args, "resume", None):
         from .storage import RunFolder
 
-        name = ((RunFolder(args.resume).manifest().get("environment") or {}).get("stack")
-                or {}).get("name")
+        name = RunFolder(args.resume).read_manifest().stack_name
     if not name or name == inside:
         return None
     return name

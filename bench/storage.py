@@ -2,7 +2,7 @@
 
 Like hyperfine, a crash loses at most the unit of work in flight. Reading is tolerant: a
 line cut off by a kill is skipped and reported, never fatal, so partial runs stay readable.
-The manifest is the exception: it is checked on every read (bench.model.manifest_problem),
+The manifest is the exception: it is checked on every read (manifest_problem below),
 because every reader relies on it.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Optional
 from . import redaction
 from .appendonly import append_lines
 from .errors import BenchError
-from .model import RUN_STATUSES, SCHEMA_VERSION, Manifest, manifest_problem
+from .model import MANIFEST_REQUIRED, RUN_STATUSES, SCHEMA_HISTORY, SCHEMA_VERSION, Manifest
 
 # Every file of a run folder is named here (README "Results layout").
 MANIFEST = "manifest.json"
@@ -146,6 +146,27 @@ def _upgrade_cell(cell: dict, version: int) -> dict:
     return cell
 
 
+def manifest_problem(data) -> Optional[str]:
+    """Why `data` (a parsed manifest.json) cannot be read by this bench, or None."""
+    if not isinstance(data, dict):
+        return f"not a JSON object (found {type(data).__name__})"
+    missing = [name for name, required in MANIFEST_REQUIRED.items()
+               if required and name not in data]
+    if missing:
+        return f"lacks {', '.join(missing)}; is this a results folder?"
+    version = data["schema_version"]
+    if isinstance(version, bool) or version not in SCHEMA_HISTORY:
+        return (f"schema version {version!r} is not one this bench reads "
+                f"({', '.join(map(str, SCHEMA_HISTORY))})")
+    for name, kind in (("scenario", dict), ("cells", list)):
+        if not isinstance(data[name], kind):
+            return f"{name}: expected a {'list' if kind is list else 'JSON object'}, " \
+                   f"found {type(data[name]).__name__}"
+    if any(not isinstance(c, dict) or "cell_id" not in c for c in data["cells"]):
+        return "cells: every planned cell needs a cell_id"
+    return None
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -243,6 +264,11 @@ class RunFolder:
         if problem:
             raise BenchError(f"{self.manifest_path}: {problem}")
         return data
+
+    def read_manifest(self) -> Manifest:
+        """The manifest, checked as manifest() checks it, read as a Manifest: what readers
+        use (its accessors answer their questions; the plain dict is for rewriting it)."""
+        return Manifest.read(self.manifest())
 
     def _change_manifest(self, change: Callable[[dict], None]) -> None:
         """Read, change and rewrite the manifest whole (atomically); keys this version of

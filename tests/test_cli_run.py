@@ -33,6 +33,8 @@ def test_smoke_run_prints_folder_last_and_keeps_terminal_quiet(tmp_path):
     assert out.returncode == 0, out.stderr
     folder = RunFolder(out.stdout.strip().splitlines()[-1])
     assert folder.path.parent == tmp_path
+    # the estimate comes first, on stderr, even with --quiet
+    assert out.stderr.startswith("estimated time: ") and " for 4 cell(s) (" in out.stderr
     # Spark's console output goes to the run's log, not the terminal
     assert "log level" not in out.stderr and "WARN" not in out.stderr, out.stderr
     assert (folder.path / "logs" / "spark-session.log").stat().st_size > 0
@@ -112,6 +114,9 @@ def test_kill_9_then_resume_finishes_without_redoing_cells(tmp_path):
 
     out = bench("run", "--resume", str(folder.path), "--quiet")
     assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith("estimated time: ") and (
+        f" for {6 - len(before)} cell(s) left" in out.stderr
+        and f"refined with the {len(before)} finished cell(s) of this run" in out.stderr)
     assert out.stdout.strip().splitlines()[-1] == str(folder.path)
     after = folder.committed().cells
     assert sorted(c["cell_id"] for c in after) == sorted(planned)

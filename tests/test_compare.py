@@ -10,6 +10,7 @@ import pytest
 
 from bench import compare
 from bench.errors import BenchError
+from bench.model import Manifest
 from bench.storage import RunFolder, write_json
 from tests.conftest import ROOT
 from tests.fixture_records import BASE_TS, _cell_record, _trial, cell_dict, manifest
@@ -364,7 +365,7 @@ def test_configurations_that_differ_only_in_thread_environment_keep_one_order(mo
                    variant_label="", env_label=env, side="")
         return tuple(row[c] for c in GROUP_COLS)
 
-    run = type("Run", (), {"cells": pd.DataFrame(), "manifest": {}})()
+    run = type("Run", (), {"cells": pd.DataFrame(), "manifest": Manifest()})()
     from bench.compare import comparison  # where compare_runs looks its names up
 
     monkeypatch.setattr(comparison, "set", _InsertionOrderSet, raising=False)

@@ -72,5 +72,5 @@ def test_diagnosis_sees_installed_hyperopt_and_quotes_tuned():
     assert set(base.cells["variant_label"]) == {"", "stock"}
     assert set(base.cells["mode"]) == {"serial", "spark"}
     text = advice(run, "sleep")
-    assert "max_queue_len=2" in text and "measured 1.5 s against stock 5.0 s" in text
+    assert "max_queue_len=2" in text and "measured 1.50 s against stock 5.0 s" in text
     assert "modifies hyperopt" in text

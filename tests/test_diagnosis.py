@@ -7,6 +7,7 @@ import pytest
 from bench.report import sections
 
 from bench.analysis import RunData, analyze, build_frames
+from bench.model import Manifest
 from bench.diagnosis import THRESHOLDS, diagnose_data
 from bench.diagnosis import rules
 from bench.analysis.measures import (break_even_objective_s, fixed_costs, slot_ready_times,
@@ -389,7 +390,8 @@ def test_search_quality_is_not_judged_where_there_was_no_search_to_compare():
     # shared points: every mode evaluated the same points; random search does not adapt
     assert rules.search_quality(*_quality_run(gap, 2, grid={"points": "shared"})) == []
     assert rules.search_quality(*_quality_run(gap, 2, grid={"algo": "rand"})) == []
-    text = "\n".join(sections.quality_detail(_quality_run(gap, 2, evals=8)[1], {"algo": "tpe"}))
+    text = "\n".join(sections.quality_detail(_quality_run(gap, 2, evals=8)[1],
+                                                 Manifest.read({"grid": {"algo": "tpe"}})))
     assert "Not judged at 8 evaluations: 8 evaluations are all within TPE's 20 random" in text
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bench import environment
+from bench.model import Manifest
 from bench.diagnosis import rules
 from tests.test_diagnosis import cell, run_of, trials_for
 
@@ -56,8 +57,8 @@ def test_usable_cores_is_the_smallest_limit():
     assert environment.usable_cores_of(64, 8, None) == 8
     assert environment.usable_cores_of(4, 4, 1.5) == 1.5
     # manifests written before visible/affinity were recorded separately
-    assert environment.usable_cores({"logical_cores": 64, "usable_cores": 64,
-                                     "cpu_quota_cores": 2.0}) == 2
+    old = {"logical_cores": 64, "usable_cores": 64, "cpu_quota_cores": 2.0}
+    assert Manifest.read({"environment": old}).usable_cores == 2
 
 
 def test_64_visible_cpus_2_cpu_quota_32_threads_is_oversubscribed_without_emulation(
@@ -70,8 +71,8 @@ def test_64_visible_cpus_2_cpu_quota_32_threads_is_oversubscribed_without_emulat
     assert facts == {"visible_cpus": 64, "affinity_cpus": 64, "cpu_quota_cores": 2.0,
                      "usable_cores": 2}
     s = cell("serial", n_jobs=32)
-    run, an = run_of((s, trials_for(s, objective=2.0, threads=32, eff=2.0)), cores=64)
-    run.manifest["environment"] = {"logical_cores": 64, **facts}
+    run, an = run_of((s, trials_for(s, objective=2.0, threads=32, eff=2.0)), cores=64,
+                     environment={"logical_cores": 64, **facts})
     found = rules.oversubscription(run, an)
     assert len(found) == 1 and found[0].evidence["cores"] == 2
     assert found[0].evidence["emulated"] is False

@@ -33,19 +33,19 @@ PLACE = {
     # ground: the vocabulary every floor speaks, importing nothing above it
     "errors": "ground", "formats": "ground", "markdown_blocks": "ground", "model": "ground",
     "keys": "ground", "shapes": "ground", "variant_table": "ground", "algorithms": "ground",
-    "redaction": "ground", "appendonly": "ground",
+    "redaction": "ground", "appendonly": "ground", "schema_doc": "ground",
     # the results on disk
     "storage": "storage",
     # facts about the machine and its software
     "environment": "machine", "versions": "machine", "stacks": "machine",
     # what to run
     "scenario": "plan", "grid": "plan", "workloads": "plan", "conditions": "plan",
-    "points": "plan", "trial_result": "plan",
+    "points": "plan", "trial_result": "plan", "fixes": "plan",
     # running it
     "runner": "run", "modes": "run", "sessions": "run", "probe": "run", "collect": "run",
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",
     "observe": "run", "tuned": "run", "spark_session": "run", "shipping": "run",
-    "progress": "run", "cellspawn": "run",
+    "progress": "run", "cellspawn": "run", "fmin_window": "run", "invocation": "run",
     # A/B runs: the plan of two sides, the load a cell ran under, the two drivers and the run
     "ab": "run", "ab.plan": "plan", "ab.load": "machine", "ab.sides": "run", "ab.run": "run",
     # reading results

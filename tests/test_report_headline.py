@@ -44,15 +44,17 @@ def test_headline_names_the_top_finding_numbers_and_the_measured_fix():
     assert f"{fmt_s(ev['dispatch_delay_s'])} s in hyperopt's 1-second loops" in head.why
     assert ev["fixed_s_per_trial"] == pytest.approx(2.25)  # 1.0 + 1.2 + 0.05 by construction
     effect = wall_q1 / wall_q2
-    assert (f"max_queue_len = parallelism — measured: fmin {fmt_s(wall_q1)} s → "
-            f"{fmt_s(wall_q2)} s ({fmt_x(effect)} faster) at parallelism 2") in head.fix
-    # the speedup against native serial at p=2, best and worst configuration, and the ideal
-    low, high = sorted([wall_serial / wall_q1, wall_serial / wall_q2])
-    assert head.speedup == (f"SparkTrials vs serial Trials [native]: "
-                            f"{fmt_x(low).rstrip('×')}–{fmt_x(high)} at p=2 "
-                            f"(ideal 2×, 2 configurations)")
+    measured = (f"p=2 {fmt_s(wall_q1)} s → {fmt_s(wall_q2)} s ({fmt_x(effect)} faster, "
+                f"{fmt_x(wall_serial / wall_q2)} serial)")
+    assert head.fix == f"max_queue_len = parallelism — measured: {measured}"
+    # (a) the setup (q=1) against serial: one number, not a range over q=1 and q=2
+    assert head.speedup == (f"vs serial Trials [native]: {fmt_x(wall_serial / wall_q1)} at "
+                            "p=2 (ideal 2×, n=1)")
+    assert head.fixes == [("public knob", "max_queue_len = parallelism", measured)]
     text = headline_text([head])
-    assert len(text) <= 4 and text[0].startswith("w  SparkTrials vs serial Trials")
+    assert text[:3] == [
+        "w  setup: stock SparkTrials, max_queue_len 1, n_jobs=None, inherited thread environment",
+        f"   {head.speedup}", f"   fix  public knob  max_queue_len = parallelism: {measured}"]
     md = "\n".join(headline_markdown([head]))
     assert head.why in md and head.fix in md and "`fixed-overhead:w`" in md
 
@@ -60,7 +62,7 @@ def test_headline_names_the_top_finding_numbers_and_the_measured_fix():
 def test_a_run_without_what_if_cells_says_what_to_add(tmp_path):
     folder = fr.write_known_run(tmp_path)
     files = write_report_files(folder.path, formats="md")
-    fix = next(line for line in files.headline if "fix:" in line)
+    fix = next(line for line in files.headline if "its fix:" in line)
     assert ('max_queue_len = parallelism — not measured in this run: add cells with '
             '"max_queue_len": [1, "parallelism"] at parallelism >= 2 to measure it') in fix
     text = files.md.read_text()
@@ -69,11 +71,67 @@ def test_a_run_without_what_if_cells_says_what_to_add(tmp_path):
     assert ("each spark trial pays 1.00 s of fixed cost against a 1.00 s objective: 0.50 s "
             "starting the trial in a fresh Python worker (with imports), 0.25 s in hyperopt's "
             "1-second loops, 0.25 s returning the result") in text
-    assert ("SparkTrials vs serial Trials [native]: 2.00× at p=2 (ideal 2×), 2.67× at p=4 "
-            "(ideal 2×)") in text
-    assert "SparkTrials vs serial Trials [busy_driver] (emulated): 4.00× at p=2" in text
-    assert files.headline[0].endswith("; vs serial Trials [busy_driver] (emulated): 4.00× at "
-                                      "p=2 (ideal 2×), 5.33× at p=4 (ideal 2×)")
+    assert ("- **Setup vs serial Trials [native]:** 2.00× at p=2 (ideal 2×, n=3), 2.67× at "
+            "p=4 (ideal 2×, n=3).") in text
+    assert ("- **Setup vs serial Trials [busy_driver] (emulated):** 4.00× at p=2 (ideal 2×, "
+            "n=3), 5.33× at p=4 (ideal 2×, n=3).") in text
+    assert files.headline[2] == ("       vs serial Trials [busy_driver] (emulated): 4.00× at "
+                                 "p=2 (ideal 2×, n=3), 5.33× at p=4 (ideal 2×, n=3)")
+    # no axis with a second value: no fix row, and what to add
+    assert "- **Fixes:** none measured in this run: give an axis a second value" in text
+
+
+def test_headline_answers_the_three_questions_in_order(tmp_path):
+    """(a) the setup against serial, one number per parallelism (and the emulated driver's,
+    labelled); (b) one row per fix, each one axis changed, labelled by kind, warm-up
+    counted; (c) why. Two-axis changes (tuned with passive waiting, pinned and passive) give
+    no row; no range anywhere."""
+    files = write_report_files(fr.write_setup_run(tmp_path).path, formats="md")
+    lines = files.headline
+    assert lines[:8] == [
+        "sleep  setup: stock SparkTrials, max_queue_len 1, n_jobs=0, inherited thread environment",
+        "       vs serial Trials [native]: 0.50× at p=1 (ideal 1×, n=1), 0.80× at p=2 (ideal 2×, "
+        "n=1)",
+        "       vs serial Trials [busy_driver] (emulated): 1.00× at p=1 (ideal 1×, n=1), 1.60× "
+        "at p=2 (ideal 2×, n=1)",
+        "       fix  public knob        max_queue_len = parallelism: p=2 10.0 s → 8.00 s (1.25× "
+        "faster, 1.00× serial)",
+        "       fix  modified hyperopt  variant tuned: p=2 10.0 s → 4.00 s incl. "
+        "2.00 s warm-up (2.50× faster, 2.00× serial; 2.00 s with workers already running)",
+        "       fix  pool               process pool (the same points in warm local workers): "
+        "p=2 10.0 s → 4.00 s incl. 1.00 s warm-up (2.50× faster, 2.00× serial; 3.00 s with "
+        "workers already running)",
+        "       fix  thread pinning     n_jobs=1: serial 8.00 s → 6.00 s (1.33× faster); p=2 "
+        "10.0 s → 5.00 s (2.00× faster)",
+        "       fix  wait policy        OMP_WAIT_POLICY=passive: p=2 10.0 s → 20.0 s (2.00× "
+        "slower)"]
+    assert lines[8].startswith("       why: each spark trial pays")
+    assert not any("–" in line for line in lines)  # no range across configurations
+    text = files.md.read_text()
+    head = text[text.index("## Headline"):text.index("## Findings")]
+    assert "| modified hyperopt | variant tuned | p=2 10.0 s → 4.00 s incl. 2.00 s " \
+           "warm-up (2.50× faster, 2.00× serial; 2.00 s with workers already running) |" in head
+    order = [head.index(x) for x in ("**Setup vs serial Trials [native]:**",
+                                     "**What each fix did**", "**Why:**")]
+    assert order == sorted(order)
+
+
+def test_a_run_without_the_setups_cells_says_which_to_add(tmp_path):
+    """The grid puts n_jobs=0 first but only n_jobs=1 cells ran: nothing is the setup, so no
+    speedup or fix row is claimed for it; the headline says what to add."""
+    plan = [c for c in fr.SETUP_PLAN if c[0][2].get("n_jobs") == 1]
+    files = write_report_files(fr.write_setup_run(tmp_path, plan=plan).path, formats="md")
+    lines = files.headline
+    assert lines[1].endswith("no speedup yet: it needs finished serial and SparkTrials cells "
+                             "of the current setup")
+    assert [x.strip() for x in lines if "add:" in x] == [
+        "add: SparkTrials cells of the setup (stock SparkTrials, max_queue_len 1, n_jobs=0, "
+        "inherited thread environment, native): put those values first in the scenario's "
+        "axis lists",
+        "add: serial Trials cells of the setup (stock SparkTrials, max_queue_len 1, n_jobs=0, "
+        "inherited thread environment, native): put those values first in the scenario's "
+        "axis lists"]
+    assert not any(" fix  " in x for x in lines)
 
 
 def test_report_opens_with_the_answer_and_ends_with_the_appendix(tmp_path):
@@ -155,3 +213,31 @@ def test_an_emulated_drivers_cause_is_labelled_and_kept_to_its_workload():
             "measured in this run: add cells with n_jobs=1") in w.emulated_why
     assert "[busy] (emulated)" not in heads["v"].emulated_why + heads["v"].why
     assert "emulated: busy" not in " ".join(headline_text(list(heads.values())))
+
+
+def test_a_setup_that_already_fills_the_queue(tmp_path):
+    """A scenario whose max_queue_len axis lists "parallelism" first: that is the setup, the
+    queue of one is a fix of it (here a slower one), and the queue advice says the setup has
+    it already."""
+    from bench.analysis import analyze, load_run
+    from bench.diagnosis.cure import advice
+
+    run = load_run(fr.write_setup_run(tmp_path).path)
+    run.manifest.grid["max_queue_len"] = ["parallelism", 1]
+    analysis = analyze(run)
+    findings = diagnose_data(run, analysis)
+    (head,) = headlines(run, analysis, findings, what_if_effects(run, analysis))
+    assert head.setup.startswith("stock SparkTrials, max_queue_len = parallelism, n_jobs=0")
+    assert head.speedup == ("vs serial Trials [native]: 0.50× at p=1 (ideal 1×, n=1), 1.00× "
+                            "at p=2 (ideal 2×, n=1)")
+    assert ("public knob", "max_queue_len = 1",
+            "p=2 8.00 s → 10.0 s (1.25× slower, 0.80× serial)") in head.fixes
+    assert head.fix == "max_queue_len = parallelism — already the current setup"
+    assert "fmin(..., max_queue_len=2) (already the current setup)." in advice(run, "sleep")
+
+
+def test_effects_read_faster_slower_or_no_change():
+    from bench.report.whatif import faster
+
+    assert [faster(x) for x in (2.0, 0.5, 1.0004, float("nan"))] == [
+        "2.00× faster", "2.00× slower", "no change, 1.00×", "no effect measured"]

@@ -114,7 +114,8 @@ def test_report_command_formats(tmp_path, capsys):
     assert main(["report", str(folder.path), "--out", str(out), "--format", "html"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == str(out / "report.html")
-    assert lines[0].startswith("sleep  SparkTrials vs serial Trials [native]: 2.00× at p=2")
+    assert lines[0].startswith("sleep  setup: stock SparkTrials, max_queue_len 1")
+    assert lines[1].startswith("       vs serial Trials [native]: 2.00× at p=2")
     assert (out / "report.html").exists() and not (out / "report.md").exists()
     out = tmp_path / "both"
     assert main(["report", str(folder.path), "--out", str(out)]) == 0

@@ -36,3 +36,18 @@ def test_core_seconds_per_trial_known_numbers():
     # 1x2 with task cpus 2: 10 s x 2 cores / 5 trials
     assert sz.loc["1x2/tc2", "core_s_per_trial"] == pytest.approx(4.0)
     assert sz.loc["1x2/tc2", "task_cpus"] == 2 and sz.loc["1x2/tc2", "task_slots"] == 1
+
+
+def test_each_configuration_is_its_own_row_per_shape():
+    """Two thread environments on one shape are two configurations, not one median; an
+    incomplete cell (fewer ok trials than asked) is no measure of the shape's cost."""
+    passive = {**cell("2x1", 20.0, repeat=1), "cell_id": "w.spark.2x1.passive",
+               "thread_env_set": {"OMP_WAIT_POLICY": "passive"}}
+    cut = {**cell("2x1", 1.0, ok=2, repeat=2), "cell_id": "w.spark.2x1.cut"}
+    _, frame, _ = build_frames({}, [], [cell("2x1", 8.0), passive, cut], [])
+    sz = cluster_sizing(frame)
+    assert len(sz) == 2 and sorted(sz["wall_median_s"]) == [8.0, 20.0]
+    assert sorted(zip(sz["env_label"], sz["wall_median_s"], sz["cells"])) == [
+        ("", 8.0, 1), ("OMP_WAIT_POLICY=passive", 20.0, 1)]
+    assert sorted(sz["configuration"]) == ["spark p=2 {OMP_WAIT_POLICY=passive}",
+                                           "spark p=2 {env as is}"]

@@ -49,7 +49,7 @@ def test_collapse_on_2x1_fires_for_active_waiting_and_passive_is_faster(tmp_path
     assert not set(spark["pid"]) & set(serial["pid"])  # spark trials ran in executors
     assert serial.groupby("env_label")["pid"].nunique().tolist() == [1, 1]
     assert serial["pid"].nunique() == 2  # each environment had its own driver process
-    sessions = run.manifest["clusters"]["2x1"]
+    sessions = run.manifest.clusters["2x1"]
     assert [s["thread_env_set"] for s in sessions] in (
         [{"OMP_WAIT_POLICY": "active"}, {"OMP_WAIT_POLICY": "passive"}],
         [{"OMP_WAIT_POLICY": "passive"}, {"OMP_WAIT_POLICY": "active"}])

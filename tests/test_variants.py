@@ -80,6 +80,18 @@ def test_reuse_variants_start_their_workers_before_the_clock(tiny_run):
             assert cell["workers_prewarmed"] is None and cell["prewarm_s"] is None, cell
 
 
+def test_pool_cells_record_the_warm_up_before_their_clock(tiny_run):
+    """The pool starts and warms its workers before the clock, as reuse variants do: the cell
+    records how many and how long, and readers count it in the primary figure."""
+    from bench.analysis import load_run
+
+    (pool_cell,) = [c for c in tiny_run.committed().cells if c["mode"] == "pool"]
+    assert pool_cell["workers_prewarmed"] >= 1 and pool_cell["prewarm_s"] > 0, pool_cell
+    cells = load_run(tiny_run.path).cells
+    row = cells[cells["mode"] == "pool"].iloc[0]
+    assert row["paid_s"] == row["wall_s"] + row["prewarm_s"]
+
+
 def test_queue_puts_parallelism_trials_in_flight_at_once(tiny_run):
     cells = _cells(tiny_run)
     cell_q = {c["variant"]: c["max_queue_len"] for c in tiny_run.committed().cells

@@ -12,6 +12,7 @@ from .. import grid, runner, spark_session
 from .. import scenario as scenario_mod
 from ..errors import BenchError
 from ..ingest import collect_spark_tasks
+from ..model import Manifest
 from ..progress import Progress
 from ..storage import RunFolder
 from .plan import SIDES, SideSpec, interleave, parse_ab, refuse_clusters, twins_of
@@ -51,11 +52,10 @@ def run(scenario: str | None = None, *, ab: str | None = None, profile: str = "q
     conf = dict(conf or {})
     if resume is not None:
         folder = RunFolder(resume)
-        manifest = folder.manifest()
+        manifest = folder.read_manifest()
         with folder.lock():
-            requested = manifest.get("requested") or {}
-            master = master or requested.get("master")
-            conf = spark_session.resumed_conf(requested.get("conf"), conf)
+            master = master or manifest.requested_master
+            conf = spark_session.resumed_conf(manifest.requested_conf, conf)
             folder.upgrade()
             folder.drop_unfinished_trials()
             _run_cells(folder, master, conf, quiet, resumed=True)
@@ -66,18 +66,18 @@ def run(scenario: str | None = None, *, ab: str | None = None, profile: str = "q
     return folder.path
 
 
-def _start_sides(folder: RunFolder, manifest: dict, pending: list, master: str,
+def _start_sides(folder: RunFolder, manifest: Manifest, pending: list, master: str,
                  conf: dict) -> dict:
     """Both drivers, one after the other (so their start-ups do not compete), each told its
     pending cells; their facts go in the manifest's `ab` entry."""
     procs = {}
     try:
         for name in SIDES:
-            entry = manifest["ab"][name]
+            entry = manifest.ab_sides[name]
             spec = SideSpec(name, entry["stack"], entry["scenario"])
             proc = procs[name] = SideProcess(spec, folder.path / f"ab-{name}.log")
             ready = proc.ask({"side": name, "scenario": str(Path(spec.scenario).resolve()),
-                              "profile": entry.get("profile") or manifest.get("profile"),
+                              "profile": entry.get("profile") or manifest.profile,
                               "sha256": entry["sha256"], "run": str(folder.path.resolve()),
                               "master": master, "conf": conf,
                               "cells": [c.to_dict() for c in pending if c.side == name]})
@@ -94,10 +94,10 @@ def _start_sides(folder: RunFolder, manifest: dict, pending: list, master: str,
 def _run_cells(folder: RunFolder, master: str, conf: dict, quiet: bool, resumed: bool) -> None:
     """Run the cells not finished yet in plan order, each on its side's driver, appending
     each twin's records as it finishes; the manifest's status says how the run ended."""
-    manifest = folder.manifest()
-    if not manifest.get("ab"):
+    manifest = folder.read_manifest()
+    if not manifest.ab_sides:
         raise BenchError(f"{folder.path}: not an A/B run (its manifest has no ab entry)")
-    cells = [grid.Cell(**c) for c in manifest["cells"]]
+    cells = [grid.Cell(**c) for c in manifest.planned_cells]
     done = folder.committed().cell_ids
     pending = [c for c in cells if c.cell_id not in done]
     procs = {}

@@ -48,15 +48,6 @@ class Analysis:
     clocks: pd.DataFrame = None    # clock_offsets (executor hosts against the driver)
 
 
-def manifest_task_slots(manifest: dict):
-    """Task slots the manifest recorded for the Spark session, or None."""
-    slots = (manifest.get("spark") or {}).get("task_slots")
-    try:
-        return int(slots) if slots is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def analyze(run: RunData) -> Analysis:
     """All tables for one run; pure apart from reading `run`'s frames."""
     trials, cells = run.trials, run.cells
@@ -66,7 +57,7 @@ def analyze(run: RunData) -> Analysis:
     return Analysis(
         cells=cell_summary(cells, trials),
         walls=group_walls(cells),
-        speedups=speedups(cells, manifest_task_slots(run.manifest)),
+        speedups=speedups(cells, run.manifest.task_slots),
         latency=latency_split(trials),
         spark_trials=joined,
         spark_latency=spark_latency_split(joined),
@@ -93,7 +84,7 @@ __all__ = ["cluster_sizing",
     "bootstrap_median_ratio", "build_frames", "cell_concurrency", "cell_summary",
     "completeness", "concurrency_stats", "concurrency_steps", "final_best_loss",
     "group_concurrency", "group_walls", "ideal_speedup", "join_spark_tasks", "karp_flatt",
-    "latency_split", "load_run", "manifest_task_slots", "placement_table",
+    "latency_split", "load_run", "placement_table",
     "placement_unevenness", "spark_latency_split", "speedups", "thread_usage", "trial_errors", "unevenness",
     "usable_cells",
 ]

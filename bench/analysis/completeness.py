@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import keys
+from ..model import Manifest
+
 
 @dataclass
 class Completeness:
@@ -49,10 +52,10 @@ def strict_problems(done: Completeness, listed: int = 3) -> str | None:
     return "; ".join(parts) or None
 
 
-def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
+def completeness(manifest: Manifest, cells: pd.DataFrame, trials: pd.DataFrame,
                  bad_lines: dict, orphan_trials: int) -> Completeness:
     """Compare the manifest's plan with what the folder holds."""
-    planned = [c for c in manifest.get("cells") or [] if isinstance(c, dict) and "cell_id" in c]
+    planned = manifest.planned_cells
     done = set(cells["cell_id"].tolist())
     planned_ids = {c["cell_id"] for c in planned}
     failed = [(r.cell_id, str(r.error)) for r in cells[cells["failed"]].itertuples()]
@@ -73,7 +76,7 @@ def completeness(manifest: dict, cells: pd.DataFrame, trials: pd.DataFrame,
         orphan_trials=int(orphan_trials), short_cells=short,
         incomplete_cells=[(r.cell_id, int(0 if pd.isna(r.trials_ok) else r.trials_ok),
                            int(r.max_evals)) for r in cells[cells["incomplete"]].itertuples()],
-        status=str(manifest.get("status", "unknown")))
+        status=str(manifest.status if manifest.status is not None else "unknown"))
 
 
 ERROR_COLS = ["workload", "setting", "setting_order", "mode", "status", "error", "trials",
@@ -85,15 +88,17 @@ def trial_errors(trials: pd.DataFrame) -> pd.DataFrame:
     (out of the configuration's trials) and the first trial that did."""
     if not len(trials):
         return pd.DataFrame(columns=ERROR_COLS)
-    totals = trials.groupby(["workload", "setting"]).size()
-    bad = trials[trials["status"] != "ok"]
+    totals = {keys.key_of(k): len(g) for k, g in
+              trials.groupby(keys.CONFIG, dropna=False, sort=False)}
+    bad = trials[trials["status"] != "ok"].assign(
+        _error=lambda d: d["error"].fillna("(no message)"))
     rows = []
-    for (workload, setting, status, error), grp in bad.groupby(
-            ["workload", "setting", "status", bad["error"].fillna("(no message)")], sort=False):
-        rows.append({"workload": workload, "setting": setting,
+    for key, grp in bad.groupby(keys.CONFIG + ["status", "_error"], dropna=False, sort=False):
+        *config, status, error = key
+        rows.append({"workload": grp["workload"].iloc[0], "setting": grp["setting"].iloc[0],
                      "setting_order": grp["setting_order"].iloc[0],
                      "mode": grp["mode"].iloc[0], "status": status, "error": error,
-                     "trials": len(grp), "of_trials": int(totals[(workload, setting)]),
+                     "trials": len(grp), "of_trials": totals[keys.key_of(config)],
                      "first_tid": int(grp["tid"].min())})
     if not rows:
         return pd.DataFrame(columns=ERROR_COLS)

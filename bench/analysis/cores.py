@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from ..environment import usable_cores
+from ..shapes import ClusterShape
 from .frames import RunData
 from .placement import available_executors
 from .stats import median
@@ -16,32 +16,16 @@ from .stats import median
 
 def driver_cores(run: RunData):
     """Cores the driver's serial trials can use: visible CPUs narrowed by the affinity mask,
-    capped by a cgroup CPU quota (environment.usable_cores)."""
-    return usable_cores(run.manifest.get("environment") or {})
+    capped by a cgroup CPU quota (Manifest.usable_cores)."""
+    return run.manifest.usable_cores
 
 
-def cluster_shapes(run: RunData) -> dict:
-    """Cluster label -> shape {workers, cores, task_cpus} as the scenario declared it."""
-    shapes = {}
-    for entry in (run.manifest.get("grid") or {}).get("clusters") or []:
-        if isinstance(entry, dict) and entry.get("label"):
-            shapes[entry["label"]] = entry
-    for label, facts in (run.manifest.get("clusters") or {}).items():
-        if label not in shapes and facts and isinstance(facts[0].get("shape"), dict):
-            shapes[label] = facts[0]["shape"]
-    return shapes
-
-
-def task_cpus(run: RunData, grp: pd.DataFrame, shape: dict | None) -> int:
+def task_cpus(run: RunData, grp: pd.DataFrame, shape: ClusterShape | None) -> int:
     """spark.task.cpus as the trials saw it, else as the shape or the session declared it."""
     seen = pd.to_numeric(grp["spark_task_cpus"], errors="coerce").dropna()
     if len(seen):
         return max(1, int(seen.max()))
-    declared = (shape or {}).get("task_cpus") or (run.manifest.get("spark") or {}).get("task_cpus")
-    try:
-        return max(1, int(declared or 1))
-    except (TypeError, ValueError):
-        return 1
+    return run.manifest.task_cpus(shape.label if shape else None)
 
 
 def _int_or_none(value):
@@ -51,37 +35,29 @@ def _int_or_none(value):
         return None
 
 
-def _local(run: RunData) -> bool:
-    """The run's own session is local mode (its one executor is the driver's process)."""
-    return str((run.manifest.get("spark") or {}).get("master") or "local").startswith("local")
-
-
-def _declared_executor_cores(run: RunData, grp: pd.DataFrame, shape: dict | None):
+def _declared_executor_cores(run: RunData, grp: pd.DataFrame, shape: ClusterShape | None):
     """(cores, source) from what the run declared rather than logged: the cluster's
     spark.executor.cores, else the shape's cores per worker, else the session's cores spread
     over its executors. (None, '') if none says."""
-    spark = run.manifest.get("spark") or {}
-    label = grp["cluster_label"].iloc[0]
-    facts = (run.manifest.get("clusters") or {}).get(label) or [] if label else []
-    conf = facts[-1].get("executor_cores") if facts else spark.get("executor_cores")
-    if _int_or_none(conf):
-        return int(conf), "spark.executor.cores"
-    if shape and _int_or_none(shape.get("cores")):
-        return int(shape["cores"]), "cluster shape"
-    if _int_or_none(spark.get("default_parallelism")):
-        total = int(spark["default_parallelism"])
-        n = 1 if not shape and _local(run) else (_int_or_none(spark.get("executors")) or 1)
-        return max(1, total // n), "session cores / executors"
+    m = run.manifest
+    conf = m.executor_cores(grp["cluster_label"].iloc[0] or None)
+    if conf:
+        return conf, "spark.executor.cores"
+    if shape and shape.cores:
+        return shape.cores, "cluster shape"
+    if m.default_parallelism:
+        n = 1 if not shape and m.local_session else (m.executors() or 1)
+        return max(1, m.default_parallelism // n), "session cores / executors"
     return None, ""
 
 
-def executor_cores(run: RunData, grp: pd.DataFrame, shape: dict | None):
+def executor_cores(run: RunData, grp: pd.DataFrame, shape: ClusterShape | None):
     """(cores of one executor, where that number came from) for a spark configuration: the
     fewest cores among the executors alive while its cells ran (event log ExecutorAdded
     'Total Cores'), else spark.executor.cores, else the cluster shape's cores per worker,
     else the session's cores spread over its executors. In local mode the one executor is
     the driver's process, so the driver's usable cores cap it. (None, '') if unknown."""
-    local = not shape and _local(run)
+    local = not shape and run.manifest.local_session
     cells = run.cells[run.cells["cell_id"].isin(set(grp["cell_id"]))]
     alive = available_executors(run.manifest, cells, run.spark_executors)
     logged = [c for a in alive.values() for c in a["cores"].values() if _int_or_none(c)]
@@ -111,7 +87,7 @@ def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
         return None if not cores else {"threads": threads, "cores": cores, "at_once": 1,
                                         "scope": "the driver", "alone": True}
     p = int(first["parallelism"]) if pd.notna(first["parallelism"]) else 1
-    shape = cluster_shapes(run).get(first["cluster_label"]) if first["cluster_label"] else None
+    shape = run.manifest.shapes().get(first["cluster_label"]) if first["cluster_label"] else None
     slots = run.cells.set_index("cell_id")["task_slots"].reindex(grp["cell_id"].unique()).dropna()
     # trials of the cell running at once anywhere: with one, its neighbours are not siblings
     in_cell = int(min(p, slots.min())) if len(slots) else p
@@ -119,9 +95,9 @@ def thread_placement(run: RunData, grp: pd.DataFrame) -> dict | None:
     if not cores:
         return None
     per_executor = max(1, cores // task_cpus(run, grp, shape))
+    local = source == "driver (local mode)" or run.manifest.local_session
     scope = (f"each executor of {first['cluster_label']}" if shape
-             else "the local session" if source == "driver (local mode)" or _local(run)
-             else "each executor")
+             else "the local session" if local else "each executor")
     return {"threads": threads, "cores": cores, "at_once": min(p, per_executor, in_cell),
             "scope": scope, "cores_from": source, "alone": in_cell == 1}
 

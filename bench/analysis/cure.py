@@ -1,8 +1,12 @@
-"""The cure, measured: each cell's wall against its computed ideal, and the per-trial cost
+"""The cure, measured: each cell's time against its computed ideal, and the per-trial cost
 each SparkTrials variant removes (pure functions of the trial and cell frames).
 
 Ideal wall of a cell = Σ objective time of its trials ÷ min(parallelism, task slots)
-(serial: ÷ 1): what the same work would take with no overhead at all.
+(serial: ÷ 1): what the same work would take with no overhead at all. A cell's time is the
+primary figure, warm-up + wall (frames.warmup_and_paid): a variant or the pool that starts
+its workers before the clock counts that start; the wall alone ("workers already running")
+is kept beside it. Every row is one configuration (keys.CONFIG, repeats pooled); a variant
+is compared with the stock configuration that differs from it in the variant alone.
 """
 from __future__ import annotations
 
@@ -11,20 +15,26 @@ import pandas as pd
 
 from .. import keys
 from .groups import configurations
+from .setup import differing_axes
+from .walltime import usable_cells
 
-#: The columns that make one line on the chart / one row of the table.
-KEY = keys.CURE_LINE
+#: The columns that make one line on the chart / one row of the table: a configuration.
+KEY = keys.CONFIG
 #: Per-trial fixed cost parts: slot free -> dispatched (hyperopt's loops; waiting for a busy
 #: slot is not counted), dispatched -> objective start, objective end -> result recorded.
 COST_PARTS = ["dispatch_delay_s", "dispatch_to_start_s", "return_s"]
+#: Times per cell and per configuration: fmin wall, warm-up before the clock, their sum.
+TIMES = ["wall_s", "warmup_s", "paid_s"]
 
 
 def cell_ideals(trials: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per finished cell: wall, ideal, wall ÷ ideal, the tail after its last trial
-    (fmin return − last objective end) and its trials' median latency parts."""
-    usable = cells[~cells["failed"] & cells["wall_s"].notna()]
-    cols = KEY + ["cell_id", "setting", "setting_order", "wall_s", "ideal_s", "wall_over_ideal",
-                  "tail_s", "objective_median_s", "trials"] + COST_PARTS
+    """One row per finished, complete cell: wall, warm-up, primary figure, ideal, primary ÷
+    ideal, the tail after its last trial (fmin return − last objective end) and its trials'
+    median latency parts. Failed and incomplete cells (a timeout, failed trials) are left
+    out: their time is not the time of the work asked for."""
+    usable = usable_cells(cells)
+    cols = KEY + ["cell_id", "setting", "setting_order"] + TIMES + [
+        "ideal_s", "wall_over_ideal", "tail_s", "objective_median_s", "trials"] + COST_PARTS
     if len(usable) == 0 or len(trials) == 0:
         return pd.DataFrame(columns=cols)
     from .measures import fixed_costs  # the one home of the slot-free rule
@@ -45,7 +55,7 @@ def cell_ideals(trials: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     width = np.where(slots.notna(), np.minimum(par, slots.fillna(np.inf)), par)
     width = np.where(out["mode"] == "serial", 1.0, width)
     out["ideal_s"] = out["objective_sum_s"] / width
-    out["wall_over_ideal"] = out["wall_s"] / out["ideal_s"]
+    out["wall_over_ideal"] = out["paid_s"] / out["ideal_s"]
     out["tail_s"] = out["end_ts"] - out["last_end_ts"]
     return out[cols].reset_index(drop=True)
 
@@ -55,65 +65,78 @@ def _line_name(mode: str, variant: str) -> str:
 
 
 def wall_over_ideal(per_cell: pd.DataFrame) -> pd.DataFrame:
-    """Per workload (trial length), parallelism and line (serial, pool, each variant):
-    median wall, ideal and wall ÷ ideal over repeats."""
+    """Per configuration (its line: serial, pool, each variant): median wall, warm-up,
+    primary figure, ideal and primary ÷ ideal over repeats, with the workload's trial
+    length."""
     cols = ["workload", "trial_s", "parallelism", "line", "mode", "variant_label", "setting",
-            "cells", "wall_s", "ideal_s", "wall_over_ideal", "setting_order"]
+            "cells"] + TIMES + ["ideal_s", "wall_over_ideal", "setting_order"] + KEY
     if len(per_cell) == 0:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=list(dict.fromkeys(cols)))
     df = per_cell.copy()
     df["line"] = [_line_name(m, v) for m, v in zip(df["mode"], df["variant_label"])]
     trial_s = df.groupby("workload")["objective_median_s"].median()
     rows = []
     for k, grp in configurations(df, KEY):
-        rows.append({"workload": k["workload"], "trial_s": float(trial_s[k["workload"]]),
+        rows.append({**{c: k[c] for c in KEY},
+                     "trial_s": float(trial_s[k["workload"]]),
                      "parallelism": None if pd.isna(k["parallelism"]) else int(k["parallelism"]),
-                     "line": grp["line"].iloc[0], "mode": k["mode"],
-                     "variant_label": k["variant_label"], "setting": grp["setting"].iloc[0],
-                     "cells": len(grp),
-                     "wall_s": float(grp["wall_s"].median()),
+                     "line": grp["line"].iloc[0], "setting": k["setting"], "cells": len(grp),
+                     **{t: float(grp[t].median()) for t in TIMES},
                      "ideal_s": float(grp["ideal_s"].median()),
                      "wall_over_ideal": float(grp["wall_over_ideal"].median()),
                      "setting_order": int(k["setting_order"])})
-    return pd.DataFrame(rows, columns=cols).sort_values(
+    out = pd.DataFrame(rows)
+    return out[list(dict.fromkeys(cols))].sort_values(
         ["trial_s", "workload", "setting_order"], ignore_index=True)
 
 
+def _stock_of(row: dict, rows: list[dict]):
+    """The stock configuration that differs from `row` in the variant alone (row itself
+    when it is stock), or None."""
+    if row["variant_label"] == "stock":
+        return row
+    return next((r for r in rows if r["variant_label"] == "stock"
+                 and differing_axes(r, row) == {"variant_label"}), None)
+
+
 def variant_savings(per_cell: pd.DataFrame) -> pd.DataFrame:
-    """Spark cells per workload, parallelism and variant: median per-trial parts, tail, fixed
-    cost per trial (queue wait + dispatch → start + return), what it removes against stock,
-    and its share of the wall saving stock → tuned."""
-    cols = ["workload", "parallelism", "variant", "cells"] + COST_PARTS + [
-        "fixed_s", "tail_s", "wall_s", "ideal_s", "fixed_removed_s", "wall_saved_s",
-        "share_of_saving"]
+    """Spark configurations: median per-trial parts, tail, fixed cost per trial (queue wait +
+    dispatch → start + return), what it removes against the stock configuration that
+    differs from it in the variant alone, the time it saves against it (primary figures),
+    and its share of that stock configuration's saving with tuned."""
+    cols = list(dict.fromkeys(["workload", "parallelism", "variant", "setting", "cells"]
+                              + COST_PARTS + ["fixed_s", "tail_s"] + TIMES + [
+                                  "ideal_s", "fixed_removed_s", "wall_saved_s",
+                                  "share_of_saving"] + KEY))
     spark = per_cell[per_cell["mode"] == "spark"]
     if len(spark) == 0:
         return pd.DataFrame(columns=cols)
     rows = []
-    for (wl, par, variant), grp in spark.groupby(["workload", "parallelism", "variant_label"],
-                                                 sort=False):
-        row = {"workload": wl, "parallelism": int(par), "variant": variant, "cells": len(grp)}
-        for p in COST_PARTS + ["tail_s", "wall_s", "ideal_s"]:
+    for k, grp in configurations(spark, KEY):
+        row = {**{c: k[c] for c in KEY}, "setting": k["setting"],
+               "setting_order": k["setting_order"], "parallelism": int(k["parallelism"]),
+               "variant": k["variant_label"], "cells": len(grp)}
+        for p in COST_PARTS + ["tail_s", "ideal_s"] + TIMES:
             row[p] = float(grp[p].median())
         row["fixed_s"] = sum(row[p] for p in COST_PARTS)
         rows.append(row)
-    out = pd.DataFrame(rows)
-    base = out[out["variant"] == "stock"].set_index(["workload", "parallelism"])
-    tuned = out[out["variant"] == "tuned"].set_index(["workload", "parallelism"])
-    removed, saved, share = [], [], []
-    for r in out.itertuples():
-        key = (r.workload, r.parallelism)
-        if key not in base.index:
-            removed.append(np.nan), saved.append(np.nan), share.append(np.nan)
+    for r in rows:
+        base = _stock_of(r, rows)
+        tuned = next((t for t in rows if t["variant_label"] == "tuned"
+                      and base is not None and _stock_of(t, rows) is base), None)
+        r["_base"] = (base or r)["setting_order"]
+        if base is None:
+            r.update(fixed_removed_s=np.nan, wall_saved_s=np.nan, share_of_saving=np.nan)
             continue
-        b = base.loc[key]
-        removed.append(b["fixed_s"] - r.fixed_s)
-        saved.append(b["wall_s"] - r.wall_s)
-        total = b["wall_s"] - tuned.loc[key]["wall_s"] if key in tuned.index else np.nan
-        share.append((b["wall_s"] - r.wall_s) / total if total and total > 0 else np.nan)
-    out["fixed_removed_s"], out["wall_saved_s"], out["share_of_saving"] = removed, saved, share
+        total = base["paid_s"] - tuned["paid_s"] if tuned is not None else np.nan
+        r.update(fixed_removed_s=base["fixed_s"] - r["fixed_s"],
+                 wall_saved_s=base["paid_s"] - r["paid_s"],
+                 share_of_saving=(base["paid_s"] - r["paid_s"]) / total
+                 if total and total > 0 else np.nan)
     from ..variant_table import VARIANTS
 
     order = {v: i for i, v in enumerate(VARIANTS)}
+    out = pd.DataFrame(rows)
     out["_o"] = out["variant"].map(order).fillna(len(order))
-    return out.sort_values(["workload", "parallelism", "_o"], ignore_index=True)[cols]
+    return out.sort_values(["workload", "parallelism", "_base", "_o", "setting_order"],
+                           ignore_index=True)[cols]

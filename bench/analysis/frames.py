@@ -16,7 +16,8 @@ import pandas as pd
 from .. import keys
 # the configuration's vocabulary (bench.keys), re-exported for the analysis' users
 from ..keys import n_jobs_label, setting_label, setting_sort_key, varying_settings  # noqa: F401
-from ..model import CellRecord, SparkExecutorRecord, SparkTaskRecord, TrialRecord, numeric_fields
+from ..model import (CellRecord, Manifest, SparkExecutorRecord, SparkTaskRecord, TrialRecord,
+                     numeric_fields)
 from ..storage import SPARK_TASKS, RunFolder, read_jsonl
 from .clocks import correct_clocks
 
@@ -36,7 +37,8 @@ class RunData:
     """Everything read from one results folder, ready for analysis."""
 
     path: Path
-    manifest: dict
+    #: read as a Manifest (a parsed manifest.json given here is read as one)
+    manifest: Manifest
     trials: pd.DataFrame
     cells: pd.DataFrame
     spark_tasks: pd.DataFrame
@@ -47,9 +49,12 @@ class RunData:
     #: executors of the run's Spark applications (spark_executors.jsonl; empty if none)
     spark_executors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def __post_init__(self):
+        self.manifest = Manifest.read(self.manifest)
+
     @property
     def run_id(self) -> str:
-        return self.manifest.get("run_id") or self.path.name
+        return self.manifest.run_id or self.path.name
 
 
 def _frame(records: list[dict], record_type, floats, ints) -> pd.DataFrame:
@@ -112,7 +117,20 @@ def cells_frame(records: list[dict]) -> pd.DataFrame:
     short = df["trials_ok"].notna() & df["max_evals"].notna() & (
         df["trials_ok"].fillna(0) < df["max_evals"].fillna(0))  # unknown counts: not short
     df["incomplete"] = short.astype(bool) & ~df["failed"]
+    df["warmup_s"], df["paid_s"] = warmup_and_paid(df)
     return df
+
+
+def warmup_and_paid(cells: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per cell: the seconds it spent starting its workers before the clock (prewarm_s: reuse
+    variants and the pool; 0 for a cell that starts none, NaN for a pool cell of an older
+    run that did not record it) and the primary figure, warm-up + fmin wall: what a user
+    pays for the first fmin after starting a session, or after the workers sat idle past
+    PySpark's idle timeout. The wall alone is the time with workers already running."""
+    recorded = cells["prewarm_s"].astype("float64")
+    unknown = recorded.isna() & (cells["mode"] == "pool")
+    warmup = recorded.fillna(0.0).where(~unknown)
+    return warmup, cells["wall_s"] + warmup.fillna(0.0)
 
 
 def spark_tasks_frame(records: list[dict]) -> pd.DataFrame:
@@ -158,8 +176,8 @@ def load_run(path: Path | str) -> RunData:
     the trial lines left out and every unparseable line are counted for the report.
     """
     folder = RunFolder(path)
-    manifest = folder.manifest()
-    got = folder.committed(manifest["schema_version"])
+    manifest = folder.read_manifest()
+    got = folder.committed(manifest.schema_version)
     tasks_read = read_jsonl(folder.spark_tasks_path)
     trials, cells, tasks = build_frames(manifest, got.trials, got.cells, tasks_read.records)
     bad = dict(got.bad_lines)

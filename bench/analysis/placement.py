@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..model import Manifest
 from .frames import GROUP_COLS
 from .stats import coefficient_of_variation, unevenness
 
@@ -46,7 +47,7 @@ def _spark_cells(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[cells["mode"] == "spark"].drop_duplicates("cell_id")
 
 
-def available_executors(manifest: dict, cells: pd.DataFrame,
+def available_executors(manifest: Manifest, cells: pd.DataFrame,
                         executors: pd.DataFrame | None = None) -> dict:
     """Per spark cell: {"ids": executor ids or None, "count": executors that could run its
     trials, "cores": {id: cores}}. From the event log's executors alive while the cell ran
@@ -55,8 +56,6 @@ def available_executors(manifest: dict, cells: pd.DataFrame,
     (local mode: the driver is the one executor)."""
     out = {}
     have_log = executors is not None and len(executors) and "executor_id" in executors
-    spark = manifest.get("spark") or {}
-    clusters = manifest.get("clusters") or {}
     for c in _spark_cells(cells).to_dict("records"):
         if have_log and pd.notna(c.get("start_ts")) and pd.notna(c.get("end_ts")):
             added = executors["added_ts"].astype("float64")
@@ -67,17 +66,9 @@ def available_executors(manifest: dict, cells: pd.DataFrame,
                 cores = dict(zip(ids, pd.to_numeric(alive["cores"], errors="coerce")))
                 out[c["cell_id"]] = {"ids": ids, "count": len(set(ids)), "cores": cores}
                 continue
-        label = c.get("cluster_label") or ""
-        facts = clusters.get(label) or []
-        count = None
-        if label and facts:
-            count = facts[-1].get("executors") or (facts[-1].get("shape") or {}).get("workers")
-        elif not label:
-            count = spark.get("executors")
-            if count == 0 and str(spark.get("master", "local")).startswith("local"):
-                count = 1  # local mode: the driver runs every task
+        count = manifest.executors(c.get("cluster_label") or None)
         if count:
-            out[c["cell_id"]] = {"ids": None, "count": int(count), "cores": {}}
+            out[c["cell_id"]] = {"ids": None, "count": count, "cores": {}}
     return out
 
 

@@ -8,19 +8,20 @@ from typing import Optional
 
 import pandas as pd
 
+from ..model import Manifest
 from ..versions import tpe_startup_jobs
 from .frames import GROUP_COLS
 from .groups import CONFIG_COLS, CONFIG_ORDER, SETTING_COLS, aggregate_configurations
 
 
-def search_not_comparable(grid: dict, max_evals) -> Optional[str]:
+def search_not_comparable(manifest: Manifest, max_evals) -> Optional[str]:
     """Why the modes' best losses say nothing about the search at this evaluation count (the
     reason, to print), or None when they can be compared."""
-    if grid.get("points") == "shared":
+    if manifest.points_shared:
         return ("every mode evaluated the same pre-drawn points (points: shared): there was no "
                 "search to compare")
-    if grid.get("algo", "tpe") != "tpe":
-        return (f"the search algorithm is {grid.get('algo')!r}, which does not learn from "
+    if manifest.search_algo != "tpe":
+        return (f"the search algorithm is {manifest.search_algo!r}, which does not learn from "
                 "finished trials: running them at once cannot hurt it")
     startup = tpe_startup_jobs()  # up to there parallelism cannot cost TPE its adaptivity
     if max_evals is not None and int(max_evals) <= startup:

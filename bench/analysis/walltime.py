@@ -11,6 +11,8 @@ from .. import keys
 from .groups import CONFIG_COLS, configuration_table, configurations
 from .stats import bootstrap_median, karp_flatt, paired_by_repeat
 
+NAN = float("nan")
+
 #: Settings a serial and a spark configuration must share to be compared (bench.keys).
 MATCH_COLS = keys.SERIAL_MATCH
 
@@ -37,11 +39,14 @@ def cell_summary(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
 
 def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
     """Median fmin wall time per configuration across its repeats, with its interval (a
-    min–max range under 5 repeats, else a 95% bootstrap interval; see stats)."""
+    min–max range under 5 repeats, else a 95% bootstrap interval; see stats); and the
+    primary figure, warm-up + wall (frames.warmup_and_paid), with its interval and the
+    median warm-up (NaN where a pool's warm-up was not recorded)."""
     rows = []
     for settings, grp in configurations(cells):
         usable = usable_cells(grp)
         est = bootstrap_median(usable["wall_s"])
+        paid = bootstrap_median(usable["paid_s"])
         slots = grp["task_slots"].dropna()
         rows.append({
             **settings, "cells": len(usable), "cells_failed": int(grp["failed"].sum()),
@@ -50,11 +55,14 @@ def group_walls(cells: pd.DataFrame) -> pd.DataFrame:
             "trials_asked": int(grp["max_evals"].fillna(0).sum()),
             "wall_median_s": est.value, "wall_low_s": est.low, "wall_high_s": est.high,
             "wall_interval": est.kind,
+            "warmup_median_s": float(usable["warmup_s"].median()) if len(usable) else NAN,
+            "paid_median_s": paid.value, "paid_low_s": paid.low, "paid_high_s": paid.high,
             "task_slots": int(slots.median()) if len(slots) else None,
         })
     return configuration_table(rows, CONFIG_COLS + [
         "cells", "cells_failed", "cells_incomplete", "trials_ok", "trials_asked",
-        "wall_median_s", "wall_low_s", "wall_high_s", "wall_interval", "task_slots"])
+        "wall_median_s", "wall_low_s", "wall_high_s", "wall_interval", "warmup_median_s",
+        "paid_median_s", "paid_low_s", "paid_high_s", "task_slots"])
 
 
 def ideal_speedup(parallelism, task_slots) -> float:
@@ -67,11 +75,12 @@ def ideal_speedup(parallelism, task_slots) -> float:
 
 
 def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
-    """Speedup = median serial wall / median spark wall, per spark configuration and serial
-    condition, with an interval over the repeats of both sides (stats: min–max range under
-    5 repeats, else a bootstrap, paired by repeat block); plus the ideal (min(parallelism,
-    task slots)), and parallel efficiency and Karp–Flatt with that ideal as the processor
-    count: trials beyond the task slots queue, they add no processors."""
+    """Speedup = median serial wall / median spark figure (warm-up + wall: a variant or pool
+    that starts its workers before the clock counts that start), per spark configuration
+    and serial condition, with an interval over the repeats of both sides (stats: min–max
+    range under 5 repeats, else a bootstrap, paired by repeat block); plus the ideal
+    (min(parallelism, task slots)), and parallel efficiency and Karp–Flatt with that ideal
+    as the processor count: trials beyond the task slots queue, they add no processors."""
     usable = usable_cells(cells)
     serial = usable[usable["mode"] == "serial"]
     spark = usable[usable["mode"] != "serial"]  # SparkTrials cells and the process pool
@@ -84,13 +93,16 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
         for (*rkey, condition), rgrp in serial_groups.items():
             if tuple(rkey) != match:
                 continue
-            est = paired_by_repeat(rgrp["wall_s"], sgrp["wall_s"], rgrp["repeat"],
+            est = paired_by_repeat(rgrp["paid_s"], sgrp["paid_s"], rgrp["repeat"],
                                    sgrp["repeat"])
             par = settings["parallelism"]
             p = None if pd.isna(par) else int(par)
             ideal = ideal_speedup(p, slots)
             rows.append({
-                "workload": settings["workload"], "n_jobs_label": settings["n_jobs_label"],
+                "workload": settings["workload"], "mode": settings["mode"],
+                "condition": settings["condition"],
+                "variant_label": settings["variant_label"],
+                "n_jobs_label": settings["n_jobs_label"],
                 "max_evals": settings["max_evals"], "serial_condition": condition,
                 "serial_emulated": bool(rgrp["emulated"].fillna(False).astype(bool).any()),
                 "parallelism": p, "max_queue_len": settings["max_queue_len"],
@@ -100,6 +112,8 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                 "serial_cells": len(rgrp), "spark_cells": len(sgrp),
                 "serial_wall_s": float(rgrp["wall_s"].median()),
                 "spark_wall_s": float(sgrp["wall_s"].median()),
+                "spark_warmup_s": float(sgrp["warmup_s"].median()),
+                "spark_paid_s": float(sgrp["paid_s"].median()),
                 "speedup": est.value, "speedup_low": est.low, "speedup_high": est.high,
                 "speedup_interval": est.kind, "speedup_n": est.n,
                 "task_slots": slots, "ideal": ideal,
@@ -110,8 +124,10 @@ def speedups(cells: pd.DataFrame, manifest_task_slots=None) -> pd.DataFrame:
                                ["workload", "serial_condition", "setting_order"])
 
 
-_SPEEDUP_COLS = ["workload", "n_jobs_label", "max_evals", "serial_condition", "serial_emulated",
-                 "parallelism", "max_queue_len", "cluster_label", "env_label", "setting", "setting_order",
-                 "serial_setting", "serial_cells", "spark_cells", "serial_wall_s", "spark_wall_s",
+_SPEEDUP_COLS = ["workload", "mode", "condition", "variant_label", "n_jobs_label", "max_evals",
+                 "serial_condition", "serial_emulated", "parallelism", "max_queue_len",
+                 "cluster_label", "env_label", "setting", "setting_order", "serial_setting",
+                 "serial_cells", "spark_cells", "serial_wall_s", "spark_wall_s",
+                 "spark_warmup_s", "spark_paid_s",
                  "speedup", "speedup_low", "speedup_high", "speedup_interval", "speedup_n",
                  "task_slots", "ideal", "efficiency", "karp_flatt"]

@@ -34,12 +34,12 @@ def side_of(run: RunData, side: str) -> RunData:
     tasks = run.spark_tasks
     if len(tasks) and "cell_id" in tasks.columns:
         tasks = tasks[tasks["cell_id"].isin(ids)]
-    entry = run.manifest["ab"].get(side) or {}
-    manifest = {**run.manifest, "ab_side": side,
-                "environment": {**(run.manifest.get("environment") or {}),
-                                **(entry.get("environment") or {})},
-                "cells": [{**c, "side": None} for c in run.manifest["cells"]
-                          if c.get("side") == side]}
+    m = run.manifest
+    entry = m.ab_sides.get(side, {})
+    software = entry.get("environment") or {}  # the side driver's own Python and packages
+    manifest = replace(m, ab={side: entry}, environment={**m.environment_facts(), **software},
+                       cells=[{**c, "side": None} for c in m.planned_cells
+                              if c.get("side") == side])
     return replace(run, manifest=manifest, cells=cells, trials=pick(run.trials),
                    spark_tasks=tasks)
 
@@ -85,7 +85,7 @@ def _keep(side: Side, repeats) -> Side:
 def compare_ab(run: RunData, threshold: Threshold | str = DEFAULT_THRESHOLD, *,
                allow_incomparable: bool = False, fail_on_unstable: bool = False) -> Comparison:
     """Pure: an A/B run -> A (base) against B (new), paired by block, load-discounted."""
-    if not run.manifest.get("ab"):
+    if not run.manifest.ab_sides:
         raise BenchError(f"{run.path}: not an A/B run (run it with --ab A,B); to compare two "
                          "runs give both folders")
     base, new = side_of(run, "A"), side_of(run, "B")

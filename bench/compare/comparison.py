@@ -17,7 +17,8 @@ from ..analysis import GROUP_COLS, RunData, load_run
 from ..analysis.stats import Estimate
 from ..errors import BenchError
 from ..formats import is_missing
-from ..keys import setting_label, setting_sort_key, varying_settings
+from .. import keys
+from ..keys import varying_settings
 from .differences import environment_differences
 from .pairing import Side, run_sides
 from .threshold import DEFAULT_THRESHOLD, Threshold, parse_threshold
@@ -124,19 +125,13 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
     show = varying_settings(base.cells, new.cells) if len(base.cells) and len(new.cells) \
         else set()
 
-    def label(key: tuple) -> str:
+    def label(key: tuple) -> str:  # every axis, thread environment included: one label each
         s = dict(zip(GROUP_COLS, key))
-        text = setting_label(s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-                             s["n_jobs_label"], s["max_evals"], s["cluster_label"],
-                             s.get("variant_label") or "", s["env_label"], show=show)
-        return f"{s['workload']} {text}"
+        return f"{s['workload']} {keys.label_of(s, show)}"
 
     def order(key: tuple):  # every axis, thread environment included: no ties, one order
         s = dict(zip(GROUP_COLS, key))
-        return (str(s["workload"]), setting_sort_key(
-            s["mode"], s["condition"], s["parallelism"], s["max_queue_len"],
-            s["n_jobs_label"], s["max_evals"], s["cluster_label"], s.get("variant_label") or "",
-            s["env_label"]))
+        return (str(s["workload"]), keys.sort_key_of(s))
 
     common = sorted(set(sides_b) & set(sides_n), key=order)
     rows = []

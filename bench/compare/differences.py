@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..model import Manifest
+
 #: Spark settings that differ between any two sessions and say nothing about the setup.
 _VOLATILE_CONF = ("spark.app.id", "spark.app.startTime", "spark.app.submitTime",
                   "spark.driver.port", "spark.eventLog.dir", "spark.sql.warehouse.dir",
@@ -12,28 +14,24 @@ _VOLATILE_CONF = ("spark.app.id", "spark.app.startTime", "spark.app.submitTime",
 _VOLATILE_ENV = ("load_average",)
 
 
-def environment_facts(manifest: dict) -> dict:
+def environment_facts(manifest: Manifest) -> dict:
     """The facts of a run's setup that can explain a change, as dotted keys -> text."""
     from ..markdown_blocks import flatten
 
-    env = {k: v for k, v in (manifest.get("environment") or {}).items()
-           if k not in _VOLATILE_ENV}
+    env = manifest.environment_facts(leave_out=_VOLATILE_ENV)
     facts = {f"environment.{k}": v for k, v in flatten(env)}
-    spark = dict(manifest.get("spark") or {})
-    conf = spark.pop("conf", {}) or {}
-    spark.pop("app_id", None)
+    spark = manifest.session_facts(leave_out=("conf", "app_id"))
     facts.update({f"spark.{k}": v for k, v in flatten(spark)})
-    facts.update({f"spark.conf.{k}": v for k, v in conf.items()
+    facts.update({f"spark.conf.{k}": v for k, v in manifest.session_conf.items()
                   if not k.startswith(_VOLATILE_CONF)})
-    scn = manifest.get("scenario") or {}
-    facts["scenario.name"] = scn.get("name")
-    facts["scenario.sha256"] = (scn.get("sha256") or "")[:12] or None
-    facts["profile"] = manifest.get("profile")
-    facts["requested.conf"] = (manifest.get("requested") or {}).get("conf")
+    facts["scenario.name"] = manifest.scenario_name
+    facts["scenario.sha256"] = (manifest.scenario_sha256 or "")[:12] or None
+    facts["profile"] = manifest.profile
+    facts["requested.conf"] = manifest.requested_conf
     return {k: v for k, v in facts.items()}
 
 
-def environment_differences(base: dict, new: dict) -> list[tuple[str, object, object]]:
+def environment_differences(base: Manifest, new: Manifest) -> list[tuple[str, object, object]]:
     """(fact, base, new) for every fact that differs, packages first."""
     a, b = environment_facts(base), environment_facts(new)
     keys = sorted(set(a) | set(b), key=lambda k: (not k.startswith("environment.packages"),

@@ -85,20 +85,16 @@ def _gate_lines(result: Comparison) -> list[str]:
 
 def _run_line(name: str, run: RunData) -> str:
     m = run.manifest
-    env = m.get("environment") or {}
-    load = env.get("load_average")
+    load = m.load_average
     load_text = f", load {load[0]:.2f}" if isinstance(load, list) and load else ""
     busy = other_busy_cores(run.trials) if len(run.trials) else float("nan")
     if busy == busy:
         load_text += f", other processes kept {busy:.2f} cores busy beside its trials"
-    stack = env.get("stack") or {}
-    stack_text = f", stack {stack.get('name')}" if isinstance(stack, dict) and stack else ""
-    side = m.get("ab_side")  # one side of an A/B run (bench.compare.ab)
-    if side:
-        entry = (m.get("ab") or {}).get(side) or {}
+    stack_text = f", stack {m.stack_name}" if m.stack_name is not None else ""
+    if len(m.ab_sides) == 1:  # one side of an A/B run (bench.compare.ab.side_of)
+        (side, entry), = m.ab_sides.items()
         stack_text = f", side {side}: stack {entry.get('stack')}, {entry.get('scenario')}"
-    return (f"{name}: {run.path} ({(m.get('scenario') or {}).get('name')}, "
-            f"{m.get('created')}{stack_text}{load_text})")
+    return f"{name}: {run.path} ({m.scenario_name}, {m.created}{stack_text}{load_text})"
 
 
 def format_text(result: Comparison) -> str:

@@ -4,7 +4,9 @@ The rules judge SparkTrials as installed, so they see only cells that ran unmodi
 hyperopt (`installed_only`). The advice attached to a fixed-overhead finding then names the
 public knob to use first (max_queue_len = parallelism) and what the tuned variant — a
 MODIFICATION of hyperopt, bench.tuned.TunedSparkTrials — would add on top: measured when the
-run has tuned cells, otherwise estimated from the run's own latency split.
+run has tuned cells, otherwise estimated from the run's own latency split. Both against the
+user's current setup, each fix changing one axis of it (bench.analysis.setup); the tuned
+variant's time counts the workers it starts before fmin.
 """
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ import math
 
 import pandas as pd
 
+from .. import keys
 from ..analysis.frames import RunData
-from .finding import Finding
 from ..analysis.measures import fixed_costs
+from ..analysis.setup import fix_of, setup_of
 from ..analysis.stats import median
+from ..analysis.walltime import group_walls
 from ..variant_table import FAST_POLL_S
+from .finding import Finding
 
 #: Variants that run hyperopt unmodified (stock, and the public max_queue_len knob).
 UNMODIFIED = ("", "stock", "queue")
@@ -35,47 +40,72 @@ def installed_only(run: RunData) -> RunData:
     return dataclasses.replace(run, cells=keep(run.cells), trials=keep(run.trials))
 
 
-def _wall(cells: pd.DataFrame, workload: str, p: int, variant: str) -> float:
-    sel = cells[(cells["workload"] == workload) & (cells["mode"] == "spark")
-                & (cells["parallelism"] == p) & (cells["variant_label"] == variant)
-                & ~cells["failed"]]
-    if variant == "stock":
-        sel = sel[sel["max_queue_len"] == 1]
-    return median(sel["wall_s"])
+def _measured(run: RunData, workload: str, p: int):
+    """(setup row, public-knob row, tuned row) at parallelism p: per-configuration medians
+    (primary figure: warm-up + wall) of the setup's spark configuration and of its one-axis
+    fixes max_queue_len = p (or the queue variant) and the tuned variant; None where absent."""
+    cells = run.cells[run.cells["workload"] == workload]
+    setup = setup_of(run.manifest, run.cells, workload)
+    walls = group_walls(cells)
+    rows = [r for r in walls.to_dict("records") if r["cells"] > 0 and r["mode"] == "spark"
+            and keys.same(r["parallelism"], p)]
+    base = next((r for r in rows if setup.is_setup(r)), None)
+    fixes = [(fix_of(r, setup), r) for r in rows]
+    queued = next((r for f, r in fixes if f and (f.axis, f.value) in (
+        ("max_queue_len", "parallelism"), ("variant_label", "queue"))), None)
+    tuned = next((r for f, r in fixes if f and (f.axis, f.value) == ("variant_label", "tuned")),
+                 None)
+    return setup, base, queued, tuned
+
+
+def _tuned_text(tuned: dict, stock: float, p: int) -> str:
+    """The tuned variant's measured time against stock, its warm-up before the clock counted
+    (what the first fmin of a session pays), the wall alone beside it."""
+    paid, wall, warm = tuned["paid_median_s"], tuned["wall_median_s"], tuned["warmup_median_s"]
+    text = (f"The tuned variant (bench.tuned.TunedSparkTrials: worker reuse, workers started "
+            f"before fmin with trials.prewarm(objective), and {FAST_POLL_S * 1000:g} ms polling "
+            f"on top; modifies hyperopt) measured {paid:.2f} s")
+    if warm > 0:
+        text += f" ({warm:.2f} s starting its workers + {wall:.2f} s fmin)"
+    text += (f" against stock {stock:.1f} s at parallelism {p} on this run "
+             f"({stock / paid:.1f}x")
+    if warm > 0:
+        text += f"; {wall:.2f} s, {stock / wall:.1f}x, with its workers already running"
+    return text + ")."
 
 
 def advice(run: RunData, workload: str) -> str:
-    """Public knob first, then the tuned variant's measured (or estimated) gain."""
+    """Public knob first, then the tuned variant's measured (or estimated) gain, each
+    against the user's current setup at the highest parallelism (bench.analysis.setup)."""
     cells = run.cells
     spark = cells[(cells["workload"] == workload) & (cells["mode"] == "spark")]
     if not len(spark):
         return ""
     p = int(spark["parallelism"].max())
-    stock = _wall(cells, workload, p, "stock")
-    queued = median(spark[(spark["parallelism"] == p) & spark["variant_label"].isin(
-        ["stock", "queue"]) & (spark["max_queue_len"] == p) & ~spark["failed"]]["wall_s"])
-    tuned = _wall(cells, workload, p, "tuned")
+    setup, base, queued, tuned = _measured(run, workload, p)
+    stock = base["paid_median_s"] if base is not None else float("nan")
     text = f"First, the public knob: fmin(..., max_queue_len={p})"
-    if math.isfinite(stock) and math.isfinite(queued) and p > 1:
-        text += f" (measured at parallelism {p}: {stock:.1f} s -> {queued:.1f} s)"
+    if setup.queue_at(p) == p and p > 1:
+        text += " (already the current setup)"
+    elif queued is not None and math.isfinite(stock) and p > 1:
+        text += (f" (measured at parallelism {p} on the current setup, {setup.text()}: "
+                 f"{stock:.1f} s -> {queued['paid_median_s']:.1f} s)")
     text += ". "
-    if math.isfinite(tuned) and math.isfinite(stock):
-        text += (f"The tuned variant (bench.tuned.TunedSparkTrials: worker reuse, workers "
-                 f"started before fmin with trials.prewarm(objective), and "
-                 f"{FAST_POLL_S * 1000:g} ms polling on top; modifies hyperopt) measured {tuned:.1f} s against stock "
-                 f"{stock:.1f} s at parallelism {p} on this run ({stock / tuned:.1f}x).")
-        return text
+    if tuned is not None and math.isfinite(stock) and tuned["paid_median_s"] > 0:
+        return text + _tuned_text(tuned, stock, p)
     trials = run.trials
-    st = fixed_costs(trials[(trials["workload"] == workload) & (trials["mode"] == "spark")
-                            & (trials["status"] == "ok")], run.cells, run.spark_tasks)
+    mine = trials[(trials["workload"] == workload) & (trials["mode"] == "spark")
+                  & (trials["status"] == "ok")]
+    mine = mine[[setup.is_setup(r) for r in mine[keys.CONFIG].to_dict("records")]]
+    st = fixed_costs(mine, run.cells, run.spark_tasks)
     if not len(st):
         return text
     delay, startup = median(st["dispatch_delay_s"]), median(st["startup_s"])
     text += (f"The tuned variant (bench.tuned.TunedSparkTrials; modifies hyperopt) would also "
              f"remove most of the {delay:.2f} s dispatch delay (1 s loops) and of the "
              f"{startup:.2f} s dispatch -> start (fresh Python worker and imports) each trial "
-             f"pays here; measure it by adding tuned cells (scenario key variants: stock and "
-             f"tuned).")
+             f"of the current setup pays here; measure it by adding tuned cells (scenario key "
+             f"variants: stock and tuned).")
     return text
 
 

@@ -18,9 +18,8 @@ def search_quality(run: RunData, analysis: Analysis) -> list[Finding]:
     if not len(final) or "cells" not in final:
         return []
     out = []
-    grid = run.manifest.get("grid") or {}
     for key, grp in final.groupby(["workload", "n_jobs_label", "max_evals"], sort=True):
-        if search_not_comparable(grid, key[2]):
+        if search_not_comparable(run.manifest, key[2]):
             continue  # the report's search-quality section says why
         serial = grp[(grp["mode"] == "serial") & (grp["condition"] == NATIVE)]
         spark = grp[grp["mode"] == "spark"]

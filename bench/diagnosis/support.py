@@ -54,11 +54,11 @@ def one_repeat(run: RunData, repeat) -> RunData:
     tasks = run.spark_tasks
     if len(tasks) and "cell_id" in tasks:
         tasks = tasks[tasks["cell_id"].isin(ids)]
-    planned = [c for c in run.manifest.get("cells") or []
-               if isinstance(c, dict) and c.get("repeat") == repeat]
+    planned = [c for c in run.manifest.planned_cells if c.get("repeat") == repeat]
     return dataclasses.replace(run, cells=cells,
                                trials=run.trials[run.trials["cell_id"].isin(ids)],
-                               spark_tasks=tasks, manifest={**run.manifest, "cells": planned})
+                               spark_tasks=tasks,
+                               manifest=dataclasses.replace(run.manifest, cells=planned))
 
 
 def _held_by_repeat(run: RunData, repeats: list,

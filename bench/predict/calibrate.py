@@ -39,7 +39,7 @@ from ..errors import BenchError
 from .contention import ALONE_SHARE, oversubscribed_slowdown, sharing_rate
 from .grouping import CLASS_COLS, STOCK, ClassKey
 from .loops import loop_period, nominal_poll_s
-from .prepare import WORKER_FLAGS, Prepared, manifest_task_cpus, prepare
+from .prepare import WORKER_FLAGS, Prepared, prepare
 from .simulate import Inputs
 from .startup import Startup, fit_startup
 # names this module offered before its parts had their own modules
@@ -123,7 +123,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
     trials, cells = prepared.without(exclude)
     cores = prepared.cores
     cal = Calibration(run_id=run.run_id, variant=variant, host_cores=cores,
-                      task_cpus=manifest_task_cpus(run.manifest))
+                      task_cpus=run.manifest.task_cpus())
     spark_cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)]
     spark = trials[(trials["mode"] == "spark") & (trials["variant"] == variant)]
     spark = spark.assign(**{c: spark[c].astype(bool) for c in WORKER_FLAGS})

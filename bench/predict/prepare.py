@@ -11,6 +11,7 @@ import pandas as pd
 from .. import keys
 from ..analysis import RunData
 from ..errors import BenchError
+from ..model import Manifest
 from ..shapes import parse_label
 from .contention import contention
 from .grouping import config_ids, with_variant, without_variant
@@ -22,23 +23,16 @@ from .startup import shape_key, worker_flags
 WORKER_FLAGS = ("fresh", "free_slot", "new_worker", "prewarmed")
 
 
-def host_cores(manifest: dict) -> int:
-    env = manifest.get("environment") or {}
-    cores = env.get("logical_cores") or env.get("physical_cores")
+def host_cores(manifest: Manifest) -> int:
+    """The cores the measured trials shared; an error when the manifest does not say."""
+    cores = manifest.host_cores
     if not cores:
         raise BenchError("manifest.json: environment.logical_cores missing; cannot tell how "
                          "many cores the measured trials shared")
-    return int(cores)
+    return cores
 
 
-def manifest_task_cpus(manifest: dict) -> int:
-    try:
-        return int((manifest.get("spark") or {}).get("task_cpus") or 1)
-    except (TypeError, ValueError):
-        return 1
-
-
-def measured_shape(cells: pd.DataFrame, manifest: dict) -> Shape:
+def measured_shape(cells: pd.DataFrame, manifest: Manifest) -> Shape:
     """The shape the cells of one spark configuration ran on (all on this machine)."""
     first = cells.iloc[0]
     p, q = int(first["parallelism"]), int(first["max_queue_len"])
@@ -49,7 +43,7 @@ def measured_shape(cells: pd.DataFrame, manifest: dict) -> Shape:
         workers, per_worker, tc = parsed
         return Shape(workers, per_worker, tc, p, q, host_cores=cores, label=label)
     slots = cells["task_slots"].dropna()
-    tc = manifest_task_cpus(manifest)
+    tc = manifest.task_cpus()
     n_slots = int(slots.median()) if len(slots) else max(1, cores // tc)
     return Shape(1, n_slots * tc, tc, p, q, host_cores=cores, label="local")
 

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .. import redaction
-from ..analysis import Analysis, analyze, load_run, manifest_task_slots
+from ..analysis import Analysis, analyze, load_run
 from ..analysis.frames import RunData
+from ..analysis.setup import setup_of
 from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
-from ..environment import usable_cores
 from ..errors import BenchError
+from ..model import Manifest
 from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
-from . import captions, charts, cure, headline, html, prediction, sections, whatif
+from . import (captions, charts, cure, headline, html, prediction, sections, speedup_chart,
+               whatif)
 
 REPORT_NAME = "report.md"
 HTML_NAME = "report.html"
@@ -34,27 +36,29 @@ class ChartResult:
 
 def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
     """(key, title, filename, draw(path), caption()) for the charts, in report order."""
-    env = run.manifest.get("environment") or {}
-    logical, physical = env.get("logical_cores"), env.get("physical_cores")
-    usable = usable_cores(env)
-    slots = manifest_task_slots(run.manifest)
+    m = run.manifest
+    logical, physical, usable, slots = (m.logical_cores, m.physical_cores, m.usable_cores,
+                                        m.task_slots)
     timeline_cells = charts.pick_timeline_cells(run.cells)
+    setups = {w: setup_of(run.manifest, run.cells, w)  # each workload's current setup
+              for w in sorted(set(run.cells["workload"]))} if len(run.cells) else {}
     return [
         ("speedup", "Speedup vs parallelism", "speedup.png",
-         lambda p: charts.plot_speedup(analysis.speedups, p),
+         lambda p: speedup_chart.plot_speedup(analysis.speedups, analysis.walls, p, setups),
          lambda: captions.speedup_caption(analysis.speedups)),
         ("objective", "Objective time per trial", "objective_time.png",
-         lambda p: charts.plot_objective_times(run.trials, p),
+         lambda p: charts.plot_objective_times(run.trials, p, setups),
          lambda: captions.objective_caption(run.trials)),
         ("latency", "Latency decomposition", "latency.png",
-         lambda p: charts.plot_latency(analysis.latency, p),
+         lambda p: charts.plot_latency(analysis.latency, p, setups),
          lambda: captions.latency_caption(analysis.latency)),
         ("timeline", "Timeline of one cell per mode", "timeline.png",
          lambda p: charts.plot_timeline(run.trials, run.cells, timeline_cells, p),
          lambda: captions.timeline_caption(run.trials, run.cells, timeline_cells,
                                            analysis.cell_concurrency, slots)),
         ("cores", "Effective cores per trial", "effective_cores.png",
-         lambda p: charts.plot_effective_cores(run.trials, logical, physical, usable, p),
+         lambda p: charts.plot_effective_cores(run.trials, logical, physical, usable, p,
+                                            setups),
          lambda: captions.effective_cores_caption(analysis.threads, logical, usable)),
         ("loss", "Best loss vs evaluations", "best_loss.png",
          lambda p: charts.plot_best_loss(analysis.loss_curves, p),
@@ -124,7 +128,7 @@ SECTIONS: list[Callable[[ReportContext], list[str]]] = [
     lambda ctx: sections.threads_detail(ctx.analysis),
     lambda ctx: sections.sizing_detail(ctx.analysis),
     lambda ctx: sections.placement_detail(ctx.analysis),
-    lambda ctx: sections.quality_detail(ctx.analysis, ctx.run.manifest.get("grid")),
+    lambda ctx: sections.quality_detail(ctx.analysis, ctx.run.manifest),
     lambda ctx: sections.what_was_run(ctx.run.manifest, ctx.analysis),
     lambda ctx: sections.environment(ctx.run.manifest),
 ]
@@ -183,7 +187,7 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
     findings = sections.validate_findings(findings)
     run = run if run is not None else load_run(run_path)
     # a folder written before secrets were redacted on disk is redacted here
-    run = dataclasses.replace(run, manifest=redaction.tree(run.manifest))
+    run = dataclasses.replace(run, manifest=Manifest.read(redaction.tree(run.manifest.to_dict())))
     out = Path(out_dir) if out_dir is not None else default_out_dir(run.path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -201,7 +205,7 @@ def write_files(run_path, out_dir=None, findings: Optional[list[Finding]] = None
         md_path.write_text(text, encoding="utf-8")
     if "html" in formats:
         html_path = out / HTML_NAME
-        title = f"SparkTrials benchmark report: {run.manifest.get('run_id', run.path.name)}"
+        title = f"SparkTrials benchmark report: {run.run_id}"
         html_path.write_text(html.render_document(text, out, title), encoding="utf-8")
     return ReportFiles(md_path, html_path,
                        [redaction.text(line) for line in headline.headline_text(heads)], text)

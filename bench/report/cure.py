@@ -1,8 +1,9 @@
 """Report section "The cure": SparkTrials variants, the process pool and the ideal.
 
-Shown when a run has variant or pool cells: one chart of wall ÷ ideal per trial length (a
-line per variant, pool and serial; y = 1 is the ideal), and a table of the per-trial cost
-each variant removes. Variants other than stock and queue MODIFY hyperopt; the section
+Shown when a run has variant or pool cells: one chart of time ÷ ideal per trial length (a
+line per variant, pool and serial, over each workload's current setup and its variant, queue
+and pool fixes; y = 1 is the ideal), a table of time ÷ ideal per configuration, and one of
+the per-trial cost each variant removes. Time = warm-up before the clock + fmin wall. Variants other than stock and queue MODIFY hyperopt; the section
 says so above its numbers.
 """
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..analysis.cure import cell_ideals, variant_savings, wall_over_ideal
 from ..analysis.frames import RunData
+from ..analysis.setup import fix_of, setup_of
+from ..model import NATIVE
 from ..variant_table import FAST_POLL_S, VARIANTS, shares_workers
 from ..variant_table import label as variant_label
 from ..versions import hyperopt_version
@@ -32,8 +36,24 @@ def applies(run: RunData) -> bool:
                 or (cells["variant_label"].isin([v for v in VARIANTS if v != "stock"])).any())
 
 
+def setup_family(lines: pd.DataFrame, run: RunData) -> pd.DataFrame:
+    """The rows the chart compares: per workload its current setup (serial native and spark)
+    and the fixes of it that change the variant, the queue or the mode (bench.analysis.setup),
+    so each line joins configurations alike but for the trial length."""
+    keep = []
+    for row in lines.to_dict("records"):
+        setup = setup_of(run.manifest, run.cells, row["workload"])
+        fix = fix_of(row, setup)
+        if fix is not None:
+            keep.append(fix.axis in ("variant_label", "max_queue_len", "mode"))
+        else:
+            keep.append(setup.is_setup(row) and row["condition"] == NATIVE)
+    return lines[keep]
+
+
 def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
-    """One panel per parallelism: x = trial length, y = wall ÷ ideal, a line per variant."""
+    """One panel per parallelism: x = trial length, y = (warm-up + wall) ÷ ideal, a line per
+    variant."""
     lines = lines[lines["parallelism"].notna() | (lines["mode"] == "serial")]
     if len(lines) == 0:
         raise NoData("no finished cells")
@@ -51,15 +71,13 @@ def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
             ax.plot(pts["trial_s"], pts["wall_over_ideal"], marker="o", label=label,
                     color=_COLORS.get(name), linestyle="--" if name in ("serial", "pool") else "-")
         ax.axhline(1.0, color="black", linewidth=1, label="ideal (Σ objective ÷ slots)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ticks = sorted(part["trial_s"].unique())
-        ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
+        _axes(ax, sorted(part["trial_s"].unique()))
         ax.set_xlabel("trial length: median objective time, s")
-        ax.set_ylabel("fmin wall ÷ ideal wall")
+        ax.set_ylabel("(warm-up + fmin wall) ÷ ideal wall")
         ax.set_title(f"parallelism {par}")
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle("How close each variant gets to the ideal, per trial length")
+    fig.suptitle("How close each variant gets to the ideal, per trial length "
+                 "(the current setup and its variant, queue and pool fixes)")
     handles = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
@@ -67,6 +85,19 @@ def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2,
                fontsize=8, frameon=False)
     return _save(fig, path)
+
+
+def _axes(ax, lengths: list[float]) -> None:
+    """x: the trial lengths measured (log when they span 3x or more), labelled plainly, a
+    label too close to its neighbour left out; y: log, labelled 1, 2, 5, 10."""
+    if lengths[-1] / lengths[0] >= 3:
+        ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(lengths, [f"{t:.2g}" for t in lengths])
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def section(run: RunData, out_dir: Path) -> list[str]:
@@ -94,29 +125,33 @@ def section(run: RunData, out_dir: Path) -> list[str]:
               "machine). **Ideal** = Σ objective time ÷ min(parallelism, task slots).", ""]
     lines += _prewarm_lines(run)
     lines += shared_workers_lines(run.cells)
-    shared = (run.manifest.get("grid") or {}).get("points") == "shared"
+    shared = run.manifest.points_shared
     lines += ["Every mode evaluated the same pre-drawn points in the same order (points: shared)."
               if shared else "Points were chosen by the search algorithm in each cell "
               "(points: search), so cells did not evaluate the same points.", ""]
     try:
-        plot_wall_over_ideal(lines_df, Path(out_dir) / FILENAME)
+        plot_wall_over_ideal(setup_family(lines_df, run), Path(out_dir) / FILENAME)
         lines += [f"![wall ÷ ideal per trial length]({FILENAME})", ""]
     except NoData as why:
         lines += [f"*Chart skipped: {why}.*", ""]
     rows = [[r["workload"], fmt_s(r["trial_s"]), fmt_int(r["parallelism"]),
              r["line"] + (" (modified hyperopt)" if r["line"] in VARIANTS
                           and VARIANTS[r["line"]].modifies_hyperopt else ""), r["setting"],
-             r["cells"], fmt_s(r["wall_s"]), fmt_s(r["ideal_s"]), fmt_num(r["wall_over_ideal"])]
+             r["cells"], fmt_s(r["paid_s"]), fmt_s(r["wall_s"]), fmt_s(r["ideal_s"]),
+             fmt_num(r["wall_over_ideal"])]
             for r in lines_df.to_dict("records")]
-    lines += ["### Wall ÷ ideal", "", table(
-        ["workload", "trial length, s", "parallelism", "line", "setting", "cells",
-         "wall, s (median)",
-         "ideal, s", "wall ÷ ideal"], rows), ""]
+    lines += ["### Time ÷ ideal", "",
+              "One row per configuration (medians over its repeats). Time = warm-up before "
+              "the clock + fmin wall: what the first fmin of a session pays; the wall alone is "
+              "the time with the workers already running.", "", table(
+                  ["workload", "trial length, s", "parallelism", "line", "configuration",
+                   "cells", "warm-up + wall, s", "wall alone (workers already running), s",
+                   "ideal, s", "(warm-up + wall) ÷ ideal"], rows), ""]
     if len(savings):
         rows = [[r["workload"], r["parallelism"], variant_label(r["variant"]) or r["variant"],
-                 fmt_s(r["dispatch_delay_s"]), fmt_s(r["dispatch_to_start_s"]),
+                 r["setting"], fmt_s(r["dispatch_delay_s"]), fmt_s(r["dispatch_to_start_s"]),
                  fmt_s(r["return_s"]), fmt_s(r["fixed_s"]), fmt_s(r["tail_s"]),
-                 fmt_s(r["fixed_removed_s"]), fmt_s(r["wall_s"]), fmt_s(r["wall_saved_s"]),
+                 fmt_s(r["fixed_removed_s"]), fmt_s(r["paid_s"]), fmt_s(r["wall_saved_s"]),
                  fmt_pct(r["share_of_saving"])]
                 for r in savings.to_dict("records")]
         lines += ["### Per-trial cost each variant removes", "",
@@ -124,33 +159,48 @@ def section(run: RunData, out_dir: Path) -> list[str]:
                   "trial dispatched; time spent waiting for a busy slot is not a cost), "
                   "dispatch → objective start (Spark job, Python worker start, imports), return "
                   "(objective end → result recorded); fixed = their sum; tail = fmin return − "
-                  "last objective end (per cell). *Removed* = stock's fixed cost minus the "
-                  "variant's; *share of saving* = (stock wall − variant wall) ÷ (stock wall − "
-                  f"tuned wall). fastpoll polls every {FAST_POLL_S:g} s.", "",
-                  table(["workload", "parallelism", "variant", "dispatch delay, s",
-                         "dispatch → start, s", "return, s", "fixed per trial, s",
-                         "tail, s", "fixed removed vs stock, s", "wall, s",
-                         "wall saved vs stock, s", "share of saving"], rows), ""]
+                  "last objective end (per cell). Each variant is compared with the stock "
+                  "configuration that differs from it in the variant alone: *removed* = its "
+                  "fixed cost minus the variant's; *saved* = its time minus the variant's (time = "
+                  "warm-up + wall); *share of saving* = (stock time − variant time) ÷ (stock "
+                  f"time − tuned time). fastpoll polls every {FAST_POLL_S:g} s.", "",
+                  table(["workload", "parallelism", "variant", "configuration",
+                         "dispatch delay, s", "dispatch → start, s", "return, s",
+                         "fixed per trial, s", "tail, s", "fixed removed vs stock, s",
+                         "warm-up + wall, s", "saved vs stock, s", "share of saving"], rows),
+                  ""]
     return lines
 
 
 def _prewarm_lines(run: RunData) -> list[str]:
-    """How the reuse cells' workers were started: before the clock (like the pool's), or
-    cold in older runs, where the first wave of trials paid the interpreter start."""
+    """How the reuse and pool cells' workers were started: before the clock (their warm-up
+    counted in the times below), or cold in older runs, where the first wave of trials paid
+    the interpreter start."""
     cells = run.cells
     reuse = cells[cells["variant_label"].isin([v.name for v in VARIANTS.values() if v.reuse])]
-    if len(reuse) == 0:
-        return []
-    warmed = reuse.get("workers_prewarmed", pd.Series(dtype=float)).dropna()
-    if len(warmed) == 0:
-        return ["Reuse cells of this run started their Python workers inside the timed "
-                "window: their first wave of trials paid the interpreter start and imports.", ""]
-    seconds = reuse.loc[warmed.index, "prewarm_s"]
-    return [f"Reuse cells ({len(warmed)}) started their Python workers before the clock, as "
-            f"the pool does: median {warmed.median():g} workers in {fmt_s(seconds.median())} s, "
-            "not counted in their wall time. In a notebook, the first fmin with "
-            "TunedSparkTrials pays that once unless `trials.prewarm(objective)` is called "
-            "first.", ""]
+    pool = cells[cells["mode"] == "pool"]
+    out = []
+    if len(reuse):
+        warmed = reuse["workers_prewarmed"].dropna()
+        if len(warmed) == 0:
+            out += ["Reuse cells of this run started their Python workers inside the timed "
+                    "window: their first wave of trials paid the interpreter start and imports.",
+                    ""]
+        else:
+            seconds = reuse.loc[warmed.index, "prewarm_s"]
+            out += [f"Reuse cells ({len(warmed)}) started their Python workers before the "
+                    f"clock: median {warmed.median():g} workers in {fmt_s(seconds.median())} "
+                    "s, counted below (warm-up + wall) as the first fmin of a session pays it "
+                    "(with TunedSparkTrials in a notebook: once, or again after the workers "
+                    "sat idle past PySpark's idle timeout; `trials.prewarm(objective)` moves it "
+                    "before fmin but does not remove it).", ""]
+    if len(pool):
+        timed = pool["prewarm_s"].dropna()
+        out += [f"Pool cells ({len(pool)}) started and warmed their workers before the clock"
+                + (f": median {fmt_s(timed.median())} s, counted below." if len(timed) else
+                   "; this run did not record how long, so their times below leave it out."),
+                ""]
+    return out
 
 
 def shared_workers_lines(cells: pd.DataFrame) -> list[str]:
@@ -189,9 +239,4 @@ def shared_workers_lines(cells: pd.DataFrame) -> list[str]:
 
 
 def _run_hyperopt(run: RunData) -> str:
-    env = run.manifest.get("environment") or {}
-    for key in ("packages", "versions"):
-        v = (env.get(key) or {}).get("hyperopt") if isinstance(env.get(key), dict) else None
-        if v:
-            return str(v)
-    return hyperopt_version()
+    return run.manifest.package_version("hyperopt") or hyperopt_version()

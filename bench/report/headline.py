@@ -1,9 +1,18 @@
-"""The answer first: per workload, the measured speedup against the ideal, the top cause with
-its numbers, and the fix with its measured effect — all generated from the analysis, the
-findings and the run's what-ifs (no hand-written conclusions).
+"""The answer first: per workload, three questions in this order, each with its own number —
 
-`headlines(...)` builds the structured lines once; `headline_markdown` (the report's first
-section) and `headline_text` (what `run --report` and `report` print) render them.
+(a) what the user's current setup (every axis at its first value: stock SparkTrials,
+    max_queue_len 1, the model's default n_jobs, the inherited thread environment) does
+    against serial Trials at each parallelism, natively and against any emulated driver;
+(b) what each fix did: one row per fix, each changing one axis of that setup, labelled by
+    kind (public knob, modified hyperopt, pool, thread pinning, wait policy, ...), with
+    its measured effect at each parallelism (warm-up before the clock counted);
+(c) why: the top finding as a cause with its numbers, and its fix.
+
+Never a range across configurations: every number compares two configurations
+(bench.analysis.setup_effects). All of it is generated from the analysis, the findings and
+the run's what-ifs. `headlines(...)` builds the structured lines once; `headline_markdown`
+(the report's first section) and `headline_text` (what `run --report` and `report` print)
+render them.
 """
 from __future__ import annotations
 
@@ -11,15 +20,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-import pandas as pd
-
 from ..analysis import Analysis, RunData
+from ..analysis.setup import PARALLELISM, Setup
+from ..analysis.setup_effects import FixEffect, FixRow, SetupEffects, VsSerial, setup_effects
 from ..model import NATIVE
 from ..diagnosis import RULES
 from ..diagnosis.finding import SEVERITIES, Finding
 from ..formats import fmt_num, fmt_s, fmt_x
-from .markdown import EMULATED_LABEL
-from .whatif import PHRASES, what_if_for
+from .markdown import EMULATED_LABEL, table
+from .whatif import PHRASES, faster, what_if_for
 
 SECTION_TITLE = "Headline"
 #: rule names in the order the diagnosis lists its rules (most fundamental first)
@@ -29,56 +38,71 @@ _RULE_ORDER = [r.__name__.replace("_", "-") for r in RULES]
 @dataclass
 class WorkloadHeadline:
     workload: str
-    speedup: str                       # measured speedup per parallelism vs the ideal
-    why: str = ""                      # the top cause with its numbers
-    fix: str = ""                      # the change and its measured effect (or what to add)
+    speedup: str                       # (a) the setup against native serial, per parallelism
+    setup: str = ""                    # the user's current setup in words
+    extra: list[str] = field(default_factory=list)   # (a) against emulated drivers, labelled
+    fixes: list[tuple[str, str, str]] = field(default_factory=list)  # (b) (kind, fix, effect)
+    missing: list[str] = field(default_factory=list)  # the setup's cells to add
+    why: str = ""                      # (c) the top cause with its numbers
+    fix: str = ""                      # the top cause's change and its measured effect
     finding_id: Optional[str] = None   # the finding the cause comes from
     emulated_why: str = ""             # an emulated driver's top cause, and its fix
     more: int = 0                      # further findings about this workload
-    extra: list[str] = field(default_factory=list)
 
 
-# --- speedup ------------------------------------------------------------------------------
-def _speedup_range(grp: pd.DataFrame) -> str:
-    values = grp["speedup"].dropna()
-    lo, hi = values.min(), values.max()
-    if fmt_x(lo) == fmt_x(hi):
-        return fmt_x(lo)
-    return f"{fmt_x(lo).rstrip('×')}–{fmt_x(hi)}"
+# --- (a) the setup against serial ---------------------------------------------------------
+def speedup_phrase(values: list[VsSerial]) -> str:
+    """'0.036× at p=1 (ideal 1×, n=1), 0.10× at p=2 (ideal 2×, n=1)': one number per
+    parallelism, each one configuration against one."""
+    return ", ".join(f"{fmt_x(v.speedup)} at p={v.parallelism} (ideal {fmt_num(v.ideal, 0)}×, "
+                     f"n={v.n})" for v in values)
 
 
-def speedup_phrase(sp: pd.DataFrame) -> str:
-    """'0.22× at parallelism 1 (ideal 1×), 0.31–0.41× at parallelism 2 (ideal 2×, 2
-    configurations)' for one workload and one serial condition."""
-    parts = []
-    for p, grp in sp.dropna(subset=["speedup"]).groupby("parallelism", sort=True):
-        n = len(grp)
-        ideal = grp["ideal"].min()
-        parts.append(f"{_speedup_range(grp)} at p={int(p)} "
-                     f"(ideal {fmt_num(ideal, 0)}×{f', {n} configurations' if n > 1 else ''})")
-    return ", ".join(parts)
+def speedup_lines(effects: SetupEffects) -> tuple[str, list[str]]:
+    """(native line, emulated lines): the setup's SparkTrials against the setup's serial
+    Trials, per serial condition."""
+    by_condition: dict = {}
+    for v in effects.vs_serial:
+        by_condition.setdefault((v.emulated, v.condition), []).append(v)
+    native = by_condition.pop((False, NATIVE), None)
+    main = f"vs serial Trials [{NATIVE}]: {speedup_phrase(native)}" if native else ""
+    others = [f"vs serial Trials [{cond}]{' ' + EMULATED_LABEL if emulated else ''}: "
+              f"{speedup_phrase(vals)}" for (emulated, cond), vals in by_condition.items()]
+    if not main and not others:
+        main = ("no speedup yet: it needs finished serial and SparkTrials cells of the "
+                "current setup")
+    return main, others
 
 
-def speedup_lines(speedups: pd.DataFrame, workload: str) -> tuple[str, str]:
-    """(native line, emulated line) of one workload's speedups against serial Trials."""
-    sp = speedups[(speedups["workload"] == workload)] if len(speedups) else speedups
-    if not len(sp) or sp["speedup"].dropna().empty:
-        return ("no speedup yet: it needs finished serial and spark cells with the same "
-                "settings"), ""
-    native = sp[~sp["serial_emulated"].astype(bool)]
-    conditions = list(dict.fromkeys(native["serial_condition"])) if len(native) else []
-    against = NATIVE if NATIVE in conditions else (conditions[0] if conditions else None)
-    main = ""
-    if against is not None:
-        main = (f"SparkTrials vs serial Trials [{against}]: "
-                + speedup_phrase(native[native["serial_condition"] == against]))
-    emulated = []
-    for cond, grp in sp[sp["serial_emulated"].astype(bool)].groupby("serial_condition", sort=True):
-        emulated.append(f"SparkTrials vs serial Trials [{cond}] {EMULATED_LABEL}: "
-                        + speedup_phrase(grp))
-    if not main:
-        return "; ".join(emulated), ""
-    return main, "; ".join(emulated)
+# --- (b) what each fix did ----------------------------------------------------------------
+def _where(e: FixEffect) -> str:
+    if e.mode == "serial":
+        return ("serial" if e.condition == NATIVE else
+                f"serial [{e.condition}]" + (f" {EMULATED_LABEL}" if e.emulated else ""))
+    return f"p={e.parallelism}"
+
+
+def effect_phrase(e: FixEffect) -> str:
+    """'p=2 10.0 s → 3.16 s incl. 1.25 s warm-up (3.17× faster, 0.32× serial; 1.91 s with
+    workers already running)'."""
+    warm = e.after_warmup_s
+    text = f"{_where(e)} {fmt_s(e.before_s)} s → {fmt_s(e.after_s)} s"
+    if warm == warm and warm > 0:
+        text += f" incl. {fmt_s(warm)} s warm-up"
+    text += f" ({faster(e.effect)}"
+    if e.vs_serial == e.vs_serial:
+        text += f", {fmt_x(e.vs_serial)} serial"
+    if warm == warm and warm > 0:
+        text += f"; {fmt_s(e.after_wall_s)} s with workers already running"
+    elif warm != warm:
+        text += "; warm-up before the clock not recorded"
+    return text + ")"
+
+
+def fix_lines(rows: list[FixRow]) -> list[tuple[str, str, str]]:
+    """(kind, fix, measured effect in each mode and parallelism) per fix."""
+    return [(r.fix.kind, r.fix.text(), "; ".join(effect_phrase(e) for e in r.effects))
+            for r in rows]
 
 
 # --- cause --------------------------------------------------------------------------------
@@ -134,42 +158,46 @@ def labelled_cause(finding: Finding, findings: list[Finding], workload: str) -> 
     return text
 
 
-def fix_phrase(finding: Finding, effects: dict[str, list[dict]], workload: str) -> str:
-    """The change that fixes the finding and its measured effect in this run, or what cells
-    to add to measure it."""
+def fix_phrase(finding: Finding, effects: dict[str, list[dict]], workload: str,
+               fixes: list[FixRow] = (), setup: Optional[Setup] = None) -> str:
+    """The change that fixes the finding and its measured effect in this run (the setup
+    against that one-axis fix, at the highest parallelism measured), that the setup already
+    has it, or what cells to add to measure it."""
     what_if = what_if_for(finding.rule)
     if what_if is None:
         first = re.split(r"(?<=[.;:])\s", finding.recommendation or "", maxsplit=1)[0]
         return f"{first.rstrip('.;:')} — not measured in this run" if first else ""
+    not_measured = (f"{what_if.change} — not measured in this run: add {what_if.add_cells} "
+                    "to measure it")
+    if what_if.key == "queue" and setup is not None and setup.max_queue_len == PARALLELISM:
+        return f"{what_if.change} — already the current setup"
+    if what_if.key == "queue":
+        row = next((r for r in fixes if (r.fix.axis, r.fix.value) in (
+            ("max_queue_len", "parallelism"), ("variant_label", "queue"))), None)
+        spark = [e for e in row.effects if e.parallelism is not None] if row else []
+        if not spark:
+            return not_measured
+        return f"{what_if.change} — measured: {effect_phrase(spark[-1])}"
     rows = [r for r in effects.get(what_if.key) or [] if r["workload"] == workload]
-    if not rows:
-        return (f"{what_if.change} — not measured in this run: add {what_if.add_cells} "
-                "to measure it")
-    row = _pick_row(what_if.key, rows, finding)
-    text = f"{what_if.change} — measured: {PHRASES[what_if.key](row)}"
-    if len(rows) > 1 and what_if.key == "queue":
-        top = [r["effect"] for r in rows if r["parallelism"] == row["parallelism"]]
-        if len(top) > 1:
-            text += f" (median of {len(top)} configurations, {fmt_x(min(top)).rstrip('×')}–" \
-                    f"{fmt_x(max(top))})"
-    return text
+    row = _pick_row(rows, finding, fixes)
+    if row is None:
+        return not_measured
+    return f"{what_if.change} — measured: {PHRASES[what_if.key](row)}"
 
 
-def _pick_row(key: str, rows: list[dict], finding: Finding) -> dict:
-    """The what-if row that speaks to this finding: for the queue, the median effect at the
-    highest parallelism; for threads, the condition and n_jobs the finding names."""
-    if key == "queue":
-        top = max(r["parallelism"] for r in rows)
-        at_top = sorted((r for r in rows if r["parallelism"] == top), key=lambda r: r["effect"])
-        return at_top[(len(at_top) - 1) // 2]
+def _pick_row(rows: list[dict], finding: Finding, fixes) -> Optional[dict]:
+    """The pinned-threads row that speaks to this finding: the condition, n_jobs and thread
+    environment the finding names (else the setup's), one pair of configurations."""
     ev = finding.evidence if isinstance(finding.evidence, dict) else {}
-    cond, n_jobs = ev.get("condition"), ev.get("n_jobs")
-    for match in (lambda r: r["condition"] == cond and r["from_n_jobs"] == n_jobs,
-                  lambda r: r["condition"] == cond, lambda r: r["condition"] == NATIVE):
+    cond, n_jobs = ev.get("condition", NATIVE), ev.get("n_jobs")
+    env = ev.get("thread_env_set", "")
+    for match in (lambda r: r["condition"] == cond and r["from_n_jobs"] == n_jobs
+                  and r["env_label"] == env,
+                  lambda r: r["condition"] == cond and r["env_label"] == env):
         hit = [r for r in rows if match(r)]
         if hit:
-            return max(hit, key=lambda r: r["gap_before"])
-    return rows[0]
+            return hit[0]
+    return None
 
 
 # --- assembly -----------------------------------------------------------------------------
@@ -181,52 +209,72 @@ def _serial_conditions(analysis: Analysis, workload: str) -> set[str]:
     return set(serial["condition"])
 
 
+def _cause(head: WorkloadHeadline, analysis: Analysis, findings: list[Finding],
+           effects: dict, measured: SetupEffects) -> None:
+    """(c): the top finding's cause and fix, and an emulated driver's, on the headline."""
+    fixes, setup = measured.fixes, measured.setup
+    workloads = sorted(set(analysis.cells["workload"]))
+    ranked = rank(findings, head.workload, workloads)
+    if not ranked:
+        head.why = "no diagnosis rule fired for this workload"
+        return
+    top = ranked[0]
+    head.finding_id = top.id
+    head.why = labelled_cause(top, findings, head.workload)
+    head.fix = fix_phrase(top, effects, head.workload, fixes, setup)
+    head.more = len(ranked) - 1
+    conditions = _serial_conditions(analysis, head.workload)
+    emulated_top = next((f for f in ranked[1:] if _is_emulated(f)
+                         and f.evidence.get("condition") in conditions
+                         and f.severity == top.severity), None)
+    if emulated_top is not None and not _is_emulated(top):
+        head.emulated_why = (labelled_cause(emulated_top, findings, head.workload) + "; fix: "
+                             + fix_phrase(emulated_top, effects, head.workload, fixes,
+                                          setup))
+
+
 def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]],
               effects: dict[str, list[dict]]) -> list[WorkloadHeadline]:
     """One headline per workload that has finished cells."""
     workloads = sorted(set(analysis.cells["workload"])) if len(analysis.cells) else []
     out = []
     for workload in workloads:
-        main, emulated = speedup_lines(analysis.speedups, workload)
-        head = WorkloadHeadline(workload, main)
-        if emulated:
-            head.extra.append(emulated)
+        measured = setup_effects(run, analysis, workload)
+        main, emulated = speedup_lines(measured)
+        head = WorkloadHeadline(workload, main, setup=measured.setup.text(), extra=emulated,
+                                fixes=fix_lines(measured.fixes), missing=measured.missing)
         if findings is None:
             head.why = "no diagnosis was run (python -m bench diagnose explains the numbers)"
         else:
-            ranked = rank(findings, workload, workloads)
-            if not ranked:
-                head.why = "no diagnosis rule fired for this workload"
-            else:
-                top = ranked[0]
-                head.finding_id = top.id
-                head.why = labelled_cause(top, findings, workload)
-                head.fix = fix_phrase(top, effects, workload)
-                head.more = len(ranked) - 1
-                conditions = _serial_conditions(analysis, workload)
-                emulated_top = next((f for f in ranked[1:] if _is_emulated(f)
-                                     and f.evidence.get("condition") in conditions
-                                     and f.severity == top.severity), None)
-                if emulated_top is not None and not _is_emulated(top):
-                    head.emulated_why = (labelled_cause(emulated_top, findings, workload)
-                                         + "; fix: " + fix_phrase(emulated_top, effects,
-                                                                  workload))
+            _cause(head, analysis, findings, effects, measured)
         out.append(head)
     return out
 
 
+#: What a run without fix cells is told (axes it does not have give no fix rows).
+NO_FIXES = ("none measured in this run: give an axis a second value (max_queue_len, "
+            "variants, n_jobs, thread_env) or add the pool mode; each other value runs as a "
+            "fix of the setup")
+
+
 def headline_text(heads: list[WorkloadHeadline], title: str = "") -> list[str]:
-    """Terminal lines: per workload its speedup, why and fix (≤ 4 lines a workload)."""
+    """Terminal lines per workload: the setup against serial, one line per fix, why."""
     lines = [title] if title else []
     width = max((len(h.workload) for h in heads), default=0)
     pad = " " * (width + 2)
     for h in heads:
-        lines.append(f"{h.workload:<{width}}  {h.speedup}"
-                     + "".join(f"; {x.replace('SparkTrials ', '', 1)}" for x in h.extra))
+        lines.append(f"{h.workload:<{width}}  setup: {h.setup}" if h.setup else h.workload)
+        lines += [f"{pad}{x}" for x in [h.speedup] + h.extra if x]
+        lines += [f"{pad}add: {m}" for m in h.missing]
+        if h.fixes:
+            kind_w = max(len(k) for k, _, _ in h.fixes)
+            lines += [f"{pad}fix  {kind:<{kind_w}}  {fix}: {effect}" for kind, fix, effect in h.fixes]
+        elif h.setup:
+            lines.append(f"{pad}fixes: {NO_FIXES}")
         if h.why:
             lines.append(f"{pad}why: {h.why}")
         if h.fix:
-            lines.append(f"{pad}fix: {h.fix}")
+            lines.append(f"{pad}its fix: {h.fix}")
         if h.emulated_why:
             lines.append(f"{pad}why: {h.emulated_why}")
     return lines
@@ -237,8 +285,20 @@ def headline_markdown(heads: list[WorkloadHeadline]) -> list[str]:
     if not heads:
         return lines + ["No cell has finished yet.", ""]
     for h in heads:
-        lines += [f"**{h.workload}** — {h.speedup}." + "".join(f" {x}." for x in h.extra)]
-        lines.append("")
+        lines += [f"**{h.workload}** — current setup: {h.setup}." if h.setup
+                  else f"**{h.workload}**", ""]
+        lines += [f"- **Setup {x.split(':', 1)[0]}:**{x.split(':', 1)[1]}." if x.startswith("vs ")
+                  else f"- {x}." for x in [h.speedup] + h.extra if x]
+        lines += [f"- **Not measured:** {m}." for m in h.missing]
+        if h.fixes:
+            lines += ["- **What each fix did** (one axis changed from the setup; setup → with "
+                      "the fix, in the same mode, parallelism and driver condition; a "
+                      "variant or pool that starts its workers before the clock counts that "
+                      "warm-up; *× serial*: the fix against the setup's serial Trials "
+                      "[native]):", "", table(["kind", "fix", "measured"],
+                                             [list(f) for f in h.fixes]), ""]
+        elif h.setup:
+            lines.append(f"- **Fixes:** {NO_FIXES}.")
         if h.why:
             lines.append(f"- **Why:** {h.why}"
                          + (f" (finding `{h.finding_id}`)" if h.finding_id else "") + ".")

@@ -6,22 +6,16 @@ from typing import Optional
 
 import pandas as pd
 
+from .. import keys
 from ..analysis import Analysis
 from ..analysis.latency import spark_part_docs
 from ..analysis.quality import search_not_comparable
-from ..model import NATIVE
+from ..model import NATIVE, Manifest
 from ..diagnosis.finding import Finding
 from ..diagnosis.units import UndeclaredEvidence
 from ..errors import BenchError
 from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_s, fmt_value,
                        fmt_x_ci, is_missing, key_value_table, table)
-
-
-def _by_setting(df: pd.DataFrame) -> dict:
-    """Rows of a per-configuration table keyed by (workload, setting label)."""
-    if df is None or len(df) == 0:
-        return {}
-    return {(r["workload"], r["setting"]): r for r in df.to_dict("records")}
 
 
 # --- what was run, on what ----------------------------------------------------------------
@@ -36,13 +30,16 @@ CONTENTS = [("headline", "headline"), ("findings", "findings"),
             ("machine and Spark", "appendix-machine-and-spark")]
 
 
-def header(manifest: dict, analysis: Analysis) -> list[str]:
+def _known(value):
+    return "?" if value is None else value
+
+
+def header(manifest: Manifest, analysis: Analysis) -> list[str]:
     c = analysis.completeness
-    run_id = manifest.get("run_id", "?")
-    scenario = (manifest.get("scenario") or {}).get("name", "?")
-    lines = [f"# SparkTrials benchmark report: `{run_id}`", "",
-             f"Scenario **{scenario}**, profile **{manifest.get('profile', '?')}**, created "
-             f"{manifest.get('created', '?')}, run status **{c.status}**: "
+    m = manifest
+    lines = [f"# SparkTrials benchmark report: `{_known(m.run_id)}`", "",
+             f"Scenario **{_known(m.scenario_name)}**, profile **{_known(m.profile)}**, "
+             f"created {_known(m.created)}, run status **{c.status}**: "
              f"{c.finished} of {c.planned} planned cells finished.", ""]
     if c.partial:
         lines += ["> **This run is incomplete** — see [Missing data](#missing-data) for what "
@@ -52,35 +49,35 @@ def header(manifest: dict, analysis: Analysis) -> list[str]:
     return lines
 
 
-def what_was_run(manifest: dict, analysis: Analysis) -> list[str]:
-    scen = manifest.get("scenario") or {}
-    grid = manifest.get("grid") or {}
+def what_was_run(manifest: Manifest, analysis: Analysis) -> list[str]:
+    m = manifest
     cells = analysis.cells
-    repeats = cells.groupby("setting")["repeat"].nunique() if len(cells) else pd.Series(dtype=int)
+    repeats = (cells.groupby(["workload", "setting"])["repeat"].nunique() if len(cells)
+               else pd.Series(dtype=int))  # a label is one configuration within a workload
     lines = ["## Appendix: what was run", ""]
-    if scen.get("description"):
-        lines += [str(scen["description"]).strip(), ""]
+    if m.scenario_description:
+        lines += [str(m.scenario_description).strip(), ""]
     lines += [key_value_table([
-        ("scenario", scen.get("name")), ("scenario file", scen.get("path")),
-        ("scenario sha256", (scen.get("sha256") or "")[:16] or None),
-        ("profile", manifest.get("profile")),
+        ("scenario", m.scenario_name), ("scenario file", m.scenario_path),
+        ("scenario sha256", (m.scenario_sha256 or "")[:16] or None),
+        ("profile", m.profile),
         ("cells finished / planned",
          f"{analysis.completeness.finished} / {analysis.completeness.planned}"),
         ("repeats per configuration (finished)",
          f"{repeats.min()}–{repeats.max()}" if len(repeats) and repeats.min() != repeats.max()
          else (repeats.min() if len(repeats) else None)),
-        ("command", " ".join(map(str, manifest.get("argv") or [])) or None),
+        ("command", " ".join(map(str, m.argv or [])) or None),
     ]), ""]
-    if grid:
-        pairs = [(k, _clip(v)) for k, v in flatten(grid)]
+    if m.grid:
+        pairs = [(k, _clip(v)) for k, v in flatten(m.grid)]
         lines += ["Resolved grid:", "", key_value_table(pairs, ("setting", "value")), ""]
     return lines
 
 
-def conditions(manifest: dict, analysis: Analysis) -> list[str]:
-    conds = manifest.get("conditions") or {NATIVE: {"emulated": False}}
+def conditions(manifest: Manifest, analysis: Analysis) -> list[str]:
+    conds = manifest.condition_entries()
     used = set(analysis.cells["condition"]) if len(analysis.cells) else set()
-    emulated = [name for name, c in conds.items() if (c or {}).get("emulated")]
+    emulated = [name for name, (is_emulated, _) in conds.items() if is_emulated]
     lines = ["## Native and emulated results", ""]
     lines.append("Spark cells always run natively. " + (
         "Serial cells ran natively only." if not (emulated and used & set(emulated)) else
@@ -88,27 +85,24 @@ def conditions(manifest: dict, analysis: Analysis) -> list[str]:
         + " ran on an **emulated** driver: their numbers, and any speedup computed against "
         "them, describe the emulation, not a real machine."))
     lines += ["", table(["condition", "native or emulated", "description", "cells finished"], [
-        [name, "emulated" if (c or {}).get("emulated") else "native",
-         (c or {}).get("description") or "—",
+        [name, "emulated" if is_emulated else "native", description or "—",
          int((analysis.cells["condition"] == name).sum()) if len(analysis.cells) else 0]
-        for name, c in conds.items()]), ""]
+        for name, (is_emulated, description) in conds.items()]), ""]
     return lines
 
 
-def environment(manifest: dict) -> list[str]:
-    env = dict(manifest.get("environment") or {})
-    spark = dict(manifest.get("spark") or {})
+def environment(manifest: Manifest) -> list[str]:
     lines = ["## Appendix: machine and Spark", ""]
-    if env:
-        memory = env.pop("memory_bytes", None)
-        pairs = flatten(env)
-        if memory is not None:
-            pairs.append(("memory", fmt_bytes(memory)))
+    if manifest.environment_facts():
+        pairs = flatten(manifest.environment_facts(leave_out=("memory_bytes",)))
+        if manifest.memory_bytes is not None:
+            pairs.append(("memory", fmt_bytes(manifest.memory_bytes)))
         lines += [key_value_table(pairs, ("environment", "value")), ""]
     else:
         lines += ["The manifest records no environment.", ""]
-    if spark:
-        conf = spark.pop("conf", None) or {}
+    if manifest.session_facts():
+        conf = manifest.session_conf
+        spark = manifest.session_facts(leave_out=("conf",))
         lines += [key_value_table(list(spark.items()), ("spark", "value")), ""]
         if conf:
             lines += ['<details markdown="1"><summary>Spark configuration set by the run '
@@ -127,14 +121,14 @@ def _clip(value, width: int = 160) -> str:
 
 
 # --- numbers ------------------------------------------------------------------------------
-def emulated_conditions(manifest: dict) -> set[str]:
-    return {name for name, c in (manifest.get("conditions") or {}).items()
-            if isinstance(c, dict) and c.get("emulated")}
+def emulated_conditions(manifest: Manifest) -> set[str]:
+    return {name for name, (emulated, _) in manifest.condition_entries().items() if emulated}
 
 
 def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
-    """Per workload: one row per configuration with wall, speedup, efficiency and per-trial
-    medians; speedup is against native serial (else the first serial condition)."""
+    """Per workload: one row per configuration with its fmin wall time. Each other measure
+    has one table of its own below (speedups, per-trial latency, cores and threads); this
+    one does not repeat them."""
     walls = analysis.walls
     lines = ["## Summary per workload", ""]
     if len(walls) == 0:
@@ -142,25 +136,17 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
     lines += ["Wall = one fmin call, median over repeats. Intervals: with fewer than 5 "
               "repeats the min–max range of what was observed (labelled range; not a "
               "confidence interval), from 5 repeats a 95% bootstrap interval (CI); n = "
-              "repeats behind it. Speedup = median serial wall ÷ median spark wall (interval "
-              "over the repeats of both, paired by repeat when both ran in the same repeat "
-              "blocks). Efficiency = speedup ÷ parallelism. Overhead = per-trial "
-              "latency (suggested → result recorded) minus objective time.", ""]
-    latency = _by_setting(analysis.latency)
-    threads = _by_setting(analysis.threads)
-    speed = analysis.speedups
+              "repeats behind it. Warm-up = seconds spent starting workers before the clock "
+              "(a variant or the pool started them first); every speedup counts it with the "
+              "wall. Speedups are in [Speedup against every serial condition]"
+              "(#speedup-against-every-serial-condition), per-trial medians in [Per-trial "
+              "latency split](#per-trial-latency-split), cores and threads in [Cores and "
+              "threads per trial](#cores-and-threads-per-trial).", ""]
+    warm = bool((walls["warmup_median_s"].fillna(1.0) > 0).any())  # NaN: pool, not recorded
     for workload, grp in walls.groupby("workload", sort=True):
         lines += [f"### {workload}", ""] + failed_modes_note(grp)
-        sp = speed[speed["workload"] == workload]
-        native = sp[sp["serial_condition"] == NATIVE]
-        ref = native if len(native) else sp
-        against = ref["serial_condition"].iloc[0] if len(ref) else None
-        ref = ref[ref["serial_condition"] == against] if against else ref
-        ref = {r["setting"]: r for r in ref.to_dict("records")}
         rows = []
         for w in grp.sort_values("setting_order").to_dict("records"):
-            key = (workload, w["setting"])
-            lat, thr, s = latency.get(key, {}), threads.get(key, {}), ref.get(w["setting"])
             rows.append([
                 w["setting"] + (" " + EMULATED_LABEL if w["condition"] in emulated else ""),
                 f"{w['cells']}" + (f" (+{w['cells_failed']} failed)"
@@ -169,18 +155,12 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
                    f"{w['trials_asked']} trials ok)" if w.get("cells_incomplete") else ""),
                 fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"],
                        n=w["cells"], kind=w.get("wall_interval")),
-                fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"], s.get("speedup_n"),
-                         s.get("speedup_interval")) if s else "—",
-                fmt_num(s["efficiency"]) if s else "—",
-                fmt_s(lat.get("median_objective_s")), fmt_s(lat.get("median_overhead_s")),
-                fmt_num(thr.get("effective_cores_median")),
-                fmt_num(thr.get("peak_threads_median"), 0),
+            ] + ([fmt_s(w["warmup_median_s"])] if warm else []) + [
+                f"{w['trials_ok']} of {w['trials_asked']}",
             ])
-        head = f"speedup vs serial [{against}] (interval, n)" if against else "speedup"
-        lines += [table(
-            ["configuration", "cells", "fmin wall, s (interval, n)", head, "efficiency",
-             "objective, s (median)", "overhead per trial, s (median)",
-             "effective cores (median)", "peak threads (median)"], rows), ""]
+        lines += [table(["configuration", "cells", "fmin wall, s (interval, n)"]
+                        + (["warm-up before the clock, s"] if warm else []) + ["trials ok"],
+                        rows), ""]
     return lines
 
 
@@ -229,14 +209,15 @@ def speedup_detail(analysis: Analysis) -> list[str]:
               ""]
     rows = [[r["workload"], r["setting"], r["serial_setting"]
              + (" " + EMULATED_LABEL if r["serial_emulated"] else ""),
-             fmt_s(r["serial_wall_s"]), fmt_s(r["spark_wall_s"]),
+             fmt_s(r["serial_wall_s"]), fmt_s(r["spark_paid_s"]),
              fmt_x_ci(r["speedup"], r["speedup_low"], r["speedup_high"], r.get("speedup_n"),
                       r.get("speedup_interval")),
              fmt_num(r["ideal"], 0), fmt_num(r["efficiency"]), fmt_num(r["karp_flatt"]),
              f"{r['serial_cells']} / {r['spark_cells']}"]
             for r in sp.to_dict("records")]
     return lines + [table(["workload", "spark configuration", "serial configuration",
-                           "serial wall, s", "spark wall, s", "speedup (interval, n)", "ideal",
+                           "serial wall, s", "spark warm-up + wall, s",
+                           "speedup (interval, n)", "ideal",
                            "efficiency", "Karp–Flatt e", "cells serial / spark"], rows), ""]
 
 
@@ -311,7 +292,7 @@ def sizing_detail(analysis: Analysis) -> list[str]:
     if len(sz) == 0:
         return []
     rows = [[r["workload"], r["cluster_label"], r["total_cores"], fmt_int(r["task_slots"]),
-             f"p={int(r['parallelism'])} q={int(r['max_queue_len'])} n_jobs={r['n_jobs_label']}",
+             r["configuration"],
              r["cells"], fmt_num(r["wall_median_s"]), r["trials_ok"],
              fmt_num(r["core_s_per_trial"])] for r in sz.to_dict("records")]
     return ["## Cluster sizing", "",
@@ -332,7 +313,8 @@ def placement_detail(analysis: Analysis) -> list[str]:
             for r in pl.to_dict("records")]
     lines += ["A worker is a Spark executor when the event log was joined, else the host. "
               "One trial per Python process (trials per pid ≈ 1) means every trial started a "
-              "fresh worker.", "",
+              "fresh worker. Rows pool the configurations of a mode and shape: "
+              + ", ".join(keys.pooled(["mode", "cluster_label"])) + ".", "",
               table(["mode", *(["cluster shape"] if shaped else []), "worker", "host", "trials",
                      "share of mode" + (" on that shape" if shaped else ""), "distinct pids",
                      "trials per pid"], rows), ""]
@@ -346,13 +328,13 @@ def placement_detail(analysis: Analysis) -> list[str]:
     return lines
 
 
-def quality_detail(analysis: Analysis, grid: Optional[dict] = None) -> list[str]:
+def quality_detail(analysis: Analysis, manifest: Optional[Manifest] = None) -> list[str]:
     fin = analysis.final_loss
     lines = ["## Search quality", ""]
     if len(fin) == 0 or fin["final_best_loss_median"].isna().all():
         return lines + ["No trial returned a loss.", ""]
     for evals in sorted(fin["evals"].dropna().unique()):
-        reason = search_not_comparable(grid or {}, evals)
+        reason = search_not_comparable(manifest or Manifest(), evals)
         if reason:
             lines += [f"Not judged at {fmt_int(evals)} evaluations: {reason}.", ""]
     rows = [[r["workload"], r["setting"], fmt_int(r["evals"]), r["cells"],

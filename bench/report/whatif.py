@@ -41,7 +41,7 @@ SECTION_TITLE = "What the recommended changes did (measured)"
 def queue_phrase(row: dict) -> str:
     """'fmin 12.1 s → 9.0 s (1.34× faster) at parallelism 2'."""
     return (f"fmin {fmt_s(row['before_s'])} s → {fmt_s(row['after_s'])} s "
-            f"({_faster(row['effect'])}) at parallelism {row['parallelism']}")
+            f"({faster(row['effect'])}) at parallelism {row['parallelism']}")
 
 
 def threads_phrase(row: dict) -> str:
@@ -52,9 +52,12 @@ def threads_phrase(row: dict) -> str:
             f"{fmt_s(row['spark_after_s'])} s)")
 
 
-def _faster(effect: float) -> str:
+def faster(effect: float) -> str:
+    """'1.88× faster', '1.25× slower', 'no change, 1.00×' (effect = before ÷ after)."""
     if effect != effect:
         return "no effect measured"
+    if fmt_x(effect) == fmt_x(1.0):
+        return f"no change, {fmt_x(1.0)}"
     if effect >= 1:
         return f"{fmt_x(effect)} faster"
     return f"{fmt_x(1 / effect)} slower"
@@ -90,35 +93,40 @@ def what_if_section(effects: dict[str, list[dict]], emulated: set[str] = frozens
         return lines + ["This run has no what-if cells (a setting run beside its recommended "
                         "change), so no effect was measured.", ""]
     if q:
-        lines += ["fmin wall time with hyperopt's default queue of one trial, and with "
-                  "max_queue_len = parallelism (median over repeats; effect = before ÷ after):",
-                  "", table(["change", "workload", "configuration", "before, s", "after, s",
-                             "effect"],
+        lines += ["fmin time with hyperopt's default queue of one trial, and with "
+                  "max_queue_len = parallelism, per pair of configurations that differ in the "
+                  "queue alone (median over repeats; warm-up before the clock counted; effect "
+                  "= before ÷ after):",
+                  "", table(["change", "workload", "configuration (before)", "before, s",
+                             "after, s", "effect"],
                             [[r["change"].replace("->", "→"), r["workload"], r["setting"],
-                              fmt_s(r["before_s"]), fmt_s(r["after_s"]), _faster(r["effect"])]
+                              fmt_s(r["before_s"]), fmt_s(r["after_s"]), faster(r["effect"])]
                              for r in q]), ""]
     if t:
         lines += ["Median objective time per trial with the model's thread setting, and with "
                   "threads pinned to spark.task.cpus (n_jobs=1) in both modes: pinning makes "
                   "the two modes train the same way, so what remains between them is "
-                  "SparkTrials itself. Gap = serial ÷ spark objective time:", "",
-                  table(["change", "workload", "compared", "serial before → after, s",
+                  "SparkTrials itself. Each side is a pair of configurations that differ in "
+                  "n_jobs alone (the spark side: unmodified hyperopt at the lowest parallelism "
+                  "measured). Gap = serial ÷ spark objective time:", "",
+                  table(["change", "workload", "compared (before)", "serial before → after, s",
                          "spark before → after, s", "gap before → after"],
                         [[r["change"].replace("->", "→"), r["workload"],
-                          f"serial [{r['condition']}]"
+                          r["serial_setting"]
                           + (" " + EMULATED_LABEL if r["condition"] in emulated else "")
-                          + f" vs spark p={r['spark_parallelism']}",
+                          + f" vs {r['spark_setting']}",
                           f"{fmt_s(r['serial_before_s'])} → {fmt_s(r['serial_after_s'])}",
                           f"{fmt_s(r['spark_before_s'])} → {fmt_s(r['spark_after_s'])}",
                           f"{fmt_x(r['gap_before'])} → {fmt_x(r['gap_after'])}"] for r in t]),
                   ""]
     if e:
-        lines += ["Median objective per trial and median fmin wall time with one thread "
-                  "setting changed and everything else equal (a thread environment set for the "
-                  "trial: in a fresh driver process for serial cells, via spark.executorEnv for "
-                  "spark cells; or n_jobs pinned to spark.task.cpus); effect = before ÷ after:",
+        lines += ["Median objective per trial and median fmin time (warm-up before the clock "
+                  "counted) with one thread setting changed and every other axis equal (a "
+                  "thread environment set for the trial: in a fresh driver process for serial "
+                  "cells, via spark.executorEnv for spark cells; or n_jobs pinned to "
+                  "spark.task.cpus); effect = before ÷ after:",
                   "", table(["change", "workload", "configuration (before)",
-                             "objective per trial", "fmin wall"],
+                             "objective per trial", "fmin time"],
                             [[r["change"].replace("->", "→"), r["workload"], r["setting"],
                               env_objective_text(r).replace("->", "→"),
                               env_wall_text(r).replace("->", "→")]
