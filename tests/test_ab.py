@@ -202,7 +202,8 @@ def test_a_side_of_an_ab_run_keys_like_a_run_without_sides(tmp_path):
     assert set(run.cells["side"]) == {"A", "B"} and set(run.trials["side"]) == {"A", "B"}
     a = side_of(run, "A")
     assert set(a.cells["side"]) == {""} and len(a.cells) == len(run.cells) // 2
-    assert all(c["side"] is None and c["cell_id"].endswith(".A") for c in a.manifest["cells"])
+    assert all(c["side"] is None and c["cell_id"].endswith(".A") for c in a.manifest.planned_cells)
+    assert list(a.manifest.ab_sides) == ["A"]
 
 
 def bench(*args, cwd=ROOT):

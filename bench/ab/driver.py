@@ -22,6 +22,7 @@ from .. import grid, modes, runner
 from .. import scenario as scenario_mod
 from ..conditions import die_with_parent
 from ..errors import BenchError
+from ..fmin_window import error_line
 from ..sessions import Sessions
 from ..storage import RunFolder, dumps
 from . import load
@@ -132,7 +133,7 @@ def _main() -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the parent reports it as this side's failure
-        answers.write(dumps({"error": runner.error_line(exc)}) + "\n")
+        answers.write(dumps({"error": error_line(exc)}) + "\n")
         answers.flush()
         raise
 

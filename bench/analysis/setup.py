@@ -47,11 +47,12 @@ def fills_queue(variant) -> bool:
 def differing_axes(a, b) -> set[str]:
     """The keys.CONFIG columns in which two configurations (mappings, frame rows) differ.
     Spark-only axes count only between two spark configurations; a variant that fills the
-    queue sets max_queue_len itself, so the queue counts only when neither side's does."""
+    queue sets max_queue_len itself, so the queue counts only when neither side's does. An
+    axis one of them lacks (the A/B side: a setup has none) is no difference."""
     both_spark = a["mode"] == "spark" and b["mode"] == "spark"
     out = set()
     for col in keys.CONFIG:
-        if col in SPARK_ONLY and not both_spark:
+        if (col in SPARK_ONLY and not both_spark) or col not in a or col not in b:
             continue
         if col == "max_queue_len" and (fills_queue(a["variant_label"])
                                        or fills_queue(b["variant_label"])):

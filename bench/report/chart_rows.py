@@ -30,7 +30,8 @@ def changed_axes(row: dict, setup: Setup) -> list[str]:
     count, and a column the row does not carry counts as the setup's."""
     mode = row.get("mode") or "spark"
     base = setup.config(mode, row.get("parallelism"))
-    probe = {c: (row[c] if c in row else base[c]) for c in keys.CONFIG}
+    probe = {c: (row[c] if c in row else base.get(c)) for c in keys.CONFIG
+             if c in row or c in base}
     probe.update(mode=mode, parallelism=base["parallelism"],
                  condition=row.get("condition") or NATIVE)
     if mode == "spark" and keys.missing(probe["max_queue_len"]):
