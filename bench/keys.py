@@ -72,6 +72,12 @@ CURE_LINE = ["workload", "mode", "parallelism", "variant_label", "n_jobs_label",
 assert sorted(CONFIG) == sorted(BY_COLUMN), "CONFIG holds every axis once"
 
 
+def shown(config: dict) -> dict:
+    """A configuration as output shows it: the A/B side only in an A/B run (a run without
+    sides reads as it did before sides existed)."""
+    return {k: v for k, v in config.items() if k != "side" or v}
+
+
 def pooled(columns) -> list[str]:
     """The axes (their labels, in AXES order) a grouping by `columns` pools over."""
     chosen = set(columns)

@@ -57,7 +57,7 @@ class Row:
         return self.attribution or "—"
 
     def to_dict(self) -> dict:
-        return {"settings": self.settings, "label": self.label,
+        return {"settings": keys.shown(self.settings), "label": self.label,
                 "base": self.base.to_dict(), "new": self.new.to_dict(),
                 "ratio": _json_num(self.ratio.value), "ratio_low": _json_num(self.ratio.low),
                 "ratio_high": _json_num(self.ratio.high), "ratio_interval": self.ratio.kind,

@@ -75,7 +75,8 @@ def _plain(value):
 def configuration(values: dict, axes=GROUP_COLS) -> dict:
     """The axes a finding is about and their values (GROUP_COLS order); an axis left out
     was pooled by the rule."""
-    return {axis: _plain(values[axis]) for axis in GROUP_COLS if axis in axes and axis in values}
+    return keys.shown({axis: _plain(values[axis]) for axis in GROUP_COLS
+                       if axis in axes and axis in values})
 
 
 # the one missing-value rule and setting comparison (bench.keys)
