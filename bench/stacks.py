@@ -295,7 +295,7 @@ def _build(stack: Stack, quiet: bool, rebuild: bool) -> Path:
             "python": _python_version(stack.python), "built": time.strftime(
                 "%Y-%m-%dT%H:%M:%S%z"), "build_s": round(time.monotonic() - t0, 1),
             "packages": installed_versions(stack.python)}
-    if stack.source.suffix != ".toml":  # defined by a requirements file: the marker is its definition
+    if stack.source.suffix != ".toml":  # from a requirements file: the marker defines it
         info["requirements_file"] = str(stack.source)
     (stack.folder / MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     progress.done(f"built in {info['build_s']:.0f} s: {stack.python}")

@@ -55,9 +55,10 @@ class LoadCheck:
     def note(self) -> str:
         parts = []
         if self.dropped:
+            blocks = ", ".join(map(str, self.dropped))
             parts.append(f"{len(self.dropped)} of {len(self.kept) + len(self.dropped)} pairs "
                          f"left out: their twins' load from other processes differed by "
-                         f">= {LOAD_GAP_CORES:g} cores (blocks {', '.join(map(str, self.dropped))})")
+                         f">= {LOAD_GAP_CORES:g} cores (blocks {blocks})")
         if self.unknown:
             parts.append(f"load not recorded for {self.unknown} pair(s)")
         return "; ".join(parts)
