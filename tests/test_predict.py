@@ -248,7 +248,7 @@ def known(tmp_path):
 
 
 def test_calibration_recovers_the_known_runs_parts(known):
-    p4 = ("sleep", "spark", "native", 4, 1, "1", 4, "", "stock", "")
+    p4 = ("sleep", "spark", "native", 4, 1, "1", 4, "", "stock", "", "")  # keys.CONFIG order
     cal = calibrate(known, exclude=p4)
     inp = cal.inputs[ClassKey("sleep", "1")]
     wait, d2s, obj, ret = fx.SPARK_PARTS
@@ -268,7 +268,7 @@ def test_calibration_recovers_the_known_runs_parts(known):
 
 def test_calibration_removes_core_sharing_from_objective_times(known):
     # the p=4 cells ran 4 one-core objectives at once on 2 cores: each at half speed
-    p2 = ("sleep", "spark", "native", 2, 1, "1", 4, "", "stock", "")
+    p2 = ("sleep", "spark", "native", 2, 1, "1", 4, "", "stock", "", "")  # keys.CONFIG order
     cal = calibrate(known, exclude=p2)
     assert np.median(cal.inputs[ClassKey("sleep", "1")].objective_s) == pytest.approx(0.5)
 
