@@ -25,7 +25,7 @@ def summary(out: Path) -> list[str]:
             except ValueError:
                 lines.append(f"{check}: {f.name}: no comparison (the run failed)")
                 continue
-            for row in data["rows"]:
+            for row in data["configurations"]:
                 what = row["verdict"] + (f" ({row['cause']})" if row["verdict"] == "slower" else "")
                 verdicts.setdefault(row["label"], Counter())[what] += 1
                 lines.append(f"{check} {f.stem.rsplit('-', 1)[1]} {row['label']}: "

@@ -18,6 +18,8 @@ import time
 
 
 def _spin() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     x = 0
     while True:
         x = (x * 1103515245 + 12345) & 0xFFFFFFFF
