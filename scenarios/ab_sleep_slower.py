@@ -3,8 +3,10 @@
 Run both sides in one run with `python -m bench run scenarios/ab_sleep.py --ab
 current,current` (the same code on both sides) or `--ab current,scenarios/ab_sleep_slower.py`
 (side B's objective 25% longer), then `python -m bench compare RESULTS_FOLDER`. The sleep
-keeps no core busy, so a busier machine moves only SparkTrials' and hyperopt's own overhead;
-a +25% objective is about +20% of a spark cell's wall, above fmin's 1 s loop ticks. Ten
+keeps no core busy, so a busier machine moves only SparkTrials' and hyperopt's own overhead.
+Four evaluations: a spark cell runs two rounds of two trials, so a +25% objective adds 1 s to
+its wall (about +15%), one of fmin's 1 s loop ticks (with two evaluations the +0.5 s fell
+inside a tick and was not seen). Ten
 repeats: enough pairs for the paired rank test (7 at least) when a few are left out for
 differing load.
 """
@@ -14,7 +16,7 @@ SCENARIO = {
     "description": "2 s sleep objective, serial and SparkTrials p=2, for A/B runs.",
     "workloads": ["sleep"],
     "sleep": {"seconds": 2.5, "threads": 0},
-    "max_evals": 2,
+    "max_evals": 4,
     "modes": ["serial", "spark"],
     "parallelism": [2],
     "max_queue_len": ["parallelism"],
@@ -22,5 +24,5 @@ SCENARIO = {
     "repeats": 10,
     "algo": "rand",
     "seed": 0,
-    "profiles": {"quick": {}, "full": {"max_evals": 4, "repeats": 16}},
+    "profiles": {"quick": {}, "full": {"max_evals": 8, "repeats": 16}},
 }
