@@ -20,6 +20,8 @@ Everything comes from the frames bench.analysis.load_run builds:
   (parallelism <= slots); a trial whose pid is new in its cell had a fresh worker;
 - the two loop periods from the gaps between suggestions and between bookings, and where
   the dispatcher's wake-ups fall relative to the fmin call (per cell);
+- the spin-wait factor per call of each class (bench.predict.spin) and the repeat spread of
+  its configurations (bench.predict.intervals);
 - serial Trials: objective durations in the driver per condition, and hyperopt's per-trial
   cost (cell wall minus objective time, per trial).
 
@@ -38,6 +40,7 @@ from ..analysis import RunData
 from ..errors import BenchError
 from .contention import ALONE_SHARE, sharing_rate
 from .grouping import CLASS_COLS, STOCK, ClassKey
+from .intervals import repeat_ratios
 from .loops import loop_period, nominal_poll_s
 from .prepare import WORKER_FLAGS, Prepared, prepare
 from .simulate import Inputs
@@ -65,6 +68,7 @@ class Calibration:
     startups_at: dict = field(default_factory=dict)  # (workload, shape, trials at once) -> ..
     loops: dict = field(default_factory=dict)        # measured loop constants
     background_cores: float = 0.0
+    repeat_ratios: dict = field(default_factory=dict)  # ClassKey -> wall / its config's median
     queue_is_parallelism: bool = False               # the variant's cells used q = p
     dispatch_phases: np.ndarray = field(default_factory=lambda: np.zeros(1))
     notes: list = field(default_factory=list)
@@ -143,6 +147,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
     every = trials[(trials["mode"] == "spark")
                    & ~trials["config_id"].isin(prepared.twins(exclude))]
     _fit_spark_objectives(cal, spark, every, cores)
+    cal.repeat_ratios = repeat_ratios(cells)
     _fit_serial(cal, trials[trials["mode"] == "serial"], cells)
     return cal
 

@@ -8,11 +8,12 @@ from ..analysis import load_run
 from ..errors import BenchError
 from ..shapes import shape_label
 from ..storage import default_out_dir
+from . import holdout
 from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mechanism_checks,
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
 from .calibrate import prepare
-from .text import calibration_lines, validation_lines
+from .text import calibration_lines, holdout_lines, validation_lines
 from .validate import VALIDATE_DRAWS
 
 DEFAULT_EVALS = 200
@@ -129,11 +130,17 @@ def _validate(run_data, variant: str, draws: int, as_json: bool) -> int:
     prepared = prepare(run_data)
     rows = validate(run_data, variant, draws, prepared=prepared)
     summary = error_summary(rows)
+    ins, outs, s_in, s_out = holdout.both(run_data, variant, draws, prepared)
+    summary[holdout.IN_SAMPLE], summary[holdout.OUT_OF_SAMPLE] = s_in, s_out
     cal = calibrate(run_data, variant, prepared=prepared)
     checks = mechanism_checks(run_data, cal, draws)
     if as_json:
         print(json.dumps({"rows": [r.to_dict() for r in rows], "summary": summary,
+                          "in_sample_rows": [r.to_dict() for r in ins],
+                          "out_of_sample_rows": ([r.to_dict() for r in outs]
+                                                 if outs is not None else None),
                           "mechanism_checks": checks}, indent=2, default=str))
         return 0
-    print("\n".join(validation_lines(run_data.run_id, variant, rows, summary, checks)))
+    print("\n".join(validation_lines(run_data.run_id, variant, rows, summary, checks)
+                    + holdout_lines(ins, outs, s_in, s_out)))
     return 0

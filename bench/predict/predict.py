@@ -1,25 +1,26 @@
 """Predictions: the simulation run several times per shape, summarised with an interval.
 
 Every shape is simulated with the same seed (common random numbers), so differences between
-shapes come from the shapes, not from different draws. The interval is the 5th-95th
-percentile of the draws: it reflects the measured spread of trial times and loop phases,
-not the error of the model itself (see bench.predict.validate for that).
+shapes come from the shapes, not from different draws. The interval (bench.predict.intervals)
+is the 5th-95th percentile of the draws combined with the class's measured repeat spread: it
+covers the measured spread of trial times, loop phases, spin-wait factors and repeats, not
+the error of the model itself (see bench.predict.validate and holdout for that).
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..model import NATIVE
 from .calibrate import Calibration, startup_fields
 from .grouping import ClassKey
+from .intervals import INTERVAL, interval
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
 DEFAULT_DRAWS = 5
 DEFAULT_SEED = 13
-INTERVAL = (5.0, 95.0)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Prediction:
     launch_rate: float            # trials booked per second, first to last booking
     draws: int
     env: str = ""                 # thread environment the objective was measured in
+    walls: tuple = field(default=(), repr=False, compare=False)  # every draw's wall
 
     @property
     def key(self) -> ClassKey:
@@ -101,15 +103,15 @@ def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
         rates.append((len(books) - 1) / span if span > 0 else np.nan)
     walls = np.array(walls)
     wall = float(np.median(walls))
-    low, high = (float(x) for x in np.percentile(walls, INTERVAL))
     key = ClassKey.of(key)
+    low, high = interval(walls, cal.repeat_ratios.get(key))
     return Prediction(workload=key.workload, n_jobs=key.n_jobs, env=key.env, shape=shape,
                       max_evals=max_evals,
                       wall_s=wall, wall_low_s=low, wall_high_s=high,
                       core_s_per_trial=wall * shape.total_cores / max_evals,
                       utilisation=float(np.nanmedian(util)),
                       launch_rate=float(np.nanmedian(rates)) if np.isfinite(rates).any()
-                      else float("nan"), draws=draws)
+                      else float("nan"), draws=draws, walls=tuple(walls.tolist()))
 
 
 def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = NATIVE,

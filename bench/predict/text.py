@@ -90,3 +90,41 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
                      f"{b['finding_s']:.2f} s ({_pct(b['difference'])}; "
                      f"{'within' if b['holds'] else 'NOT within'} 10%)")
     return lines
+
+
+def holdout_lines(ins, outs, s_in: dict, s_out: dict) -> list[str]:
+    """In-sample and out-of-sample predictions of every configuration side by side, and the
+    two summaries (bench.predict.holdout)."""
+    d = WALL_DECIMALS
+    lines = ["", "In sample (calibrated on the whole run) and out of sample (each repeat "
+             "predicted from the other repeats; its points never seen):", "",
+             "| configuration | workload | n_jobs | measured walls | repeats | in sample "
+             "[interval] | error | out of sample [interval] | error |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    by_key = {(r.workload, r.n_jobs, r.setting): r for r in (outs or [])}
+
+    def cell(r) -> tuple[str, str]:
+        if r is None or not math.isfinite(r.predicted_s):
+            return (r.note if r is not None else "n/a"), "n/a"
+        inside = "" if r.covered else " (outside)"
+        return (f"{r.predicted_s:.{d}f} s [{r.low_s:.{d}f}-{r.high_s:.{d}f}]{inside}",
+                _pct(r.error))
+    for r in ins:
+        o = by_key.get((r.workload, r.n_jobs, r.setting))
+        walls = ", ".join(f"{w:.{d}f}" for w in r.walls)
+        lines.append(f"| {r.setting} | {r.workload} | {r.n_jobs} | {walls} | {r.stability} | "
+                     + " | ".join(cell(r)) + " | " + " | ".join(cell(o)) + " |")
+    lines.append("")
+    for name, s in (("In sample", s_in), ("Out of sample", s_out)):
+        if not s.get("configurations"):
+            lines.append(f"{name}: {s.get('note', 'no configuration predicted')}.")
+            continue
+        med, worst = s["median_error"], s["worst_error"]
+        errs = (f"median error {med:.1%}, worst {worst:.1%} over the {s['judged_by_error']} "
+                f"configurations whose repeats agree" if med is not None else
+                "no configuration whose repeats agree")
+        unstable = (f" (unstable, judged by coverage only: {', '.join(s['unstable'])})"
+                    if s["unstable"] else "")
+        lines.append(f"{name}: {errs}; coverage {s['coverage']:.0%} of "
+                     f"{s['configurations']}{unstable}.")
+    return lines
