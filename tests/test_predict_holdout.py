@@ -2,6 +2,7 @@
 stability rule (bench.predict.holdout, intervals, stability)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -99,3 +100,25 @@ def test_validate_json_gives_both_summaries_as_fractions(tmp_path, capsys):
     assert main(["predict", str(folder.path), "--validate", "--draws", "3"]) == 0
     text = capsys.readouterr().out
     assert "Out of sample: median error 0.0%" in text and "coverage 100% of 3" in text
+
+
+def test_default_draws_go_on_until_the_interval_stops_moving():
+    from bench.predict import Shape, predict
+    from bench.predict.calibrate import Calibration
+    from bench.predict.predict import DRAW_BATCH, MAX_DRAWS, MIN_DRAWS, settled
+    from tests.test_predict import inputs
+
+    assert settled([10.0, 20.0], [10.1, 20.2], 15.0)          # moved 0.2 <= 2% of 15
+    assert not settled([10.0, 20.0], [10.0, 21.0], 15.0)
+    cal = Calibration(run_id="r", variant="stock", host_cores=2, task_cpus=1)
+    key = ClassKey("sleep", "1")
+    shape = Shape(4, 1, parallelism=4, max_queue_len=0)
+    cal.inputs[key] = inputs(objective=1.0, period=1e-3)
+    fixed = predict(cal, key, shape, 40)                      # nothing varies: one check
+    assert fixed.draws == MIN_DRAWS + DRAW_BATCH
+    spread = np.exp(np.random.default_rng(0).normal(0.0, 1.0, 400))  # log-normal times
+    cal.inputs[key] = dataclasses.replace(inputs(period=1e-3), objective_s=spread)
+    varied = predict(cal, key, shape, 40)
+    assert MIN_DRAWS + DRAW_BATCH < varied.draws <= MAX_DRAWS
+    assert len(varied.walls) == varied.draws
+    assert predict(cal, key, shape, 40, draws=7).draws == 7

@@ -14,6 +14,7 @@ from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mec
                validate)
 from .calibrate import prepare
 from .text import calibration_lines, holdout_lines, validation_lines
+from .predict import MAX_DRAWS, MIN_DRAWS
 from .validate import VALIDATE_DRAWS
 
 DEFAULT_EVALS = 200
@@ -40,7 +41,8 @@ def add_parser(sub):
                         "run must have measured it")
     p.add_argument("--workload", metavar="NAME", help="only this workload")
     p.add_argument("--draws", metavar="N",
-                   help=f"simulations per shape for the interval (default {DEFAULT_DRAWS}; "
+                   help=f"simulations per shape for the interval (default: until its ends "
+                        f"move < 2%% of the median, {MIN_DRAWS}-{MAX_DRAWS}; "
                         f"{VALIDATE_DRAWS} per configuration with --validate, as in the report)")
     p.add_argument("--chart", metavar="PNG",
                    help="where to draw the chart (default reports/<run-id>/predict_sizing.png)")
@@ -100,8 +102,10 @@ def run(args) -> int:
                           "chart": str(chart)}, indent=2))
         return 0
     print("\n".join(calibration_lines(cal)))
-    print(f"\nPredicted fmin wall for {evals} evaluations ({draws} draws per shape; interval "
-          f"= 5th-95th percentile of the draws):")
+    used = sorted({p.draws for p in preds})
+    print(f"\nPredicted fmin wall for {evals} evaluations ({used[0]}-{used[-1]} draws per "
+          f"shape; interval = 5th-95th percentile of the draws with the measured repeat "
+          f"spread):")
     width = max([len("objective")] + [len(k.text()) for k in keys])
     print(f"{'objective':<{width}} {'executors x cores':<18} {'slots':>5} {'p':>4} "
           f"{'q':>4} {'wall s':>8} {'interval':>15} {'core-s/trial':>12} {'slot use':>8}")

@@ -19,7 +19,15 @@ from .grouping import ClassKey
 from .intervals import INTERVAL, interval
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
-DEFAULT_DRAWS = 5
+#: Draws per shape by default: AUTO_DRAWS, in batches of DRAW_BATCH until neither end of
+#: the 5th-95th percentile moves more than STABLE_SHIFT of the median from one batch to the
+#: next (at least MIN_DRAWS, at most MAX_DRAWS). With five draws that percentile is little
+#: more than the smallest and largest draw, and moved by a third of the wall between seeds on
+#: a spinning class (see README, Cluster sizing).
+AUTO_DRAWS = 0
+DEFAULT_DRAWS = AUTO_DRAWS
+DRAW_BATCH, MIN_DRAWS, MAX_DRAWS = 10, 10, 200
+STABLE_SHIFT = 0.02
 DEFAULT_SEED = 13
 
 
@@ -91,16 +99,27 @@ def shape_startup_offset(cal: Calibration, label: str) -> float:
 
 def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
             draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> Prediction:
+    """The shape simulated `draws` times (AUTO_DRAWS: until the interval is stable)."""
     inp = inputs_for(cal, key, shape)
     rng = np.random.default_rng(seed)
     walls, util, rates = [], [], []
-    for _ in range(draws):
+
+    def one() -> None:
         out = simulate(inp, shape, max_evals, rng)
         walls.append(out.wall_s)
         util.append(out.slot_busy_s / (shape.slots * out.wall_s) if out.wall_s > 0 else np.nan)
         books = out.book_times
         span = books[-1] - books[0] if len(books) > 1 else 0.0
         rates.append((len(books) - 1) / span if span > 0 else np.nan)
+    for _ in range(draws or MIN_DRAWS):
+        one()
+    while not draws and len(walls) < MAX_DRAWS:
+        before = np.percentile(walls, INTERVAL)
+        for _ in range(DRAW_BATCH):
+            one()
+        if settled(before, np.percentile(walls, INTERVAL), float(np.median(walls))):
+            break
+    draws = len(walls)
     walls = np.array(walls)
     wall = float(np.median(walls))
     key = ClassKey.of(key)
@@ -114,9 +133,17 @@ def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
                       else float("nan"), draws=draws, walls=tuple(walls.tolist()))
 
 
+def settled(before, after, median: float) -> bool:
+    """Neither end of the interval moved more than STABLE_SHIFT of the median."""
+    shift = np.max(np.abs(np.asarray(after, float) - np.asarray(before, float)))
+    return bool(shift <= STABLE_SHIFT * max(abs(median), 1e-9))
+
+
 def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = NATIVE,
                    draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
-    """(median, low, high) wall of serial Trials for the class, or None if never measured."""
+    """(median, low, high) wall of serial Trials for the class, or None if never measured
+    (AUTO_DRAWS: MIN_DRAWS)."""
+    draws = draws or MIN_DRAWS
     inp = cal.serial.get((ClassKey.of(key), condition))
     if inp is None or not len(inp.serial_objective_s):
         return None
