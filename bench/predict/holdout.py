@@ -175,7 +175,10 @@ def summary(rows: list[HoldoutRow] | None) -> dict:
     covered = [r.covered for r in predicted]
     med = round(float(np.median(judged)), 4) if judged else None
     worst = round(float(max(judged)), 4) if judged else None
+    every = [abs(r.error) for r in predicted]
     return {"configurations": len(predicted), "median_error": med, "worst_error": worst,
+            "median_error_all": round(float(np.median(every)), 4) if every else None,
+            "worst_error_all": round(float(max(every)), 4) if every else None,
             "coverage": round(sum(covered) / len(covered), 4) if covered else None,
             "judged_by_error": len(judged),
             "unstable": [f"{r.workload} n_jobs={r.n_jobs} {r.setting}" for r in predicted

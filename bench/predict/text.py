@@ -126,5 +126,6 @@ def holdout_lines(ins, outs, s_in: dict, s_out: dict) -> list[str]:
         unstable = (f" (unstable, judged by coverage only: {', '.join(s['unstable'])})"
                     if s["unstable"] else "")
         lines.append(f"{name}: {errs}; coverage {s['coverage']:.0%} of "
-                     f"{s['configurations']}{unstable}.")
+                     f"{s['configurations']}{unstable}; over all {s['configurations']}: median "
+                     f"error {s['median_error_all']:.1%}, worst {s['worst_error_all']:.1%}.")
     return lines
