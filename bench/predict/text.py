@@ -84,6 +84,17 @@ def validation_lines(run_id, variant, rows, summary, checks) -> list[str]:
     elif not checks["break_even"]:
         lines.append("- break-even objective length: nothing to compare with (no "
                      "`fixed-overhead` finding at a parallelism >= 2, or no diagnosis run)")
+    for b in checks.get("break_even_measured", []):
+        where = (f"parallelism {b['parallelism']}, max_queue_len {b['max_queue_len']}, "
+                 f"{b['max_evals']} evaluations")
+        if b["crossover_s"] is None:
+            lines.append(f"- break-even measured over lengths {b['lengths_s']} s ({where}): "
+                         f"{b['note']}; model {b['model_s']:.2f} s")
+            continue
+        lines.append(f"- break-even measured directly ({where}; serial and spark crossed "
+                     f"between lengths {b['lengths_s']} s): {b['crossover_s']:.2f} s, model "
+                     f"{b['model_s']:.2f} s ({_pct(b['difference'])}; "
+                     f"{'within' if b['holds'] else 'NOT within'} 10%)")
     for b in checks["break_even"]:
         lines.append(f"- break-even objective length, {b['workload']} at parallelism "
                      f"{b['parallelism']}: model {b['model_s']:.2f} s, `fixed-overhead` finding "
