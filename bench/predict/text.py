@@ -21,8 +21,11 @@ def calibration_lines(cal) -> list[str]:
                   f"(a slot's next trial reuses it {inp.reuse_prob:.0%} of the time; "
                   f"{np.mean(inp.kept_workers):.1f} idle per call from before it)"
                   if len(inp.startup_reused_s) else "")
-        spin = (f", {inp.oversubscribed_slowdown:.1f}x slower than sharing explains beside "
-                f"siblings on oversubscribed cores"
+        factors = inp.spin_factors
+        spread = (f", {np.min(factors):.1f}-{np.max(factors):.1f}x over {len(factors)} calls"
+                  if len(factors) > 1 else "")
+        spin = (f", spin-wait factor {inp.oversubscribed_slowdown:.1f}x{spread} beside "
+                f"siblings whose threads outnumbered the cores"
                 if round(inp.oversubscribed_slowdown, 1) > 1.0 else "")
         lines.append(f"  {key.text()}: {cal.trials_used[key]} trials, objective "
                      f"{np.median(inp.objective_s):.3f} s alone using {inp.demand_cores:.2f} "

@@ -24,7 +24,8 @@ from .crossover import fixed_lengths, measured_crossovers
 from .grouping import STOCK, ClassKey, config_key, config_keys, with_variant
 from .predict import DEFAULT_SEED, inputs_for, predict
 from .prepare import Prepared, measured_shape, prepare
-from .simulate import Shape, overloaded, simulate, simulate_serial, trials_per_host
+from .simulate import Shape, simulate, simulate_serial, trials_per_host
+from .spin import collapses
 
 #: The accuracy the model aims for on held-out configurations (absolute relative error).
 TARGET_MEDIAN = 0.15
@@ -140,13 +141,15 @@ def spin_wait_note(cal: Calibration, key: ClassKey, shape: Shape) -> str:
     inp = inputs_for(cal, key, shape)
     per_host = trials_per_host(shape)
     cores = shape.cores_per_host
-    oversubscribed = per_host > 1 and overloaded(
-        inp.background_cores + inp.demand_cores * per_host, cores)
-    if not oversubscribed or round(inp.oversubscribed_slowdown, 1) <= 1.0:
+    threads = inp.threads_per_trial or inp.demand_cores
+    if not collapses(threads, per_host, cores) or round(inp.oversubscribed_slowdown, 1) <= 1.0:
         return ""
-    return (f"oversubscribed: {per_host} trials of {inp.demand_cores:.1f} cores on "
-            f"{cores} cores, measured {inp.oversubscribed_slowdown:.1f}x slower than sharing "
-            f"explains")
+    factors = inp.spin_factors
+    spread = (f" ({np.min(factors):.1f}-{np.max(factors):.1f}x over {len(factors)} calls)"
+              if len(factors) > 1 else "")
+    return (f"oversubscribed: {per_host} trials of {threads:g} threads on {cores} cores, "
+            f"measured {inp.oversubscribed_slowdown:.1f}x slower than sharing explains"
+            f"{spread}")
 
 
 def _shape_text(shape: Shape) -> str:
