@@ -281,11 +281,15 @@ def measured_break_even_check(run: RunData, cal: Calibration,
     out = []
     for row in measured_crossovers(run.cells, run.trials) if keys else []:
         measured = row["crossover_s"]
-        model = model_break_even_s(cal, keys[0], row["parallelism"], n_slots,
+        # start-up and return of the length nearest the crossover (the longest measured
+        # when it is not bracketed): those trials decide where the walls cross
+        near = measured if measured is not None else max(row["lengths_s"])
+        key = min(keys, key=lambda k: (abs(lengths[k.workload] - near), k))
+        model = model_break_even_s(cal, key, row["parallelism"], n_slots,
                                    row["max_evals"], draws,
                                    max_queue_len=row["max_queue_len"])
         diff = (model - measured) / measured if measured else None
-        out.append({**row, "model_s": round(model, 3),
+        out.append({**row, "model_s": round(model, 3), "model_from": key.workload,
                     "difference": None if diff is None else round(diff, 3),
                     "holds": None if diff is None else bool(abs(diff) <= 0.10)})
     return out
