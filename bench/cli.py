@@ -34,18 +34,22 @@ def cmd_list(args) -> int:
         raise BenchError(f"{args.folder}: no scenario files (*.py) found")
     print(f"{'scenario':<18} {'quick':>6} {'full':>6}  description")
     for path in paths:
-        counts = []
-        for profile in scenario.PROFILES:
+        counts, more = [], []
+        declared = scenario.load(path).module.SCENARIO.get("profiles") or {}
+        for profile in scenario.profile_names(declared):
             scn = scenario.load(path, profile)
-            counts.append(grid.count_cells(scn.settings))
+            (counts if profile in scenario.PROFILES else more).append(
+                (profile, grid.count_cells(scn.settings)))
         desc = scn.settings.get("description", "").strip().splitlines()
-        print(f"{path.stem:<18} {counts[0]:>6} {counts[1]:>6}  {desc[0] if desc else ''}")
+        extra = "".join(f" (profile {p}: {n} cells)" for p, n in more)
+        print(f"{path.stem:<18} {counts[0][1]:>6} {counts[1][1]:>6}  "
+              f"{desc[0] if desc else ''}{extra}")
     print("(cells per profile; run with: python -m bench run scenarios/NAME.py --profile quick)")
     return 0
 
 
 def cmd_run(args) -> int:
-    from . import runner, spark_session
+    from . import runner, scenario, spark_session
 
     if not args.scenario and not args.resume:
         raise BenchError("run: give a scenario file, or --resume RESULTS_FOLDER")
@@ -62,26 +66,71 @@ def cmd_run(args) -> int:
         from .cluster import standalone
 
         conf = {**standalone.auth_for_master(args.master, args.cluster_dir), **conf}
+    scn = scenario.load(args.scenario, args.profile) if args.scenario else None
     kwargs = dict(profile=args.profile, master=args.master, conf=conf,
                   results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
-                  argv=sys.argv)
+                  argv=sys.argv, estimate=lambda folder: _estimate(args, scn, folder))
     try:
         if args.cluster:
-            path = _run_on_cluster(args, kwargs)
+            path = _run_on_cluster(args, {**kwargs, "scenario": scn})
         else:
-            path = runner.run(args.scenario, **kwargs)
+            path = runner.run(scn, **kwargs)
     except KeyboardInterrupt:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
         return 130
+    code = _strict_exit(path) if args.strict else 0
     if args.report:
         from .report import write_report_files
         from .report.cli import print_report
 
         print_report(write_report_files(path))  # the headline, then the report path last
-        return 0
+        return code
     print(path)
-    return 0
+    return code
+
+
+#: `run --strict` when a cell failed or was incomplete: the run is not fit for a gate.
+EXIT_NOT_COMPARABLE = 3
+
+
+def _strict_exit(path) -> int:
+    """3 (with one line on stderr) when a cell of the run failed, returned with fewer ok
+    trials than max_evals, or never ran; else 0."""
+    from .analysis import load_run
+    from .analysis.completeness import completeness, strict_problems
+
+    run = load_run(path)
+    problem = strict_problems(completeness(run.manifest, run.cells, run.trials, run.bad_lines,
+                                           run.orphan_trials))
+    if problem is None:
+        return 0
+    print(f"strict: {path}: {problem}", file=sys.stderr)
+    return EXIT_NOT_COMPARABLE
+
+
+def _estimate(args, scn, folder):
+    """Say how long the run will take, once its results folder is ours and its cells passed
+    their pre-flight checks, before its first cell (stderr, also with --quiet); the progress
+    bar counts down from it. None when it cannot be made (said why)."""
+    from .predict import estimate
+
+    master = args.master or (f"local[{_cluster_slots(args.cluster)}]" if args.cluster else None)
+    try:
+        est = (estimate.for_resume(folder, report=args.report, master=master)
+               if args.resume else estimate.for_scenario(scn, report=args.report, master=master))
+    except BenchError as exc:
+        print(f"estimated time: unknown ({exc})", file=sys.stderr)
+        return None
+    print(est.line(), file=sys.stderr, flush=True)
+    return est
+
+
+def _cluster_slots(shape: str) -> int:
+    from .shapes import parse_shape
+
+    workers, cores = parse_shape(shape)
+    return workers * cores
 
 
 def _run_on_cluster(args, kwargs) -> Path:
@@ -95,7 +144,7 @@ def _run_on_cluster(args, kwargs) -> Path:
                                     Path(args.cluster_dir)) as cluster:
         kwargs["master"] = cluster.master_url
         kwargs["conf"] = {**standalone.spark_conf_for(cluster), **kwargs["conf"]}
-        return runner.run(args.scenario, **kwargs)
+        return runner.run(kwargs.pop("scenario"), **kwargs)
 
 
 def cmd_schema(args) -> int:
@@ -117,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario (or resume a run); prints the results folder")
     p.add_argument("scenario", nargs="?", help="scenario file, e.g. scenarios/smoke.py")
-    p.add_argument("--profile", default="quick", choices=("quick", "full"))
+    p.add_argument("--profile", default="quick",
+                   help="quick (default), full, or a profile the scenario declares")
     p.add_argument("--master", help="Spark master URL (default: local[*], embedded)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                    help="Spark setting, repeatable")
@@ -134,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run in a software stack's venv (python -m bench stack list)")
     p.add_argument("--report", action="store_true",
                    help="then diagnose and write the report; prints the report path last")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 3 when any cell failed or was incomplete (fewer ok trials than "
+                        "max_evals, e.g. cut off by timeout_s); the results path is still "
+                        "printed last. Without it a run whose objective fails some trials "
+                        "exits 0")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("schema", help="print the results schema (every field documented)")

@@ -8,13 +8,22 @@ import math
 #: Kinds of interval an estimate carries (bench.analysis.stats.Estimate), and the level of
 #: its confidence intervals: how an interval reads is decided here, once.
 NO_INTERVAL, RANGE, BOOTSTRAP, PAIRED_BOOTSTRAP = "none", "range", "bootstrap", "paired bootstrap"
+#: the distribution-free interval of a rank test (bench.analysis.ranks), independent samples
+#: or paired by block
+RANK, PAIRED_RANK = "rank", "paired rank"
 DEFAULT_LEVEL = 0.95
+#: The level of compare's rank intervals: 1% in each tail, so a configuration of two runs
+#: of the same code is called slower (the interval above 1) at most 1% of the time.
+RANK_LEVEL = 0.98
 
 
 def interval_label(kind: str, level: float = DEFAULT_LEVEL) -> str:
-    """How a report names an interval: 'range', '95% CI', '95% CI, paired' ('' for none)."""
+    """How a report names an interval: 'range', '95% CI', '95% CI, paired', '98% CI, rank',
+    '98% CI, paired rank' ('' for none). Rank intervals are always at RANK_LEVEL."""
     pct = f"{level * 100:g}% CI"
-    return {RANGE: "range", BOOTSTRAP: pct, PAIRED_BOOTSTRAP: pct + ", paired"}.get(kind, "")
+    rank = f"{RANK_LEVEL * 100:g}% CI"
+    return {RANGE: "range", BOOTSTRAP: pct, PAIRED_BOOTSTRAP: pct + ", paired",
+            RANK: rank + ", rank", PAIRED_RANK: rank + ", paired rank"}.get(kind, "")
 
 
 def is_missing(value) -> bool:

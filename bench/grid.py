@@ -10,7 +10,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Optional
 
-from . import variant_table
+from . import fixes, variant_table
 from .keys import env_label
 from .model import NATIVE
 
@@ -110,23 +110,28 @@ def _pool_cells(settings: dict, base: dict) -> Iterator[Cell]:
 
 
 def cells_of_repeat(settings: dict, repeat: int) -> list[Cell]:
-    """Every cell of one repeat, in declaration order, without duplicates."""
+    """Every cell of one repeat, in declaration order, without duplicates: the product of
+    the axes, or the current setup and its one-axis fixes (bench.fixes)."""
     out: dict[str, Cell] = {}
     for workload in settings["workloads"]:
-        envs = workload.get("thread_env", settings.get("thread_env")) or [{}]
-        for n_jobs, max_evals, env in itertools.product(
-                _thread_axis(workload, settings["n_jobs"]), settings["max_evals"], envs):
-            base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
-                        repeat=repeat, thread_env_set=dict(env))
-            cells = []
-            if "serial" in settings["modes"]:
-                cells += _serial_cells(settings, workload, base)
-            if "spark" in settings["modes"]:
-                cells += _spark_cells(settings, base)
-            if "pool" in settings["modes"]:
-                cells += _pool_cells(settings, base)
-            for cell in cells:
-                out.setdefault(cell.cell_id, cell)
+        for part in fixes.variations(settings, workload,
+                                     _thread_axis(workload, settings["n_jobs"])):
+            sliced = {**settings, "parallelism": list(part.parallelism),
+                      "max_queue_len": list(part.max_queue_len),
+                      "variants": list(part.variants)}
+            for n_jobs, max_evals, env in itertools.product(
+                    part.n_jobs, settings["max_evals"], part.thread_env):
+                base = dict(workload=workload["name"], n_jobs=n_jobs, max_evals=max_evals,
+                            repeat=repeat, thread_env_set=dict(env))
+                cells = []
+                if "serial" in part.modes:
+                    cells += _serial_cells(settings, workload, base)
+                if "spark" in part.modes:
+                    cells += _spark_cells(sliced, base)
+                if "pool" in part.modes:
+                    cells += _pool_cells(sliced, base)
+                for cell in cells:
+                    out.setdefault(cell.cell_id, cell)
     return list(out.values())
 
 

@@ -239,6 +239,7 @@ class Manifest(_Record):
     memory_bytes = property(lambda self: _dict(self.environment).get("memory_bytes"))
     load_average = property(lambda self: _dict(self.environment).get("load_average"))
     packages = property(lambda self: _dict(self.environment).get("packages"))
+    cpu_model = property(lambda self: _dict(self.environment).get("cpu_model"))
 
     #: cores of the host the run measured on (logical, else physical); None if unknown
     host_cores = property(lambda self: _count(self.logical_cores or self.physical_cores) or None)

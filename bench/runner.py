@@ -27,7 +27,7 @@ from .model import SCHEMA_VERSION, CellRecord, Manifest
 from .modes import closure_bytes
 from .invocation import command_line
 from .probe import Probed
-from .progress import Progress
+from .progress import Plan, Progress
 from .sessions import Sessions
 from .storage import RunFolder
 
@@ -266,11 +266,14 @@ def open_resume(folder: RunFolder, master: Optional[str], conf: dict) -> OpenRun
 def run(scenario: str | Path | None = None, *, profile: str = "quick", master: str | None = None,
         conf: Optional[dict] = None, results_dir: str | Path = "results", spark=None,
         resume: str | Path | None = None, quiet: bool = False, argv=None,
-        run_id: str | None = None) -> Path:
+        run_id: str | None = None, estimate=None) -> Path:
     """Run (or resume) a scenario and return its results folder.
 
     Pass `spark=` an existing SparkSession (a notebook's) to run inside it; it is left running.
     One process at a time runs a folder: a second --resume of it is refused (RunFolder.lock).
+    `estimate` (a bench.predict.estimate.Estimate, or a function of the results folder
+    returning one, called once the folder is ours and its cells passed their pre-flight
+    checks, before the first cell) gives the progress bar its time left from the start.
     """
     quiet_third_party()
     versions.check_hyperopt()
@@ -280,15 +283,20 @@ def run(scenario: str | Path | None = None, *, profile: str = "quick", master: s
         folder.manifest()  # a clear error for what is not a results folder, before locking it
         with folder.lock():
             opened = open_resume(folder, master, conf)
-            _run_cells(opened, spark, quiet, resumed=True)
+            _run_cells(opened, spark, quiet, resumed=True, estimate=estimate)
     else:
         opened = open_new(scenario, profile, master, conf, results_dir, spark, argv, run_id)
         with opened.folder.lock():
-            _run_cells(opened, spark, quiet, resumed=False)
+            _run_cells(opened, spark, quiet, resumed=False, estimate=estimate)
     return opened.folder.path
 
 
-def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool) -> None:
+def _plan(estimate, folder: Path):
+    """The progress bar's plan from an estimate or a function of the results folder."""
+    return Plan.of(estimate(folder) if callable(estimate) else estimate)
+
+
+def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, estimate=None) -> None:
     """Run the cells not finished yet, appending each one's records as it finishes; the
     manifest's status says how the run ended."""
     folder, scn = opened.folder, opened.scn
@@ -303,7 +311,8 @@ def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool) -> None:
     try:
         folder.set_status("running", resumed=resumed)
         folder.record_shipping(runner.preflight(pending))
-        with Progress(total=len(opened.cells), done=len(done), quiet=quiet) as bar:
+        plan = _plan(estimate, folder.path)
+        with Progress(total=len(opened.cells), done=len(done), quiet=quiet, plan=plan) as bar:
             for cluster, segment in grid.segments(pending):
                 with sessions.session_for(cluster, segment) as session:
                     folder.add_warmup(cluster or "session", runner.warm_up(segment, session))

@@ -362,3 +362,82 @@ def _random_cell_trials(cell, run_id, start, objective_median, rng, ids) -> list
         lanes[lane] = trial["refresh_ts"]
         trials.append(trial)
     return trials
+
+
+# A run shaped like the README's main job (or, with clusters, like cluster_sizing): two
+# workloads, the current setup in both modes at p=1 and p=2 (and p=8), its one-axis fixes,
+# an emulated driver, thread environments; random trial times.
+MAIN_JOB_GRID = {
+    "workloads": [{"name": "rf", "n_jobs": [None], "conditions": []},
+                  {"name": "lgbm", "n_jobs": [0, 1, None],
+                   "thread_env": [{}, {"OMP_WAIT_POLICY": "passive"}]}],
+    "max_queue_len": [1, "parallelism"], "variants": ["stock", "tuned"],
+    "thread_env": [{}], "n_jobs": [None], "repeats": 2, "points": "shared"}
+PASSIVE = {"OMP_WAIT_POLICY": "passive"}
+
+
+def main_job_cells(run_id: str, repeats: int = 2, parallelism=(1, 2, 8),
+                   clusters=()) -> list[dict]:
+    """The planned cells of a main-job-like run (clusters: shape labels whose spark cells
+    replace the local session's)."""
+    out = []
+    top = max(parallelism)
+    for repeat in range(repeats):
+        for w, n_jobs in (("rf", None), ("lgbm", 0)):
+            for cond in ("native",) + (("busy_driver_2022",) if w == "lgbm" else ()):
+                out.append(cell_dict(run_id, "serial", w, None, repeat, n_jobs=n_jobs,
+                                     condition=cond, max_evals=8))
+                if w == "lgbm":
+                    out.append(cell_dict(run_id, "serial", w, None, repeat, n_jobs=1,
+                                         condition=cond, max_evals=8))
+                    out.append(cell_dict(run_id, "serial", w, None, repeat, n_jobs=0,
+                                         condition=cond, max_evals=8, thread_env=PASSIVE))
+            for cluster in clusters or (None,):
+                spark = [dict(max_queue_len=1, n_jobs=n_jobs, parallelism=p) for p in parallelism]
+                spark += [dict(max_queue_len=top, n_jobs=n_jobs, parallelism=top),
+                          dict(max_queue_len=top, n_jobs=n_jobs, parallelism=top,
+                               variant="tuned")]
+                if w == "lgbm":
+                    spark += [dict(max_queue_len=1, n_jobs=1, parallelism=top),
+                              dict(max_queue_len=1, n_jobs=None, parallelism=top)]
+                for kw in spark:
+                    cell = cell_dict(run_id, "spark", w, kw.pop("parallelism"), repeat,
+                                     max_evals=8, **kw)
+                    if cluster:
+                        cell["cluster"] = cluster
+                        cell["cell_id"] += "-" + cluster.replace("/", "-")
+                    out.append(cell)
+    for order, cell in enumerate(out):
+        cell["order"] = order
+    return out
+
+
+def write_main_job_run(root: Path, run_id: str = "main-job", clusters=(),
+                       seed: int = 0, repeats: int = 1, parallelism=(1, 2, 8)) -> RunFolder:
+    """Write a main-job-like run (see main_job_cells) under root/results/run_id."""
+    rng = np.random.default_rng(seed)
+    planned = main_job_cells(run_id, repeats=repeats, parallelism=parallelism,
+                             clusters=clusters)
+    conditions = {"native": CONDITIONS["native"],
+                  "busy_driver_2022": {"emulated": True, "description": "The 2022 driver."}}
+    man = manifest(run_id, planned, conditions=conditions)
+    man["grid"] = {**MAIN_JOB_GRID,
+                   "clusters": [{"label": c, "shape": c.split("/")[0]} for c in clusters]}
+    man["scenario"]["name"] = "main-job"
+    folder = RunFolder(Path(root) / "results" / run_id).create(man)
+    ids, start = _Ids(), BASE_TS
+    medians = {"rf": 0.4, "lgbm": 0.2}
+    for cell in planned:
+        slow = 6.0 if cell["condition"] != "native" else 1.0
+        trials = _random_cell_trials({**cell, "condition": "busy_driver" if slow > 1 else
+                                      "native"}, run_id, start, medians[cell["workload"]],
+                                     rng, ids)
+        for t in trials:
+            t["condition"] = cell["condition"]
+            t["cluster"] = cell.get("cluster")
+        wall = max(t["refresh_ts"] for t in trials) - start + 0.05
+        record = _cell_record(cell, run_id, start, wall, trials)
+        record["emulated"] = cell["condition"] != "native"
+        folder.append_cell(record, trials)
+        start += wall + 0.5
+    return folder

@@ -33,6 +33,8 @@ def test_smoke_run_prints_folder_last_and_keeps_terminal_quiet(tmp_path):
     assert out.returncode == 0, out.stderr
     folder = RunFolder(out.stdout.strip().splitlines()[-1])
     assert folder.path.parent == tmp_path
+    # the estimate comes first, on stderr, even with --quiet
+    assert out.stderr.startswith("estimated time: ") and " for 4 cell(s) (" in out.stderr
     # Spark's console output goes to the run's log, not the terminal
     assert "log level" not in out.stderr and "WARN" not in out.stderr, out.stderr
     assert (folder.path / "logs" / "spark-session.log").stat().st_size > 0
@@ -44,6 +46,36 @@ def test_smoke_run_prints_folder_last_and_keeps_terminal_quiet(tmp_path):
     assert manifest["spark"]["conf"]["spark.driver.bindAddress"] == "127.0.0.1"
     assert manifest["environment"]["packages"]["hyperopt"]
     assert list(folder.eventlog_dir.iterdir()), "event log written into the run folder"
+
+
+FAILS_BY_DESIGN = '''from hyperopt import hp
+
+def fails(params, data):
+    return {"status": "fail", "loss": None}
+
+SCENARIO = {"name": "failing", "modes": ["serial"], "max_evals": 2, "algo": "rand",
+            "workloads": [
+                {"name": "good", "objective": lambda p, d: 0.0, "data": lambda: None,
+                 "space": {"x": hp.uniform("x", 0, 1)}},
+                {"name": "failing", "objective": fails, "data": lambda: None,
+                 "space": {"x": hp.uniform("x", 0, 1)}}]}
+'''
+
+
+def test_strict_run_exits_3_when_a_cell_is_incomplete_and_still_prints_the_folder_last(
+        tmp_path):
+    """A run whose objective fails trials by design exits 0; with --strict (what a CI gate
+    uses) it exits 3, naming the cell, and the results path stays the last line."""
+    scn = write_scenario(tmp_path, FAILS_BY_DESIGN)
+    plain = bench("run", str(scn), "--results-dir", str(tmp_path / "plain"), "--quiet")
+    assert plain.returncode == 0, plain.stderr
+    strict = bench("run", str(scn), "--results-dir", str(tmp_path / "strict"), "--quiet",
+                   "--strict")
+    assert strict.returncode == 3, strict.stderr
+    folder = RunFolder(strict.stdout.strip().splitlines()[-1])
+    assert folder.path.parent == tmp_path / "strict" and folder.manifest()["status"] == "finished"
+    (line,) = [x for x in strict.stderr.splitlines() if x.startswith("strict: ")]
+    assert "1 incomplete cell(s) (failing.serial.native.njNone.e2.r0: 0 of 2 trials ok)" in line
 
 
 RESUMABLE = '''SCENARIO = {"name": "resumable", "workloads": ["sleep"], "sleep": {"seconds": 0.1},
@@ -82,6 +114,9 @@ def test_kill_9_then_resume_finishes_without_redoing_cells(tmp_path):
 
     out = bench("run", "--resume", str(folder.path), "--quiet")
     assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith("estimated time: ") and (
+        f" for {6 - len(before)} cell(s) left" in out.stderr
+        and f"refined with the {len(before)} finished cell(s) of this run" in out.stderr)
     assert out.stdout.strip().splitlines()[-1] == str(folder.path)
     after = folder.committed().cells
     assert sorted(c["cell_id"] for c in after) == sorted(planned)

@@ -99,3 +99,56 @@ def test_thread_env_must_be_dicts_of_names(tmp_path):
     with pytest.raises(BenchError, match=r"workloads\[0\].thread_env: duplicate"):
         scenario.load(write_scenario(tmp_path, 'SCENARIO = {"name": "g", "workloads": '
                                      '[{"name": "lgbm", "thread_env": [{}, {}]}]}'))
+
+
+FIXES = ('SCENARIO = {"name": "g", "max_evals": 4, "parallelism": [1, 2], '
+         '"max_queue_len": [1, "parallelism"], "variants": ["stock", "tuned"], '
+         '"conditions": {"busy": {"background_load": 1}}, '
+         '"workloads": [{"name": "lgbm", "n_jobs": [0, 1], '
+         '"thread_env": [{}, {"OMP_WAIT_POLICY": "passive"}]}], %s}')
+
+
+def test_fixes_run_the_setup_everywhere_and_each_fix_where_it_is_placed(tmp_path):
+    """With `fixes`, the named axes change one at a time from their first value: the setup
+    in every mode and at every parallelism, each fix only where the scenario places it."""
+    text = FIXES % ('"fixes": {"max_queue_len": {"parallelism": [2]}, "variants": '
+                    '{"parallelism": [2]}, "n_jobs": {"modes": ["serial"]}, '
+                    '"thread_env": {"modes": ["serial"]}}')
+    cells = grid.cells_of_repeat(scenario.load(write_scenario(tmp_path, text)).settings, 0)
+    ids = sorted(c.cell_id for c in cells)
+    assert ids == sorted([
+        # the setup: serial (native and emulated driver), spark at p=1 and p=2
+        "lgbm.serial.native.nj0.e4.r0", "lgbm.serial.busy.nj0.e4.r0",
+        "lgbm.spark.p1q1.nj0.e4.r0", "lgbm.spark.p2q1.nj0.e4.r0",
+        # spark-side fixes at p=2 only
+        "lgbm.spark.p2q2.nj0.e4.r0", "lgbm.spark.p2q2.tuned.nj0.e4.r0",
+        # thread fixes: the serial cells, under every driver condition
+        "lgbm.serial.native.nj1.e4.r0", "lgbm.serial.busy.nj1.e4.r0",
+        "lgbm.serial.native.omp_wait_policy-passive.nj0.e4.r0",
+        "lgbm.serial.busy.omp_wait_policy-passive.nj0.e4.r0"])
+    assert grid.count_cells(scenario.load(write_scenario(tmp_path, text)).settings) == 10
+
+
+def test_fixes_without_placement_run_everywhere_and_unnamed_axes_stay_crossed(tmp_path):
+    text = FIXES % '"fixes": {"n_jobs": {}, "thread_env": {}}'
+    cells = grid.cells_of_repeat(scenario.load(write_scenario(tmp_path, text)).settings, 0)
+    # n_jobs=1 is a fix: only with the setup's thread environment, in every mode, at every
+    # parallelism, and crossed with the axes `fixes` does not name (queue, variant)
+    nj1 = [c for c in cells if c.n_jobs == 1]
+    assert {c.thread_env_set.get("OMP_WAIT_POLICY") for c in nj1} == {None}
+    assert {(c.mode, c.condition, c.parallelism, c.max_queue_len, c.variant) for c in nj1} == {
+        ("serial", "native", None, 1, None), ("serial", "busy", None, 1, None),
+        ("spark", "native", 1, 1, "stock"), ("spark", "native", 1, 1, "tuned"),
+        ("spark", "native", 2, 1, "stock"), ("spark", "native", 2, 2, "stock"),
+        ("spark", "native", 2, 2, "tuned")}
+    passive = [c for c in cells if c.thread_env_set]
+    assert {c.n_jobs for c in passive} == {0} and len(passive) == len(nj1)
+    assert len(cells) == 3 * len(nj1)
+
+
+def test_no_fixes_is_the_full_product(tmp_path):
+    product = scenario.load(write_scenario(tmp_path, FIXES % '"repeats": 1')).settings
+    none = scenario.load(write_scenario(tmp_path, FIXES % '"fixes": None')).settings
+    a, b = grid.cells_of_repeat(product, 0), grid.cells_of_repeat(none, 0)
+    # 2 n_jobs x 2 envs x (2 serial + spark: p1 q1, p1 tuned, p2 q1, p2 q2, p2 tuned)
+    assert [c.cell_id for c in a] == [c.cell_id for c in b] and len(a) == 2 * 2 * (2 + 5)

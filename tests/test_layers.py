@@ -40,7 +40,7 @@ PLACE = {
     "environment": "machine", "versions": "machine", "stacks": "machine",
     # what to run
     "scenario": "plan", "grid": "plan", "workloads": "plan", "conditions": "plan",
-    "points": "plan", "trial_result": "plan",
+    "points": "plan", "trial_result": "plan", "fixes": "plan",
     # running it
     "runner": "run", "modes": "run", "sessions": "run", "probe": "run", "collect": "run",
     "ingest": "run", "eventlog": "run", "variants": "run", "pool": "run", "cluster": "run",

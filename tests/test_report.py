@@ -68,13 +68,25 @@ def test_summary_values_match_the_records(known_report):
              and c["condition"] == "native"]
     serial = table_row(section(text, "Summary per workload"), "serial")
     assert serial[2].startswith(f"{statistics.median(walls):.2f} (")
+    assert serial[3] == "12 of 12"
     trials = [json.loads(line) for line in folder.trials_path.read_text().splitlines()]
     objective = statistics.median(t["objective_s"] for t in trials if t["mode"] == "serial")
-    assert serial[5] == f"{objective:.2f}"
-    spark = table_row(section(text, "Summary per workload"), "spark p=2")
-    assert spark[3].startswith("2.00× (")
-    assert spark[4] == "1.00"  # efficiency
-    assert spark[7] == "1.00"  # effective cores
+    latency = table_row(section(text, "Per-trial latency split"), "sleep | serial")
+    assert latency[5].startswith(f"{objective:.2f} (")
+    speedup = table_row(section(text, "Speedup against every serial condition"),
+                        "sleep | spark p=2 | serial")
+    assert speedup[5].startswith("2.00× (") and speedup[7] == "1.00"  # efficiency
+    threads = table_row(section(text, "Cores and threads per trial"), "sleep | spark p=2")
+    assert threads[2] == "1.00"  # effective cores
+
+
+def test_each_table_has_one_place(known_report):
+    """Speedups, per-trial medians and cores are not repeated in the summary."""
+    _, _, text = known_report
+    summary = section(text, "Summary per workload")
+    header = next(line for line in summary.splitlines() if line.startswith("| configuration"))
+    assert header == "| configuration | cells | fmin wall, s (interval, n) | trials ok |"
+    assert text.count("| speedup (interval, n) |") == 1
 
 
 def test_emulated_condition_is_stated(known_report):
@@ -261,12 +273,13 @@ def test_report_of_a_real_smoke_run(spark, tmp_path):
     assert "4 of 4 planned cells finished" in text
     for name in CHARTS:
         assert (path.parent / name).read_bytes()[:8] == PNG_SIGNATURE, name
-    summary = section(text, "Summary per workload")
     for workload in ("sleep", "rf"):
-        row = table_row(summary.split(f"### {workload}")[1], "spark p=2")
-        speedup = re.match(r"^(\d+\.\d+)×", row[3])
+        row = table_row(section(text, "Speedup against every serial condition"),
+                        f"{workload} | spark p=2")
+        speedup = re.match(r"^(\d+\.\d+)×", row[5])
         assert speedup and float(speedup.group(1)) > 0, row
-        assert float(row[5]) > 0  # median objective seconds
+        row = table_row(section(text, "Per-trial latency split"), f"{workload} | spark p=2")
+        assert float(row[5].split()[0]) > 0  # median objective seconds
     assert "## Missing data" not in text
 
 

@@ -21,8 +21,8 @@ from tests.test_diagnosis import (T0, _placed_run, _quality_run, cell, run_of, t
 
 DIAGNOSIS = Path(__file__).resolve().parents[1] / "bench" / "diagnosis"
 #: the modules that hold rules (the registry, rules.py, only lists them)
-RULE_MODULES = ["overhead.py", "threads.py", "spin_wait.py", "contention.py", "placement.py",
-                "quality.py", "unexplained.py"]
+RULE_MODULES = ["overhead.py", "threads.py", "spin_wait.py", "stability.py", "contention.py",
+                "placement.py", "quality.py", "unexplained.py"]
 RULE_NAMES = [r.__name__.replace("_", "-") for r in RULES + AFTER_RULES]
 
 
@@ -88,6 +88,17 @@ def _thread_env_run():
         (twin, sw.lgbm_trials(twin, objective=2.0, threads=2, eff=1.8, start=T0 + 200)))
 
 
+def _unstable_run():
+    """One LightGBM configuration whose trials ran in two regimes: two at 0.4 s, two at
+    10.6-11 s per trial (the spin-wait collapse takes trials at once together)."""
+    c = sw.lgbm_cell("spark", 2, "1x2")
+    ts = sw.lgbm_trials(c, objective=0.4, threads=2, eff=1.0, concurrency=2)
+    for t, seconds in zip(ts, [0.4, 0.41, 10.6, 11.0]):
+        t.update(objective_s=seconds, end_ts=t["start_ts"] + seconds,
+                 refresh_ts=t["start_ts"] + seconds)
+    return sw.run_of((c, ts))
+
+
 def _skewed_clock_run(root: Path):
     """The known run with its executor's clock 3 s ahead, stepping back 2 s half way: the
     offset is found and applied, and the trials no one offset fits are left out."""
@@ -118,6 +129,7 @@ FIXTURES = {
     "loaded collapse": _loaded_spin_run, "unexplained": _unexplained_run,
     "quality": lambda: _quality_run([1.0, 0.9, 0.6, 0.5], repeats=2),
     "uneven": lambda: _placed_run(["0", "0", "0", "0", "0", "0", "1", "1"]),
+    "unstable": _unstable_run,
 }
 
 

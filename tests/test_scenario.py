@@ -32,7 +32,17 @@ def load_text(tmp_path, extra: str, profile="quick"):
     ('"algo": "grid"', "algo", "unknown algorithm"),
     ('"data": {"rows": 10, "cols": 3}', "data.cols", "unknown key"),
     ('"conditions": {"busy": {"description": "x"}}', "conditions.busy", "emulates nothing"),
-    ('"profiles": {"huge": {}}', "profiles.huge", "unknown profile"),
+    ('"profiles": {"Huge": {}}', "profiles.Huge", "a profile name is"),
+    ('"fixes": {"parallelism": {}}', "fixes.parallelism", "unknown axis"),
+    ('"fixes": {"n_jobs": []}', "fixes.n_jobs", "expected a dict saying where"),
+    ('"fixes": {"n_jobs": {"where": [1]}}', "fixes.n_jobs.where", "unknown key"),
+    ('"fixes": {"n_jobs": {"modes": []}}', "fixes.n_jobs.modes", "non-empty list"),
+    ('"fixes": {"max_queue_len": {"modes": ["serial"]}}', "fixes.max_queue_len.modes",
+     "changes only spark cells"),
+    ('"fixes": {"n_jobs": {"modes": ["pool"]}}', "fixes.n_jobs.modes",
+     "not one of the scenario's modes"),
+    ('"fixes": {"variants": {"parallelism": [8]}}', "fixes.variants.parallelism",
+     "not one of the scenario's parallelism values"),
 ])
 def test_bad_values_name_key_and_file(tmp_path, extra, key, words):
     # max_evals appears twice in the dict literal for that case: the last one wins, as in Python
@@ -86,6 +96,15 @@ def test_profile_overrides_and_defaults(tmp_path):
 def test_shipped_scenarios_are_valid(path, profile):
     scn = scenario.load(path, profile)
     assert scn.settings["workloads"]
+
+
+def test_a_scenario_declares_profiles_of_its_own(tmp_path):
+    text = GOOD % '"profiles": {"large": {"max_evals": 9}}'
+    large = scenario.load(write_scenario(tmp_path, text), "large")
+    assert large.settings["max_evals"] == [9] and large.profile == "large"
+    with pytest.raises(BenchError, match=r"--profile: unknown profile 'huge' \(allowed: "
+                                         r"quick, full, large\)"):
+        scenario.load(write_scenario(tmp_path, text), "huge")
 
 
 def test_cli_reports_one_line_and_exit_2(tmp_path):

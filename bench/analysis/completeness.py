@@ -31,6 +31,27 @@ class Completeness:
                     or self.status != "finished")
 
 
+def strict_problems(done: Completeness, listed: int = 3) -> str | None:
+    """What makes a run unfit for a gate (`run --strict`): cells where fmin raised, cells
+    that returned with fewer ok trials than max_evals (failed trials, timeout_s), planned
+    cells not run. None when every planned cell finished complete."""
+    def some(ids) -> str:
+        ids = list(ids)
+        return ", ".join(ids[:listed]) + (", ..." if len(ids) > listed else "")
+
+    parts = []
+    if done.failed_cells:
+        ids = some(c for c, _ in done.failed_cells)
+        parts.append(f"{len(done.failed_cells)} failed cell(s) ({ids})")
+    if done.incomplete_cells:
+        parts.append(f"{len(done.incomplete_cells)} incomplete cell(s) ("
+                     + some(f"{c}: {ok} of {asked} trials ok"
+                            for c, ok, asked in done.incomplete_cells) + ")")
+    if done.missing_cells:
+        parts.append(f"{len(done.missing_cells)} planned cell(s) not run")
+    return "; ".join(parts) or None
+
+
 def completeness(manifest: Manifest, cells: pd.DataFrame, trials: pd.DataFrame,
                  bad_lines: dict, orphan_trials: int) -> Completeness:
     """Compare the manifest's plan with what the folder holds."""

@@ -1,6 +1,13 @@
-"""Two runs compared: every configuration in both, paired and judged, the ones present in
-only one, and the differences in their setup. Pure functions of two loaded runs, except
-`compare_folders` (reads the folders)."""
+"""Two runs compared: every configuration in both, judged, the ones present in only one,
+and the differences in their setup; the gate's exit code. Pure functions of two loaded runs,
+except `compare_folders` (reads the folders).
+
+Exit codes: 0 no regression; 1 a configuration got slower; 2 bad input (raised as
+BenchError, the command line's one-line error); 3 not comparable -- a configuration with
+failed trials, failed, incomplete or missing cells on either side, or present in one run
+only -- unless `allow_incomparable`; also 3 for an unstable configuration with
+`fail_on_unstable`. 3 wins over 1: a broken run must be fixed before its speed means
+anything (its regressions are listed all the same)."""
 from __future__ import annotations
 
 import math
@@ -13,11 +20,11 @@ from ..formats import is_missing
 from .. import keys
 from ..keys import varying_settings
 from .differences import environment_differences
-from .pairing import Side, run_sides, wall_ratio
+from .pairing import Side, run_sides
 from .threshold import DEFAULT_THRESHOLD, Threshold, parse_threshold
-from .verdicts import SLOWER, attribute, verdict
+from .verdicts import NOT_COMPARABLE, SLOWER, UNSTABLE, attribute, load_note, verdict
 
-EXIT_OK, EXIT_REGRESSION = 0, 1
+EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT, EXIT_NOT_COMPARABLE = 0, 1, 2, 3
 
 
 @dataclass
@@ -34,6 +41,7 @@ class Row:
     reason: str
     cause: str | None          # 'objective', 'overhead', 'other' or None
     attribution: str
+    load_note: str = ""        # set when the two sides saw clearly different load
 
     @property
     def regression(self) -> bool:
@@ -55,7 +63,9 @@ class Row:
                 "ratio_high": _json_num(self.ratio.high), "ratio_interval": self.ratio.kind,
                 "ratio_n": self.ratio.n, "paired": self.paired,
                 "verdict": self.verdict, "regression": self.regression, "reason": self.reason,
-                "cause": self.cause, "attribution": self.attribution}
+                "cause": self.cause, "attribution": self.attribution,
+                "load_cores_base": _json_num(self.base.load_cores),
+                "load_cores_new": _json_num(self.new.load_cores), "load_note": self.load_note}
 
 
 def _json_num(x):
@@ -71,13 +81,29 @@ class Comparison:
     only_base: list          # labels of configurations present in BASE only
     only_new: list
     environment: list        # [(fact, base value, new value)] that differ
+    paired: bool = False     # the two sides shared blocks (an A/B run); never two folders
+    allow_incomparable: bool = False
+    fail_on_unstable: bool = False
 
     @property
     def regressions(self) -> list:
         return [r for r in self.rows if r.regression]
 
     @property
+    def not_comparable(self) -> list:
+        """Labels of what could not be compared: rows so judged, configurations in one run only."""
+        return ([r.label for r in self.rows if r.verdict == NOT_COMPARABLE]
+                + self.only_base + self.only_new)
+
+    @property
+    def unstable(self) -> list:
+        return [r for r in self.rows if r.verdict == UNSTABLE]
+
+    @property
     def exit_code(self) -> int:
+        if (self.not_comparable and not self.allow_incomparable) or (
+                self.unstable and self.fail_on_unstable):
+            return EXIT_NOT_COMPARABLE
         return EXIT_REGRESSION if self.regressions else EXIT_OK
 
     def counts(self) -> dict:
@@ -87,9 +113,11 @@ class Comparison:
         return out
 
 
-def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAULT_THRESHOLD
-                 ) -> Comparison:
-    """Pure: two loaded runs -> the comparison (rows sorted like the report's settings)."""
+def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAULT_THRESHOLD,
+                 *, paired: bool = False, allow_incomparable: bool = False,
+                 fail_on_unstable: bool = False) -> Comparison:
+    """Pure: two loaded runs -> the comparison (rows sorted like the report's settings).
+    `paired` only when both sides ran in shared blocks of one run (never two folders)."""
     if isinstance(threshold, str):
         threshold = parse_threshold(threshold)
     sides_b, sides_n = run_sides(base), run_sides(new)
@@ -108,21 +136,25 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
     rows = []
     for key in common:
         b, n = sides_b[key], sides_n[key]
-        ratio, paired = wall_ratio(b, n)
-        v, reason = verdict(ratio, b, n, threshold)
+        v, reason, ratio = verdict(b, n, threshold, paired)
         cause, why = attribute(b, n, ratio.value)
         rows.append(Row(dict(zip(GROUP_COLS, key)), label(key), b, n, ratio, paired, v, reason,
-                        cause, why))
+                        cause, why, load_note(b, n)))
     return Comparison(
         base=base, new=new, threshold=threshold, rows=rows,
         only_base=[label(k) for k in sorted(set(sides_b) - set(sides_n), key=order)],
         only_new=[label(k) for k in sorted(set(sides_n) - set(sides_b), key=order)],
-        environment=environment_differences(base.manifest, new.manifest))
+        environment=environment_differences(base.manifest, new.manifest), paired=paired,
+        allow_incomparable=allow_incomparable, fail_on_unstable=fail_on_unstable)
 
 
-def compare_folders(base, new, threshold: Threshold | str = DEFAULT_THRESHOLD) -> Comparison:
+def compare_folders(base, new, threshold: Threshold | str = DEFAULT_THRESHOLD, *,
+                    allow_incomparable: bool = False, fail_on_unstable: bool = False
+                    ) -> Comparison:
+    """Two results folders: independent samples (they never shared a block)."""
     b, n = load_run(base), load_run(new)  # schema versions checked (and upgraded) on read
-    result = compare_runs(b, n, threshold)
+    result = compare_runs(b, n, threshold, allow_incomparable=allow_incomparable,
+                          fail_on_unstable=fail_on_unstable)
     if not result.rows:
         raise BenchError(f"{base} and {new}: no configuration in common (base has "
                          f"{len(result.only_base)}, new has {len(result.only_new)}); compare "

@@ -1,6 +1,11 @@
 """Pairing two runs: each configuration's measurements keyed by its settings (never by
-cell-id strings), and the wall-time ratio of one configuration paired by repeat when both
-runs ran the same repeats."""
+cell-id strings), and the wall-time ratio of one configuration with the rank interval that
+decides its verdict.
+
+Paired only where the two sides really shared blocks: repeat r of one results folder and
+repeat r of another ran minutes or days apart, on whatever the machine was doing then, so
+two folders are always compared as independent samples. A run that interleaves both sides
+cell by cell (an A/B run) is the paired case: it will pass `paired=True`."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -10,8 +15,12 @@ import pandas as pd
 from .. import keys
 from ..analysis import GROUP_COLS, RunData, group_walls, latency_split, thread_usage
 from ..analysis.completeness import completeness
+from ..analysis.cores import other_busy_cores
 from ..analysis.measures import fixed_costs
-from ..analysis.stats import Estimate, bootstrap_median_ratio, bootstrap_paired_median_ratio, median
+from ..analysis.ranks import paired_ratio_interval, ratio_interval
+from ..analysis.stability import cell_values, relative_times
+from ..analysis.stats import Estimate, median
+from ..analysis.walltime import usable_cells
 
 
 #: A configuration's settings in GROUP_COLS order, as plain values (bench.keys).
@@ -30,9 +39,10 @@ def _planned_key(cell: dict) -> tuple:
 class Side:
     """One run's measurements of one configuration."""
 
-    walls: dict = field(default_factory=dict)   # repeat -> fmin wall (usable cells)
+    walls: dict = field(default_factory=dict)   # repeat -> fmin wall (complete cells only)
     wall_median_s: float = float("nan")
     cells_failed: int = 0
+    cells_incomplete: int = 0                   # fmin returned with fewer ok trials than asked
     cells_missing: int = 0
     trials_failed: int = 0
     trials: int = 0
@@ -40,6 +50,10 @@ class Side:
     fixed_s: float = float("nan")               # median SparkTrials fixed cost per trial
     model_threads: str = ""                     # threads the model really used (values seen)
     omp_num_threads: str = ""                   # OMP_NUM_THREADS the trials saw
+    threads: float = float("nan")               # median threads per trial (a number)
+    load_cores: float = float("nan")            # cores other processes kept busy beside it
+    #: per cell: (cell_id, repeat, judged times, seconds) of its ok trials (analysis.stability)
+    cells: list = field(default_factory=list, repr=False)
 
     @property
     def n(self) -> int:
@@ -47,6 +61,7 @@ class Side:
 
     def to_dict(self) -> dict:
         out = asdict(self)
+        out.pop("cells")
         out["walls"] = {str(k): v for k, v in self.walls.items()}
         out["n"] = self.n
         return out
@@ -56,19 +71,9 @@ def _group(frame: pd.DataFrame):
     return frame.groupby(GROUP_COLS, dropna=False, sort=False)
 
 
-def run_sides(run: RunData) -> dict[tuple, Side]:
-    """Every configuration of a run with its walls, per-trial split and failures, built from
-    the analysis layer (group_walls, latency_split) and the diagnosis' fixed-cost measure."""
-    cells, trials = run.cells, run.trials
-    sides: dict[tuple, Side] = {}
-    for row in group_walls(cells).to_dict("records"):
-        sides[config_key(row)] = Side(wall_median_s=float(row["wall_median_s"]),
-                                      cells_failed=int(row["cells_failed"]))
-    for key, grp in _group(cells):
-        side = sides.setdefault(config_key(dict(zip(GROUP_COLS, key))), Side())
-        usable = grp[~grp["failed"] & grp["wall_s"].notna()]
-        side.walls = {int(r): float(w) for r, w in zip(usable["repeat"], usable["wall_s"])}
-        side.trials_failed = int(pd.to_numeric(grp["trials_failed"]).fillna(0).sum())
+def _add_trials(sides: dict, trials: pd.DataFrame) -> None:
+    """Per-trial facts: objective split, threads, the load beside the trials, and each
+    cell's trial times for the stability rule."""
     for row in latency_split(trials).to_dict("records"):
         side = sides.get(config_key(row))
         if side is not None:
@@ -78,6 +83,34 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
         if side is not None:
             side.model_threads = row["model_threads_effective"]
             side.omp_num_threads = row["omp_num_threads"]
+    ok = trials[trials["status"] == "ok"]
+    if not len(ok):
+        return
+    rel = relative_times(ok)
+    for key, grp in _group(ok):
+        side = sides.get(config_key(dict(zip(GROUP_COLS, key))))
+        if side is not None:
+            side.threads = median(grp["model_threads_effective"])
+            side.load_cores = other_busy_cores(grp)
+            side.cells = cell_values(grp, rel)
+
+
+def run_sides(run: RunData) -> dict[tuple, Side]:
+    """Every configuration of a run with its walls, per-trial split and failures, built from
+    the analysis layer (group_walls, latency_split) and the diagnosis' fixed-cost measure.
+    Only complete cells give walls: a cell cut short (timeout, failed trials) is no speed."""
+    cells, trials = run.cells, run.trials
+    sides: dict[tuple, Side] = {}
+    for row in group_walls(cells).to_dict("records"):
+        sides[config_key(row)] = Side(wall_median_s=float(row["wall_median_s"]),
+                                      cells_failed=int(row["cells_failed"]),
+                                      cells_incomplete=int(row["cells_incomplete"]))
+    for key, grp in _group(cells):
+        side = sides.setdefault(config_key(dict(zip(GROUP_COLS, key))), Side())
+        usable = usable_cells(grp)
+        side.walls = {int(r): float(w) for r, w in zip(usable["repeat"], usable["wall_s"])}
+        side.trials_failed = int(pd.to_numeric(grp["trials_failed"]).fillna(0).sum())
+    _add_trials(sides, trials)
     ok = trials[trials["status"] == "ok"]
     if len(ok):
         for key, grp in _group(fixed_costs(ok, cells, run.spark_tasks)):
@@ -90,11 +123,18 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
     return sides
 
 
-def wall_ratio(base: Side, new: Side) -> tuple[Estimate, bool]:
-    """new / base median wall with a bootstrap interval; paired by repeat when both runs
-    have exactly the same repeat indices."""
-    if base.n and new.n and sorted(base.walls) == sorted(new.walls):
-        reps = sorted(base.walls)
-        return bootstrap_paired_median_ratio([new.walls[r] for r in reps],
-                                             [base.walls[r] for r in reps]), True
-    return bootstrap_median_ratio(list(new.walls.values()), list(base.walls.values())), False
+def ratio_of(base_walls: list, new_walls: list, paired: bool = False) -> Estimate:
+    """new / base median wall with the rank interval of the ratio: independent samples
+    (Mann–Whitney) unless the two sides shared blocks (`paired`: the lists hold one wall
+    per shared block, in the same order; Wilcoxon signed-rank)."""
+    if paired:
+        return paired_ratio_interval(new_walls, base_walls)
+    return ratio_interval(new_walls, base_walls)
+
+
+def wall_ratio(base: Side, new: Side, paired: bool = False) -> Estimate:
+    """ratio_of two sides' walls; paired over the repeats both ran when they shared blocks."""
+    if paired:
+        reps = sorted(set(base.walls) & set(new.walls))
+        return ratio_of([base.walls[r] for r in reps], [new.walls[r] for r in reps], True)
+    return ratio_of(list(base.walls.values()), list(new.walls.values()))

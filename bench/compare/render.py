@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 
 from ..analysis import RunData
-from ..formats import fmt_s, fmt_x_ci
+from ..analysis.cores import other_busy_cores
+from ..formats import fmt_num, fmt_s, fmt_x_ci
 from ..markdown_blocks import table
 from .comparison import Comparison
 from .pairing import Side
-from .verdicts import FASTER, INDICATIVE_BOUND, SLOWER
+from .verdicts import FASTER, INDICATIVE_BOUND, LOAD_GAP_CORES, SLOWER
 
 
 def _wall_text(side: Side) -> str:
@@ -20,7 +21,7 @@ def _pair_text(base: float, new: float) -> str:
 
 
 _HEADERS = ["configuration", "base wall", "new wall", "new/base (interval, n)", "objective s/trial",
-            "overhead s/trial", "model threads", "verdict", "why"]
+            "overhead s/trial", "model threads", "load (cores)", "verdict", "why"]
 
 
 def _threads_text(base: Side, new: Side) -> str:
@@ -39,23 +40,56 @@ def _table_rows(result: Comparison) -> list[list[str]]:
         why = r.reason
         if r.verdict in (SLOWER, FASTER):
             why = f"cause: {r.cause_text}" + (f" ({r.reason})" if "bound" in r.reason else "")
+        if r.load_note:
+            why += f"; {r.load_note}"
         rows.append([r.label, _wall_text(r.base), _wall_text(r.new), ratio,
                      _pair_text(r.base.objective_s, r.new.objective_s),
                      _pair_text(r.base.fixed_s, r.new.fixed_s),
-                     _threads_text(r.base, r.new), r.verdict, why])
+                     _threads_text(r.base, r.new), _load_text(r.base, r.new), r.verdict, why])
     return rows
+
+
+def _load_text(base: Side, new: Side) -> str:
+    """Cores other processes kept busy beside the trials, base -> new ('!' when they differ
+    by LOAD_GAP_CORES or more)."""
+    mark = " !" if abs(new.load_cores - base.load_cores) >= LOAD_GAP_CORES else ""
+    return f"{fmt_num(base.load_cores)} -> {fmt_num(new.load_cores)}{mark}"
+
+
+#: what each exit code says, for the summary line
+_GATE = {0: "no regression", 1: "REGRESSION", 3: "NOT COMPARABLE"}
 
 
 def _summary(result: Comparison) -> str:
     counts = ", ".join(f"{v} {k}" for k, v in result.counts().items())
-    gate = ("REGRESSION" if result.regressions else "no regression")
-    return f"{gate}: {counts} (threshold {result.threshold}; exit {result.exit_code})"
+    only = len(result.only_base) + len(result.only_new)
+    counts += f", {only} in one run only" if only else ""
+    how = "paired by block" if result.paired else "independent runs"
+    return (f"{_GATE.get(result.exit_code, '')}: {counts} (threshold {result.threshold}; "
+            f"{how}; exit {result.exit_code})")
+
+
+def _gate_lines(result: Comparison) -> list[str]:
+    """What holds the gate beside the regressions: not comparable, unstable."""
+    out = []
+    if result.not_comparable:
+        what = ("listed, not failing (--allow-incomparable)" if result.allow_incomparable
+                else "exit 3 (--allow-incomparable to list them only)")
+        out.append(f"Not comparable, {what}: " + ", ".join(result.not_comparable))
+    if result.unstable:
+        what = "exit 3 (--fail-on-unstable)" if result.fail_on_unstable else \
+            "listed, not failing (--fail-on-unstable to fail)"
+        out.append(f"Unstable, {what}: " + ", ".join(r.label for r in result.unstable))
+    return out
 
 
 def _run_line(name: str, run: RunData) -> str:
     m = run.manifest
     load = m.load_average
     load_text = f", load {load[0]:.2f}" if isinstance(load, list) and load else ""
+    busy = other_busy_cores(run.trials) if len(run.trials) else float("nan")
+    if busy == busy:
+        load_text += f", other processes kept {busy:.2f} cores busy beside its trials"
     stack_text = f", stack {m.stack_name}" if m.stack_name is not None else ""
     return f"{name}: {run.path} ({m.scenario_name}, {m.created}{stack_text}{load_text})"
 
@@ -65,7 +99,8 @@ def format_text(result: Comparison) -> str:
     out += _environment_lines(result, markdown=False)
     out += _aligned(_HEADERS, _table_rows(result))
     out += _missing_lines(result, markdown=False)
-    out += ["", _summary(result)]
+    gate = _gate_lines(result)
+    out += ([""] + gate if gate else []) + ["", _summary(result)]
     return "\n".join(out)
 
 
@@ -107,12 +142,13 @@ def _missing_lines(result: Comparison, markdown: bool) -> list[str]:
 def format_markdown(result: Comparison) -> str:
     """For a pull-request comment."""
     b, n = result.base, result.new
-    icon = "❌" if result.regressions else "✅"
+    icon = "❌" if result.exit_code else "✅"
     out = [f"### {icon} sparktrials-bench compare", "",
            f"- {_run_line('base', b)}", f"- {_run_line('new', n)}", f"- {_summary(result)}", ""]
     out += _environment_lines(result, markdown=True)
     out += [table(_HEADERS, _table_rows(result))]
     out += _missing_lines(result, markdown=True)
+    out += [line for g in _gate_lines(result) for line in ("", g)]
     return "\n".join(out) + "\n"
 
 
@@ -123,7 +159,9 @@ def format_json(result: Comparison) -> str:
     return json.dumps(json.loads(dumps({
         "base": str(result.base.path), "new": str(result.new.path),
         "threshold": str(result.threshold), "indicative_bound": INDICATIVE_BOUND,
-        "exit_code": result.exit_code, "counts": result.counts(),
+        "exit_code": result.exit_code, "counts": result.counts(), "paired": result.paired,
+        "not_comparable": result.not_comparable,
+        "unstable": [r.label for r in result.unstable],
         "environment_differences": [{"fact": k, "base": a, "new": b}
                                     for k, a, b in result.environment],
         "only_base": result.only_base, "only_new": result.only_new,

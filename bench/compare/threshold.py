@@ -14,8 +14,8 @@ DEFAULT_THRESHOLD = "median:10%"
 @dataclass(frozen=True)
 class Threshold:
     """'median:10%' (relative) or 'median:0.5' (absolute seconds), as pytest-benchmark's
-    --benchmark-compare-fail reads them. Only the median is supported: the intervals are
-    intervals of the median wall time."""
+    --benchmark-compare-fail reads them. Only the median is supported: compare applies it to
+    the median change over every new/base pair of walls (the rank test's own estimate)."""
 
     stat: str
     value: float
@@ -25,6 +25,11 @@ class Threshold:
         change = abs(new - base)
         limit = self.value * abs(base) if self.relative else self.value
         return change > limit
+
+    def exceeded_by(self, ratio: float, shift_s: float) -> bool:
+        """The same limit on an estimated change: a ratio new/base (relative thresholds) or
+        a shift in seconds (absolute ones)."""
+        return abs(ratio - 1.0) > self.value if self.relative else abs(shift_s) > self.value
 
     def __str__(self) -> str:
         amount = f"{self.value * 100:g}%" if self.relative else f"{self.value:g} s"
@@ -42,8 +47,8 @@ def parse_threshold(text: str) -> Threshold:
                          "(e.g. 10% or median:10%), or median:SECONDS")
     stat = m.group("stat") or "median"
     if stat != "median":
-        raise BenchError(f"--threshold {text!r}: only 'median' is supported (compare's "
-                         "intervals are intervals of the median wall time)")
+        raise BenchError(f"--threshold {text!r}: only 'median' is supported (compare judges "
+                         "the median change over every pair of walls)")
     value = float(m.group("num"))
     if m.group("pct"):
         return Threshold(stat, value / 100.0, True)

@@ -1,37 +1,61 @@
 """The verdicts on one configuration (slower, faster, no significant change, indicative
-only, not comparable) and asv's rule that gives them: a change counts only when the bootstrap
-interval of the wall-time ratio excludes 1 *and* the change exceeds the threshold. Also which
-per-trial part (the objective or SparkTrials' fixed overhead) moved with the wall time."""
+only, unstable, not comparable) and the rule that gives them; also which per-trial part
+(the objective or SparkTrials' fixed overhead) moved with the wall time, and whether the two
+sides saw different load.
+
+The rule (asv's, with an exact rank test): a change counts only when the rank interval of
+the wall-time ratio new/base excludes 1 *and* the estimated change (the median over every
+new/base pair of walls) exceeds the threshold. The interval is the Mann–Whitney one at RANK_LEVEL (1% in each tail): for two
+runs of unchanged code the chance of 'slower' is at most 1% per configuration, whatever the
+shape of the noise (bench.analysis.ranks). With too few repeats for the test to ever reject
+(fewer than 5 per side at that level) the verdict is indicative only."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 
+from ..analysis.ranks import can_judge, shift_seconds
+from ..analysis.stability import Stability, classify, split_modes
 from ..analysis.stats import Estimate
 from ..formats import fmt_s
-from .pairing import Side
+from .pairing import Side, ratio_of
 from .threshold import Threshold
 
 SLOWER, FASTER = "slower", "faster"
 SAME = "no significant change"
 INDICATIVE = "indicative only"
+UNSTABLE = "unstable"
 NOT_COMPARABLE = "not comparable"
 
-#: With one repeat per side there is no measure of noise, so a single pair only fails a
-#: gate beyond this ratio (or below its inverse). Why 2x: two draws from the same
+#: With too few repeats for the rank test there is no measure of noise, so the gate fails
+#: only beyond this ratio (or below its inverse). Why 2x: two draws from the same
 #: distribution with +-20% repeat-to-repeat spread (what the sleep calibration shows on a
 #: shared 2-core machine) can already be 1.2 / 0.8 = 1.5x apart; doubling is beyond that.
 INDICATIVE_BOUND = 2.0
 
+#: Two sides whose trials saw the machine's other processes keep this many more cores busy
+#: saw clearly different load: half a core is what the diagnosis counts as a competing load
+#: beside serial trials (contention_cores), so a change may be the machine's, not the code's.
+LOAD_GAP_CORES = 0.5
 
-def _not_comparable_reason(base: Side, new: Side) -> str | None:
+#: Trials of one thread have no sibling thread to spin-wait for: no second regime to flip to.
+_SINGLE_THREAD = 1
+
+
+def not_comparable_reason(base: Side, new: Side) -> str | None:
+    """Why a configuration's two sides cannot be compared, or None: a side with no complete
+    cell, failed or unfinished cells, cells cut short, failed trials."""
     problems = []
     for name, side in (("base", base), ("new", new)):
         if side.n == 0:
-            problems.append(f"{name}: no finished cell")
+            problems.append(f"{name}: no complete cell")
         if side.cells_failed:
             problems.append(f"{name}: {side.cells_failed} failed cell(s)")
+        if side.cells_incomplete:
+            problems.append(f"{name}: {side.cells_incomplete} incomplete cell(s) (fewer ok "
+                            "trials than max_evals)")
         if side.cells_missing:
             problems.append(f"{name}: {side.cells_missing} planned cell(s) not run")
         if side.trials_failed:
@@ -39,29 +63,81 @@ def _not_comparable_reason(base: Side, new: Side) -> str | None:
     return "; ".join(problems) or None
 
 
-def verdict(ratio: Estimate, base: Side, new: Side, threshold: Threshold) -> tuple[str, str]:
-    """(verdict, reason) by asv's rule; one repeat per side is indicative only unless the
-    change is beyond INDICATIVE_BOUND."""
-    problem = _not_comparable_reason(base, new)
-    if problem:
-        return NOT_COMPARABLE, problem
-    b, n = float(pd.Series(list(base.walls.values())).median()), \
-        float(pd.Series(list(new.walls.values())).median())
-    exceeds = threshold.exceeded(b, n)
-    direction = SLOWER if ratio.value > 1 else FASTER
-    if min(base.n, new.n) < 2:
+def stability(base: Side, new: Side, paired: bool = False) -> Stability:
+    """Two modes in either side's trials or repeats (analysis.stability); and, when there
+    are too few repeats for the rank test, two modes between the runs' cells of a
+    configuration whose trials run several threads (the spin-wait collapse flips between
+    runs: one sample per side cannot tell that from a change)."""
+    found = [replace(m, where=f"{name} {m.where}") for name, side in (("base", base), ("new", new))
+             for m in classify(side.cells).modes]
+    threads = max((s.threads for s in (base, new) if math.isfinite(s.threads)), default=0)
+    if not found and not can_judge(base.n, new.n, paired) and threads > _SINGLE_THREAD:
+        judged = [(pd.Series(j).median(), pd.Series(s).median())
+                  for side in (base, new) for _, _, j, s in side.cells]
+        m = split_modes([a for a, _ in judged], [b for _, b in judged], min_per_mode=1,
+                        where="base and new runs", unit="cells")
+        if m is not None:
+            found.append(m)
+    return Stability(found, len(base.cells) + len(new.cells))
+
+
+def judge(base_walls, new_walls, threshold: Threshold,
+          paired: bool = False) -> tuple[str, str, Estimate]:
+    """(verdict, reason, ratio) from the walls alone: the rank interval at RANK_LEVEL must
+    exclude 1 and the estimated change (the median over every new/base pair of walls, the
+    ratio's value) exceed the threshold. Too few repeats for the test: indicative only,
+    unless the change is beyond INDICATIVE_BOUND."""
+    base_walls, new_walls = list(base_walls), list(new_walls)
+    ratio = ratio_of(base_walls, new_walls, paired)
+    exceeds = bool(base_walls and new_walls) and threshold.exceeded_by(
+        ratio.value, shift_seconds(new_walls, base_walls))
+    if not can_judge(len(base_walls), len(new_walls), paired):
         beyond = ratio.value >= INDICATIVE_BOUND or ratio.value <= 1 / INDICATIVE_BOUND
         if beyond and exceeds:
-            return direction, (f"one repeat per side, but beyond the {INDICATIVE_BOUND:g}x "
-                               "bound for single runs")
-        return INDICATIVE, (f"one repeat per side: no interval; fails only beyond "
-                            f"{INDICATIVE_BOUND:g}x (run repeats >= 2, 5 recommended)")
-    excludes_one = ratio.low > 1 or ratio.high < 1
-    if excludes_one and exceeds:
-        return direction, f"interval excludes 1 and change exceeds {threshold}"
-    if not excludes_one:
-        return SAME, "interval includes 1"
-    return SAME, f"interval excludes 1 but change within {threshold}"
+            return (SLOWER if ratio.value > 1 else FASTER), (
+                f"too few repeats for the rank test, but beyond the {INDICATIVE_BOUND:g}x "
+                "bound for single runs"), ratio
+        return INDICATIVE, (f"too few repeats for the rank test (n={len(base_walls)}/"
+                            f"{len(new_walls)}): fails only beyond {INDICATIVE_BOUND:g}x"), ratio
+    if ratio.low > 1 or ratio.high < 1:
+        if exceeds:
+            return (SLOWER if ratio.low > 1 else FASTER), (
+                f"interval excludes 1 and change exceeds {threshold}"), ratio
+        return SAME, f"interval excludes 1 but change within {threshold}", ratio
+    return SAME, "interval includes 1", ratio
+
+
+def _walls(base: Side, new: Side, paired: bool) -> tuple[list, list]:
+    if paired:  # one wall per block both sides ran, in block order
+        reps = sorted(set(base.walls) & set(new.walls))
+        return [base.walls[r] for r in reps], [new.walls[r] for r in reps]
+    return list(base.walls.values()), list(new.walls.values())
+
+
+def verdict(base: Side, new: Side, threshold: Threshold,
+            paired: bool = False) -> tuple[str, str, Estimate]:
+    """(verdict, reason, ratio) for one configuration: not comparable first, then unstable
+    (two modes: cannot judge at this n), then the rule on the walls (judge)."""
+    b_walls, n_walls = _walls(base, new, paired)
+    v, reason, ratio = judge(b_walls, n_walls, threshold, paired)
+    problem = not_comparable_reason(base, new)
+    if problem:
+        return NOT_COMPARABLE, problem, ratio
+    modes = stability(base, new, paired)
+    if modes.unstable:
+        alone = f"; by the walls alone: {v}" if v in (SLOWER, FASTER) else ""
+        return UNSTABLE, (f"unstable: cannot judge at n={base.n}/{new.n}: two modes, "
+                          f"{modes.text()}{alone}"), ratio
+    return v, reason, ratio
+
+
+def load_note(base: Side, new: Side) -> str:
+    """'' unless the two sides saw clearly different load (LOAD_GAP_CORES)."""
+    a, b = base.load_cores, new.load_cores
+    if not (math.isfinite(a) and math.isfinite(b)) or abs(b - a) < LOAD_GAP_CORES:
+        return ""
+    return (f"the sides saw different load: other processes kept {a:.2f} -> {b:.2f} cores "
+            "busy beside the trials; the change may be the machine's")
 
 
 def attribute(base: Side, new: Side, wall_ratio_value: float) -> tuple[str | None, str]:

@@ -9,9 +9,8 @@ from .rules import AFTER_RULES, RULES
 from .thresholds import THRESHOLDS
 
 
-def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
-    """Every rule over one run's frames, most severe first (pure). Rules judge hyperopt as
-    installed: cells of variants that modify it, and pool cells, are left out of them."""
+def _findings(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
+    """Every rule over one run's frames, with the advice attached (no support yet)."""
     from .cure import installed_only, with_advice
 
     installed = installed_only(run)
@@ -21,7 +20,17 @@ def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Findin
     findings = [f for rule in RULES for f in rule(installed, analysis)]
     for rule in AFTER_RULES:
         findings += rule(installed, analysis, list(findings))
-    findings = with_advice(findings, run)
+    return with_advice(findings, run)
+
+
+def diagnose_data(run: RunData, analysis: Analysis | None = None) -> list[Finding]:
+    """Every rule over one run's frames, most severe first (pure). Rules judge hyperopt as
+    installed: cells of variants that modify it, and pool cells, are left out of them. Each
+    finding records what it rests on (support.py): a finding seen in one cell of one repeat
+    says so and is never high; with several repeats each repeat is diagnosed alone too."""
+    from .support import with_support
+
+    findings = with_support(_findings(run, analysis), run, _findings)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.id))
 
 

@@ -43,6 +43,8 @@ def finding_text(f: Finding, colour: bool = False, width: int = 100) -> list[str
     wrap = textwrap.TextWrapper(width=max(width, 40), initial_indent="  ",
                                 subsequent_indent="  ", break_on_hyphens=False)
     lines = [f"{severity}  {f.id}"] + wrap.wrap(f.summary)
+    if f.support:
+        lines.append("  rests on: " + support_text(f.support))
     rows = f.evidence_rows()
     if rows:
         lines += ["  evidence:"] + aligned(rows, indent="    ")
@@ -51,6 +53,17 @@ def finding_text(f: Finding, colour: bool = False, width: int = 100) -> list[str
                                    subsequent_indent="       ", break_on_hyphens=False)
         lines += fix.wrap(f.recommendation)
     return lines
+
+
+def support_text(support: dict) -> str:
+    """'2 cells in repeats 0, 1, 2; held in 3 of 3' (or 'judged over the repeats together')."""
+    reps = support.get("repeats") or []
+    text = (f"{support.get('cells', 0)} cell(s) in repeat(s) "
+            + (", ".join(str(r) for r in reps) or "—"))
+    held = support.get("held_in")
+    if held is None:
+        return text + "; judged over the repeats together"
+    return text + f"; held in {len(held)} of {len(reps)}"
 
 
 def findings_text(findings: list[Finding], colour: bool = False, width: int = 100) -> str:

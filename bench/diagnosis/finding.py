@@ -28,6 +28,9 @@ class Finding:
     #: the configuration it is about: {axis: value} over the analysis' setting columns, the
     #: axes it pooled left out; None for a finding about the whole run
     configuration: Optional[dict] = None
+    #: what it rests on (support.py): {"cells": n, "repeats": [r...], "held_in": [r...] or
+    #: None where its rule judges the repeats together}; None before it is measured
+    support: Optional[dict] = None
 
     def units(self) -> dict:
         """The declared unit of every evidence key (a record's: of every member)."""

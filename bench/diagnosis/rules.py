@@ -17,6 +17,7 @@ from .overhead import dispatch_starvation, fixed_overhead, fresh_worker_per_tria
 from .placement import parallelism_above_slots, uneven_placement
 from .quality import search_quality
 from .spin_wait import spin_wait_collapse
+from .stability import unstable_configuration
 from .thresholds import THRESHOLDS
 from .threads import oversubscription, thread_mismatch
 from .unexplained import unexplained
@@ -25,7 +26,7 @@ __all__ = ["AFTER_RULES", "RULES", "THRESHOLDS", "Finding"]
 
 RULES: list[Callable[[RunData, Analysis], list[Finding]]] = [
     fixed_overhead, dispatch_starvation, thread_mismatch, oversubscription, spin_wait_collapse,
-    parallelism_above_slots, fresh_worker_per_trial, large_closure, search_quality,
+    unstable_configuration, parallelism_above_slots, fresh_worker_per_trial, large_closure, search_quality,
     uneven_placement, driver_contention,
 ]
 

@@ -16,6 +16,9 @@ SEVERITY: dict[str, tuple[str, str]] = {
                                    "collapse"),
     "spin-wait-collapse": ("high", "trials many times slower than the same model with the "
                                    "cores it needs"),
+    "unstable-configuration": ("medium", "a configuration that flips between two regimes "
+                                         "cannot be judged on one sample: its speedups and "
+                                         "comparisons need repeats"),
     "parallelism-above-slots": ("medium", "extra parallelism only queues trials and weakens "
                                           "TPE"),
     "fresh-worker-per-trial": ("medium", "a start-up cost every trial pays"),

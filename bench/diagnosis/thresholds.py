@@ -2,7 +2,10 @@
 value, so a reader can check why a finding fired or did not (`diagnose --thresholds`)."""
 from __future__ import annotations
 
-#: name -> (value, why). Rules use only these numbers.
+from ..analysis.stability import STABILITY_THRESHOLDS
+
+#: name -> (value, why). Rules use only these numbers. The stability bounds are declared
+#: where the classification lives (compare and the prediction read them there too).
 THRESHOLDS: dict[str, tuple[float, str]] = {
     "overhead_share": (0.25, "fixed SparkTrials cost per trial >= 25% of the objective's own "
                              "time caps the speedup well below the parallelism"),
@@ -58,6 +61,7 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "quality_gap": (0.05, "best loss 5% worse (relative) than serial at equal evaluations"),
     "quality_min_repeats": (2, "search quality varies a lot run to run: judge it only on "
                                "repeated cells"),
+    **STABILITY_THRESHOLDS,
 }
 
 

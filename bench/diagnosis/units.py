@@ -49,7 +49,7 @@ EVIDENCE: dict[str, str | dict] = {
     "emulated": "flag", "n_jobs": "text", "thread_env_set": "text", "cores_of": "text",
     "cores_from": "text", "openmp_runtime": "text", "omp_num_threads": "text",
     "OMP_WAIT_POLICY": "text", "GOMP_SPINCOUNT": "text", "KMP_BLOCKTIME": "text",
-    "cluster_shapes": "text", "cells_that_would_help": "text",
+    "cluster_shapes": "text", "cells_that_would_help": "text", "modes_seen_in": "text",
     # settings and counts
     "parallelism": "count", "max_evals": "count", "repeats": "count", "cells": "count",
     "spark_trials": "count", "serial_trials": "count", "trials_per_cell": "count",
@@ -68,6 +68,7 @@ EVIDENCE: dict[str, str | dict] = {
     "executor_clock_offset_s": "seconds",       # per host
     "serial_objective_s_other_thread_env": "seconds",  # per thread environment
     "measured_alternatives": "seconds",         # per change measured in the run
+    "fast_mode_s": "seconds", "slow_mode_s": "seconds",
     # ratios and shares
     "native_speedup_by_parallelism": "ratio",   # per configuration label
     "objective_ratio_serial_over_spark": "ratio",
@@ -75,6 +76,7 @@ EVIDENCE: dict[str, str | dict] = {
     "objective_slowdown_vs_native_serial": "ratio",  # per workload and n_jobs
     "slowdown": "ratio", "time_sharing_alone_would_give": "ratio", "ideal_speedup": "ratio",
     "wall_vs_reference": "ratio", "objective_vs_reference": "ratio", "unevenness": "ratio",
+    "modes_ratio": "ratio",
     "coefficient_of_variation": "number",
     "fixed_share_of_objective": "share", "share_of_slots_used_q1": "share", "share": "share",
     # cores, slots, threads, bytes, loss

@@ -11,12 +11,14 @@ from typing import Callable, Optional
 from .. import redaction
 from ..analysis import Analysis, analyze, load_run
 from ..analysis.frames import RunData
+from ..analysis.setup import setup_of
 from ..diagnosis.finding import Finding
 from ..analysis.whatif import what_if_effects
 from ..errors import BenchError
 from ..model import Manifest
 from ..storage import default_out_dir  # noqa: F401  (bench.report exports it)
-from . import captions, charts, cure, headline, html, prediction, sections, whatif
+from . import (captions, charts, cure, headline, html, prediction, sections, speedup_chart,
+               whatif)
 
 REPORT_NAME = "report.md"
 HTML_NAME = "report.html"
@@ -38,22 +40,25 @@ def _chart_specs(run: RunData, analysis: Analysis) -> list[tuple]:
     logical, physical, usable, slots = (m.logical_cores, m.physical_cores, m.usable_cores,
                                         m.task_slots)
     timeline_cells = charts.pick_timeline_cells(run.cells)
+    setups = {w: setup_of(run.manifest, run.cells, w)  # each workload's current setup
+              for w in sorted(set(run.cells["workload"]))} if len(run.cells) else {}
     return [
         ("speedup", "Speedup vs parallelism", "speedup.png",
-         lambda p: charts.plot_speedup(analysis.speedups, p),
+         lambda p: speedup_chart.plot_speedup(analysis.speedups, analysis.walls, p, setups),
          lambda: captions.speedup_caption(analysis.speedups)),
         ("objective", "Objective time per trial", "objective_time.png",
-         lambda p: charts.plot_objective_times(run.trials, p),
+         lambda p: charts.plot_objective_times(run.trials, p, setups),
          lambda: captions.objective_caption(run.trials)),
         ("latency", "Latency decomposition", "latency.png",
-         lambda p: charts.plot_latency(analysis.latency, p),
+         lambda p: charts.plot_latency(analysis.latency, p, setups),
          lambda: captions.latency_caption(analysis.latency)),
         ("timeline", "Timeline of one cell per mode", "timeline.png",
          lambda p: charts.plot_timeline(run.trials, run.cells, timeline_cells, p),
          lambda: captions.timeline_caption(run.trials, run.cells, timeline_cells,
                                            analysis.cell_concurrency, slots)),
         ("cores", "Effective cores per trial", "effective_cores.png",
-         lambda p: charts.plot_effective_cores(run.trials, logical, physical, usable, p),
+         lambda p: charts.plot_effective_cores(run.trials, logical, physical, usable, p,
+                                            setups),
          lambda: captions.effective_cores_caption(analysis.threads, logical, usable)),
         ("loss", "Best loss vs evaluations", "best_loss.png",
          lambda p: charts.plot_best_loss(analysis.loss_curves, p),

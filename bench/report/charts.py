@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from ..model import NATIVE
-from .markdown import fmt_x
+from .chart_rows import chart_rows, mark_rows, stack_labels, thin_tick_labels
 
 DPI = 100
 #: Boxes with at most this many trials also show every trial as a dot.
@@ -74,6 +74,7 @@ def _panels(n: int, width: float = 5.2, height: float = 3.8, ncols: int = 3,
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    thin_tick_labels(fig)  # a tick label too close to its neighbour is left out
     # tight: a one-panel figure is narrower than its title and shared legend; keep them whole
     fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
     return path
@@ -86,109 +87,28 @@ def _shared_legend(fig: Figure, axes) -> None:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, handle)
     fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center",
-               ncols=min(3, len(seen)), fontsize=8, frameon=False)
-
-
-def _short(label: str, width: int = 22) -> str:
-    """Break a long configuration label onto two lines for tick labels."""
-    if len(label) <= width:
-        return label
-    return label.replace(" [", "\n[").replace(" n_jobs", "\nn_jobs")
-
-
-# 1 -------------------------------------------------------------------------------------
-def plot_speedup(speedups: pd.DataFrame, path: Path) -> Path:
-    """Speedup vs parallelism with interval bars (stats: range or 95% CI), the ideal line and y = 1: one panel per
-    workload (and per n_jobs / max_evals when those vary), one line per serial condition
-    (and queue length / cluster shape when those vary), same colour for a line in every panel."""
-    data = speedups.dropna(subset=["speedup", "parallelism"])
-    if data.empty:
-        raise NoData("no spark configuration has a finished serial counterpart with the same "
-                     "workload, n_jobs and max_evals, so there is no speedup to plot")
-    show_q = data["max_queue_len"].nunique() > 1
-    show_n = data["n_jobs_label"].nunique() > 1
-    show_e = data["max_evals"].nunique() > 1
-    show_c = data["cluster_label"].nunique() > 1
-    panel_keys = ["workload", "n_jobs_label", "max_evals"]
-    line_keys = ["serial_condition", "serial_emulated", "max_queue_len", "cluster_label"]
-
-    def line_label(cond, emulated, queue, cluster) -> str:
-        label = f"vs serial [{cond}{', emulated' if emulated else ''}]"
-        label += f", q={queue}" if show_q else ""
-        return label + (f", on {cluster or 'local session'}" if show_c else "")
-
-    labels = sorted({line_label(*k) for k, _ in data.groupby(line_keys, sort=True)})
-    colors = {label: f"C{i % 10}" for i, label in enumerate(labels)}
-    panels = list(data.groupby(panel_keys, sort=True))
-    fig, axes = _panels(len(panels))
-    for ax, ((workload, njobs, evals), part) in zip(axes, panels):
-        lines = list(part.groupby(line_keys, sort=True))
-        for i, (key, line) in enumerate(lines):
-            line = line.sort_values("parallelism")
-            label = line_label(*key)
-            value = line["speedup"].to_numpy(float)
-            err = np.vstack([np.clip(value - line["speedup_low"].to_numpy(float), 0, None),
-                             np.clip(line["speedup_high"].to_numpy(float) - value, 0, None)])
-            # dodge lines sideways a little so equal points stay visible
-            x = line["parallelism"].to_numpy(float) * (1 + 0.03 * (i - (len(lines) - 1) / 2))
-            ax.errorbar(x, value, yerr=np.nan_to_num(err), marker="o", capsize=4,
-                        color=colors[label], linestyle="-." if key[1] else "-", label=label)
-            if len(lines) <= 4:
-                for xi, yi in zip(x, value):
-                    ax.annotate(fmt_x(yi), (xi, yi), textcoords="offset points",
-                                xytext=(6, 4 if i % 2 == 0 else -12), fontsize=8,
-                                color=colors[label])
-        _ideal_lines(ax, part, show_c)
-        ax.axhline(1.0, color="#999999", linestyle=":", linewidth=1, label="no speedup (1×)")
-        _speedup_axes(ax, part)
-        title = f"workload: {workload}"
-        title += f", n_jobs={njobs}" if show_n else ""
-        ax.set_title(title + (f", evals={evals}" if show_e else ""), fontsize=10)
-        ax.set_xlabel("SparkTrials parallelism (trials at once)")
-        ax.grid(alpha=0.3)
-    _shared_legend(fig, axes)
-    fig.suptitle("Speedup of SparkTrials over serial Trials (median of repeats; bars: "
-                 "min–max range under 5 repeats, else 95% CI)")
-    return _save(fig, path)
-
-
-def _ideal_lines(ax, part: pd.DataFrame, show_cluster: bool) -> None:
-    """min(parallelism, task slots), one dashed line per cluster shape."""
-    styles = ["--", (0, (1, 2)), (0, (5, 2, 1, 2)), (0, (8, 3))]
-    for j, (cluster, by_cluster) in enumerate(part.groupby("cluster_label", sort=True)):
-        ideal = by_cluster.groupby("parallelism")["ideal"].max().sort_index()
-        where = f" on {cluster or 'local session'}" if show_cluster else ""
-        ax.plot(ideal.index.to_numpy(float), ideal.to_numpy(float), color="black",
-                linestyle=styles[j % len(styles)], linewidth=1,
-                marker="_" if len(ideal) == 1 else None, markersize=30,
-                label=f"ideal = min(parallelism, task slots){where}")
-
-
-def _speedup_axes(ax, part: pd.DataFrame) -> None:
-    """Parallelism ticks (log2 when wide); y linear from 0, or log when speedups span a
-    factor of ten or more (e.g. 0.05× next to the ideal 2×)."""
-    ticks = sorted(part["parallelism"].astype(int).unique())
-    if ticks[-1] / ticks[0] >= 4:
-        ax.set_xscale("log", base=2)
-    ax.set_xticks(ticks, [str(t) for t in ticks])
-    ax.minorticks_off()
-    values = part[["speedup", "speedup_low", "speedup_high", "ideal"]].to_numpy(float)
-    top, low = np.nanmax(values), np.nanmin(values)
-    if low > 0 and top / low > 10:
-        ax.set_yscale("log")
-        ax.set_ylim(low / 1.5, top * 1.5)
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel("speedup, × (log scale)")
-    else:
-        ax.set_ylim(0, max(1.2, top * 1.15))
-        ax.set_ylabel("speedup, × (serial wall ÷ spark wall)")
+               ncols=min(2, len(seen)), fontsize=8, frameon=False)
 
 
 # 2 -------------------------------------------------------------------------------------
-def _box_by_setting(trials: pd.DataFrame, column: str, title: str, ylabel: str,
-                    log: bool, hlines: list[tuple[float, str, str]] = ()) -> Figure:
+def _row_panels(n_workloads: int, rows: int, width: float = 7.0):
+    """Side-by-side panels (two per line) tall enough for `rows` rows of one line each."""
+    ncols = min(2, max(1, n_workloads))
+    nrows = math.ceil(n_workloads / ncols)
+    fig = Figure(figsize=(width * ncols, nrows * (0.3 * rows + 1.4) + 0.9), dpi=DPI,
+                 layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    for ax in axes[n_workloads:]:
+        ax.set_visible(False)
+    return fig, axes[:n_workloads]
+
+
+def _box_by_setting(trials: pd.DataFrame, column: str, title: str, xlabel: str,
+                    log: bool, vlines: list[tuple[float, str, str]] = (),
+                    setups: dict | None = None) -> Figure:
+    """Horizontal boxes of a per-trial measure, one row per configuration, the current
+    setup and its fixes first (bench.report.chart_rows)."""
     data = trials[trials[column].notna()]
     if log:
         data = data[data[column] > 0]
@@ -196,69 +116,74 @@ def _box_by_setting(trials: pd.DataFrame, column: str, title: str, ylabel: str,
         raise NoData(f"no trial recorded {column}")
     colors = palette(_ordered_settings(data))
     workloads = _workloads(data)
-    width = max(4.5, 0.8 * data["setting"].nunique() + 1.5)
-    fig, axes = _panels(len(workloads), width=width, ncols=max(1, int(16 // width)))
+    picked = {w: chart_rows(data[data["workload"] == w], setups) for w in workloads}
+    fig, axes = _row_panels(len(workloads), max(len(r) for r, _ in picked.values()))
     for ax, workload in zip(axes, workloads):
         part = data[data["workload"] == workload]
-        settings = _ordered_settings(part)
-        values = [part.loc[part["setting"] == s, column].to_numpy(float) for s in settings]
+        rows, left_out = picked[workload]
+        values = [part.loc[part["setting"] == s, column].to_numpy(float) for s in rows["setting"]]
+        y = np.arange(len(rows))[::-1] + 1
         few = all(len(v) <= STRIP_MAX for v in values)  # points drawn one by one instead
-        box = ax.boxplot(values, tick_labels=[_short(s) for s in settings], patch_artist=True,
+        box = ax.boxplot(values, positions=y, orientation="horizontal", patch_artist=True,
                          widths=0.6, showfliers=not few,
                          flierprops={"markersize": 2, "alpha": 0.4},
                          medianprops={"color": "black"})
-        for patch, setting in zip(box["boxes"], settings):
+        for patch, setting in zip(box["boxes"], rows["setting"]):
             patch.set_facecolor(colors[setting])
             patch.set_alpha(0.6)
-        _strip(ax, values)
-        for y, style, label in hlines:
-            ax.axhline(y, color="#d62728", linestyle=style, linewidth=1.2, label=label)
+        _strip(ax, values, positions=y)
+        ax.set_yticks(y, rows["label"].tolist(), fontsize=8)
+        mark_rows(ax, y, rows)
+        for x, style, label in vlines:
+            ax.axvline(x, color="#d62728", linestyle=style, linewidth=1.2, label=label)
         if log:
-            ax.set_yscale("log")
-            _plain_log_labels(ax, np.concatenate(values))
-        ax.set_title(f"workload: {workload}")
-        ax.set_ylabel(ylabel)
-        ax.set_xlabel("configuration (mode, parallelism, condition)")
-        ax.tick_params(axis="x", labelsize=8, labelrotation=30)
-        ax.grid(axis="y", alpha=0.3, which="both" if log else "major")
-        if hlines:
-            ax.legend(fontsize=8, loc="best")
-    fig.suptitle(title)
+            ax.set_xscale("log")
+            _plain_log_labels(ax.xaxis, np.concatenate(values))
+        ax.set_title(f"workload: {workload}", fontsize=10)
+        ax.set_xlabel(xlabel + (f"\n({left_out} more configurations in the tables)"
+                                if left_out else ""), fontsize=9)
+        ax.grid(axis="x", alpha=0.3, which="both" if log else "major")
+        if vlines:
+            ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(title + " — current setup in bold, its one-axis fixes above the line",
+                 fontsize=11)
     return fig
 
 
-def _strip(ax, values: list[np.ndarray], max_points: int = None) -> None:
+def _strip(ax, values: list[np.ndarray], positions, max_points: int = None) -> None:
     """Overlay the individual trials when there are few enough to see one by one."""
     rng = np.random.default_rng(0)
     max_points = STRIP_MAX if max_points is None else max_points
-    for i, vals in enumerate(values, start=1):
+    for pos, vals in zip(positions, values):
         if 0 < len(vals) <= max_points:
-            ax.scatter(i + rng.uniform(-0.15, 0.15, len(vals)), vals, s=9, color="black",
+            ax.scatter(vals, pos + rng.uniform(-0.15, 0.15, len(vals)), s=9, color="black",
                        alpha=0.45, linewidths=0, zorder=3)
 
 
-def _plain_log_labels(ax, values: np.ndarray) -> None:
-    """Log axes labelled 0.2, 1, 5 rather than 2×10⁻¹; minor ticks labelled on short ranges."""
+def _plain_log_labels(axis, values: np.ndarray) -> None:
+    """Log axes labelled 0.2, 1, 5 rather than 2×10⁻¹; minor ticks labelled on short ranges
+    (labels that would overlap are left out by thin_tick_labels)."""
     plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(plain)
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(plain)
     values = values[np.isfinite(values) & (values > 0)]
     short = len(values) and values.max() / values.min() < 2.5
-    ax.yaxis.set_minor_formatter(plain if short else NullFormatter())
-    ax.tick_params(axis="y", which="minor", labelsize=7)
+    axis.set_minor_formatter(plain if short else NullFormatter())
+    axis.set_tick_params(which="minor", labelsize=7)
 
 
-def plot_objective_times(trials: pd.DataFrame, path: Path) -> Path:
+def plot_objective_times(trials: pd.DataFrame, path: Path, setups: dict | None = None) -> Path:
     """Per-trial objective time by configuration, log scale, one panel per workload."""
-    fig = _box_by_setting(trials, "objective_s", "Objective time per trial by configuration "
-                          "(box: quartiles, whiskers: 1.5 IQR)",
-                          "objective time per trial (s, log scale)", log=True)
+    fig = _box_by_setting(trials, "objective_s", "Objective time per trial (box: quartiles, "
+                          "whiskers: 1.5 IQR)", "objective time per trial, s (log scale)",
+                          log=True, setups=setups)
     return _save(fig, path)
 
 
 # 3 -------------------------------------------------------------------------------------
-def plot_latency(latency: pd.DataFrame, path: Path) -> Path:
-    """Stacked horizontal bars of the mean latency parts per configuration and workload."""
+def plot_latency(latency: pd.DataFrame, path: Path, setups: dict | None = None) -> Path:
+    """Stacked horizontal bars of the mean latency parts per configuration, one panel per
+    workload; the current setup and its fixes at the user's parallelism first."""
     means = ["mean_" + p for p in PART_COLORS]
     data = latency.dropna(subset=means)
     data = data[data["trials_complete"] > 0]
@@ -266,31 +191,31 @@ def plot_latency(latency: pd.DataFrame, path: Path) -> Path:
         raise NoData("no trial has all four latency parts (suggest, book, start/end and "
                      "refresh times)")
     workloads = _workloads(data)
-    rows = [len(data[data["workload"] == w]) for w in workloads]
-    fig = Figure(figsize=(10, sum(0.45 * r + 1.3 for r in rows) + 0.9), dpi=DPI,
-                 layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(len(workloads), 1, squeeze=False,
-                        gridspec_kw={"height_ratios": [r + 1.5 for r in rows]}).ravel()
+    picked = {w: chart_rows(data[data["workload"] == w], setups) for w in workloads}
+    fig, axes = _row_panels(len(workloads), max(len(r) for r, _ in picked.values()), 7.5)
     for ax, workload in zip(axes, workloads):
-        part = data[data["workload"] == workload].sort_values("setting_order")
-        y = np.arange(len(part))[::-1]
-        left = np.zeros(len(part))
+        rows, left_out = picked[workload]
+        y = np.arange(len(rows))[::-1]
+        left = np.zeros(len(rows))
         for name, color in PART_COLORS.items():
-            width = np.clip(part["mean_" + name].to_numpy(float), 0, None)
+            width = np.clip(rows["mean_" + name].to_numpy(float), 0, None)
             ax.barh(y, width, left=left, color=color, height=0.6, label=PART_NAMES[name],
                     edgecolor="white", linewidth=0.5)
             left += width
-        for yi, total, share in zip(y, left, part["share_pre_objective"]):
-            ax.text(total, yi, f"  {share:.0%} before objective", va="center", fontsize=8)
-        ax.set_yticks(y, part["setting"].tolist(), fontsize=9)
-        ax.set_xlim(0, left.max() * 1.35 if left.max() > 0 else 1)
+        for yi, total, share in zip(y, left, rows["share_pre_objective"]):
+            ax.text(total, yi, f" {share:.0%}", va="center", fontsize=8)
+        ax.set_yticks(y, rows["label"].tolist(), fontsize=8)
+        mark_rows(ax, y, rows)
+        ax.set_xlim(0, left.max() * 1.18 if left.max() > 0 else 1)
         ax.set_title(f"workload: {workload}", fontsize=10)
-        ax.set_xlabel("mean seconds per trial (suggested → result recorded)")
+        ax.set_xlabel("mean seconds per trial, suggested → result recorded\n(% before the "
+                      "objective)" + (f"; {left_out} more configurations in the tables"
+                                      if left_out else ""), fontsize=9)
         ax.grid(axis="x", alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
-    fig.suptitle("Where each trial's latency goes (mean per trial)")
+    fig.suptitle("Where each trial's latency goes (mean per trial) — current setup in bold, "
+                 "its one-axis fixes above the line", fontsize=11)
     return _save(fig, path)
 
 
@@ -406,7 +331,7 @@ def plot_timeline(trials: pd.DataFrame, cells: pd.DataFrame, cell_ids: list[str]
 
 # 5 -------------------------------------------------------------------------------------
 def plot_effective_cores(trials: pd.DataFrame, logical_cores, physical_cores, usable_cores,
-                         path: Path) -> Path:
+                         path: Path, setups: dict | None = None) -> Path:
     """Effective cores per trial by configuration, with the host's core counts marked (and the
     usable cores, when a CPU quota or the affinity mask allows fewer than the host has)."""
     lines = []
@@ -420,29 +345,32 @@ def plot_effective_cores(trials: pd.DataFrame, logical_cores, physical_cores, us
                       f"host physical cores ({int(physical_cores)})"))
     fig = _box_by_setting(trials, "effective_cores",
                           "Cores each trial kept busy (process CPU time ÷ objective time)",
-                          "effective cores per trial", log=False, hlines=lines)
+                          "effective cores per trial", log=False, vlines=lines, setups=setups)
     for ax in fig.axes:
         if ax.get_visible():
-            ax.set_ylim(bottom=0)
+            ax.set_xlim(left=0)
     return _save(fig, path)
 
 
 # 6 -------------------------------------------------------------------------------------
 def plot_best_loss(curves: pd.DataFrame, path: Path) -> Path:
-    """Best loss so far against evaluations, median over repeats with the interquartile band."""
+    """Best loss so far against evaluations, median over repeats with the interquartile band;
+    configurations whose curves are identical (the same points evaluated in the same order)
+    share one line."""
     data = curves.dropna(subset=["best_loss_median"])
     if data.empty:
         raise NoData("no trial returned a loss")
     colors = palette(_ordered_settings(data))
     workloads = _workloads(data)
-    fig, axes = _panels(len(workloads))
+    lines = {w: _distinct_curves(data[data["workload"] == w]) for w in workloads}
+    entries = sum(len(v) for v in lines.values())
+    fig, axes = _panels(len(workloads), height=3.8 + 0.1 * math.ceil(entries / 2))
     for ax, workload in zip(axes, workloads):
-        part = data[data["workload"] == workload]
-        for setting in _ordered_settings(part):
-            line = part[part["setting"] == setting].sort_values("k")
+        for setting, same, line in lines[workload]:
             k = line["k"].to_numpy(float)
+            label = f"{setting}" + (f" and {same} more with the same losses" if same else "")
             ax.plot(k, line["best_loss_median"].to_numpy(float), color=colors[setting],
-                    label=setting, linewidth=1.6, drawstyle="steps-post",
+                    label=label, linewidth=1.6, drawstyle="steps-post",
                     linestyle="-" if setting.startswith("spark") else "--")
             ax.fill_between(k, line["best_loss_q25"].to_numpy(float),
                             line["best_loss_q75"].to_numpy(float), color=colors[setting],
@@ -455,6 +383,21 @@ def plot_best_loss(curves: pd.DataFrame, path: Path) -> Path:
     _shared_legend(fig, axes)
     fig.suptitle("Search quality: best loss after k evaluations (band: quartiles of repeats)")
     return _save(fig, path)
+
+
+def _distinct_curves(part: pd.DataFrame) -> list[tuple[str, int, pd.DataFrame]]:
+    """(first configuration, how many others have the same curve, its rows) per distinct
+    curve, in the configuration order."""
+    out: dict = {}
+    for setting in _ordered_settings(part):
+        line = part[part["setting"] == setting].sort_values("k")
+        key = tuple(np.round(line[["k", "best_loss_median", "best_loss_q25",
+                                   "best_loss_q75"]].to_numpy(float), 9).ravel())
+        if key in out:
+            out[key][1] += 1
+        else:
+            out[key] = [setting, 0, line]
+    return [tuple(v) for v in out.values()]
 
 
 def plot_cluster_sizing(sizing: pd.DataFrame, path: Path) -> Path:
@@ -471,22 +414,27 @@ def plot_cluster_sizing(sizing: pd.DataFrame, path: Path) -> Path:
                                                          shapes["total_cores"])]
     configs = sizing.assign(config=sizing["configuration"])  # every axis but the shape
     colors = palette(sorted(configs["config"].unique()))
+    labels_of = []
     for ax, workload in zip(axes, workloads):
         part = configs[configs["workload"] == workload]
+        items = []
         for config, grp in part.groupby("config", sort=True):
             grp = grp.sort_values("cluster_label", key=lambda s: s.map(xpos))
             ax.plot([xpos[c] for c in grp["cluster_label"]], grp["wall_median_s"], marker="o",
                     color=colors[config], label=config)
-            for x, y, cs in zip(grp["cluster_label"], grp["wall_median_s"], grp["core_s_per_trial"]):
-                ax.annotate(f"{cs:.1f} core·s/trial", (xpos[x], y), textcoords="offset points",
-                            xytext=(4, 4), fontsize=7, color=colors[config])
+            items += [(xpos[x], y, f"{cs:.1f} core·s/trial", colors[config]) for x, y, cs in
+                      zip(grp["cluster_label"], grp["wall_median_s"], grp["core_s_per_trial"])]
+        labels_of.append((ax, items))
         ax.set_xticks(range(len(ticks)), ticks, fontsize=8)
-        ax.set_xlim(-0.5, len(ticks) - 0.5)
-        ax.set_ylim(bottom=0)
+        ax.set_xlim(-0.5, len(ticks) - 0.1)  # room on the right for the last shape's labels
+        ax.set_ylim(0, part["wall_median_s"].max() * 1.15)
         ax.set_title(f"workload: {workload}", fontsize=10)
         ax.set_xlabel("cluster shape (workers x cores; tc = spark.task.cpus)")
         ax.set_ylabel("fmin wall time, s (median)")
         ax.grid(alpha=0.3)
     fig.suptitle("Wall time by cluster shape, ordered by total executor cores")
     _shared_legend(fig, axes)
+    fig.canvas.draw()  # the layout first: labels are stacked in its pixels
+    for ax, items in labels_of:
+        stack_labels(ax, items, dx_pt=4, fontsize=7)
     return _save(fig, path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..analysis.cure import cell_ideals, variant_savings, wall_over_ideal
 from ..analysis.frames import RunData
@@ -70,10 +71,7 @@ def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
             ax.plot(pts["trial_s"], pts["wall_over_ideal"], marker="o", label=label,
                     color=_COLORS.get(name), linestyle="--" if name in ("serial", "pool") else "-")
         ax.axhline(1.0, color="black", linewidth=1, label="ideal (Σ objective ÷ slots)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ticks = sorted(part["trial_s"].unique())
-        ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
+        _axes(ax, sorted(part["trial_s"].unique()))
         ax.set_xlabel("trial length: median objective time, s")
         ax.set_ylabel("(warm-up + fmin wall) ÷ ideal wall")
         ax.set_title(f"parallelism {par}")
@@ -87,6 +85,19 @@ def plot_wall_over_ideal(lines: pd.DataFrame, path: Path) -> Path:
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2,
                fontsize=8, frameon=False)
     return _save(fig, path)
+
+
+def _axes(ax, lengths: list[float]) -> None:
+    """x: the trial lengths measured (log when they span 3x or more), labelled plainly, a
+    label too close to its neighbour left out; y: log, labelled 1, 2, 5, 10."""
+    if lengths[-1] / lengths[0] >= 3:
+        ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(lengths, [f"{t:.2g}" for t in lengths])
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def section(run: RunData, out_dir: Path) -> list[str]:

@@ -18,13 +18,6 @@ from .markdown import (EMULATED_LABEL, flatten, fmt_bytes, fmt_ci, fmt_int, fmt_
                        fmt_x_ci, is_missing, key_value_table, table)
 
 
-def _by_setting(df: pd.DataFrame) -> dict:
-    """Rows of a per-configuration table keyed by (workload, setting label)."""
-    if df is None or len(df) == 0:
-        return {}
-    return {(r["workload"], r["setting"]): r for r in df.to_dict("records")}
-
-
 # --- what was run, on what ----------------------------------------------------------------
 #: (title, anchor) of the report's main sections, for the contents line
 CONTENTS = [("headline", "headline"), ("findings", "findings"),
@@ -133,8 +126,9 @@ def emulated_conditions(manifest: Manifest) -> set[str]:
 
 
 def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
-    """Per workload: one row per configuration with wall, speedup, efficiency and per-trial
-    medians; speedup is against native serial (else the first serial condition)."""
+    """Per workload: one row per configuration with its fmin wall time. Each other measure
+    has one table of its own below (speedups, per-trial latency, cores and threads); this
+    one does not repeat them."""
     walls = analysis.walls
     lines = ["## Summary per workload", ""]
     if len(walls) == 0:
@@ -142,27 +136,17 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
     lines += ["Wall = one fmin call, median over repeats. Intervals: with fewer than 5 "
               "repeats the min–max range of what was observed (labelled range; not a "
               "confidence interval), from 5 repeats a 95% bootstrap interval (CI); n = "
-              "repeats behind it. Speedup = median serial wall ÷ median spark time, where "
-              "time = warm-up before the clock (workers a variant or the pool started "
-              "first) + wall (interval over the repeats of both, paired by repeat when both "
-              "ran in the same repeat blocks). Efficiency = speedup ÷ parallelism. Overhead = "
-              "per-trial latency (suggested → result recorded) minus objective time.", ""]
-    latency = _by_setting(analysis.latency)
-    threads = _by_setting(analysis.threads)
-    speed = analysis.speedups
+              "repeats behind it. Warm-up = seconds spent starting workers before the clock "
+              "(a variant or the pool started them first); every speedup counts it with the "
+              "wall. Speedups are in [Speedup against every serial condition]"
+              "(#speedup-against-every-serial-condition), per-trial medians in [Per-trial "
+              "latency split](#per-trial-latency-split), cores and threads in [Cores and "
+              "threads per trial](#cores-and-threads-per-trial).", ""]
     warm = bool((walls["warmup_median_s"].fillna(1.0) > 0).any())  # NaN: pool, not recorded
     for workload, grp in walls.groupby("workload", sort=True):
         lines += [f"### {workload}", ""] + failed_modes_note(grp)
-        sp = speed[speed["workload"] == workload]
-        native = sp[sp["serial_condition"] == NATIVE]
-        ref = native if len(native) else sp
-        against = ref["serial_condition"].iloc[0] if len(ref) else None
-        ref = ref[ref["serial_condition"] == against] if against else ref
-        ref = {r["setting"]: r for r in ref.to_dict("records")}
         rows = []
         for w in grp.sort_values("setting_order").to_dict("records"):
-            key = (workload, w["setting"])
-            lat, thr, s = latency.get(key, {}), threads.get(key, {}), ref.get(w["setting"])
             rows.append([
                 w["setting"] + (" " + EMULATED_LABEL if w["condition"] in emulated else ""),
                 f"{w['cells']}" + (f" (+{w['cells_failed']} failed)"
@@ -172,19 +156,11 @@ def summary(analysis: Analysis, emulated: set[str] = frozenset()) -> list[str]:
                 fmt_ci(w["wall_median_s"], w["wall_low_s"], w["wall_high_s"],
                        n=w["cells"], kind=w.get("wall_interval")),
             ] + ([fmt_s(w["warmup_median_s"])] if warm else []) + [
-                fmt_x_ci(s["speedup"], s["speedup_low"], s["speedup_high"], s.get("speedup_n"),
-                         s.get("speedup_interval")) if s else "—",
-                fmt_num(s["efficiency"]) if s else "—",
-                fmt_s(lat.get("median_objective_s")), fmt_s(lat.get("median_overhead_s")),
-                fmt_num(thr.get("effective_cores_median")),
-                fmt_num(thr.get("peak_threads_median"), 0),
+                f"{w['trials_ok']} of {w['trials_asked']}",
             ])
-        head = f"speedup vs serial [{against}] (interval, n)" if against else "speedup"
-        lines += [table(
-            ["configuration", "cells", "fmin wall, s (interval, n)"]
-            + (["warm-up before the clock, s"] if warm else []) + [head, "efficiency",
-             "objective, s (median)", "overhead per trial, s (median)",
-             "effective cores (median)", "peak threads (median)"], rows), ""]
+        lines += [table(["configuration", "cells", "fmin wall, s (interval, n)"]
+                        + (["warm-up before the clock, s"] if warm else []) + ["trials ok"],
+                        rows), ""]
     return lines
 
 

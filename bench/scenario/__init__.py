@@ -11,9 +11,10 @@ settings for the manifest.
 from .describe import describe_settings, space_text
 from .loading import Scenario, find_scenarios, load, ship_by_value, source_sha256
 from .schema import (ALGOS, CLUSTER_KEYS, CONDITION_KEYS, DATA_KEYS, DEFAULTS, KEYS, PROFILES,
-                     SLEEP_KEYS, WORKLOAD_KEYS, resolve, validate)
+                     SLEEP_KEYS, WORKLOAD_KEYS, profile_names, resolve, validate)
 
 __all__ = ["ALGOS", "CLUSTER_KEYS", "CONDITION_KEYS", "DATA_KEYS", "DEFAULTS", "KEYS",
            "PROFILES", "SLEEP_KEYS", "WORKLOAD_KEYS", "Scenario", "describe_settings",
-           "find_scenarios", "load", "resolve", "ship_by_value", "source_sha256", "space_text",
+           "find_scenarios", "load", "profile_names", "resolve", "ship_by_value", "source_sha256",
+           "space_text",
            "validate"]

@@ -4,15 +4,18 @@ naming the file, the key and the problem."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
+from .. import fixes
 from ..errors import BenchError
 from ..model import MODES, NATIVE
 from ..shapes import parse_shape, shape_label
 from ..workloads import BUILTINS, SLEEP, accepts_n_jobs
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full")  # every scenario has these; it may declare more
+PROFILE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 ALGOS = ("tpe", "rand")
 
 #: key -> (accepted types, description) for the top level of SCENARIO.
@@ -44,7 +47,11 @@ KEYS: dict[str, tuple[tuple, str]] = {
                        "same pre-drawn points in the same order; see bench.points)"),
     "clusters": ((list,), "standalone cluster shapes for spark cells: 'NxC' or "
                           "{'shape': 'NxC', 'task_cpus': k, 'memory': '1g'}"),
-    "profiles": ((dict,), "per-profile overrides: {'quick': {...}, 'full': {...}}"),
+    "fixes": ((dict,), "run the named axes as one-axis fixes from the current setup (each "
+                       "axis' first value) instead of crossing them: {axis: {'modes': [...], "
+                       "'parallelism': [...]}} (see bench.fixes)"),
+    "profiles": ((dict,), "per-profile overrides: {'quick': {...}, 'full': {...}}; other "
+                          "names add profiles of their own"),
     "stack": ((str,), "software stack (stacks.toml) the scenario runs on; run --stack "
                       "overrides it"),
 }
@@ -75,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout_s": None,
     "variants": ["stock"],
     "points": "search",
+    "fixes": None,
 }
 
 
@@ -139,6 +147,7 @@ def validate(settings: dict, path: Path) -> dict:
             w["thread_env"] = _thread_envs(w["thread_env"], f"workloads[{i}].thread_env", c)
     settings["clusters"] = _clusters(settings.get("clusters", []), c)
     _check_variants_and_points(settings, c)
+    fixes.check(settings, c.fail)
     for k, v in settings["spark_conf"].items():
         if not isinstance(k, str) or not _is(v, (str, int, float, bool)):
             c.fail(f"spark_conf.{k}", "keys must be strings and values scalars")
@@ -354,15 +363,17 @@ def _cluster_entry(entry, i: int, c: "_Checker") -> dict:
 
 def resolve(raw: dict, profile: str, path: Path) -> dict:
     """Defaults, then the scenario's keys, then its profile's overrides."""
-    if profile not in PROFILES:
-        raise BenchError(f"--profile: unknown profile {profile!r} (allowed: {', '.join(PROFILES)})")
     raw = dict(raw)
     profiles = raw.pop("profiles", {}) or {}
     if not isinstance(profiles, dict):
         raise BenchError(f"{path}: profiles: expected dict, got {type(profiles).__name__}")
     for pname in profiles:
-        if pname not in PROFILES:
-            raise BenchError(f"{path}: profiles.{pname}: unknown profile (allowed: {', '.join(PROFILES)})")
+        if not isinstance(pname, str) or not PROFILE_NAME.fullmatch(pname):
+            raise BenchError(f"{path}: profiles.{pname}: a profile name is lower-case letters, "
+                             "digits, '-' or '_', starting with a letter")
+    if profile not in profile_names(profiles):
+        raise BenchError(f"--profile: unknown profile {profile!r} (allowed: "
+                         f"{', '.join(profile_names(profiles))})")
     settings = copy.deepcopy(DEFAULTS)
     for source in (raw, profiles.get(profile) or {}):
         if not isinstance(source, dict):
@@ -375,3 +386,8 @@ def resolve(raw: dict, profile: str, path: Path) -> dict:
     if "profiles" in (profiles.get(profile) or {}):
         raise BenchError(f"{path}: profiles.{profile}.profiles: profiles cannot nest")
     return validate(settings, path)
+
+
+def profile_names(profiles: dict) -> list[str]:
+    """quick and full (every scenario has them), then the scenario's own, in its order."""
+    return list(PROFILES) + [p for p in profiles if p not in PROFILES]
