@@ -1,5 +1,5 @@
 """Out-of-sample validation across repeats, intervals that carry the repeat spread, and the
-stability rule (bench.predict.holdout, intervals, stability)."""
+stability rule they judge by (bench.predict.holdout, intervals; bench.analysis.stability)."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,15 +16,7 @@ from bench.predict.grouping import ClassKey
 from bench.predict.holdout import HoldoutRow, held_out, summary
 from bench.predict.intervals import interval, repeat_ratios
 from bench.predict.prepare import prepare
-from bench.predict.stability import classify
 from tests.test_predict import write_loop_run
-
-
-def test_repeats_far_apart_make_a_configuration_unstable():
-    assert classify([12.0, 19.0, 13.0]) == "unstable"      # 19 > 1.5 x 12
-    assert classify([12.0, 17.0, 13.0]) == "stable"
-    assert classify([12.0]) == "single"
-    assert classify([12.0, float("nan")]) == "single"
 
 
 def test_the_interval_combines_every_draw_with_every_repeat_ratio():
@@ -48,15 +40,15 @@ def test_repeat_ratios_are_walls_over_their_configurations_median_per_class():
     assert sorted(ratios[ClassKey("lgbm", "2")]) == pytest.approx([10 / 15, 1.0, 20 / 15])
 
 
-def _row(walls, predicted, low, high, setting="spark p=2 q=2"):
+def _row(walls, predicted, low, high, setting="spark p=2 q=2", stability="stable"):
     return HoldoutRow(setting=setting, workload="lgbm", n_jobs="2", walls=tuple(walls),
-                      stability=classify(walls), predicted_s=predicted, low_s=low, high_s=high)
+                      stability=stability, predicted_s=predicted, low_s=low, high_s=high)
 
 
 def test_errors_over_stable_configurations_and_coverage_over_all():
     rows = [_row([10, 10, 11], 11.0, 9.0, 12.0, "a"),         # +10%, covered
             _row([20, 21, 22], 16.8, 15.0, 18.0, "b"),        # -20%, not covered
-            _row([12, 19, 13], 26.0, 10.0, 30.0, "c")]        # unstable, +100%, covered
+            _row([12, 19, 13], 26.0, 10.0, 30.0, "c", "unstable")]  # +100%, covered
     s = summary(rows)
     assert s["median_error"] == pytest.approx(0.15) and s["worst_error"] == pytest.approx(0.2)
     assert s["coverage"] == pytest.approx(2 / 3, abs=1e-4)
@@ -83,7 +75,14 @@ def test_holding_a_repeat_out_removes_its_cells_and_trials(tmp_path):
 def test_one_repeat_is_in_sample_only(tmp_path):
     run = load_run(write_loop_run(tmp_path, repeats=1).path)
     assert holdout.out_of_sample(run, draws=3) is None
-    assert len(holdout.in_sample(run, draws=3)) == 3
+    rows = holdout.in_sample(run, draws=3)
+    assert len(rows) == 3 and {r.stability for r in rows} == {"single"}
+
+
+def test_rows_carry_the_runs_stability_classification(tmp_path):
+    run = load_run(write_loop_run(tmp_path, repeats=2).path)
+    # every trial of the loop run takes the same time: one regime everywhere
+    assert {r.stability for r in holdout.in_sample(run, draws=3)} == {"stable"}
 
 
 def test_validate_json_gives_both_summaries_as_fractions(tmp_path, capsys):

@@ -10,8 +10,9 @@ none of the points it predicts) and is compared with the median of its measured 
 sample, the model is calibrated on everything and predicts each configuration.
 
 Errors are fractions of the measured median. Median and worst error are taken over the
-configurations whose repeats agree (bench.predict.stability: not 'unstable'); coverage (the
-measured median inside the predicted interval) over all of them.
+configurations that run in one regime (bench.analysis.stability, the rule the diagnosis and
+compare read: not flipping between two regimes within a cell or across repeats); coverage
+(the measured median inside the predicted interval) over all of them.
 """
 from __future__ import annotations
 
@@ -23,17 +24,18 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import RunData
+from ..analysis.stability import run_stability
 from ..errors import BenchError
 from .calibrate import Calibration, calibrate
 from .grouping import STOCK, ClassKey, config_key, config_keys, with_variant
 from .intervals import interval
 from .predict import DEFAULT_SEED, predict
 from .prepare import Prepared, measured_shape, prepare
-from .stability import UNSTABLE, classify
 from .validate import (TARGET_MEDIAN, TARGET_WORST, VALIDATE_DRAWS, WALL_DECIMALS,
                        spark_configs)
 
 IN_SAMPLE, OUT_OF_SAMPLE = "in_sample", "out_of_sample"
+STABLE, UNSTABLE, SINGLE = "stable", "unstable", "single"
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class HoldoutRow:
     workload: str
     n_jobs: str
     walls: tuple                     # measured fmin walls, one per repeat
-    stability: str
+    stability: str                   # STABLE, UNSTABLE or SINGLE (one repeat)
     predicted_s: float = float("nan")
     low_s: float = float("nan")
     high_s: float = float("nan")
@@ -88,20 +90,30 @@ def held_out(prepared: Prepared, repeat: int) -> Prepared:
     return dataclasses.replace(prepared, cells=cells, trials=trials)
 
 
-def _configurations(run: RunData, variant: str) -> list[tuple[dict, pd.DataFrame]]:
-    """(configuration row, its usable spark cells) per spark configuration of the variant."""
+def _configurations(run: RunData, variant: str) -> list[tuple[dict, pd.DataFrame, str]]:
+    """(configuration row, its usable spark cells, its stability) per spark configuration
+    of the variant."""
     cells = with_variant(run.cells)
     cells = cells[(cells["mode"] == "spark") & (cells["variant"] == variant)
                   & ~cells["failed"] & cells["wall_s"].notna()]
     cell_keys = config_keys(cells)
-    return [(cfg, cells[[k == config_key(cfg) for k in cell_keys]])
-            for cfg in spark_configs(run, variant).to_dict("records")]
+    regimes = run_stability(run.trials)
+    out = []
+    for cfg in spark_configs(run, variant).to_dict("records"):
+        key = config_key(cfg)
+        mine = cells[[k == key for k in cell_keys]]
+        found = regimes.get(key)
+        label = (UNSTABLE if found is not None and found.unstable else
+                 SINGLE if len(mine) < 2 else STABLE)
+        out.append((cfg, mine, label))
+    return out
 
 
-def _row(cfg: dict, mine: pd.DataFrame, walls: list, ratios: list, note: str) -> HoldoutRow:
+def _row(cfg: dict, mine: pd.DataFrame, stability: str, walls: list, ratios: list,
+         note: str) -> HoldoutRow:
     measured = tuple(float(w) for w in mine.sort_values("repeat")["wall_s"])
     base = dict(setting=str(cfg["setting"]), workload=str(cfg["workload"]),
-                n_jobs=str(cfg["n_jobs_label"]), walls=measured, stability=classify(measured))
+                n_jobs=str(cfg["n_jobs_label"]), walls=measured, stability=stability)
     if not walls:
         return HoldoutRow(**base, note=note)
     low, high = interval(walls, np.array(ratios) if ratios else None)
@@ -126,8 +138,8 @@ def in_sample(run: RunData, variant: str = STOCK, draws: int = VALIDATE_DRAWS,
     """Every configuration predicted by the model calibrated on the whole run."""
     prepared = prepared if prepared is not None else prepare(run)
     cal = calibrate(run, variant, prepared=prepared)
-    return [_row(cfg, mine, *_draws(cal, cfg, mine, run, draws, seed))
-            for cfg, mine in _configurations(run, variant)]
+    return [_row(cfg, mine, label, *_draws(cal, cfg, mine, run, draws, seed))
+            for cfg, mine, label in _configurations(run, variant)]
 
 
 def out_of_sample(run: RunData, variant: str = STOCK, draws: int = VALIDATE_DRAWS,
@@ -147,7 +159,7 @@ def out_of_sample(run: RunData, variant: str = STOCK, draws: int = VALIDATE_DRAW
         except BenchError as exc:
             cals[r] = exc
     rows = []
-    for cfg, mine in _configurations(run, variant):
+    for cfg, mine, label in _configurations(run, variant):
         walls, ratios, notes = [], [], []
         for r in sorted(int(x) for x in mine["repeat"].unique()):
             cal = cals.get(r)
@@ -159,7 +171,7 @@ def out_of_sample(run: RunData, variant: str = STOCK, draws: int = VALIDATE_DRAW
             ratios += q
             if note:
                 notes.append(note)
-        rows.append(_row(cfg, mine, walls, ratios, "; ".join(dict.fromkeys(notes))))
+        rows.append(_row(cfg, mine, label, walls, ratios, "; ".join(dict.fromkeys(notes))))
     return rows
 
 
