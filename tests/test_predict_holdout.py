@@ -53,7 +53,7 @@ def test_errors_over_stable_configurations_and_coverage_over_all():
     assert s["median_error"] == pytest.approx(0.15) and s["worst_error"] == pytest.approx(0.2)
     assert s["coverage"] == pytest.approx(2 / 3, abs=1e-4)
     assert s["configurations"] == 3 and s["judged_by_error"] == 2
-    assert s["unstable"] == ["lgbm n_jobs=2 c"]
+    assert s["unstable"] == ["lgbm c"]
     assert s["within_target"] is True
     assert summary(None)["note"].startswith("in-sample only")
 

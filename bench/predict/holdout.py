@@ -193,7 +193,7 @@ def summary(rows: list[HoldoutRow] | None) -> dict:
             "worst_error_all": round(float(max(every)), 4) if every else None,
             "coverage": round(sum(covered) / len(covered), 4) if covered else None,
             "judged_by_error": len(judged),
-            "unstable": [f"{r.workload} n_jobs={r.n_jobs} {r.setting}" for r in predicted
+            "unstable": [f"{r.workload} {r.setting}" for r in predicted
                          if r.stability == UNSTABLE],
             "not_predictable": len(rows) - len(predicted),
             "within_target": (None if med is None else
