@@ -26,6 +26,15 @@ def _thread_summary(grp: pd.DataFrame) -> dict:
             "objective_s": round(median(grp["objective_s"]), 3)}
 
 
+def _threads_text(summary: dict) -> str:
+    """'2 thread(s) (OMP_NUM_THREADS=1)', or the cap and the cores used when the model's own
+    thread count is unknown (an own objective)."""
+    cap = f"OMP_NUM_THREADS={summary['omp_num_threads']}"
+    if summary["threads"] is None:
+        return f"{cap} ({summary['effective_cores']:.2f} cores used)"
+    return f"{summary['threads']} thread(s) ({cap})"
+
+
 def _other_env_note(evidence: dict, others: pd.DataFrame, condition: str, d: dict,
                     s: dict) -> str:
     """The same serial cells under other thread environments (e.g. passive waiting) separate
@@ -58,8 +67,10 @@ def _mismatch_finding(key: tuple, condition: str, serial: pd.DataFrame, p1: pd.D
         return None
     if d["threads"] is not None and s["threads"] is not None:
         differs = d["threads"] != s["threads"]  # what the model really used
-    else:  # model threads unknown (own objective): the OpenMP cap is the evidence
-        differs = d["omp_num_threads"] != s["omp_num_threads"]
+    else:  # model threads unknown (own objective): the OpenMP cap is the evidence, and it
+        # can move the time only where some trial used more than one core
+        differs = (d["omp_num_threads"] != s["omp_num_threads"]
+                   and max(d["effective_cores"], s["effective_cores"]) > T("single_thread"))
     if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
         return None
     workload, n_jobs, max_evals, env = key
@@ -84,8 +95,7 @@ def _mismatch_finding(key: tuple, condition: str, serial: pd.DataFrame, p1: pd.D
         rule="thread-mismatch", severity=severity("thread-mismatch"),
         summary=(f"{workload} n_jobs={n_jobs}{' [emulated: ' + condition + ']' if emulated else ''}: "
                  f"each spark trial is {max(ratio, 1 / ratio):.1f}x {faster} than serial "
-                 f"because it ran {s['threads']} thread(s) (OMP_NUM_THREADS={s['omp_num_threads']}) "
-                 f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"
+                 f"because it ran {_threads_text(s)} against {_threads_text(d)} in the driver"
                  + (f" {{{env}}}" if env else "") + note),
         evidence=evidence,
         recommendation=(
