@@ -22,11 +22,13 @@ def calibration_lines(cal) -> list[str]:
                   f"{np.mean(inp.kept_workers):.1f} idle per call from before it)"
                   if len(inp.startup_reused_s) else "")
         factors = inp.spin_factors
-        spread = (f", {np.min(factors):.1f}-{np.max(factors):.1f}x over {len(factors)} calls"
+        spread = (f" ({np.min(factors):.1f}-{np.max(factors):.1f}x over {len(factors)} calls)"
                   if len(factors) > 1 else "")
+        # shown when any measured call collapsed, even if the median call did not
+        collapsed = len(factors) and round(float(np.max(factors)), 1) > 1.0
         spin = (f", spin-wait factor {inp.oversubscribed_slowdown:.1f}x{spread} beside "
                 f"siblings whose threads outnumbered the cores"
-                if round(inp.oversubscribed_slowdown, 1) > 1.0 else "")
+                if collapsed or round(inp.oversubscribed_slowdown, 1) > 1.0 else "")
         lines.append(f"  {key.text()}: {cal.trials_used[key]} trials, objective "
                      f"{np.median(inp.objective_s):.3f} s alone using {inp.demand_cores:.2f} "
                      f"cores{spin}, start-up {np.median(inp.startup_fresh_s):.2f} s{reused}, "
