@@ -293,3 +293,18 @@ def test_diagnose_lists_every_threshold_and_severity(tmp_path, capsys):
     for rule, (level, _) in SEVERITY.items():
         assert f"severity {rule} = {level}: " in out
     assert "severity fixed-overhead = medium: " in out and "; high when SparkTrials" in out
+
+
+def test_configuration_ids_follow_the_one_grammar_and_are_unique(findings):
+    """Every rule that names a configuration builds its id from it (bench.diagnosis.ids):
+    the id is the rule and the configuration's tokens, so two configurations never share one."""
+    from bench.diagnosis.ids import finding_id
+
+    grammar = {"thread-mismatch", "oversubscription", "spin-wait-collapse",
+               "unstable-configuration", "unexplained", "uneven-placement"}
+    seen = {f.rule for f in findings if f.rule in grammar}
+    assert seen == grammar
+    for f in findings:
+        assert not set("{} ") & set(f.id), f.id
+        if f.rule in grammar:
+            assert f.id == finding_id(f.rule, f.configuration), f.id
