@@ -10,6 +10,8 @@ import pytest
 from bench.cli import main
 from bench.diagnosis import diagnose
 from bench.diagnosis import Finding
+from bench.diagnosis.cli import read_findings_json
+from bench.errors import BenchError
 from bench.diagnosis.evidence import aligned, evidence_rows
 from bench.diagnosis.units import UndeclaredEvidence
 from tests import fixture_records as fr
@@ -58,7 +60,9 @@ def test_json_output_is_strict_json_with_the_same_findings(known, capsys):
     main(["diagnose", str(known)])
     text = capsys.readouterr().out
     assert main(["diagnose", str(known), "--json"]) == 0
-    data = _strict(capsys.readouterr().out)
+    document = _strict(capsys.readouterr().out)
+    assert list(document) == ["format", "findings"] and document["format"] == 2
+    data = document["findings"]
     findings = diagnose(known)
     assert [d["id"] for d in data] == [f.id for f in findings]
     assert [d["id"] for d in data] == re.findall(r"^(?:HIGH|MEDIUM|LOW)  (\S+)$", text, re.M)
@@ -70,6 +74,16 @@ def test_json_output_is_strict_json_with_the_same_findings(known, capsys):
                 assert d["evidence"][key] is None  # JSON has no NaN
             elif not isinstance(value, dict):
                 assert d["evidence"][key] == pytest.approx(value)
+
+
+def test_both_json_formats_read_and_an_unknown_one_is_named(known, capsys):
+    assert main(["diagnose", str(known), "--json"]) == 0
+    document = _strict(capsys.readouterr().out)
+    findings = document["findings"]
+    assert read_findings_json(document) == findings
+    assert read_findings_json(findings) == findings  # format 1: the bare list
+    with pytest.raises(BenchError, match="unknown document \\(format 3\\)"):
+        read_findings_json({"format": 3, "findings": findings})
 
 
 def test_evidence_units_are_the_declared_ones():
