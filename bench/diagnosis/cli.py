@@ -1,7 +1,7 @@
 """`python -m bench diagnose RESULTS [--json]`: findings for people, or JSON for machines.
 
 Text output per finding: severity and id, the one-line summary, the evidence as aligned
-`name  value unit` rows, and the fix. Severity is coloured only on a terminal (and never
+`label (unit)  value  key` rows (the key as `--json` names it), and the fix. Severity is coloured only on a terminal (and never
 when NO_COLOR is set), so piped or pasted output stays plain.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def finding_text(f: Finding, colour: bool = False, width: int = 100) -> list[str
         lines.append("  rests on: " + support_text(f.support))
     rows = f.evidence_rows()
     if rows:
-        lines += ["  evidence:"] + aligned(rows, indent="    ")
+        lines += ["  evidence:"] + aligned(rows, indent="    ", dim=colour)
     if f.recommendation:
         fix = textwrap.TextWrapper(width=max(width, 40), initial_indent="  fix: ",
                                    subsequent_indent="       ", break_on_hyphens=False)
