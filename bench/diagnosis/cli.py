@@ -1,8 +1,9 @@
 """`python -m bench diagnose RESULTS [--json]`: findings for people, or JSON for machines.
 
 Text output per finding: severity and id, the one-line summary, the evidence as aligned
-`label (unit)  value  key` rows (the key as `--json` names it), and the fix. Severity is coloured only on a terminal (and never
-when NO_COLOR is set), so piped or pasted output stays plain.
+`label (unit)  value  key` rows (the key as `--json` names it), and the fix. Severity is
+coloured (and the key dimmed) only on a terminal, never when NO_COLOR is set, so piped or
+pasted output stays plain. `--json` prints {"format": 2, "findings": [...]}.
 """
 from __future__ import annotations
 
