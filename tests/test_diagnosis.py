@@ -228,7 +228,7 @@ def test_thread_mismatch_fires_with_thread_numbers_of_each_mode():
     run, an = run_of((s, trials_for(s, objective=3.0, threads=32, omp="32", eff=0.4)),
                      (k, trials_for(k, objective=0.2, threads=1, omp="1", startup=1.0, delay=1.0)))
     found = rules.thread_mismatch(run, an)
-    assert ids(found) == {"thread-mismatch:w:njNone:busy"}
+    assert ids(found) == {"thread-mismatch:w:njNone:e4:busy"}
     f = found[0]
     assert f.evidence["serial"]["threads"] == 32 and f.evidence["spark_p1"]["threads"] == 1
     assert f.evidence["objective_ratio_serial_over_spark"] == pytest.approx(15.0)
