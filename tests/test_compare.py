@@ -23,14 +23,16 @@ def write_run(root: Path, run_id: str, walls: dict, objective_s: float = 0.5,
               fixed_s: float = 0.5, env: dict | None = None, failed_trials: int = 0,
               planned_extra: list | None = None, objectives: list | None = None,
               cut_short: dict | None = None, load: float | None = None,
-              threads: int | None = None, env_sets: dict | None = None) -> Path:
+              threads: int | None = None, env_sets: dict | None = None,
+              prewarm_s: float | None = None) -> Path:
     """A run with configurations 'serial' and 'spark p=2' of workload sleep; `walls` maps
     'serial'/'spark' to one fmin wall per repeat. Every trial has the given objective time
     (or `objectives[tid]`); spark trials pay `fixed_s` before it (dispatch -> objective
     start). `cut_short` maps a name to the repeats whose cell fmin returned after 2 of its 4
     trials (timeout_s); `load` is the other processes' busy cores each trial saw; `threads`
     the model threads each trial used; `env_sets` maps a name to the thread environment the
-    harness set for its cells."""
+    harness set for its cells; `prewarm_s` the seconds each spark cell started its workers
+    before the clock (a reuse variant's warm-up)."""
     plan = []
     for name, wall_list in walls.items():
         for repeat, wall in enumerate(wall_list):
@@ -63,7 +65,10 @@ def write_run(root: Path, run_id: str, walls: dict, objective_s: float = 0.5,
             if threads is not None:
                 t["model_threads_effective"] = threads
             trials.append(t)
-        folder.append_cell(_cell_record(cell, run_id, start, wall, trials), trials)
+        record = _cell_record(cell, run_id, start, wall, trials)
+        if spark and prewarm_s is not None:
+            record["prewarm_s"] = prewarm_s
+        folder.append_cell(record, trials)
         start += wall + 1.0
     return folder.path
 
@@ -71,6 +76,18 @@ def write_run(root: Path, run_id: str, walls: dict, objective_s: float = 0.5,
 FLAT = [7.6, 7.8, 8.0, 8.2, 8.4]
 NOISY_A = [6.4, 7.2, 8.0, 8.8, 9.6]       # +-20% around 8
 NOISY_B = [9.6, 6.4, 8.8, 7.2, 8.0]       # the same values, other repeats
+
+
+def test_a_slower_warm_up_before_the_clock_is_a_regression(tmp_path):
+    """Same walls, but the candidate's workers take 4 s more to start before the clock: the
+    user pays it, so the gate counts it (warm-up + wall, frames.warmup_and_paid)."""
+    base = write_run(tmp_path, "base", {"spark": FLAT}, prewarm_s=0.0)
+    new = write_run(tmp_path, "new", {"spark": FLAT}, prewarm_s=4.0)
+    result = compare.compare_folders(base, new, "10%")
+    (row,) = result.rows
+    assert row.verdict == compare.SLOWER and result.exit_code == 1
+    assert row.ratio.value == pytest.approx(12.0 / 8.0)
+    assert "warm-up before the clock" in compare.format_text(result)
 
 
 def test_threshold_grammar_is_parsed_in_one_place():
@@ -370,7 +387,7 @@ def test_configurations_that_differ_only_in_thread_environment_keep_one_order(mo
 
     monkeypatch.setattr(comparison, "set", _InsertionOrderSet, raising=False)
     for inserted in (["OMP_WAIT_POLICY=passive", ""], ["", "OMP_WAIT_POLICY=passive"]):
-        sides = {key(env): compare.Side(walls={0: 1.0}, wall_median_s=1.0) for env in inserted}
+        sides = {key(env): compare.Side(walls={0: 1.0}, paid_median_s=1.0) for env in inserted}
         monkeypatch.setattr(comparison, "run_sides", lambda _run, sides=sides: dict(sides))
         result = compare.compare_runs(run, run)
         assert [r.settings["env_label"] for r in result.rows] == ["", "OMP_WAIT_POLICY=passive"]

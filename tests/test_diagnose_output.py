@@ -10,6 +10,8 @@ import pytest
 from bench.cli import main
 from bench.diagnosis import diagnose
 from bench.diagnosis import Finding
+from bench.diagnosis.cli import read_findings_json
+from bench.errors import BenchError
 from bench.diagnosis.evidence import aligned, evidence_rows
 from bench.diagnosis.units import UndeclaredEvidence
 from tests import fixture_records as fr
@@ -39,26 +41,31 @@ def test_text_output_has_aligned_evidence_and_no_json(known, capsys):
         assert lines[0] == f"{f.severity.upper()}  {f.id}"  # plain: stdout is not a terminal
         start = lines.index("  evidence:") + 1
         rows = lines[start:start + len(f.evidence_rows())]
-        assert all(re.match(r"^    \S+ +\S", r) for r in rows), rows
-        # names as given, values right-aligned in one column, then the unit
+        assert all(re.match(r"^    \S+.* +\S", r) for r in rows), rows
+        # label (unit) first, values right-aligned in one column, then the machine key
         ends = set()
-        for line, (name, value, unit) in zip(rows, f.evidence_rows()):
-            assert line.startswith(f"    {name} ") and line.endswith(f"{value} {unit}".strip())
-            ends.add(line.index(value, len(name) + 4) + len(value))
+        for line, row in zip(rows, f.evidence_rows()):
+            assert line.startswith(f"    {row.heading()} ") and line.endswith(f"  {row.key}")
+            ends.add(line.index(f" {row.value}  {row.key}", len(row.heading()) + 4)
+                     + len(row.value) + 1)
         assert len(ends) == 1, rows
         assert any(line.startswith("  fix: ") for line in lines)
-    fixed = blocks[1].splitlines()
-    assert "    fixed_s_per_trial                        1.00 s" in fixed
+    fixed = blocks[1]
+    assert re.search(r"^    fixed cost per trial \(s\) +1\.00  fixed_s_per_trial$", fixed, re.M)
     # parallelism 4 on 2 task slots: 2 trials at once, so the break-even of p=2
-    assert "    break_even_objective_s[4]                1.00 s" in fixed
-    assert "    native_speedup_by_parallelism[p=4 q=1]  2.67×" in fixed
+    assert re.search(r"^    break-even objective length \[4\] \(s\) +1\.00  "
+                     r"break_even_objective_s\[4\]$", fixed, re.M)
+    assert re.search(r"^    speedup on the native driver \[p=4 q=1\] +2\.67×  "
+                     r"native_speedup_by_parallelism\[p=4 q=1\]$", fixed, re.M)
 
 
 def test_json_output_is_strict_json_with_the_same_findings(known, capsys):
     main(["diagnose", str(known)])
     text = capsys.readouterr().out
     assert main(["diagnose", str(known), "--json"]) == 0
-    data = _strict(capsys.readouterr().out)
+    document = _strict(capsys.readouterr().out)
+    assert list(document) == ["format", "findings"] and document["format"] == 2
+    data = document["findings"]
     findings = diagnose(known)
     assert [d["id"] for d in data] == [f.id for f in findings]
     assert [d["id"] for d in data] == re.findall(r"^(?:HIGH|MEDIUM|LOW)  (\S+)$", text, re.M)
@@ -72,6 +79,16 @@ def test_json_output_is_strict_json_with_the_same_findings(known, capsys):
                 assert d["evidence"][key] == pytest.approx(value)
 
 
+def test_both_json_formats_read_and_an_unknown_one_is_named(known, capsys):
+    assert main(["diagnose", str(known), "--json"]) == 0
+    document = _strict(capsys.readouterr().out)
+    findings = document["findings"]
+    assert read_findings_json(document) == findings
+    assert read_findings_json(findings) == findings  # format 1: the bare list
+    with pytest.raises(BenchError, match="unknown document \\(format 3\\)"):
+        read_findings_json({"format": 3, "findings": findings})
+
+
 def test_evidence_units_are_the_declared_ones():
     rows = evidence_rows({"fixed_s_per_trial": 1.788, "share": 0.5, "slowdown": 0.004,
                           "effective_cores": 1.96, "closure_bytes": 2_500_000, "emulated": True,
@@ -81,20 +98,40 @@ def test_evidence_units_are_the_declared_ones():
                           "other_busy_cores_by_configuration": {"serial {OMP_NUM_THREADS=1}": 0.5},
                           "measured_alternatives": {"as_run": 45.0},
                           "spark_p2": {"threads": 1, "omp_num_threads": "1"}})
-    assert rows == [("fixed_s_per_trial", "1.79", "s"), ("share", "50%", ""),
-                    ("slowdown", "0.0040×", ""), ("effective_cores", "1.96", "cores"),
-                    ("closure_bytes", "2.5", "MB"), ("emulated", "yes", ""),
-                    ("break_even_objective_s[2]", "1.50", "s"),
-                    ("break_even_objective_s[1]", "never", ""),
-                    ("serial.threads", "32", "threads"), ("serial.objective_s", "4.11", "s"),
-                    ("import_s", "—", ""), ("cluster_shapes", "2x1, 1x2", ""),
-                    # a mapping's entries take the mapping's unit, whatever their names say
-                    # (the name guess this replaced read 'configuration' as a ratio)
-                    ("other_busy_cores_by_configuration[serial {OMP_NUM_THREADS=1}]", "0.50",
-                     "cores"),
-                    ("measured_alternatives.as_run", "45.0", "s"),
-                    ("spark_p2.threads", "1", "threads"), ("spark_p2.omp_num_threads", "1", "")]
-    assert aligned(rows[:2]) == ["fixed_s_per_trial  1.79 s", "share               50%"]
+    assert [(r.key, r.label, r.value, r.unit) for r in rows] == [
+        ("fixed_s_per_trial", "fixed cost per trial", "1.79", "s"),
+        ("share", "trials that started a new worker", "50%", ""),
+        ("slowdown", "slowdown", "0.0040×", ""),
+        ("effective_cores", "cores kept busy per trial", "1.96", "cores"),
+        ("closure_bytes", "objective closure size", "2.5", "MB"),
+        ("emulated", "emulated driver", "yes", ""),
+        ("break_even_objective_s[2]", "break-even objective length [2]", "1.50", "s"),
+        ("break_even_objective_s[1]", "break-even objective length [1]", "never", "s"),
+        ("serial.threads", "serial: model threads", "32", "threads"),
+        ("serial.objective_s", "serial: objective time per trial", "4.11", "s"),
+        ("import_s", "imports and set-up", "—", "s"), ("cluster_shapes", "cluster shapes",
+                                                       "2x1, 1x2", ""),
+        # a mapping's entries take the mapping's unit, whatever their names say
+        # (the name guess this replaced read 'configuration' as a ratio)
+        ("other_busy_cores_by_configuration[serial {OMP_NUM_THREADS=1}]",
+         "cores other processes kept busy [serial {OMP_NUM_THREADS=1}]", "0.50", "cores"),
+        ("measured_alternatives.as_run", "objective time with a measured change [as_run]",
+         "45.0", "s"),
+        ("spark_p2.threads", "spark p=2: model threads", "1", "threads"),
+        ("spark_p2.omp_num_threads", "spark p=2: OMP_NUM_THREADS", "1", "")]
+    assert aligned(rows[:2]) == [
+        "fixed cost per trial (s)          1.79  fixed_s_per_trial",
+        "trials that started a new worker   50%  share"]
+
+
+def test_a_rendered_finding_shows_labels_with_the_keys_beside_them(known):
+    from bench.diagnosis.cli import finding_text
+
+    f = next(f for f in diagnose(known) if "fixed_s_per_trial" in f.evidence)
+    text = "\n".join(finding_text(f))
+    assert re.search(r"^    fixed cost per trial \(s\) +\S+  fixed_s_per_trial$", text, re.M)
+    dim = "\n".join(finding_text(f, colour=True))
+    assert "  \033[2mfixed_s_per_trial\033[0m" in dim  # the key, small beside the label
 
 
 def test_an_undeclared_evidence_key_is_an_error_naming_it():

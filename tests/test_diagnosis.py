@@ -47,7 +47,7 @@ def trials_for(c, *, objective=0.3, delay=0.0, startup=0.0, ret=0.0, concurrency
                     "loss": (losses or [1.0] * n)[tid], "suggest_ts": t, "book_ts": book,
                     "start_ts": s, "end_ts": e, "refresh_ts": e + ret,
                     "objective_s": objective, "cpu_s": objective * eff,
-                    "effective_cores": eff, "peak_threads": threads + 1,
+                    "effective_cores": eff, "peak_threads": None if threads is None else threads + 1,
                     "model_threads_effective": threads, "omp_num_threads": omp,
                     "pid": pids[tid] if pids else 7, "setup_s": 0.0,
                     "wait_dispatch_s": delay, "dispatch_to_start_s": startup, "return_s": ret})
@@ -228,7 +228,7 @@ def test_thread_mismatch_fires_with_thread_numbers_of_each_mode():
     run, an = run_of((s, trials_for(s, objective=3.0, threads=32, omp="32", eff=0.4)),
                      (k, trials_for(k, objective=0.2, threads=1, omp="1", startup=1.0, delay=1.0)))
     found = rules.thread_mismatch(run, an)
-    assert ids(found) == {"thread-mismatch:w:njNone:busy"}
+    assert ids(found) == {"thread-mismatch:w:njNone:e4:busy"}
     f = found[0]
     assert f.evidence["serial"]["threads"] == 32 and f.evidence["spark_p1"]["threads"] == 1
     assert f.evidence["objective_ratio_serial_over_spark"] == pytest.approx(15.0)
@@ -264,6 +264,22 @@ def test_thread_mismatch_silent_when_threads_equal_or_time_equal():
                        (k, trials_for(k, objective=0.21, threads=1, omp="1")))
     assert rules.thread_mismatch(*same_threads) == []
     assert rules.thread_mismatch(*same_time) == []
+
+
+def test_thread_mismatch_of_an_own_objective_needs_a_trial_that_used_several_cores():
+    """An own objective: the model's threads are unknown, so the OpenMP caps (unset in the
+    driver, 1 in the executor) are the evidence, but only where some trial used more than
+    one core; a single-threaded model slower in the executor is not a thread story."""
+    s, k = cell("serial"), cell("spark", p=2)
+    def run(serial_cores):
+        return run_of((s, trials_for(s, objective=0.04, threads=None, omp=None,
+                                     eff=serial_cores)),
+                      (k, trials_for(k, objective=0.12, threads=None, omp="1", eff=0.3)))
+    assert rules.thread_mismatch(*run(0.54)) == []
+    (f,) = rules.thread_mismatch(*run(1.9))
+    assert "OMP_NUM_THREADS=1 (0.30 cores used)" in f.summary
+    assert "OMP_NUM_THREADS=unset (1.90 cores used)" in f.summary
+    assert "None thread" not in f.summary
 
 
 # --- oversubscription ---------------------------------------------------------------

@@ -626,7 +626,7 @@ def test_rows_on_a_host_their_spinning_trials_oversubscribe_get_a_note():
                       inputs={ClassKey("w", "None"): spin,
                               ClassKey("w", "1"): dataclasses.replace(spin, demand_cores=1.0)})
     here = Shape(1, 2, parallelism=2, host_cores=2, label="local")
-    assert "oversubscribed: 2 trials of 1.9 cores on 2 cores, measured 4.0x" in \
+    assert "oversubscribed: 2 trials of 1.9 threads on 2 cores, measured 4.0x" in \
         spin_wait_note(cal, ClassKey("w", "None"), here)
     assert spin_wait_note(cal, ClassKey("w", "1"), here) == ""           # 2 x 1 core fits
     assert spin_wait_note(cal, ClassKey("w", "None"),

@@ -134,8 +134,10 @@ def test_findings_are_rendered(tmp_path):
     text = build_report(folder.path, out_dir=tmp_path / "out", findings=findings).read_text()
     part = section(text, "Findings")
     assert "### [HIGH] dispatch-loop: One-second polling caps launches" in part
-    assert "| `queue_wait_s` | 1.50 s |" in part
-    assert "| `serial.effective_cores` | 1.96 cores |" in part
+    # the label people read with its unit, the value, the machine key beside them
+    assert "| evidence | value | key |" in part
+    assert "| wait in the queue (s) | 1.50 | `queue_wait_s` |" in part
+    assert "| serial: cores kept busy (cores) | 1.96 | `serial.effective_cores` |" in part
     assert "**Fix:** Set max_queue_len to the parallelism." in part
     assert "### [LOW] threads: Executors run 1 thread" in part
     assert "No diagnosis was run" not in text

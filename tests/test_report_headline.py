@@ -78,7 +78,8 @@ def test_a_run_without_what_if_cells_says_what_to_add(tmp_path):
     assert files.headline[2] == ("       vs serial Trials [busy_driver] (emulated): 4.00× at "
                                  "p=2 (ideal 2×, n=3), 5.33× at p=4 (ideal 2×, n=3)")
     # no axis with a second value: no fix row, and what to add
-    assert "- **Fixes:** none measured in this run: give an axis a second value" in text
+    assert "- **Fixes:** none measured in this run: measure the setup with one thing changed" in text
+    assert "give an axis a second value" in text and "call obs.fmin again" in text
 
 
 def test_headline_answers_the_three_questions_in_order(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from numbers import Real
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bench.analysis import GROUP_COLS
 from bench.cli import main
 from bench.diagnosis import AFTER_RULES, RULES, THRESHOLDS, Finding, diagnose_data
 from bench.diagnosis.severities import RAISED, SEVERITY, SEVERITIES
-from bench.diagnosis.units import EVIDENCE, UNITS, unit_of
+from bench.diagnosis.units import EVIDENCE, UNITS, label_of, unit_of
 from bench.report.headline import finding_workload
 from tests import test_spin_wait as sw
 from tests.test_diagnosis import (T0, _placed_run, _quality_run, cell, run_of, trials_for)
@@ -180,10 +181,23 @@ def test_every_evidence_value_has_a_declared_unit_and_numbers_stay_numbers(findi
     assert declared - seen == set()
 
 
-def test_every_declared_unit_is_in_the_vocabulary():
-    for key, unit in EVIDENCE.items():
-        for u in (unit.values() if isinstance(unit, dict) else [unit]):
-            assert u in UNITS, (key, u)
+def _reads(label) -> bool:
+    """A label is words: no machine key's underscores, except in an environment variable or
+    a parameter a user sets by that name (n_jobs, max_queue_len)."""
+    words = re.sub(r"\b([A-Z][A-Z0-9]*(_[A-Z0-9]+)+|n_jobs|max_queue_len)\b", "NAME", label)
+    return isinstance(label, str) and bool(label.strip()) and "_" not in words
+
+
+def test_every_declared_key_has_a_unit_of_the_vocabulary_and_a_label():
+    for key, (unit, label) in EVIDENCE.items():
+        assert _reads(label), (key, label)
+        members = unit.items() if isinstance(unit, dict) else [(key, (unit, label))]
+        for member, (u, member_label) in members:
+            assert u in UNITS, (key, member, u)
+            assert _reads(member_label), (key, member, member_label)
+    assert label_of("fixed_s_per_trial") == "fixed cost per trial"
+    assert label_of("spark_p4") == "spark p=4"
+    assert label_of("threads", unit_of("serial"), "serial") == "model threads"
 
 
 def test_findings_carry_their_workload_and_configuration(findings):
@@ -293,3 +307,18 @@ def test_diagnose_lists_every_threshold_and_severity(tmp_path, capsys):
     for rule, (level, _) in SEVERITY.items():
         assert f"severity {rule} = {level}: " in out
     assert "severity fixed-overhead = medium: " in out and "; high when SparkTrials" in out
+
+
+def test_configuration_ids_follow_the_one_grammar_and_are_unique(findings):
+    """Every rule that names a configuration builds its id from it (bench.diagnosis.ids):
+    the id is the rule and the configuration's tokens, so two configurations never share one."""
+    from bench.diagnosis.ids import finding_id
+
+    grammar = {"thread-mismatch", "oversubscription", "spin-wait-collapse",
+               "unstable-configuration", "unexplained", "uneven-placement"}
+    seen = {f.rule for f in findings if f.rule in grammar}
+    assert seen == grammar
+    for f in findings:
+        assert not set("{} ") & set(f.id), f.id
+        if f.rule in grammar:
+            assert f.id == finding_id(f.rule, f.configuration), f.id

@@ -46,7 +46,12 @@ def test_sleep_ground_truth_in_both_modes(truth_run):
         obj = statistics.median(t["objective_s"] for t in ts)
         eff = statistics.median(t["effective_cores"] for t in ts)
         assert abs(obj - 0.3) <= 0.05 * 0.3, (cell_id, obj)
-        assert abs(eff - min(k, cores)) <= 0.2, (cell_id, eff, k)
+        # k busy threads use k cores, or what other processes left of the host (the probe
+        # measures both; on a busy machine the second is the truth)
+        other = statistics.median(t["other_busy_cores"] for t in ts)
+        left = max(0.0, cores - other)
+        assert eff <= min(k, cores) + 0.2, (cell_id, eff, k)
+        assert eff >= min(k, cores, left) - 0.2, (cell_id, eff, k, other)
 
 
 def test_spark_trials_see_task_cpus_and_run_elsewhere(truth_run, spark):

@@ -102,9 +102,9 @@ def test_collapse_silent_with_one_thread_per_trial():
 def test_oversubscription_counts_cores_per_executor_on_cluster_shapes():
     run, an = sizing_run(n_jobs=2)
     found = {f.id: f for f in rules.oversubscription(run, an)}
-    assert set(found) == {"oversubscription:lgbm:spark:p2:@2x1:nj2:native",
-                          "oversubscription:lgbm:spark:p2:@1x2:nj2:native"}
-    assert found["oversubscription:lgbm:spark:p2:@2x1:nj2:native"].evidence["cores"] == 1
+    assert set(found) == {"oversubscription:lgbm:spark:p2:2x1:nj2:native",
+                          "oversubscription:lgbm:spark:p2:1x2:nj2:native"}
+    assert found["oversubscription:lgbm:spark:p2:2x1:nj2:native"].evidence["cores"] == 1
 
 
 def test_collapse_names_the_measured_alternatives_and_whatif_shows_them():

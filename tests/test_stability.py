@@ -130,7 +130,7 @@ def test_a_finding_held_in_some_repeats_only_says_in_how_many():
     assert f.support["held_in"] == [0] and f.summary.endswith("(held in 1 of 2 repeats)")
     # and the configuration that flipped between regimes is reported unstable, both modes
     unstable = [g for g in found.values() if g.rule == "unstable-configuration"]
-    assert [g.id for g in unstable] == ["unstable:lgbm:spark:p2q2:2x1:nj2:e4:native"]
+    assert [g.id for g in unstable] == ["unstable-configuration:lgbm:spark:p2:q2:2x1:nj2:e4:native"]
     ev = unstable[0].evidence
     assert (ev["fast_mode_s"], ev["slow_mode_s"]) == (0.1, 45.0)
     assert ev["modes_seen_in"] == ["repeats"] and ev["repeats"] == 2

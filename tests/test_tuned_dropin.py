@@ -171,9 +171,16 @@ def test_loss_threshold_under_fast_polling(spark):
     best = _quiet_fmin(_ok_objective, trials, algo=_points(xs), max_evals=len(xs),
                        loss_threshold=0.1)
     assert best == {"x": 0.05}
-    # fmin stopped at the threshold: only what was running or queued when 0.05 came back
-    # (parallelism + queue) ran after it, not the rest of the points
-    assert 3 <= len(trials.trials) <= 3 + 2 + 2, [t["misc"]["vals"] for t in trials.trials]
+    # fmin stopped at the threshold: once 0.05's result was recorded, only trials already
+    # queued (max_queue_len 2) or enqueued before fmin's next look at the losses (2 more)
+    # started; the rest of the points did not. (How many started *before* it came back
+    # depends on how long its own task took: a slow first task on one slot lets the other
+    # slot run several quick ones meanwhile.)
+    done = next(t for t in trials.trials if t["misc"]["vals"]["x"] == [0.05])
+    after = [t["misc"]["vals"]["x"][0] for t in trials.trials
+             if t.get("book_time") and t["book_time"] > done["refresh_time"]]
+    assert len(after) <= 2 + 2, (after, [t["misc"]["vals"] for t in trials.trials])
+    assert len(trials.trials) >= 3
     _executor_pids(trials)
 
 

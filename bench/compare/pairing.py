@@ -39,8 +39,9 @@ def _planned_key(cell: dict) -> tuple:
 class Side:
     """One run's measurements of one configuration."""
 
-    walls: dict = field(default_factory=dict)   # repeat -> fmin wall (complete cells only)
-    wall_median_s: float = float("nan")
+    #: repeat -> warm-up + fmin wall, what the user pays (complete cells only)
+    walls: dict = field(default_factory=dict)
+    paid_median_s: float = float("nan")         # their median
     cells_failed: int = 0
     cells_incomplete: int = 0                   # fmin returned with fewer ok trials than asked
     cells_missing: int = 0
@@ -87,7 +88,8 @@ def _add_trials(sides: dict, trials: pd.DataFrame) -> None:
     for row in thread_usage(trials).to_dict("records"):
         side = sides.get(config_key(row))
         if side is not None:
-            side.model_threads = row["model_threads_effective"]
+            threads = row["model_threads_effective"]  # unknown for an own objective
+            side.model_threads = "" if keys.missing(threads) or str(threads) == "<NA>" else threads
             side.omp_num_threads = row["omp_num_threads"]
     ok = trials[trials["status"] == "ok"]
     if not len(ok):
@@ -108,13 +110,14 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
     cells, trials = run.cells, run.trials
     sides: dict[tuple, Side] = {}
     for row in group_walls(cells).to_dict("records"):
-        sides[config_key(row)] = Side(wall_median_s=float(row["wall_median_s"]),
+        sides[config_key(row)] = Side(paid_median_s=float(row["paid_median_s"]),
                                       cells_failed=int(row["cells_failed"]),
                                       cells_incomplete=int(row["cells_incomplete"]))
     for key, grp in _group(cells):
         side = sides.setdefault(config_key(dict(zip(GROUP_COLS, key))), Side())
         usable = usable_cells(grp)
-        side.walls = {int(r): float(w) for r, w in zip(usable["repeat"], usable["wall_s"])}
+        # what the user pays: warm-up before the clock + wall (frames.warmup_and_paid)
+        side.walls = {int(r): float(w) for r, w in zip(usable["repeat"], usable["paid_s"])}
         if "load_external_cores" in usable.columns:
             side.loads = {int(r): float(x) for r, x in zip(
                 usable["repeat"], pd.to_numeric(usable["load_external_cores"]))

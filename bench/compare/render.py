@@ -13,15 +13,20 @@ from .verdicts import FASTER, INDICATIVE_BOUND, LOAD_GAP_CORES, SLOWER
 
 
 def _wall_text(side: Side) -> str:
-    return f"{fmt_s(side.wall_median_s)} s (n={side.n})" if side.n else "—"
+    return f"{fmt_s(side.paid_median_s)} s (n={side.n})" if side.n else "—"
 
 
 def _pair_text(base: float, new: float) -> str:
     return f"{fmt_s(base)} -> {fmt_s(new)}"
 
 
-_HEADERS = ["configuration", "base wall", "new wall", "new/base (interval, n)", "objective s/trial",
+_HEADERS = ["configuration", "base time", "new time", "new/base (interval, n)", "objective s/trial",
             "overhead s/trial", "model threads", "load (cores)", "verdict", "why"]
+
+
+#: What the time columns count (frames.warmup_and_paid), said above every table.
+TIME_NOTE = ("time = warm-up before the clock (workers a variant or the pool started first) "
+             "+ fmin wall: what a user pays per call; median over complete cells")
 
 
 def _threads_text(base: Side, new: Side) -> str:
@@ -100,7 +105,7 @@ def _run_line(name: str, run: RunData) -> str:
 def format_text(result: Comparison) -> str:
     out = [_run_line("base", result.base), _run_line("new ", result.new), ""]
     out += _environment_lines(result, markdown=False)
-    out += _aligned(_HEADERS, _table_rows(result))
+    out += [TIME_NOTE, ""] + _aligned(_HEADERS, _table_rows(result))
     out += _missing_lines(result, markdown=False)
     gate = _gate_lines(result)
     out += ([""] + gate if gate else []) + ["", _summary(result)]
@@ -149,7 +154,7 @@ def format_markdown(result: Comparison) -> str:
     out = [f"### {icon} sparktrials-bench compare", "",
            f"- {_run_line('base', b)}", f"- {_run_line('new', n)}", f"- {_summary(result)}", ""]
     out += _environment_lines(result, markdown=True)
-    out += [table(_HEADERS, _table_rows(result))]
+    out += [TIME_NOTE, "", table(_HEADERS, _table_rows(result))]
     out += _missing_lines(result, markdown=True)
     out += [line for g in _gate_lines(result) for line in ("", g)]
     return "\n".join(out) + "\n"

@@ -1,8 +1,9 @@
 """`python -m bench diagnose RESULTS [--json]`: findings for people, or JSON for machines.
 
 Text output per finding: severity and id, the one-line summary, the evidence as aligned
-`name  value unit` rows, and the fix. Severity is coloured only on a terminal (and never
-when NO_COLOR is set), so piped or pasted output stays plain.
+`label (unit)  value  key` rows (the key as `--json` names it), and the fix. Severity is
+coloured (and the key dimmed) only on a terminal, never when NO_COLOR is set, so piped or
+pasted output stays plain. `--json` prints {"format": 2, "findings": [...]}.
 """
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ import shutil
 import sys
 import textwrap
 
+from ..errors import BenchError
 from ..storage import _clean
 from . import THRESHOLDS, diagnose
 from .evidence import aligned
 from .finding import Finding
 from .severities import RAISED, SEVERITY
+
+#: the version of `diagnose --json`'s output: 1 was a bare list of findings, 2 is
+#: {"format": 2, "findings": [...]} with ids from bench.diagnosis.ids
+JSON_FORMAT = 2
 
 _COLOURS = {"high": "\033[1;31m", "medium": "\033[1;33m", "low": "\033[1;36m"}
 _RESET = "\033[0m"
@@ -47,7 +53,7 @@ def finding_text(f: Finding, colour: bool = False, width: int = 100) -> list[str
         lines.append("  rests on: " + support_text(f.support))
     rows = f.evidence_rows()
     if rows:
-        lines += ["  evidence:"] + aligned(rows, indent="    ")
+        lines += ["  evidence:"] + aligned(rows, indent="    ", dim=colour)
     if f.recommendation:
         fix = textwrap.TextWrapper(width=max(width, 40), initial_indent="  fix: ",
                                    subsequent_indent="       ", break_on_hyphens=False)
@@ -75,11 +81,29 @@ def findings_text(findings: list[Finding], colour: bool = False, width: int = 10
     return "\n\n".join(blocks) + "\n"
 
 
+def findings_json(findings: list[Finding]) -> dict:
+    """The `--json` document: its format version and the findings as dicts."""
+    return {"format": JSON_FORMAT, "findings": [f.to_dict() for f in findings]}
+
+
+def read_findings_json(data) -> list[dict]:
+    """The findings of a `diagnose --json` document of either format (1: a bare list; 2:
+    {"format": 2, "findings": [...]}). A newer or unknown shape is an error naming it."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and data.get("format") == JSON_FORMAT \
+            and isinstance(data.get("findings"), list):
+        return data["findings"]
+    shape = f"format {data.get('format')!r}" if isinstance(data, dict) else type(data).__name__
+    raise BenchError(f"diagnose --json: unknown document ({shape}); this version reads "
+                     f"formats 1 and {JSON_FORMAT}")
+
+
 def run(args) -> int:
     findings = diagnose(args.results)
     if args.json:
         # NaN (a part not measured) is written as null: JSON has no NaN
-        print(json.dumps(_clean([f.to_dict() for f in findings]), indent=2, default=str))
+        print(json.dumps(_clean(findings_json(findings)), indent=2, default=str))
         return 0
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
     sys.stdout.write(findings_text(findings, colour=use_colour(), width=width))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from .evidence import evidence_rows
+from .evidence import EvidenceRow, evidence_rows
 from .severities import SEVERITIES
 from .units import units_of
 
@@ -39,6 +39,6 @@ class Finding:
     def to_dict(self) -> dict:
         return {**asdict(self), "units": self.units()}
 
-    def evidence_rows(self) -> list[tuple[str, str, str]]:
-        """The evidence as (name, value, unit) rows with formatted numbers."""
+    def evidence_rows(self) -> list[EvidenceRow]:
+        """The evidence as (key, label, value, unit) rows with formatted numbers."""
         return evidence_rows(self.evidence)

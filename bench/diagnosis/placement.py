@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..analysis import GROUP_COLS, Analysis, RunData
 from .common import configuration
 from .finding import Finding
+from .ids import finding_id
 from .severities import severity
 from .thresholds import T
 
@@ -56,7 +57,8 @@ def uneven_placement(run: RunData, analysis: Analysis) -> list[Finding]:
         used = int(r.get("workers_used", r["workers"]))
         idle = int(r["workers"]) - used
         out.append(Finding(
-            id=f"uneven-placement:{r['workload']}:{r['setting']}", rule="uneven-placement",
+            id=finding_id("uneven-placement", configuration(r, GROUP_COLS)),
+            rule="uneven-placement",
             severity=severity("uneven-placement"),
             summary=(f"{r['workload']} {r['setting']}: the busiest of {r['workers']} executors "
                      f"ran {r['unevenness_median']:.1f}x the mean trials per executor"

@@ -15,6 +15,7 @@ from .common import (PLACEMENT_COLS, configs, configuration, covers_config, obje
                      ok_trials, openmp_runtime, same, seconds_text, seen_env, setting_label,
                      where)
 from .finding import Finding
+from .ids import finding_id
 from .severities import severity
 from .thresholds import T
 
@@ -104,11 +105,7 @@ def _collapse_evidence(grp, ref, refs, place, basis, label, wait, m: dict) -> di
 
 
 def _collapse_id(cfg: dict) -> str:
-    return (f"spin-wait-collapse:{cfg['workload']}:{cfg['mode']}"
-            + (f":p{int(cfg['parallelism'])}" if cfg["mode"] == "spark" else "")
-            + (f":{cfg['cluster_label']}" if cfg["cluster_label"] else "")
-            + f":nj{cfg['n_jobs_label']}:{cfg['condition']}"
-            + (f":{cfg['env_label']}" if cfg["env_label"] else ""))
+    return finding_id("spin-wait-collapse", configuration(cfg, PLACEMENT_COLS))
 
 
 def _collapse_text(cfg, place, label, hot_s, ref_s, basis, slowdown, fair, policy) -> str:

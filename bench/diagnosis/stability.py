@@ -9,22 +9,13 @@ from ..analysis import Analysis, RunData
 from ..analysis.stability import run_stability
 from .common import configs, configuration, covers_config, ok_trials, setting_label, where
 from .finding import Finding
+from .ids import finding_id
 from .severities import severity
 from .thresholds import T
 
 
 def _unstable_id(cfg: dict) -> str:
-    parts = [cfg["workload"], cfg["mode"]]
-    if cfg["mode"] != "serial":
-        parts.append(f"p{int(cfg['parallelism'])}q{int(cfg['max_queue_len'])}")
-    if cfg["cluster_label"]:
-        parts.append(cfg["cluster_label"])
-    if cfg["variant_label"] not in ("", "stock"):
-        parts.append(cfg["variant_label"])
-    parts += [f"nj{cfg['n_jobs_label']}", f"e{int(cfg['max_evals'])}", cfg["condition"]]
-    if cfg["env_label"]:
-        parts.append(cfg["env_label"])
-    return "unstable:" + ":".join(str(p) for p in parts)
+    return finding_id("unstable-configuration", configuration(cfg))
 
 
 def unstable_configuration(run: RunData, analysis: Analysis) -> list[Finding]:

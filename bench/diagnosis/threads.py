@@ -13,6 +13,7 @@ from ..formats import fmt_x
 from .common import (PLACEMENT_COLS, configs, configuration, covers_config, objective_ratio,
                      ok_trials, seconds_text)
 from .finding import Finding
+from .ids import finding_id
 from .severities import severity
 from .thresholds import T
 
@@ -24,6 +25,15 @@ def _thread_summary(grp: pd.DataFrame) -> dict:
             "omp_num_threads": ", ".join(omp) or "unset",
             "effective_cores": round(median(grp["effective_cores"]), 2),
             "objective_s": round(median(grp["objective_s"]), 3)}
+
+
+def _threads_text(summary: dict) -> str:
+    """'2 thread(s) (OMP_NUM_THREADS=1)', or the cap and the cores used when the model's own
+    thread count is unknown (an own objective)."""
+    cap = f"OMP_NUM_THREADS={summary['omp_num_threads']}"
+    if summary["threads"] is None:
+        return f"{cap} ({summary['effective_cores']:.2f} cores used)"
+    return f"{summary['threads']} thread(s) ({cap})"
 
 
 def _other_env_note(evidence: dict, others: pd.DataFrame, condition: str, d: dict,
@@ -58,8 +68,10 @@ def _mismatch_finding(key: tuple, condition: str, serial: pd.DataFrame, p1: pd.D
         return None
     if d["threads"] is not None and s["threads"] is not None:
         differs = d["threads"] != s["threads"]  # what the model really used
-    else:  # model threads unknown (own objective): the OpenMP cap is the evidence
-        differs = d["omp_num_threads"] != s["omp_num_threads"]
+    else:  # model threads unknown (own objective): the OpenMP cap is the evidence, and it
+        # can move the time only where some trial used more than one core
+        differs = (d["omp_num_threads"] != s["omp_num_threads"]
+                   and max(d["effective_cores"], s["effective_cores"]) > T("single_thread"))
     if not differs or max(ratio, 1 / ratio) < T("thread_time_ratio"):
         return None
     workload, n_jobs, max_evals, env = key
@@ -79,13 +91,14 @@ def _mismatch_finding(key: tuple, condition: str, serial: pd.DataFrame, p1: pd.D
     if env:
         evidence["thread_env_set"] = env
     faster = "faster" if ratio > 1 else "slower"
+    about = configuration({"workload": workload, "condition": condition,
+                           "n_jobs_label": n_jobs, "max_evals": max_evals, "env_label": env})
     return Finding(
-        id=f"thread-mismatch:{workload}:nj{n_jobs}:{condition}" + (f":{env}" if env else ""),
-        rule="thread-mismatch", severity=severity("thread-mismatch"),
+        id=finding_id("thread-mismatch", about), rule="thread-mismatch",
+        severity=severity("thread-mismatch"),
         summary=(f"{workload} n_jobs={n_jobs}{' [emulated: ' + condition + ']' if emulated else ''}: "
                  f"each spark trial is {max(ratio, 1 / ratio):.1f}x {faster} than serial "
-                 f"because it ran {s['threads']} thread(s) (OMP_NUM_THREADS={s['omp_num_threads']}) "
-                 f"against {d['threads']} in the driver (OMP_NUM_THREADS={d['omp_num_threads']})"
+                 f"because it ran {_threads_text(s)} against {_threads_text(d)} in the driver"
                  + (f" {{{env}}}" if env else "") + note),
         evidence=evidence,
         recommendation=(
@@ -97,10 +110,7 @@ def _mismatch_finding(key: tuple, condition: str, serial: pd.DataFrame, p1: pd.D
                  "env_label": env},
                 {"workload": workload, "n_jobs_label": n_jobs, "mode": "serial",
                  "condition": condition, "env_label": env}],
-        workload=workload,
-        configuration=configuration({"workload": workload, "condition": condition,
-                                     "n_jobs_label": n_jobs, "max_evals": max_evals,
-                                     "env_label": env}))
+        workload=workload, configuration=about)
 
 
 def thread_mismatch(run: RunData, analysis: Analysis) -> list[Finding]:
@@ -152,9 +162,9 @@ def oversubscription(run: RunData, analysis: Analysis) -> list[Finding]:
         eff = median(grp["effective_cores"])
         n_jobs, condition = cfg["n_jobs_label"], cfg["condition"]
         where = _where_label(cfg)
+        about = configuration(cfg, PLACEMENT_COLS)
         out.append(Finding(
-            id=(f"oversubscription:{cfg['workload']}:{where.replace(' ', ':').replace('=', '')}"
-                f":nj{n_jobs}:{condition}"), rule="oversubscription",
+            id=finding_id("oversubscription", about), rule="oversubscription",
             severity=severity("oversubscription"),
             summary=(f"{cfg['workload']} {where}{' [' + condition + ']' if condition != 'native' else ''} "
                      f"n_jobs={n_jobs}: {threads:.0f} thread(s) x {at_once} trial(s) at once "
@@ -170,5 +180,5 @@ def oversubscription(run: RunData, analysis: Analysis) -> list[Finding]:
                             "num_threads) explicitly, e.g. to spark.task.cpus, and never leave "
                             "an OpenMP library to size itself from the visible CPU count."),
             covers=[covers_config(cfg)],
-            workload=cfg["workload"], configuration=configuration(cfg, PLACEMENT_COLS)))
+            workload=cfg["workload"], configuration=about))
     return out

@@ -14,6 +14,7 @@ from ..formats import fmt_x
 from .common import (configs, configuration, covered, covers_config, missing, objective_ratio,
                      ok_trials, same, seen_env, where)
 from .finding import Finding
+from .ids import finding_id
 from .severities import severity
 from .thresholds import T
 
@@ -138,7 +139,7 @@ def _unexplained_finding(row, ref, big, gaps, hot, base) -> Finding:
     evidence = _evidence(row, ref, gaps, hot, base)
     what = " and ".join(f"{k} {fmt_x(v)}" for k, v in big.items())
     return Finding(
-        id=f"unexplained:{row['workload']}:{row['setting']}".replace(" ", ":"),
+        id=finding_id("unexplained", configuration(row, GROUP_COLS)),
         rule="unexplained", severity=severity("unexplained"),
         summary=(f"{row['workload']} {evidence['setting']}: {what} its reference "
                  f"({evidence['reference']}) and no rule explains it"),

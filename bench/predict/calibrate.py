@@ -20,6 +20,8 @@ Everything comes from the frames bench.analysis.load_run builds:
   (parallelism <= slots); a trial whose pid is new in its cell had a fresh worker;
 - the two loop periods from the gaps between suggestions and between bookings, and where
   the dispatcher's wake-ups fall relative to the fmin call (per cell);
+- the spin-wait factor per call of each class (bench.predict.spin) and the repeat spread of
+  its configurations (bench.predict.intervals);
 - serial Trials: objective durations in the driver per condition, and hyperopt's per-trial
   cost (cell wall minus objective time, per trial).
 
@@ -36,11 +38,13 @@ import pandas as pd
 
 from ..analysis import RunData
 from ..errors import BenchError
-from .contention import ALONE_SHARE, oversubscribed_slowdown, sharing_rate
+from .contention import ALONE_SHARE, sharing_rate
 from .grouping import CLASS_COLS, STOCK, ClassKey
+from .intervals import repeat_ratios
 from .loops import loop_period, nominal_poll_s
 from .prepare import WORKER_FLAGS, Prepared, prepare
 from .simulate import Inputs
+from .spin import cell_factors, spread, threads_per_trial
 from .startup import Startup, fit_startup
 # names this module offered before its parts had their own modules
 from .contention import contention  # noqa: F401
@@ -64,6 +68,7 @@ class Calibration:
     startups_at: dict = field(default_factory=dict)  # (workload, shape, trials at once) -> ..
     loops: dict = field(default_factory=dict)        # measured loop constants
     background_cores: float = 0.0
+    repeat_ratios: dict = field(default_factory=dict)  # ClassKey -> wall / its config's median
     queue_is_parallelism: bool = False               # the variant's cells used q = p
     dispatch_phases: np.ndarray = field(default_factory=lambda: np.zeros(1))
     notes: list = field(default_factory=list)
@@ -100,6 +105,8 @@ class Calibration:
                                             if len(inp.startup_reused_s) else None),
                 "reuse_prob": round(inp.reuse_prob, 3),
                 "oversubscribed_slowdown": round(inp.oversubscribed_slowdown, 3),
+                "threads_per_trial": inp.threads_per_trial,
+                "spin_wait_factor": spread(inp.spin_factors),
                 "kept_workers_mean": round(float(np.mean(inp.kept_workers)), 3),
                 "return_median_s": round(float(np.median(inp.return_s)), 4)}
         out["startup_by_shape"] = {
@@ -140,6 +147,7 @@ def calibrate(run: RunData, variant: str = STOCK, exclude: tuple | None = None,
     every = trials[(trials["mode"] == "spark")
                    & ~trials["config_id"].isin(prepared.twins(exclude))]
     _fit_spark_objectives(cal, spark, every, cores)
+    cal.repeat_ratios = repeat_ratios(cells)
     _fit_serial(cal, trials[trials["mode"] == "serial"], cells)
     return cal
 
@@ -207,18 +215,24 @@ def _fit_spark_objectives(cal: Calibration, spark: pd.DataFrame, every: pd.DataF
         background = grp["background"].fillna(cal.background_cores)
         objective = (grp["objective_s"].to_numpy(float)
                      * sharing_rate(grp["overlap_share"], background, demand, cores))
-        slowdown = 1.0
+        slowdown, factors = 1.0, np.zeros(0)
+        threads = threads_per_trial(key.n_jobs, demand)
         if len(alone):
             # beside siblings an objective can slow down more than sharing explains
             # (spin-waiting threads): its own speed is what the trials alone measured, and
-            # the rest is the slowdown an oversubscribed host adds
+            # the rest is the spin-wait factor of each call whose threads outnumbered the
+            # cores (bench.predict.spin)
             objective = objective[(grp["overlap_share"] < ALONE_SHARE).to_numpy()]
-            slowdown = oversubscribed_slowdown(grp.assign(background=background), objective,
-                                               demand, cores)
+            alone_s = objective[np.isfinite(objective)]
+            factors = cell_factors(grp.assign(background=background),
+                                   float(np.mean(alone_s)) if len(alone_s) else float("nan"),
+                                   threads, demand, cores)
+            slowdown = float(np.median(factors)) if len(factors) else 1.0
         start = by_workload[key.workload]
         cal.inputs[key] = Inputs(
             objective_s=objective[np.isfinite(objective)], demand_cores=demand,
-            oversubscribed_slowdown=slowdown,
+            oversubscribed_slowdown=slowdown, spin_factors=factors,
+            threads_per_trial=threads,
             **startup_fields(start), fmin_period_s=cal.loops["fmin_period_s"],
             dispatch_period_s=cal.loops["dispatch_period_s"],
             first_suggest_s=cal.loops["first_suggest_s"], dispatch_phase_s=cal.dispatch_phases,

@@ -8,11 +8,13 @@ from ..analysis import load_run
 from ..errors import BenchError
 from ..shapes import shape_label
 from ..storage import default_out_dir
+from . import holdout
 from . import (DEFAULT_DRAWS, STOCK, build_shapes, calibrate, error_summary, mechanism_checks,
                parse_ints, parse_queue, plot_sizing, predict_many, predict_serial, recommend,
                validate)
 from .calibrate import prepare
-from .text import calibration_lines, validation_lines
+from .text import calibration_lines, holdout_lines, validation_lines
+from .predict import MAX_DRAWS, MIN_DRAWS
 from .validate import VALIDATE_DRAWS
 
 DEFAULT_EVALS = 200
@@ -39,7 +41,8 @@ def add_parser(sub):
                         "run must have measured it")
     p.add_argument("--workload", metavar="NAME", help="only this workload")
     p.add_argument("--draws", metavar="N",
-                   help=f"simulations per shape for the interval (default {DEFAULT_DRAWS}; "
+                   help=f"simulations per shape for the interval (default: until its ends "
+                        f"move < 2%% of the median, {MIN_DRAWS}-{MAX_DRAWS}; "
                         f"{VALIDATE_DRAWS} per configuration with --validate, as in the report)")
     p.add_argument("--chart", metavar="PNG",
                    help="where to draw the chart (default reports/<run-id>/predict_sizing.png)")
@@ -99,8 +102,10 @@ def run(args) -> int:
                           "chart": str(chart)}, indent=2))
         return 0
     print("\n".join(calibration_lines(cal)))
-    print(f"\nPredicted fmin wall for {evals} evaluations ({draws} draws per shape; interval "
-          f"= 5th-95th percentile of the draws):")
+    used = sorted({p.draws for p in preds})
+    print(f"\nPredicted fmin wall for {evals} evaluations ({used[0]}-{used[-1]} draws per "
+          f"shape; interval = 5th-95th percentile of the draws with the measured repeat "
+          f"spread):")
     width = max([len("objective")] + [len(k.text()) for k in keys])
     print(f"{'objective':<{width}} {'executors x cores':<18} {'slots':>5} {'p':>4} "
           f"{'q':>4} {'wall s':>8} {'interval':>15} {'core-s/trial':>12} {'slot use':>8}")
@@ -129,11 +134,17 @@ def _validate(run_data, variant: str, draws: int, as_json: bool) -> int:
     prepared = prepare(run_data)
     rows = validate(run_data, variant, draws, prepared=prepared)
     summary = error_summary(rows)
+    ins, outs, s_in, s_out = holdout.both(run_data, variant, draws, prepared)
+    summary[holdout.IN_SAMPLE], summary[holdout.OUT_OF_SAMPLE] = s_in, s_out
     cal = calibrate(run_data, variant, prepared=prepared)
     checks = mechanism_checks(run_data, cal, draws)
     if as_json:
         print(json.dumps({"rows": [r.to_dict() for r in rows], "summary": summary,
+                          "in_sample_rows": [r.to_dict() for r in ins],
+                          "out_of_sample_rows": ([r.to_dict() for r in outs]
+                                                 if outs is not None else None),
                           "mechanism_checks": checks}, indent=2, default=str))
         return 0
-    print("\n".join(validation_lines(run_data.run_id, variant, rows, summary, checks)))
+    print("\n".join(validation_lines(run_data.run_id, variant, rows, summary, checks)
+                    + holdout_lines(ins, outs, s_in, s_out)))
     return 0

@@ -1,25 +1,34 @@
 """Predictions: the simulation run several times per shape, summarised with an interval.
 
 Every shape is simulated with the same seed (common random numbers), so differences between
-shapes come from the shapes, not from different draws. The interval is the 5th-95th
-percentile of the draws: it reflects the measured spread of trial times and loop phases,
-not the error of the model itself (see bench.predict.validate for that).
+shapes come from the shapes, not from different draws. The interval (bench.predict.intervals)
+is the 5th-95th percentile of the draws combined with the class's measured repeat spread: it
+covers the measured spread of trial times, loop phases, spin-wait factors and repeats, not
+the error of the model itself (see bench.predict.validate and holdout for that).
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..model import NATIVE
 from .calibrate import Calibration, startup_fields
 from .grouping import ClassKey
+from .intervals import INTERVAL, interval
 from .simulate import Inputs, Shape, simulate, simulate_serial
 
-DEFAULT_DRAWS = 5
+#: Draws per shape by default: AUTO_DRAWS, in batches of DRAW_BATCH until neither end of
+#: the 5th-95th percentile moves more than STABLE_SHIFT of the median from one batch to the
+#: next (at least MIN_DRAWS, at most MAX_DRAWS). With five draws that percentile is little
+#: more than the smallest and largest draw, and moved by a third of the wall between seeds on
+#: a spinning class (see README, Cluster sizing).
+AUTO_DRAWS = 0
+DEFAULT_DRAWS = AUTO_DRAWS
+DRAW_BATCH, MIN_DRAWS, MAX_DRAWS = 10, 10, 200
+STABLE_SHIFT = 0.02
 DEFAULT_SEED = 13
-INTERVAL = (5.0, 95.0)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class Prediction:
     launch_rate: float            # trials booked per second, first to last booking
     draws: int
     env: str = ""                 # thread environment the objective was measured in
+    walls: tuple = field(default=(), repr=False, compare=False)  # every draw's wall
 
     @property
     def key(self) -> ClassKey:
@@ -89,32 +99,51 @@ def shape_startup_offset(cal: Calibration, label: str) -> float:
 
 def predict(cal: Calibration, key: tuple, shape: Shape, max_evals: int,
             draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> Prediction:
+    """The shape simulated `draws` times (AUTO_DRAWS: until the interval is stable)."""
     inp = inputs_for(cal, key, shape)
     rng = np.random.default_rng(seed)
     walls, util, rates = [], [], []
-    for _ in range(draws):
+
+    def one() -> None:
         out = simulate(inp, shape, max_evals, rng)
         walls.append(out.wall_s)
         util.append(out.slot_busy_s / (shape.slots * out.wall_s) if out.wall_s > 0 else np.nan)
         books = out.book_times
         span = books[-1] - books[0] if len(books) > 1 else 0.0
         rates.append((len(books) - 1) / span if span > 0 else np.nan)
+    for _ in range(draws or MIN_DRAWS):
+        one()
+    while not draws and len(walls) < MAX_DRAWS:
+        before = np.percentile(walls, INTERVAL)
+        for _ in range(DRAW_BATCH):
+            one()
+        if settled(before, np.percentile(walls, INTERVAL), float(np.median(walls))):
+            break
+    draws = len(walls)
     walls = np.array(walls)
     wall = float(np.median(walls))
-    low, high = (float(x) for x in np.percentile(walls, INTERVAL))
     key = ClassKey.of(key)
+    low, high = interval(walls, cal.repeat_ratios.get(key))
     return Prediction(workload=key.workload, n_jobs=key.n_jobs, env=key.env, shape=shape,
                       max_evals=max_evals,
                       wall_s=wall, wall_low_s=low, wall_high_s=high,
                       core_s_per_trial=wall * shape.total_cores / max_evals,
                       utilisation=float(np.nanmedian(util)),
                       launch_rate=float(np.nanmedian(rates)) if np.isfinite(rates).any()
-                      else float("nan"), draws=draws)
+                      else float("nan"), draws=draws, walls=tuple(walls.tolist()))
+
+
+def settled(before, after, median: float) -> bool:
+    """Neither end of the interval moved more than STABLE_SHIFT of the median."""
+    shift = np.max(np.abs(np.asarray(after, float) - np.asarray(before, float)))
+    return bool(shift <= STABLE_SHIFT * max(abs(median), 1e-9))
 
 
 def predict_serial(cal: Calibration, key: tuple, max_evals: int, condition: str = NATIVE,
                    draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
-    """(median, low, high) wall of serial Trials for the class, or None if never measured."""
+    """(median, low, high) wall of serial Trials for the class, or None if never measured
+    (AUTO_DRAWS: MIN_DRAWS)."""
+    draws = draws or MIN_DRAWS
     inp = cal.serial.get((ClassKey.of(key), condition))
     if inp is None or not len(inp.serial_objective_s):
         return None

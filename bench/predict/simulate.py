@@ -15,10 +15,12 @@ What it replays, from hyperopt's sources (fmin.py FMinIter.run, spark.py launch_
   slot is free again when the result is recorded.
 - cores: objectives on one host share its cores as processor sharing. Each wants
   `demand_cores`; with `background_cores` busy on the host, all run at
-  min(1, cores / (background + sum of demands)). A host oversubscribed by two or more
-  objectives (that load above its cores) also divides the rate by the objective's measured
-  `oversubscribed_slowdown`: OpenMP threads that spin-wait lose their time slices to each
-  other's, beyond what sharing explains.
+  min(1, cores / (background + sum of demands)). When two or more objectives run on a host
+  whose cores their threads outnumber (threads per trial x trials > cores, bench.predict.spin),
+  the rate is also divided by the class's spin-wait factor, drawn once per call from the
+  factors measured per fmin call (`spin_factors`; else the single `oversubscribed_slowdown`):
+  OpenMP threads that spin-wait lose their time slices to each other's, beyond what sharing
+  explains.
 - the tail: fmin's last check, then the dispatcher thread is joined at its next wake-up.
 
 Every number comes from `Inputs` (calibrated from a run, see bench.predict.calibrate); the
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..shapes import shape_label
+from .spin import collapses
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,10 @@ class Inputs:
     startup_kept_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # booked ->
     #                                  start on a worker started before the call (empty:
     #                                  startup_reused_s)
-    oversubscribed_slowdown: float = 1.0  # extra slowdown on a host loaded above its cores
+    oversubscribed_slowdown: float = 1.0  # spin-wait factor when threads outnumber cores
+    spin_factors: np.ndarray = field(default_factory=lambda: np.zeros(0))  # measured per
+    #                                  fmin call (empty: oversubscribed_slowdown always)
+    threads_per_trial: float = 0.0   # threads one trial runs (0: demand_cores)
     serial_overhead_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
     serial_objective_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -130,11 +136,16 @@ class _Hosts:
     """Processor sharing of objectives per host; rates are equal on a host (one workload)."""
 
     def __init__(self, n_hosts: int, cores: float, demand: float, background: float,
-                 max_running_per_host: int, oversubscribed_slowdown: float = 1.0):
+                 max_running_per_host: int, oversubscribed_slowdown: float = 1.0,
+                 threads: float = 0.0):
         self.cores, self.demand, self.background = cores, demand, background
         self.slowdown = max(1.0, oversubscribed_slowdown)
-        # rates can only drop below 1 if the most the host can ever run overloads it
-        self.shared = overloaded(background + demand * max_running_per_host, cores)
+        self.threads = threads or demand
+        # rates can only drop below 1 if the most the host can ever run overloads it or
+        # collapses its spinning threads
+        self.shared = bool(overloaded(background + demand * max_running_per_host, cores)
+                           or (self.slowdown > 1.0 and collapses(
+                               self.threads, max_running_per_host, cores)))
         self.active = [dict() for _ in range(n_hosts)]   # trial -> remaining work
         self.rate = [1.0] * n_hosts
         self.since = [0.0] * n_hosts
@@ -143,10 +154,12 @@ class _Hosts:
     def _rate(self, h: int) -> float:
         running = len(self.active[h])
         load = self.background + self.demand * running
-        if not overloaded(load, self.cores):
-            return 1.0
-        # the extra slowdown is between objectives: it was measured on trials beside siblings
-        return self.cores / load / (self.slowdown if running > 1 else 1.0)
+        rate = self.cores / load if overloaded(load, self.cores) else 1.0
+        # the spin-wait factor is between objectives: measured on trials beside siblings
+        # whose threads outnumbered the cores (bench.predict.spin)
+        if collapses(self.threads, running, self.cores):
+            rate /= self.slowdown
+        return rate
 
     def change(self, h: int, t: float, add: int = -1, work: float = 0.0,
                remove: int = -1) -> list[tuple[float, int, int]]:
@@ -195,6 +208,7 @@ class _Draws:
     reuse: list
     ret: list
     phase: float
+    spin: float                      # this call's spin-wait factor
 
 
 def _draw(inp: Inputs, n: int, rng: np.random.Generator,
@@ -211,7 +225,9 @@ def _draw(inp: Inputs, n: int, rng: np.random.Generator,
     reuse = (rng.random(n) < inp.reuse_prob).tolist() if inp.reuse_prob > 0 else [False] * n
     ret = rng.choice(inp.return_s, n).tolist()
     phase = float(rng.choice(inp.dispatch_phase_s))
-    return _Draws(obj, fresh, reused, kept_start, reuse, ret, phase)
+    spin = (float(rng.choice(inp.spin_factors)) if len(inp.spin_factors)
+            else inp.oversubscribed_slowdown)
+    return _Draws(obj, fresh, reused, kept_start, reuse, ret, phase, spin)
 
 
 class _Call:
@@ -230,8 +246,8 @@ class _Call:
         else:
             n_hosts, self.host_of = n_exec, [s // per_exec for s in range(slots)]
         self.hosts = _Hosts(n_hosts, shape.cores_per_host, inp.demand_cores,
-                            inp.background_cores, trials_per_host(shape),
-                            inp.oversubscribed_slowdown)
+                            inp.background_cores, trials_per_host(shape), draws.spin,
+                            inp.threads_per_trial)
         self.pf, self.pd = inp.fmin_period_s, inp.dispatch_period_s
         self.f0, self.d0 = inp.first_suggest_s, draws.phase
         self.heap: list = []

@@ -20,10 +20,12 @@ from ..analysis import RunData, group_walls, usable_cells
 from ..model import NATIVE
 from ..errors import BenchError
 from .calibrate import Calibration, calibrate
+from .crossover import fixed_lengths, measured_crossovers
 from .grouping import STOCK, ClassKey, config_key, config_keys, with_variant
 from .predict import DEFAULT_SEED, inputs_for, predict
 from .prepare import Prepared, measured_shape, prepare
-from .simulate import Shape, overloaded, simulate, simulate_serial, trials_per_host
+from .simulate import Shape, simulate, simulate_serial, trials_per_host
+from .spin import collapses
 
 #: The accuracy the model aims for on held-out configurations (absolute relative error).
 TARGET_MEDIAN = 0.15
@@ -139,13 +141,15 @@ def spin_wait_note(cal: Calibration, key: ClassKey, shape: Shape) -> str:
     inp = inputs_for(cal, key, shape)
     per_host = trials_per_host(shape)
     cores = shape.cores_per_host
-    oversubscribed = per_host > 1 and overloaded(
-        inp.background_cores + inp.demand_cores * per_host, cores)
-    if not oversubscribed or round(inp.oversubscribed_slowdown, 1) <= 1.0:
+    threads = inp.threads_per_trial or inp.demand_cores
+    if not collapses(threads, per_host, cores) or round(inp.oversubscribed_slowdown, 1) <= 1.0:
         return ""
-    return (f"oversubscribed: {per_host} trials of {inp.demand_cores:.1f} cores on "
-            f"{cores} cores, measured {inp.oversubscribed_slowdown:.1f}x slower than sharing "
-            f"explains")
+    factors = inp.spin_factors
+    spread = (f" ({np.min(factors):.1f}-{np.max(factors):.1f}x over {len(factors)} calls)"
+              if len(factors) > 1 else "")
+    return (f"oversubscribed: {per_host} trials of {threads:g} threads on {cores} cores, "
+            f"measured {inp.oversubscribed_slowdown:.1f}x slower than sharing explains"
+            f"{spread}")
 
 
 def _shape_text(shape: Shape) -> str:
@@ -192,15 +196,17 @@ def launch_rate_check(cal: Calibration, key: tuple, max_evals: int = 200,
 
 def model_break_even_s(cal: Calibration, key: tuple, parallelism: int, slots: int,
                        max_evals: int = 200, draws: int = VALIDATE_DRAWS,
-                       seed: int = DEFAULT_SEED) -> float:
-    """Objective length at which the model's SparkTrials (parallelism p, max_queue_len p,
-    measured start-up, return and loops, no core contention) matches serial Trials."""
+                       seed: int = DEFAULT_SEED, max_queue_len: int = 0) -> float:
+    """Objective length at which the model's SparkTrials (parallelism p, max_queue_len p or
+    as given, measured start-up, return and loops, no core contention) matches serial
+    Trials."""
     key = ClassKey.of(key)
     inp = dataclasses.replace(cal.inputs[key], demand_cores=0.0, background_cores=0.0)
     serial = cal.serial.get((key, NATIVE)) or next(
         (s for (k, cond), s in sorted(cal.serial.items(), key=lambda item: item[0])
          if k.workload == key.workload and cond == NATIVE), None)
-    shape = Shape(1, max(slots, parallelism), 1, parallelism, 0, label="break-even")
+    shape = Shape(1, max(slots, parallelism), 1, parallelism, max_queue_len,
+                  label="break-even")
 
     def gap(t: float) -> float:
         rng = np.random.default_rng(seed)
@@ -261,9 +267,38 @@ def break_even_check(run: RunData, cal: Calibration, draws: int = VALIDATE_DRAWS
     return out
 
 
+def measured_break_even_check(run: RunData, cal: Calibration,
+                              draws: int = VALIDATE_DRAWS) -> list[dict]:
+    """The model's break-even against the crossover measured directly over fixed-length
+    objectives (bench.predict.crossover), at the parallelism, queue and evaluations the
+    cells ran; within 10% holds."""
+    if cal.variant != STOCK:
+        return []
+    lengths = fixed_lengths(run.trials)
+    keys = [k for k in cal.classes() if k.workload in lengths]
+    slots = run.cells["task_slots"].dropna()
+    n_slots = int(slots.max()) if len(slots) else 1
+    out = []
+    for row in measured_crossovers(run.cells, run.trials) if keys else []:
+        measured = row["crossover_s"]
+        # start-up and return of the length nearest the crossover (the longest measured
+        # when it is not bracketed): those trials decide where the walls cross
+        near = measured if measured is not None else max(row["lengths_s"])
+        key = min(keys, key=lambda k: (abs(lengths[k.workload] - near), k))
+        model = model_break_even_s(cal, key, row["parallelism"], n_slots,
+                                   row["max_evals"], draws,
+                                   max_queue_len=row["max_queue_len"])
+        diff = (model - measured) / measured if measured else None
+        out.append({**row, "model_s": round(model, 3), "model_from": key.workload,
+                    "difference": None if diff is None else round(diff, 3),
+                    "holds": None if diff is None else bool(abs(diff) <= 0.10)})
+    return out
+
+
 def mechanism_checks(run: RunData, cal: Calibration, draws: int = VALIDATE_DRAWS,
                      analysis=None, findings: list | None = None) -> dict:
-    """Both checks; `analysis` / `findings` of the run save recomputing them."""
+    """The checks; `analysis` / `findings` of the run save recomputing them."""
     key = cal.classes()[0]
     return {"launch_rate": launch_rate_check(cal, key, draws=draws),
-            "break_even": break_even_check(run, cal, draws, analysis, findings)}
+            "break_even": break_even_check(run, cal, draws, analysis, findings),
+            "break_even_measured": measured_break_even_check(run, cal, draws)}

@@ -252,9 +252,11 @@ def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]
 
 
 #: What a run without fix cells is told (axes it does not have give no fix rows).
-NO_FIXES = ("none measured in this run: give an axis a second value (max_queue_len, "
-            "variants, n_jobs, thread_env) or add the pool mode; each other value runs as a "
-            "fix of the setup")
+NO_FIXES = ("none measured in this run: measure the setup with one thing changed beside it "
+            "(a scenario: give an axis a second value — max_queue_len, variants, n_jobs, "
+            "thread_env — or add the pool mode; each other value runs as a fix of the setup. "
+            "Under bench.observe: call obs.fmin again with that one change, e.g. "
+            "max_queue_len=2)")
 
 
 def headline_text(heads: list[WorkloadHeadline], title: str = "") -> list[str]:

@@ -15,7 +15,8 @@ from ..predict.chart import plot_sizing
 from ..predict.predict import DEFAULT_DRAWS, predict_many
 from ..predict.recommend import recommend
 from ..predict.shapes import build_shapes
-from ..predict.text import validation_lines
+from ..predict import holdout
+from ..predict.text import holdout_lines, validation_lines
 from ..predict.validate import VALIDATE_DRAWS, error_summary, mechanism_checks, spark_configs, validate
 
 CHART = "predict_sizing.png"
@@ -45,11 +46,13 @@ def markdown(run: RunData, analysis: Analysis, out_dir: Path,
             rows = validate(run, variant, VALIDATE_DRAWS, prepared=prepared)
             cal = calibrate(run, variant, prepared=prepared)
             checks = mechanism_checks(run, cal, VALIDATE_DRAWS, analysis, findings or [])
+            ins, outs, s_in, s_out = holdout.both(run, variant, VALIDATE_DRAWS, prepared)
         except BenchError as exc:
             lines += [f"The model could not be calibrated on the {variant} cells: {exc}", ""]
             continue
         cals[variant] = cal
         lines += validation_lines(run.run_id, variant, rows, error_summary(rows), checks)[2:]
+        lines += holdout_lines(ins, outs, s_in, s_out)
         lines.append("")
     if not cals:
         return lines

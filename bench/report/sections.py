@@ -366,7 +366,8 @@ def validate_findings(findings) -> Optional[list[Finding]]:
 
 
 def findings_section(findings: Optional[list[Finding]]) -> list[str]:
-    """Each finding: severity and summary, its evidence as a name/value table, the fix."""
+    """Each finding: severity and summary, its evidence as a table (label and unit, value,
+    the machine key beside them), the fix."""
     lines = ["## Findings", ""]
     if findings is None:
         return lines + ["No diagnosis was run for this report. Run `python -m bench diagnose "
@@ -378,9 +379,8 @@ def findings_section(findings: Optional[list[Finding]]) -> list[str]:
         lines += [f"### [{severity}] {f.id}: {f.summary}", ""]
         rows = f.evidence_rows()
         if rows:
-            lines += [table(["evidence", "value"],
-                            [[f"`{name}`", f"{value} {unit}".strip()] for name, value, unit
-                             in rows]), ""]
+            lines += [table(["evidence", "value", "key"],
+                            [[r.heading(), r.value, f"`{r.key}`"] for r in rows]), ""]
         if f.recommendation:
             lines += [f"**Fix:** {f.recommendation}", ""]
     return lines
