@@ -256,3 +256,23 @@ def test_run_ab_refuses_cluster_scenarios_and_bad_sides_with_one_line(tmp_path):
         assert out.returncode == 2 and out.stderr.count("\n") == 1, (args, out.stderr)
         assert words in out.stderr, (args, out.stderr)
     assert not list(tmp_path.iterdir())  # refused before any folder was made
+
+
+def test_the_headline_of_an_ab_run_has_one_line_per_side_from_its_own_cells(tmp_path):
+    """Each side's speedup pairs its own serial and spark cells (2.00x on both sides here);
+    pooled, the sides' cells were paired across (2.21x and 1.77x under one label)."""
+    from bench.analysis import analyze
+    from bench.analysis.whatif import what_if_effects
+    from bench.diagnosis import diagnose_data
+    from bench.report.headline import headline_text, headlines
+
+    run = load_run(write_ab_run(tmp_path, {"A": _same(NOISE),
+                                           "B": _same([w * 1.25 for w in NOISE])},
+                                objective={"A": 0.5, "B": 0.625}))
+    analysis = analyze(run)
+    heads = headlines(run, analysis, diagnose_data(run, analysis),
+                      what_if_effects(run, analysis))
+    assert [h.workload for h in heads] == ["sleep <A>", "sleep <B>"]
+    assert all("2.00× at p=2" in h.speedup and h.speedup.count("at p=2") == 1 for h in heads)
+    text = "\n".join(headline_text(heads))
+    assert "0.50 s objective" in text and "0.62 s objective" in text

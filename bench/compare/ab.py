@@ -7,41 +7,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import pandas as pd
-
 from ..analysis import RunData, load_run
 from ..analysis.ranks import can_judge
+from ..analysis.sides import side_of
 from ..errors import BenchError
 from ..keys import CONFIG
 from .comparison import Comparison, compare_runs
 from .pairing import Side, run_sides
 from .threshold import DEFAULT_THRESHOLD, Threshold
 from .verdicts import INDICATIVE, LOAD_GAP_CORES
-
-
-def side_of(run: RunData, side: str) -> RunData:
-    """One side of an A/B run as a run of its own, the side axis cleared so both sides'
-    configurations key alike (the cell ids keep their side)."""
-    def pick(frame: pd.DataFrame) -> pd.DataFrame:
-        if not len(frame) or "side" not in frame.columns:
-            return frame
-        part = frame[frame["side"] == side].copy()
-        part["side"] = ""
-        return part
-
-    cells = pick(run.cells)
-    ids = set(cells["cell_id"]) if len(cells) else set()
-    tasks = run.spark_tasks
-    if len(tasks) and "cell_id" in tasks.columns:
-        tasks = tasks[tasks["cell_id"].isin(ids)]
-    m = run.manifest
-    entry = m.ab_sides.get(side, {})
-    software = entry.get("environment") or {}  # the side driver's own Python and packages
-    manifest = replace(m, ab={side: entry}, environment={**m.environment_facts(), **software},
-                       cells=[{**c, "side": None} for c in m.planned_cells
-                              if c.get("side") == side])
-    return replace(run, manifest=manifest, cells=cells, trials=pick(run.trials),
-                   spark_tasks=tasks)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def _run_line(name: str, run: RunData) -> str:
     if busy == busy:
         load_text += f", other processes kept {busy:.2f} cores busy beside its trials"
     stack_text = f", stack {m.stack_name}" if m.stack_name is not None else ""
-    if len(m.ab_sides) == 1:  # one side of an A/B run (bench.compare.ab.side_of)
+    if len(m.ab_sides) == 1:  # one side of an A/B run (bench.analysis.sides.side_of)
         (side, entry), = m.ab_sides.items()
         stack_text = f", side {side}: stack {entry.get('stack')}, {entry.get('scenario')}"
     return f"{name}: {run.path} ({m.scenario_name}, {m.created}{stack_text}{load_text})"

@@ -20,11 +20,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..analysis import Analysis, RunData
+from ..analysis import Analysis, RunData, analyze
+from ..analysis.sides import side_of, sides_in
+from ..analysis.whatif import what_if_effects
 from ..analysis.setup import PARALLELISM, Setup
 from ..analysis.setup_effects import FixEffect, FixRow, SetupEffects, VsSerial, setup_effects
 from ..model import NATIVE
-from ..diagnosis import RULES
+from ..diagnosis import RULES, diagnose_data
 from ..diagnosis.finding import SEVERITIES, Finding
 from ..formats import fmt_num, fmt_s, fmt_x
 from .markdown import EMULATED_LABEL, table
@@ -235,7 +237,21 @@ def _cause(head: WorkloadHeadline, analysis: Analysis, findings: list[Finding],
 
 def headlines(run: RunData, analysis: Analysis, findings: Optional[list[Finding]],
               effects: dict[str, list[dict]]) -> list[WorkloadHeadline]:
-    """One headline per workload that has finished cells."""
+    """One headline per workload that has finished cells; in an A/B run one per workload and
+    side ('sleep <A>'), each from that side's cells alone and diagnosed on them, so the two
+    sides never share a line (compare RUN gives the verdict between them)."""
+    sides = sides_in(run.cells)
+    if sides:
+        out = []
+        for side in sides:
+            one = side_of(run, side)
+            one_analysis = analyze(one)
+            one_findings = None if findings is None else diagnose_data(one, one_analysis)
+            for head in headlines(one, one_analysis, one_findings,
+                                  what_if_effects(one, one_analysis)):
+                head.workload = f"{head.workload} <{side}>"
+                out.append(head)
+        return out
     workloads = sorted(set(analysis.cells["workload"])) if len(analysis.cells) else []
     out = []
     for workload in workloads:
