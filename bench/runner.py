@@ -309,25 +309,18 @@ def _run_cells(opened: OpenRun, spark, quiet: bool, resumed: bool, estimate=None
     sessions = Sessions(scn, folder, opened.master, opened.conf, given=spark)
     runner = CellRunner(scn, folder)
     try:
-        folder.set_status("running", resumed=resumed)
-        folder.record_shipping(runner.preflight(pending))
-        plan = _plan(estimate, folder.path)
-        with Progress(total=len(opened.cells), done=len(done), quiet=quiet, plan=plan) as bar:
-            for cluster, segment in grid.segments(pending):
-                with sessions.session_for(cluster, segment) as session:
-                    folder.add_warmup(cluster or "session", runner.warm_up(segment, session))
-                    for cell in segment:
-                        bar.describe(cell.cell_id)
-                        cell_rec, trial_recs = runner.run_cell(cell, session)
-                        folder.append_cell(cell_rec, trial_recs)
-                        bar.advance(cell_rec)
-        folder.set_status("finished")
-    except KeyboardInterrupt:
-        folder.set_status("interrupted")
-        raise
-    except BaseException:
-        folder.set_status("failed")
-        raise
+        with folder.running(resumed=resumed):
+            folder.record_shipping(runner.preflight(pending))
+            plan = _plan(estimate, folder.path)
+            with Progress(total=len(opened.cells), done=len(done), quiet=quiet, plan=plan) as bar:
+                for cluster, segment in grid.segments(pending):
+                    with sessions.session_for(cluster, segment) as session:
+                        folder.add_warmup(cluster or "session", runner.warm_up(segment, session))
+                        for cell in segment:
+                            bar.describe(cell.cell_id)
+                            cell_rec, trial_recs = runner.run_cell(cell, session)
+                            folder.append_cell(cell_rec, trial_recs)
+                            bar.advance(cell_rec)
     finally:
         try:
             sessions.close_all()

@@ -289,6 +289,21 @@ class RunFolder:
                 m["resumed"] = _now()
         self._change_manifest(change)
 
+    @contextlib.contextmanager
+    def running(self, *, resumed: bool = False):
+        """Mark the run running for the block; after it the status says how it ended:
+        finished, interrupted (Ctrl-C) or failed (any other exception, raised on)."""
+        self.set_status("running", resumed=resumed)
+        try:
+            yield self
+        except KeyboardInterrupt:
+            self.set_status("interrupted")
+            raise
+        except BaseException:
+            self.set_status("failed")
+            raise
+        self.set_status("finished")
+
     def upgrade(self) -> None:
         """Before appending to a folder of an older schema version (--resume): rewrite its
         cell records as the current version means them, then mark the folder current, so

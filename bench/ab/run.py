@@ -102,21 +102,14 @@ def _run_cells(folder: RunFolder, master: str, conf: dict, quiet: bool, resumed:
     pending = [c for c in cells if c.cell_id not in done]
     procs = {}
     try:
-        folder.set_status("running", resumed=resumed)
-        procs = _start_sides(folder, manifest, pending, master, conf)
-        with Progress(total=len(cells), done=len(done), quiet=quiet) as bar:
-            for cell in pending:
-                bar.describe(cell.cell_id)
-                answer = procs[cell.side].ask({"cell": cell.to_dict()})
-                folder.append_cell(answer["cell"], answer["trials"])
-                bar.advance(answer["cell"])
-        folder.set_status("finished")
-    except KeyboardInterrupt:
-        folder.set_status("interrupted")
-        raise
-    except BaseException:
-        folder.set_status("failed")
-        raise
+        with folder.running(resumed=resumed):
+            procs = _start_sides(folder, manifest, pending, master, conf)
+            with Progress(total=len(cells), done=len(done), quiet=quiet) as bar:
+                for cell in pending:
+                    bar.describe(cell.cell_id)
+                    answer = procs[cell.side].ask({"cell": cell.to_dict()})
+                    folder.append_cell(answer["cell"], answer["trials"])
+                    bar.advance(answer["cell"])
     finally:
         try:
             for proc in procs.values():
