@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,6 +21,11 @@ from ..model import NATIVE
 from .chart_rows import chart_rows, mark_rows, stack_labels, thin_tick_labels
 
 DPI = 100
+#: Horizontal boxes: `orientation` from matplotlib 3.10, `vert=False` before it (3.9 is the
+#: oldest the harness supports; a stack such as may2022 pins it).
+HORIZONTAL = ({"orientation": "horizontal"}
+              if tuple(int(x) for x in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+              else {"vert": False})
 #: Boxes with at most this many trials also show every trial as a dot.
 STRIP_MAX = 300
 
@@ -124,7 +130,7 @@ def _box_by_setting(trials: pd.DataFrame, column: str, title: str, xlabel: str,
         values = [part.loc[part["setting"] == s, column].to_numpy(float) for s in rows["setting"]]
         y = np.arange(len(rows))[::-1] + 1
         few = all(len(v) <= STRIP_MAX for v in values)  # points drawn one by one instead
-        box = ax.boxplot(values, positions=y, orientation="horizontal", patch_artist=True,
+        box = ax.boxplot(values, positions=y, **HORIZONTAL, patch_artist=True,
                          widths=0.6, showfliers=not few,
                          flierprops={"markersize": 2, "alpha": 0.4},
                          medianprops={"color": "black"})
