@@ -4,17 +4,13 @@ a stand-in interpreter that records its arguments; every command it records is t
 by the real command line, so the recipe cannot call an option that does not exist."""
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from bench.cli import build_parser
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.recipe_repo import make_checkout, run_recipe
 
 FAKE_PY = r'''#!/usr/bin/env bash
 echo "$*" >> "$FAKE_LOG"
@@ -29,30 +25,13 @@ exit 0
 
 @pytest.fixture
 def checkout(tmp_path):
-    repo = tmp_path / "repo"
-    (repo / "docs" / "ci").mkdir(parents=True)
-    shutil.copy(ROOT / "docs" / "ci" / "ab-gate.sh", repo / "docs" / "ci")
-    (repo / "requirements.txt").write_text("hyperopt==0.2.7\n")
-    fake = repo / "fakepy"
-    fake.write_text(FAKE_PY)
-    fake.chmod(0o755)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-q", "-m", "base"], check=True)
-    (repo / "requirements.txt").write_text("hyperopt==0.3.0\n")  # the PR's pins
-    return repo
+    return make_checkout(tmp_path, "ab-gate.sh", FAKE_PY,
+                         files={"requirements.txt": "hyperopt==0.2.7\n"},
+                         after_commit={"requirements.txt": "hyperopt==0.3.0\n"})  # the PR's
 
 
 def gate(repo: Path, **codes) -> tuple[int, list[str]]:
-    log = repo.parent / "calls.log"
-    log.unlink(missing_ok=True)
-    env = {**os.environ, "PY": "./fakepy", "FAKE_LOG": str(log),
-           **{k: str(v) for k, v in codes.items()}}
-    out = subprocess.run(["bash", "docs/ci/ab-gate.sh", "HEAD"], cwd=repo, env=env,
-                         capture_output=True, text=True, timeout=60)
-    calls = log.read_text().splitlines() if log.exists() else []
-    return out.returncode, calls
+    return run_recipe(repo, "ab-gate.sh", **codes)
 
 
 @pytest.mark.parametrize("codes, expected", [

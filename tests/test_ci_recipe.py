@@ -6,14 +6,12 @@ answers with the exit code a case asks for; the real steps are the commands' own
 """
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.recipe_repo import make_checkout, run_recipe
 
 FAKE_PY = r'''#!/usr/bin/env bash
 echo "$*" >> "$FAKE_LOG"
@@ -30,28 +28,11 @@ exit 0
 
 @pytest.fixture
 def checkout(tmp_path):
-    repo = tmp_path / "repo"
-    (repo / "docs" / "ci").mkdir(parents=True)
-    shutil.copy(ROOT / "docs" / "ci" / "regression-gate.sh", repo / "docs" / "ci")
-    fake = repo / "fakepy"
-    fake.write_text(FAKE_PY)
-    fake.chmod(0o755)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-q", "-m", "base"], check=True)
-    return repo
+    return make_checkout(tmp_path, "regression-gate.sh", FAKE_PY)
 
 
 def gate(repo: Path, **codes) -> tuple[int, list[str]]:
-    log = repo.parent / "calls.log"
-    log.unlink(missing_ok=True)
-    env = {**os.environ, "PY": "./fakepy", "FAKE_LOG": str(log),
-           **{k: str(v) for k, v in codes.items()}}
-    out = subprocess.run(["bash", "docs/ci/regression-gate.sh", "HEAD"], cwd=repo, env=env,
-                         capture_output=True, text=True, timeout=60)
-    calls = log.read_text().splitlines() if log.exists() else []
-    return out.returncode, calls
+    return run_recipe(repo, "regression-gate.sh", **codes)
 
 
 @pytest.mark.parametrize("codes, expected", [
