@@ -45,7 +45,8 @@ def test_every_cell_of_the_main_job_is_estimated_by_the_model(may2022):
     # 1 s loop turn per trial, far more than serial's objective time; tuned removes both;
     # max_queue_len = parallelism shortens the p=2 cell; the emulated driver slows serial
     assert s["lgbm.spark.p1q1.nj0.e8.r0"] > 4 * s["lgbm.serial.native.nj0.e8.r0"]
-    assert s["rf.spark.p2q2.tuned.njNone.e8.r0"] < 0.5 * s["rf.spark.p2q2.njNone.e8.r0"]
+    # tuned saves at least a 1 s loop turn per round of p=2 trials after the first (8 evals)
+    assert s["rf.spark.p2q2.tuned.njNone.e8.r0"] < s["rf.spark.p2q2.njNone.e8.r0"] - (8 / 2 - 1)
     assert s["rf.spark.p2q2.njNone.e8.r0"] < s["rf.spark.p2q1.njNone.e8.r0"]
     assert s["lgbm.serial.busy_driver_2022.nj0.e8.r0"] > 3 * s["lgbm.serial.native.nj0.e8.r0"]
     line = est.line()
