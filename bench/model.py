@@ -335,7 +335,7 @@ class TrialRecord(_Record):
         "when a fresh Python worker ran the trial. Included in dispatch_to_start_s.")
     start_ts: Optional[float] = _probe("Epoch seconds when the objective started, on the clock "
                                        "of the objective's host (raw; readers move it onto the "
-                                       "driver's clock: see clock_offsets.jsonl).")
+                                       "driver's clock: bench.analysis.clocks).")
     end_ts: Optional[float] = _probe("Epoch seconds when the objective ended (same clock).")
     objective_s: Optional[float] = _probe("Objective duration from perf_counter, seconds.")
     cpu_s: Optional[float] = _probe("Process CPU time (user+sys) used during the objective, seconds, "

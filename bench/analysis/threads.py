@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import keys
 from .groups import CONFIG_COLS, configuration_table, configurations
 from .stats import median
 
@@ -23,7 +24,7 @@ def values_seen(series: pd.Series, missing: str = "unset") -> str:
     """Distinct values as text, e.g. '1' or '1, 2, unset' (nulls shown as `missing`)."""
     seen = set()
     for value in series.tolist():
-        if value is None or (isinstance(value, float) and value != value):
+        if keys.missing(value):  # None, NaN and pandas' NA alike
             seen.add(missing)
         elif isinstance(value, float) and value.is_integer():
             seen.add(str(int(value)))

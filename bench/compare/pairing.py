@@ -88,8 +88,7 @@ def _add_trials(sides: dict, trials: pd.DataFrame) -> None:
     for row in thread_usage(trials).to_dict("records"):
         side = sides.get(config_key(row))
         if side is not None:
-            threads = row["model_threads_effective"]  # unknown for an own objective
-            side.model_threads = "" if keys.missing(threads) or str(threads) == "<NA>" else threads
+            side.model_threads = row["model_threads_effective"]
             side.omp_num_threads = row["omp_num_threads"]
     ok = trials[trials["status"] == "ok"]
     if not len(ok):
