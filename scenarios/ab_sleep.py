@@ -5,8 +5,9 @@ current,current` (the same code on both sides) or `--ab current,scenarios/ab_sle
 (side B's objective 25% longer), then `python -m bench compare RESULTS_FOLDER`. The sleep
 keeps no core busy, so a busier machine moves only SparkTrials' and hyperopt's own overhead.
 Four evaluations: a spark cell runs two rounds of two trials, so a +25% objective adds 1 s to
-its wall (about +15%), one of fmin's 1 s loop ticks (with two evaluations the +0.5 s fell
-inside a tick and was not seen). Ten
+its ideal wall (objective time ÷ slots: 4 s -> 5 s), which stock SparkTrials' overhead
+dilutes to about +10% of the wall (with two evaluations the +0.5 s fell inside a 1 s loop
+tick); compare judges the ideal wall too where the wall's noise hides the change. Ten
 repeats: enough pairs for the paired rank test (7 at least) when a few are left out for
 differing load.
 """

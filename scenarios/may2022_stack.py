@@ -43,5 +43,8 @@ SCENARIO = {
     "profiles": {
         "quick": {},
         "full": {"max_evals": 16, "parallelism": [1, 2], "repeats": 3},
+        # `run --ab may2022,current --profile ab`: 7 blocks, the fewest the paired rank test
+        # at 1% per tail can judge (compare), with 4 evaluations to keep it short
+        "ab": {"max_evals": 4, "repeats": 7},
     },
 }

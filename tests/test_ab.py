@@ -169,6 +169,35 @@ def test_a_longer_objective_on_side_b_is_slower_and_attributed_to_it(tmp_path):
     assert all(1.2 < r.ratio.value < 1.3 and r.ratio.low > 1 for r in result.rows)
 
 
+SPIKES = [1.0, 1.3, 0.8, 1.0, 1.25, 0.85, 1.0, 1.2, 0.9, 1.1]  # a spark wall's tick noise
+
+
+def test_a_longer_objective_hidden_by_the_walls_noise_is_found_by_its_share_of_the_wall(
+        tmp_path):
+    """Spark walls swing by 1 s ticks and load (B's pairs -20%..+30% of A's, no trend): the
+    walls alone cannot tell; the ideal wall (objective time ÷ slots), measured inside the
+    trials, moved 1.25x: slower, and the objective is named as the cause."""
+    spark_a = [8.0] * 10
+    spark_b = [w * s * 1.05 for w, s in zip(spark_a, SPIKES)]
+    walls = {"A": {"serial": [2.0] * 10, "spark": spark_a},
+             "B": {"serial": [2.5] * 10, "spark": spark_b}}
+    result = compare_ab(load_run(write_ab_run(tmp_path / "slow", walls,
+                                              objective={"A": 0.5, "B": 0.625})))
+    spark = result.rows[1]
+    assert spark.ratio.low <= 1  # the walls alone: no significant change
+    assert (spark.verdict, spark.cause) == (SLOWER, "objective")
+    assert "ideal wall" in spark.reason and "1.250x" in spark.reason
+    # the same walls with an unchanged objective: no change (no verdict from the ideals)
+    same = compare_ab(load_run(write_ab_run(tmp_path / "same", {
+        "A": walls["A"], "B": {"serial": [2.0] * 10, "spark": spark_b}})))
+    assert [r.verdict for r in same.rows] == [SAME, SAME]
+    # an objective 5% longer is within the 10% threshold on the ideals too
+    small = compare_ab(load_run(write_ab_run(tmp_path / "small", {
+        "A": walls["A"], "B": {"serial": [2.1] * 10, "spark": spark_b}},
+        objective={"A": 0.5, "B": 0.525})))
+    assert small.rows[1].verdict == SAME
+
+
 def test_pairs_whose_twins_saw_different_load_are_left_out(tmp_path):
     """B is 30% slower only in the blocks where other processes kept 1.5 more cores busy
     beside it (2% elsewhere): counting those pairs calls B slower; leaving them out does not."""

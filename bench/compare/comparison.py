@@ -137,8 +137,8 @@ def compare_runs(base: RunData, new: RunData, threshold: Threshold | str = DEFAU
     rows = []
     for key in common:
         b, n = sides_b[key], sides_n[key]
-        v, reason, ratio = verdict(b, n, threshold, paired)
-        cause, why = attribute(b, n, ratio.value)
+        v, reason, ratio, cause = verdict(b, n, threshold, paired)
+        cause, why = attribute(b, n, ratio.value, cause)
         rows.append(Row(dict(zip(GROUP_COLS, key)), label(key), b, n, ratio, paired, v, reason,
                         cause, why, load_note(b, n)))
     return Comparison(

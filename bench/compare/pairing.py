@@ -16,6 +16,7 @@ from .. import keys
 from ..analysis import GROUP_COLS, RunData, group_walls, latency_split, thread_usage
 from ..analysis.completeness import completeness
 from ..analysis.cores import other_busy_cores
+from ..analysis.cure import cell_ideals
 from ..analysis.measures import fixed_costs
 from ..analysis.ranks import paired_ratio_interval, ratio_interval
 from ..analysis.stability import cell_values, relative_times
@@ -55,6 +56,9 @@ class Side:
     load_cores: float = float("nan")            # cores other processes kept busy beside it
     #: repeat -> cores other processes kept busy during that cell (A/B runs record it)
     loads: dict = field(default_factory=dict)
+    #: repeat -> the cell's ideal wall: its trials' objective time ÷ the slots they ran in
+    #: (analysis.cure.cell_ideals), the objective's share of the wall without its overhead
+    ideals: dict = field(default_factory=dict)
     #: per cell: (cell_id, repeat, judged times, seconds) of its ok trials (analysis.stability)
     cells: list = field(default_factory=list, repr=False)
 
@@ -69,6 +73,7 @@ class Side:
             out.pop("loads")
         else:
             out["loads"] = {str(k): v for k, v in self.loads.items()}
+        out["ideals"] = {str(k): v for k, v in self.ideals.items()}
         out["walls"] = {str(k): v for k, v in self.walls.items()}
         out["n"] = self.n
         return out
@@ -108,6 +113,7 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
     Only complete cells give walls: a cell cut short (timeout, failed trials) is no speed."""
     cells, trials = run.cells, run.trials
     sides: dict[tuple, Side] = {}
+    ideals = cell_ideals(trials, cells).set_index("cell_id")["ideal_s"]
     for row in group_walls(cells).to_dict("records"):
         sides[config_key(row)] = Side(paid_median_s=float(row["paid_median_s"]),
                                       cells_failed=int(row["cells_failed"]),
@@ -117,6 +123,9 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
         usable = usable_cells(grp)
         # what the user pays: warm-up before the clock + wall (frames.warmup_and_paid)
         side.walls = {int(r): float(w) for r, w in zip(usable["repeat"], usable["paid_s"])}
+        side.ideals = {int(r): float(ideals[c]) for r, c in zip(usable["repeat"],
+                                                                 usable["cell_id"])
+                       if c in ideals.index}
         if "load_external_cores" in usable.columns:
             side.loads = {int(r): float(x) for r, x in zip(
                 usable["repeat"], pd.to_numeric(usable["load_external_cores"]))

@@ -5,10 +5,14 @@ sides saw different load.
 
 The rule (asv's, with an exact rank test): a change counts only when the rank interval of
 the wall-time ratio new/base excludes 1 *and* the estimated change (the median over every
-new/base pair of walls) exceeds the threshold. The interval is the Mann–Whitney one at RANK_LEVEL (1% in each tail): for two
-runs of unchanged code the chance of 'slower' is at most 1% per configuration, whatever the
-shape of the noise (bench.analysis.ranks). With too few repeats for the test to ever reject
-(fewer than 5 per side at that level) the verdict is indicative only."""
+new/base pair of walls) exceeds the threshold. The interval is the Mann–Whitney one at
+RANK_LEVEL (1% in each tail; Wilcoxon signed-rank for an A/B run's pairs). Where the walls
+show no change, the same rule is applied to the objective's share of them (each cell's ideal
+wall, measured inside the trials), whose change a spark cell's 1 s loop ticks and
+load-driven dispatch can hide (judge_objective says why it counts): for two runs of unchanged code the chance of 'slower' is at
+most 1% for each of the two tests, 2% per configuration, whatever the shape of the noise
+(bench.analysis.ranks). With too few repeats for the test to ever reject (fewer than 5 per
+side at that level) the verdict is indicative only."""
 from __future__ import annotations
 
 import math
@@ -107,28 +111,67 @@ def judge(base_walls, new_walls, threshold: Threshold,
     return SAME, "interval includes 1", ratio
 
 
-def _walls(base: Side, new: Side, paired: bool) -> tuple[list, list]:
-    if paired:  # one wall per block both sides ran, in block order
-        reps = sorted(set(base.walls) & set(new.walls))
-        return [base.walls[r] for r in reps], [new.walls[r] for r in reps]
-    return list(base.walls.values()), list(new.walls.values())
+def _walls(base: Side, new: Side, paired: bool, what: str = "walls") -> tuple[list, list]:
+    """Each side's values of `what` (walls, ideals) over its judged repeats (those with a
+    wall); paired: one per block both sides ran, in block order."""
+    b, n = getattr(base, what), getattr(new, what)
+    if paired:
+        reps = sorted(set(base.walls) & set(new.walls) & set(b) & set(n))
+        return [b[r] for r in reps], [n[r] for r in reps]
+    return ([v for r, v in b.items() if r in base.walls],
+            [v for r, v in n.items() if r in new.walls])
+
+
+def judge_objective(base: Side, new: Side, threshold: Threshold, paired: bool = False,
+                    walls_alone: str = "") -> tuple[str, str] | None:
+    """(verdict, reason) when the objective's own share of the wall moved beyond the
+    threshold while the wall's noise hid it, else None.
+
+    The share is each cell's ideal wall (its trials' objective time ÷ the slots they ran
+    in): measured inside the trials, it carries none of SparkTrials' 1 s loop ticks or the
+    load's effect on dispatch, which is what makes a spark cell's wall noisy. The change
+    counts when the ideals' rank interval excludes 1 and their change exceeds the threshold:
+    an objective that got slower is a regression even where stock SparkTrials' overhead
+    dilutes it in the wall, because the cure (tuned, the pool) removes that overhead and
+    leaves the user paying the objective's change in full. The reason gives the change it
+    implies for this configuration's wall (the ideal's shift over the base's median wall)."""
+    b_ideal, n_ideal = _walls(base, new, paired, "ideals")
+    b_wall, _ = _walls(base, new, paired)
+    if not can_judge(len(b_ideal), len(n_ideal), paired) or not b_wall:
+        return None
+    ideal = ratio_of(b_ideal, n_ideal, paired)
+    shift = (ideal.value - 1.0) * float(pd.Series(b_ideal).median())
+    if not (ideal.low > 1 or ideal.high < 1) or not threshold.exceeded_by(ideal.value, shift):
+        return None
+    implied = 1.0 + shift / float(pd.Series(b_wall).median())
+    return (SLOWER if ideal.value > 1 else FASTER), (
+        f"the objective's share of the wall (ideal wall) moved {ideal.value:.3f}x "
+        f"[{ideal.low:.3f}, {ideal.high:.3f}] (n={ideal.n}), beyond {threshold}; it implies "
+        f"{implied:.2f}x on this configuration's wall, where SparkTrials' overhead dilutes it "
+        f"(the walls alone: {walls_alone})")
 
 
 def verdict(base: Side, new: Side, threshold: Threshold,
-            paired: bool = False) -> tuple[str, str, Estimate]:
+            paired: bool = False) -> tuple[str, str, Estimate, str | None]:
     """(verdict, reason, ratio) for one configuration: not comparable first, then unstable
-    (two modes: cannot judge at this n), then the rule on the walls (judge)."""
+    (two modes: cannot judge at this n), then the rule on the walls (judge) and, where the
+    walls show no change, the same rule on the objective's share of them (judge_objective)."""
     b_walls, n_walls = _walls(base, new, paired)
     v, reason, ratio = judge(b_walls, n_walls, threshold, paired)
+    cause = None  # attribute() decides, unless the objective's share gave the verdict
+    by_objective = (judge_objective(base, new, threshold, paired, reason) if v == SAME
+                    else None)
+    if by_objective:
+        (v, reason), cause = by_objective, "objective"
     problem = not_comparable_reason(base, new)
     if problem:
-        return NOT_COMPARABLE, problem, ratio
+        return NOT_COMPARABLE, problem, ratio, None
     modes = stability(base, new, paired)
     if modes.unstable:
         alone = f"; by the walls alone: {v}" if v in (SLOWER, FASTER) else ""
         return UNSTABLE, (f"unstable: cannot judge at n={base.n}/{new.n}: two modes, "
-                          f"{modes.text()}{alone}"), ratio
-    return v, reason, ratio
+                          f"{modes.text()}{alone}"), ratio, None
+    return v, reason, ratio, cause
 
 
 def load_note(base: Side, new: Side) -> str:
@@ -140,10 +183,12 @@ def load_note(base: Side, new: Side) -> str:
             "busy beside the trials; the change may be the machine's")
 
 
-def attribute(base: Side, new: Side, wall_ratio_value: float) -> tuple[str | None, str]:
+def attribute(base: Side, new: Side, wall_ratio_value: float,
+              cause: str | None = None) -> tuple[str | None, str]:
     """Which per-trial part moved with the wall time: the objective's own time or
     SparkTrials' fixed cost per trial (dispatch wait with a free slot + worker start and
-    imports + return). The part with the larger change in the wall's direction is the cause."""
+    imports + return). The part with the larger change in the wall's direction is the cause,
+    unless the verdict already named it (`cause`: the objective's share gave it)."""
     parts = []
     d_obj = new.objective_s - base.objective_s
     d_fix = new.fixed_s - base.fixed_s
@@ -159,6 +204,8 @@ def attribute(base: Side, new: Side, wall_ratio_value: float) -> tuple[str | Non
     moving = [p for p in parts if p[1] * sign > 0]
     ordered = sorted(parts, key=lambda p: -abs(p[1]))
     text = "; ".join(p[2] for p in ordered)
+    if cause:
+        return cause, text
     if not moving:
         return "other", text + "; neither part moved with the wall time (search or queueing)"
     cause = max(moving, key=lambda p: abs(p[1]))
