@@ -305,3 +305,23 @@ def test_the_headline_of_an_ab_run_has_one_line_per_side_from_its_own_cells(tmp_
     assert all("2.00× at p=2" in h.speedup and h.speedup.count("at p=2") == 1 for h in heads)
     text = "\n".join(headline_text(heads))
     assert "0.50 s objective" in text and "0.62 s objective" in text
+
+
+def test_an_ab_run_is_estimated_side_by_side_from_each_sides_own_scenario():
+    """Both sides' cells, each from its own scenario (B's objective 25% longer: its serial
+    twins take longer), two driver starts; a side on another stack is said to be estimated
+    with this environment's priors."""
+    from bench.ab.run import plan_run
+    from bench.predict.estimate import for_ab
+
+    specs, scns, cells = plan_run(str(ROOT / "scenarios/ab_sleep.py"),
+                                  f"may2022,{ROOT / 'scenarios/ab_sleep_slower.py'}", "quick")
+    est = for_ab(scns, [c.to_dict() for c in cells], stacks={s.name: s.stack for s in specs},
+                 master="local[2]")
+    assert set(est.cells) == {c.cell_id for c in cells} and len(est.cells) == 40
+    serial = [c for c in cells if c.mode == "serial"]
+    a = sum(est.cells[c.cell_id] for c in serial if c.side == "A")
+    b = sum(est.cells[c.cell_id] for c in serial if c.side == "B")
+    assert 1.15 < b / a < 1.35  # 4 x 2.5 s against 4 x 2 s per cell, plus the same gaps
+    assert any("side A runs on stack 'may2022'" in n for n in est.notes)
+    assert est.line().startswith("estimated time: ")

@@ -13,7 +13,7 @@ from .. import scenario as scenario_mod
 from ..errors import BenchError
 from ..ingest import collect_spark_tasks
 from ..model import Manifest
-from ..progress import Progress
+from ..progress import Plan, Progress
 from ..storage import RunFolder
 from .plan import SIDES, SideSpec, interleave, parse_ab, refuse_clusters, twins_of
 from .sides import SideProcess
@@ -62,8 +62,25 @@ def run(scenario: str | None = None, *, ab: str | None = None, profile: str = "q
         return folder.path
     folder = open_new(scenario, ab, profile, master, conf, results_dir, argv)
     with folder.lock():
-        _run_cells(folder, master or spark_session.DEFAULT_MASTER, conf, quiet, resumed=False)
+        _run_cells(folder, master or spark_session.DEFAULT_MASTER, conf, quiet, resumed=False,
+                   plan=_estimate(scenario, ab, profile, master))
     return folder.path
+
+
+def _estimate(scenario: str, ab: str, profile: str, master: str | None):
+    """Say how long the run will take before its first cell (stderr, also with --quiet);
+    the progress bar's plan. None when it cannot be made (said why)."""
+    from ..predict import estimate
+
+    specs, scns, cells = plan_run(scenario, ab, profile)
+    try:
+        est = estimate.for_ab(scns, [c.to_dict() for c in cells], master=master,
+                              stacks={s.name: s.stack for s in specs})
+    except BenchError as exc:
+        print(f"estimated time: unknown ({exc})", file=sys.stderr)
+        return None
+    print(est.line(), file=sys.stderr, flush=True)
+    return Plan.of(est)
 
 
 def _start_sides(folder: RunFolder, manifest: Manifest, pending: list, master: str,
@@ -91,7 +108,8 @@ def _start_sides(folder: RunFolder, manifest: Manifest, pending: list, master: s
     return procs
 
 
-def _run_cells(folder: RunFolder, master: str, conf: dict, quiet: bool, resumed: bool) -> None:
+def _run_cells(folder: RunFolder, master: str, conf: dict, quiet: bool, resumed: bool,
+               plan: Plan | None = None) -> None:
     """Run the cells not finished yet in plan order, each on its side's driver, appending
     each twin's records as it finishes; the manifest's status says how the run ended."""
     manifest = folder.read_manifest()
@@ -104,7 +122,7 @@ def _run_cells(folder: RunFolder, master: str, conf: dict, quiet: bool, resumed:
     try:
         with folder.running(resumed=resumed):
             procs = _start_sides(folder, manifest, pending, master, conf)
-            with Progress(total=len(cells), done=len(done), quiet=quiet) as bar:
+            with Progress(total=len(cells), done=len(done), quiet=quiet, plan=plan) as bar:
                 for cell in pending:
                     bar.describe(cell.cell_id)
                     answer = procs[cell.side].ask({"cell": cell.to_dict()})

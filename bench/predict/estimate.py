@@ -300,3 +300,23 @@ def for_resume(path, *, report: bool = False, master: str | None = None) -> Esti
     cores = master_cores(master or manifest.requested_master) or usable_cores() or 1
     return estimate(manifest.grid or {}, manifest.planned_cells, cores,
                     report=report, measured=measured, busy_cores=busy_cores_now())
+
+
+def for_ab(scns: dict, cells: list, *, stacks: dict | None = None,
+           master: str | None = None) -> Estimate:
+    """The estimate of an A/B run: each side's cells (planned cell dicts tagged with `side`)
+    from that side's own scenario; both drivers start before the first cell. The priors are
+    this environment's: a side on another stack is estimated as if it ran on this one (said)."""
+    from ..environment import usable_cores
+    from ..scenario import describe_settings
+
+    cores = master_cores(master) or usable_cores() or 1
+    parts = [estimate(describe_settings(scn.settings), [c for c in cells if c["side"] == side],
+                      cores) for side, scn in scns.items()]
+    est = Estimate(start_s=sum(p.start_s for p in parts),
+                   cells={k: v for p in parts for k, v in p.cells.items()})
+    other = [f"side {side} runs on stack {stack!r}: estimated with the priors of this one"
+             for side, stack in (stacks or {}).items() if stack != "current"]
+    est.notes = list(dict.fromkeys(n for p in parts for n in p.notes)) + other + _busy_note(
+        busy_cores_now(), cores, priors_mod.load())
+    return est
