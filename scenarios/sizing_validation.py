@@ -10,7 +10,8 @@ at a time; parallelism 2: two trials sharing the executor's cores).
 The workloads are the spin-wait class (LightGBM with 2 OpenMP threads per trial and the
 default wait policy: at parallelism 2, 2 x 2 threads on 2 cores, busy-waiting threads
 collapse the objective), the same model with 1 thread per trial (demand = cores, no
-collapse) and a random forest (one thread). About 15-25 minutes on a busy 2-core machine.
+collapse) and a random forest (one thread). About 4 minutes on a quiet 2-core machine,
+11 on a busy one.
 """
 
 SCENARIO = {
