@@ -152,3 +152,11 @@ def test_a_busy_machine_is_said_to_make_it_longer(may2022):
     assert not quiet.notes and busy.notes[0].startswith(
         f"this machine is busy now (other processes keep {reference + 1.0:.1f} of 2 cores")
     assert busy.total_s == quiet.total_s  # a note, not a guess at how much longer
+
+
+def test_fitting_priors_from_a_folder_that_is_not_a_run_is_one_line_and_exit_2(tmp_path, capsys):
+    from bench.predict.priors import main
+
+    assert main([str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {tmp_path / 'nowhere'}: no such results folder"]

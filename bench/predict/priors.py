@@ -191,24 +191,38 @@ def _busy(trials: pd.DataFrame):
 
 
 def main(argv=None) -> int:
+    """`python -m bench.predict.priors RUN_FOLDER... > priors.json`: the first run named
+    wins wherever two runs measure the same thing; bad input is one line, exit 2."""
+    import argparse
     import subprocess
     import sys
     import tempfile
     import time
 
-    paths = list(argv if argv is not None else sys.argv[1:])
-    if not paths:
-        print("usage: python -m bench.predict.priors RUN_FOLDER [...] > priors.json",
-              file=sys.stderr)
+    from ..errors import BenchError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.predict.priors",
+        description="Fit the estimate's priors from finished runs (JSON on stdout); the first "
+                    "run named wins wherever two runs measure the same thing.")
+    parser.add_argument("runs", nargs="+", metavar="RUN_FOLDER")
+    paths = parser.parse_args(argv).runs
+    try:
+        seconds = {}
+        for p in paths:
+            with tempfile.TemporaryDirectory() as out:
+                t0 = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "bench", "report", p, "--out", out],
+                                      capture_output=True, text=True)
+                if done.returncode:  # the report's own one-line error
+                    last = (done.stderr.strip().splitlines() or [f"{p}: report failed"])[-1]
+                    raise BenchError(last.removeprefix("error: "))
+                seconds[p] = time.perf_counter() - t0
+        priors = fit(paths, seconds)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    seconds = {}
-    for p in paths:
-        with tempfile.TemporaryDirectory() as out:
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bench", "report", p, "--out", out],
-                           check=True, capture_output=True)
-            seconds[p] = time.perf_counter() - t0
-    print(json.dumps(fit(paths, seconds), indent=1, sort_keys=True,
+    print(json.dumps(priors, indent=1, sort_keys=True,
                      default=lambda v: None if isinstance(v, float) and math.isnan(v) else v))
     return 0
 
