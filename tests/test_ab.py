@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from bench import grid
 from bench.ab import load, plan
 from bench.analysis import load_run
 from bench.compare import EXIT_OK, EXIT_REGRESSION, FASTER, INDICATIVE, SAME, SLOWER
-from bench.compare.ab import compare_ab, load_check, side_of
+from bench.compare.ab import compare_ab, load_check, load_gap, side_of
 from bench.compare.pairing import Side
 from bench.errors import BenchError
 from bench.model import SCHEMA_VERSION
@@ -107,7 +108,8 @@ def test_external_load_is_host_busy_minus_the_cells_own_tree():
 # --- compare of one A/B folder -------------------------------------------------------------
 
 def write_ab_run(root: Path, walls: dict, *, objective: dict | None = None,
-                 loads: dict | None = None, run_id: str = "ab-run") -> Path:
+                 loads: dict | None = None, own: float | None = None,
+                 run_id: str = "ab-run") -> Path:
     """An A/B folder as the runner writes it: `walls[side][name]` one fmin wall per repeat
     ('serial' and 'spark' p=2), twins adjacent; `objective[side]` the per-trial objective
     seconds; `loads[side][name]` the external load of each repeat's cell."""
@@ -138,6 +140,7 @@ def write_ab_run(root: Path, walls: dict, *, objective: dict | None = None,
         rec = _cell_record(cell, run_id, start, wall, trials)
         if loads is not None:
             rec["load_external_cores"] = loads[side][name][cell["repeat"]]
+            rec["load_own_cores"] = own
         folder.append_cell(rec, trials)
         start += wall + 1.0
     return folder.path
@@ -198,6 +201,24 @@ def test_a_longer_objective_hidden_by_the_walls_noise_is_found_by_its_share_of_t
     assert small.rows[1].verdict == SAME
 
 
+def test_the_ideal_walls_keep_the_pairs_their_trials_could_not_feel_the_load_of(tmp_path):
+    """Spark walls tick: 6 of 10 pairs saw 1.5 cores more load on B and are left out of the
+    walls' test (too few left). The ideal walls are measured inside trials that kept 0.05
+    cores busy: they keep every pair, and find the 25% longer objective."""
+    busy = {0, 2, 4, 6, 8, 9}
+    quiet = [0.1] * 10
+    loaded = [1.6 if i in busy else 0.1 for i in range(10)]
+    walls = {"A": {"serial": [2.0] * 10, "spark": [8.0] * 10},
+             "B": {"serial": [2.5] * 10, "spark": [8.0] * 10}}
+    result = compare_ab(load_run(write_ab_run(
+        tmp_path, walls, objective={"A": 0.5, "B": 0.625}, own=0.05,
+        loads={"A": {"serial": quiet, "spark": quiet}, "B": {"serial": loaded, "spark": loaded}})))
+    serial, spark = result.rows
+    assert serial.verdict == SLOWER and serial.ratio.n == 10  # a sleeping serial cell: kept
+    assert "6 of 10 pairs left out" in spark.load_note and spark.ratio.n == 4
+    assert (spark.verdict, spark.cause) == (SLOWER, "objective") and "(n=10)" in spark.reason
+
+
 def test_pairs_whose_twins_saw_different_load_are_left_out(tmp_path):
     """B is 30% slower only in the blocks where other processes kept 1.5 more cores busy
     beside it (2% elsewhere): counting those pairs calls B slower; leaving them out does not."""
@@ -224,6 +245,26 @@ def test_load_check_keeps_pairs_within_the_bound_and_unknown_ones():
     check = load_check(a, b)
     assert check.kept == (0, 3) and check.dropped == (1, 2) and check.unknown == 1
     assert "2 of 4 pairs left out" in check.note() and "blocks 1, 2" in check.note()
+
+
+def test_load_a_cell_cannot_feel_keeps_its_pair():
+    """Processor sharing: a serial cell that kept 0.01 cores busy (a sleeping objective)
+    feels 0.01 of a 1.5-core load difference, and its pair is kept; a CPU-bound twin (1 core)
+    feels all of it; spark walls move in whole 1 s ticks and feel all of it whatever their
+    CPU share; own use unknown counts it whole."""
+    assert load_gap(0.2, 1.7, 0.01, 0.01, ticked=False) == pytest.approx(0.015)
+    assert load_gap(0.2, 1.7, 0.01, 1.0, ticked=False) == pytest.approx(1.5)
+    assert load_gap(0.2, 1.7, 0.01, 0.01, ticked=True) == pytest.approx(1.5)
+    assert load_gap(0.2, 1.7, None, 0.01, ticked=False) == pytest.approx(1.5)
+    walls, quiet, busy = {r: 8.0 for r in range(4)}, {r: 0.2 for r in range(4)}, \
+        {r: 1.7 for r in range(4)}
+    sleeping = {r: 0.01 for r in range(4)}
+    a = Side(walls=walls, loads=quiet, own_cores=sleeping)
+    b = Side(walls=walls, loads=busy, own_cores=sleeping)
+    assert load_check(a, b).kept == (0, 1, 2, 3)
+    assert load_check(replace(a, ticked=True), replace(b, ticked=True)).dropped == (0, 1, 2, 3)
+    cpu = {r: 1.0 for r in range(4)}
+    assert load_check(replace(a, own_cores=cpu), replace(b, own_cores=cpu)).kept == ()
 
 
 def test_a_side_of_an_ab_run_keys_like_a_run_without_sides(tmp_path):

@@ -56,6 +56,10 @@ class Side:
     load_cores: float = float("nan")            # cores other processes kept busy beside it
     #: repeat -> cores other processes kept busy during that cell (A/B runs record it)
     loads: dict = field(default_factory=dict)
+    #: repeat -> cores the cell's own process tree kept busy (A/B runs record it)
+    own_cores: dict = field(default_factory=dict)
+    #: its walls move in whole ticks of SparkTrials' 1 s loops (spark mode)
+    ticked: bool = False
     #: repeat -> the cell's ideal wall: its trials' objective time ÷ the slots they ran in
     #: (analysis.cure.cell_ideals), the objective's share of the wall without its overhead
     ideals: dict = field(default_factory=dict)
@@ -69,10 +73,11 @@ class Side:
     def to_dict(self) -> dict:
         out = asdict(self)
         out.pop("cells")
-        if not out["loads"]:  # recorded by A/B runs only
-            out.pop("loads")
-        else:
-            out["loads"] = {str(k): v for k, v in self.loads.items()}
+        for name in ("loads", "own_cores"):  # recorded by A/B runs only
+            if not out[name]:
+                out.pop(name)
+            else:
+                out[name] = {str(k): v for k, v in getattr(self, name).items()}
         out["ideals"] = {str(k): v for k, v in self.ideals.items()}
         out["walls"] = {str(k): v for k, v in self.walls.items()}
         out["n"] = self.n
@@ -126,10 +131,12 @@ def run_sides(run: RunData) -> dict[tuple, Side]:
         side.ideals = {int(r): float(ideals[c]) for r, c in zip(usable["repeat"],
                                                                  usable["cell_id"])
                        if c in ideals.index}
-        if "load_external_cores" in usable.columns:
-            side.loads = {int(r): float(x) for r, x in zip(
-                usable["repeat"], pd.to_numeric(usable["load_external_cores"]))
-                if pd.notna(x)}
+        side.ticked = bool((grp["mode"] == "spark").any())
+        for name, column in (("loads", "load_external_cores"), ("own_cores", "load_own_cores")):
+            if column in usable.columns:
+                setattr(side, name, {int(r): float(x) for r, x in zip(
+                    usable["repeat"], pd.to_numeric(usable[column], errors="coerce"))
+                    if pd.notna(x)})
         side.trials_failed = int(pd.to_numeric(grp["trials_failed"]).fillna(0).sum())
     _add_trials(sides, trials)
     ok = trials[trials["status"] == "ok"]

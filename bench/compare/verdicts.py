@@ -7,7 +7,8 @@ The rule (asv's, with an exact rank test): a change counts only when the rank in
 the wall-time ratio new/base excludes 1 *and* the estimated change (the median over every
 new/base pair of walls) exceeds the threshold. The interval is the Mann–Whitney one at
 RANK_LEVEL (1% in each tail; Wilcoxon signed-rank for an A/B run's pairs). Where the walls
-show no change, the same rule is applied to the objective's share of them (each cell's ideal
+show no change (or are too few to judge), the same rule is applied to the objective's share
+of them (each cell's ideal
 wall, measured inside the trials), whose change a spark cell's 1 s loop ticks and
 load-driven dispatch can hide (judge_objective says why it counts): for two runs of unchanged code the chance of 'slower' is at
 most 1% for each of the two tests, 2% per configuration, whatever the shape of the noise
@@ -112,14 +113,13 @@ def judge(base_walls, new_walls, threshold: Threshold,
 
 
 def _walls(base: Side, new: Side, paired: bool, what: str = "walls") -> tuple[list, list]:
-    """Each side's values of `what` (walls, ideals) over its judged repeats (those with a
-    wall); paired: one per block both sides ran, in block order."""
+    """Each side's values of `what` (walls, ideals: complete cells only, as run_sides keeps
+    them); paired: one per block both sides ran, in block order."""
     b, n = getattr(base, what), getattr(new, what)
     if paired:
-        reps = sorted(set(base.walls) & set(new.walls) & set(b) & set(n))
+        reps = sorted(set(b) & set(n))
         return [b[r] for r in reps], [n[r] for r in reps]
-    return ([v for r, v in b.items() if r in base.walls],
-            [v for r, v in n.items() if r in new.walls])
+    return list(b.values()), list(n.values())
 
 
 def judge_objective(base: Side, new: Side, threshold: Threshold, paired: bool = False,
@@ -136,7 +136,7 @@ def judge_objective(base: Side, new: Side, threshold: Threshold, paired: bool = 
     leaves the user paying the objective's change in full. The reason gives the change it
     implies for this configuration's wall (the ideal's shift over the base's median wall)."""
     b_ideal, n_ideal = _walls(base, new, paired, "ideals")
-    b_wall, _ = _walls(base, new, paired)
+    b_wall = list(base.walls.values())
     if not can_judge(len(b_ideal), len(n_ideal), paired) or not b_wall:
         return None
     ideal = ratio_of(b_ideal, n_ideal, paired)
@@ -159,8 +159,8 @@ def verdict(base: Side, new: Side, threshold: Threshold,
     b_walls, n_walls = _walls(base, new, paired)
     v, reason, ratio = judge(b_walls, n_walls, threshold, paired)
     cause = None  # attribute() decides, unless the objective's share gave the verdict
-    by_objective = (judge_objective(base, new, threshold, paired, reason) if v == SAME
-                    else None)
+    by_objective = (judge_objective(base, new, threshold, paired, reason)
+                    if v in (SAME, INDICATIVE) else None)
     if by_objective:
         (v, reason), cause = by_objective, "objective"
     problem = not_comparable_reason(base, new)
