@@ -101,16 +101,35 @@ def _run_ab(args) -> int:
         raise BenchError(f"run --ab: {'--cluster' if args.cluster else '--stack'} cannot be "
                          "combined with --ab (the sides name their stacks; each runs on its "
                          "own local session)")
+    est = None if args.resume else _estimate_ab(args)
     try:
         path = ab_run.run(args.scenario, ab=args.ab, profile=args.profile, master=args.master,
                           conf=spark_session.parse_conf(args.conf),
                           results_dir=args.results_dir, resume=args.resume, quiet=args.quiet,
-                          argv=sys.argv)
+                          argv=sys.argv, estimate=est)
     except KeyboardInterrupt:
         print("interrupted; finished cells are kept. Resume with: "
               "python -m bench run --resume <results folder>", file=sys.stderr)
         return 130
     return _finish_run(args, path)
+
+
+def _estimate_ab(args):
+    """Say how long a new A/B run will take before anything starts (stderr, also with
+    --quiet), once its sides and grids passed their checks (bench.ab.run.plan_run refuses
+    first); None when it cannot be made (said why)."""
+    from .ab.run import plan_run
+    from .predict import estimate
+
+    specs, scns, cells = plan_run(args.scenario, args.ab, args.profile)
+    try:
+        est = estimate.for_ab(scns, [c.to_dict() for c in cells], master=args.master,
+                              stacks={s.name: s.stack for s in specs})
+    except BenchError as exc:
+        print(f"estimated time: unknown ({exc})", file=sys.stderr)
+        return None
+    print(est.line(), file=sys.stderr, flush=True)
+    return est
 
 
 def _finish_run(args, path) -> int:

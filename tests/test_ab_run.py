@@ -61,6 +61,7 @@ def test_ab_current_current_runs_each_side_in_its_own_driver_and_resumes(tmp_pat
     parent, out = _bench("run", str(scenario), "--ab", "current,current", "--results-dir",
                          str(tmp_path / "results"), "--quiet", "--strict")
     assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith("estimated time: ") and "for 8 cell(s)" in out.stderr
     folder = Path(out.stdout.strip().splitlines()[-1])
     cells = read_jsonl(folder / "cells.jsonl").records
     assert len(cells) == 8 and [c["order"] for c in cells] == list(range(8))

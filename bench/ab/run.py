@@ -47,8 +47,9 @@ def open_new(scenario: str, ab: str, profile: str, master: Optional[str], conf: 
 
 def run(scenario: str | None = None, *, ab: str | None = None, profile: str = "quick",
         master: str | None = None, conf: Optional[dict] = None, results_dir="results",
-        resume=None, quiet: bool = False, argv=None) -> Path:
-    """Run (or resume) an A/B run and return its results folder."""
+        resume=None, quiet: bool = False, argv=None, estimate=None) -> Path:
+    """Run (or resume) an A/B run and return its results folder; `estimate` (a
+    bench.predict.estimate.Estimate of a new run) gives the progress bar its plan."""
     conf = dict(conf or {})
     if resume is not None:
         folder = RunFolder(resume)
@@ -63,24 +64,9 @@ def run(scenario: str | None = None, *, ab: str | None = None, profile: str = "q
     folder = open_new(scenario, ab, profile, master, conf, results_dir, argv)
     with folder.lock():
         _run_cells(folder, master or spark_session.DEFAULT_MASTER, conf, quiet, resumed=False,
-                   plan=_estimate(scenario, ab, profile, master))
+                   plan=Plan.of(estimate))
     return folder.path
 
-
-def _estimate(scenario: str, ab: str, profile: str, master: str | None):
-    """Say how long the run will take before its first cell (stderr, also with --quiet);
-    the progress bar's plan. None when it cannot be made (said why)."""
-    from ..predict import estimate
-
-    specs, scns, cells = plan_run(scenario, ab, profile)
-    try:
-        est = estimate.for_ab(scns, [c.to_dict() for c in cells], master=master,
-                              stacks={s.name: s.stack for s in specs})
-    except BenchError as exc:
-        print(f"estimated time: unknown ({exc})", file=sys.stderr)
-        return None
-    print(est.line(), file=sys.stderr, flush=True)
-    return Plan.of(est)
 
 
 def _start_sides(folder: RunFolder, manifest: Manifest, pending: list, master: str,
