@@ -68,7 +68,6 @@ def run(scenario: str | None = None, *, ab: str | None = None, profile: str = "q
     return folder.path
 
 
-
 def _start_sides(folder: RunFolder, manifest: Manifest, pending: list, master: str,
                  conf: dict) -> dict:
     """Both drivers, one after the other (so their start-ups do not compete), each told its

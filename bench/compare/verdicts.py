@@ -8,10 +8,10 @@ the wall-time ratio new/base excludes 1 *and* the estimated change (the median o
 new/base pair of walls) exceeds the threshold. The interval is the Mann–Whitney one at
 RANK_LEVEL (1% in each tail; Wilcoxon signed-rank for an A/B run's pairs). Where the walls
 show no change (or are too few to judge), the same rule is applied to the objective's share
-of them (each cell's ideal
-wall, measured inside the trials), whose change a spark cell's 1 s loop ticks and
-load-driven dispatch can hide (judge_objective says why it counts): for two runs of unchanged code the chance of 'slower' is at
-most 1% for each of the two tests, 2% per configuration, whatever the shape of the noise
+of them (each cell's ideal wall, measured inside the trials), whose change a spark cell's
+1 s loop ticks and load-driven dispatch can hide (judge_objective says why it counts): for
+two runs of unchanged code the chance of 'slower' is at most 1% for each of the two
+tests, 2% per configuration, whatever the shape of the noise
 (bench.analysis.ranks). With too few repeats for the test to ever reject (fewer than 5 per
 side at that level) the verdict is indicative only."""
 from __future__ import annotations
@@ -112,7 +112,7 @@ def judge(base_walls, new_walls, threshold: Threshold,
     return SAME, "interval includes 1", ratio
 
 
-def _walls(base: Side, new: Side, paired: bool, what: str = "walls") -> tuple[list, list]:
+def _values(base: Side, new: Side, paired: bool, what: str = "walls") -> tuple[list, list]:
     """Each side's values of `what` (walls, ideals: complete cells only, as run_sides keeps
     them); paired: one per block both sides ran, in block order."""
     b, n = getattr(base, what), getattr(new, what)
@@ -135,16 +135,16 @@ def judge_objective(base: Side, new: Side, threshold: Threshold, paired: bool = 
     dilutes it in the wall, because the cure (tuned, the pool) removes that overhead and
     leaves the user paying the objective's change in full. The reason gives the change it
     implies for this configuration's wall (the ideal's shift over the base's median wall)."""
-    b_ideal, n_ideal = _walls(base, new, paired, "ideals")
+    b_ideal, n_ideal = _values(base, new, paired, "ideals")
     b_wall = list(base.walls.values())
     if not can_judge(len(b_ideal), len(n_ideal), paired) or not b_wall:
         return None
-    ideal = ratio_of(b_ideal, n_ideal, paired)
-    shift = (ideal.value - 1.0) * float(pd.Series(b_ideal).median())
-    if not (ideal.low > 1 or ideal.high < 1) or not threshold.exceeded_by(ideal.value, shift):
+    v, _, ideal = judge(b_ideal, n_ideal, threshold, paired)  # the one rule, on the ideals
+    if v not in (SLOWER, FASTER):
         return None
+    shift = (ideal.value - 1.0) * float(pd.Series(b_ideal).median())
     implied = 1.0 + shift / float(pd.Series(b_wall).median())
-    return (SLOWER if ideal.value > 1 else FASTER), (
+    return v, (
         f"the objective's share of the wall (ideal wall) moved {ideal.value:.3f}x "
         f"[{ideal.low:.3f}, {ideal.high:.3f}] (n={ideal.n}), beyond {threshold}; it implies "
         f"{implied:.2f}x on this configuration's wall, where SparkTrials' overhead dilutes it "
@@ -153,10 +153,11 @@ def judge_objective(base: Side, new: Side, threshold: Threshold, paired: bool = 
 
 def verdict(base: Side, new: Side, threshold: Threshold,
             paired: bool = False) -> tuple[str, str, Estimate, str | None]:
-    """(verdict, reason, ratio) for one configuration: not comparable first, then unstable
-    (two modes: cannot judge at this n), then the rule on the walls (judge) and, where the
-    walls show no change, the same rule on the objective's share of them (judge_objective)."""
-    b_walls, n_walls = _walls(base, new, paired)
+    """(verdict, reason, ratio, cause) for one configuration: not comparable first, then
+    unstable (two modes: cannot judge at this n), then the rule on the walls (judge) and,
+    where the walls show no change or are too few to judge, the same rule on the objective's
+    share of them (judge_objective; cause 'objective' then, else None: attribute decides)."""
+    b_walls, n_walls = _values(base, new, paired)
     v, reason, ratio = judge(b_walls, n_walls, threshold, paired)
     cause = None  # attribute() decides, unless the objective's share gave the verdict
     by_objective = (judge_objective(base, new, threshold, paired, reason)
